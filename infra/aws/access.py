@@ -1,0 +1,132 @@
+"""The three credential tiers of the contract, least privilege.
+
+- city: one IAM user per configured city (plus the verification probe), tagged with its
+  ``city_id``, all in one group whose single policy allows only create-only, tagged uploads
+  of the caller's own city. Adding a city adds a user and its access key, nothing else: every
+  policy document stays the same size (cities are matched by IAM path and principal tag).
+- Command Centre: a role for the configured principals: read, list, create-only upload,
+  delete (versions too, for GDPR erasure).
+- training: a role that can only read objects and their tags and list the bucket.
+
+The bucket policy denies each tier everything else (``guards.deny_tier_beyond``), so a policy
+attached to these identities later cannot widen them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from infra import contract
+from infra.aws import iam
+
+
+@dataclass
+class TierIdentities:
+    command_centre_role: aws.iam.Role
+    training_role: aws.iam.Role
+    city_group: aws.iam.Group
+    #: city id -> (user, access key); includes the probe under ``contract.PROBE_CITY_ID``.
+    uploaders: dict[str, tuple[aws.iam.User, aws.iam.AccessKey]]
+    city_users_arn_pattern: pulumi.Output[str]
+
+
+def iam_path(stack: str, *parts: str) -> str:
+    """``/learning-images/<stack>/…/``: one path per stack keeps two stacks of one account apart."""
+    return "/" + "/".join(("learning-images", stack, *parts)) + "/"
+
+
+def tier_identities(
+    *,
+    stack: str,
+    city_ids: list[str],
+    command_centre_principals: pulumi.Input[list[str]],
+    training_principals: pulumi.Input[list[str]],
+    arn_prefix: pulumi.Output[str],
+    tags: dict[str, str],
+    opts: pulumi.ResourceOptions,
+) -> TierIdentities:
+    """Declare the identities (no permissions yet: see :func:`grant_tiers`).
+
+    ``arn_prefix`` is ``arn:<partition>:iam::<account>:``.
+    """
+    roles = {}
+    for tier, principals in ((contract.COMMAND_CENTRE, command_centre_principals), (contract.TRAINING, training_principals)):
+        roles[tier.name] = aws.iam.Role(
+            f"{tier.name}-role",
+            path=iam_path(stack),
+            description=tier.description,
+            assume_role_policy=pulumi.Output.from_input(principals).apply(
+                lambda arns: json.dumps(iam.assume_role_policy(arns))
+            ),
+            max_session_duration=3600,
+            tags={**tags, "tier": tier.name},
+            opts=opts,
+        )
+
+    city_path = iam_path(stack, "city")
+    group = aws.iam.Group("city-uploaders", path=city_path, opts=opts)
+    uploaders = {}
+    for city_id in [*city_ids, contract.PROBE_CITY_ID]:
+        user = aws.iam.User(
+            f"city-{city_id}",
+            path=city_path,
+            # The group policy compares each upload's city_id tag with this principal tag.
+            tags={**tags, "tier": contract.CITY.name, contract.CITY_ID: city_id},
+            opts=opts,
+        )
+        key = aws.iam.AccessKey(f"city-{city_id}-key", user=user.name, opts=opts)
+        uploaders[city_id] = (user, key)
+    aws.iam.GroupMembership(
+        "city-uploaders-members",
+        group=group.name,
+        users=[user.name for user, _ in uploaders.values()],
+        opts=opts,
+    )
+    return TierIdentities(
+        command_centre_role=roles[contract.COMMAND_CENTRE.name],
+        training_role=roles[contract.TRAINING.name],
+        city_group=group,
+        uploaders=uploaders,
+        city_users_arn_pattern=pulumi.Output.concat(arn_prefix, "user", city_path, "*"),
+    )
+
+
+def _render(document: pulumi.Output[iam.Document]) -> pulumi.Output[str]:
+    return document.apply(json.dumps)
+
+
+def grant_tiers(
+    identities: TierIdentities,
+    *,
+    primary: pulumi.Output[iam.StoreTarget],
+    replica: pulumi.Output[iam.StoreTarget] | None,
+    opts: pulumi.ResourceOptions,
+) -> None:
+    """Attach each tier's one policy document."""
+    aws.iam.GroupPolicy(
+        "city-uploaders-policy",
+        group=identities.city_group.name,
+        policy=_render(primary.apply(lambda target: iam.tier_policy(contract.CITY, target))),
+        opts=opts,
+    )
+    aws.iam.RolePolicy(
+        "training-role-policy",
+        role=identities.training_role.name,
+        policy=_render(primary.apply(lambda target: iam.tier_policy(contract.TRAINING, target))),
+        opts=opts,
+    )
+    command_centre = (
+        pulumi.Output.all(primary, replica).apply(lambda targets: iam.command_centre_policy(targets[0], targets[1]))
+        if replica is not None
+        else primary.apply(lambda target: iam.command_centre_policy(target, None))
+    )
+    aws.iam.RolePolicy(
+        "command-centre-role-policy",
+        role=identities.command_centre_role.name,
+        policy=_render(command_centre),
+        opts=opts,
+    )

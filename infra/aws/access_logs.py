@@ -1,0 +1,57 @@
+"""S3 server access logs, kept in a separate bucket with its own expiry.
+
+The log bucket uses SSE-S3: server access logging cannot deliver into an SSE-KMS bucket
+(S3 User Guide, "Enabling Amazon S3 server access logging": destination bucket requirements).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+import pulumi_aws as aws
+
+from infra.aws import guards
+from infra.aws.bucket import HardenedBucket, hardened_bucket
+from infra.aws.lifecycle import access_log_rules, lifecycle_configuration
+
+
+def access_logs(
+    *,
+    source: HardenedBucket,
+    account_id: pulumi.Output[str],
+    retention_days: int,
+    force_destroy: bool,
+    tags: dict[str, str],
+    protected: pulumi.ResourceOptions,
+    child: pulumi.ResourceOptions,
+) -> HardenedBucket:
+    logs = hardened_bucket(
+        "access-logs",
+        kms_key_arn=None,
+        versioned=False,
+        object_lock=None,
+        force_destroy=force_destroy,
+        tags=tags,
+        opts=protected,
+        child_opts=child,
+    )
+    lifecycle_configuration("access-logs-lifecycle", bucket=logs.bucket, rules=access_log_rules(retention_days), opts=child)
+    log_policy = aws.s3.BucketPolicy(
+        "access-logs-policy",
+        bucket=logs.bucket.id,
+        policy=pulumi.Output.all(logs.bucket.arn, source.bucket.arn, account_id).apply(
+            lambda a: json.dumps(guards.log_bucket_policy(a[0], a[1], a[2]))
+        ),
+        opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=logs.ready)),
+    )
+    aws.s3.BucketLogging(
+        "learning-images-access-logging",
+        bucket=source.bucket.id,
+        target_bucket=logs.bucket.id,
+        target_prefix="learning-images/",
+        # Date-partitioned keys, so a day's logs can be queried (Athena) without a full scan.
+        target_object_key_format={"partitioned_prefix": {"partition_date_source": "EventTime"}},
+        opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[log_policy])),
+    )
+    return logs

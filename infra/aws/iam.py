@@ -1,0 +1,253 @@
+"""IAM documents for the store's identities, as plain data.
+
+Pure functions over ARN strings, no Pulumi imports: the program renders them inside ``apply``,
+the tests lint them with parliament, the policy pack (issue 5) and the verification script read
+the same constants. Every grant of a tier goes through :func:`grant`, which adds the KMS actions
+the S3 actions need, so a tier can never be given S3 access it cannot use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from infra import contract
+
+Statement = dict[str, Any]
+Document = dict[str, Any]
+
+POLICY_VERSION = "2012-10-17"
+#: S3 sends only ``*`` as ``If-None-Match`` on a write: "create, never overwrite".
+CREATE_ONLY = {"s3:if-none-match": "*"}
+
+
+def document(statements: list[Statement]) -> Document:
+    return {"Version": POLICY_VERSION, "Statement": statements}
+
+
+def objects_arn(bucket_arn: str) -> str:
+    return f"{bucket_arn}/*"
+
+
+def flat_keys_arn(bucket_arn: str) -> str:
+    """The resource an upload may target: a flat ``<uuid>.jpg`` key (see the contract)."""
+    return f"{bucket_arn}/{contract.OBJECT_KEY_IAM_WILDCARD}"
+
+
+def s3_service(region: str) -> str:
+    """The ``kms:ViaService`` value of S3 calling KMS on a caller's behalf in ``region``."""
+    return f"s3.{region}.amazonaws.com"
+
+
+@dataclass(frozen=True)
+class StoreTarget:
+    """What a grant points at: a bucket, the key encrypting it and that key's region."""
+
+    bucket_arn: str
+    key_arn: str
+    region: str
+
+
+def grant(tier: contract.Tier, target: StoreTarget, sid_prefix: str) -> list[Statement]:
+    """The statements that let ``tier`` do exactly its contract operations on ``target``.
+
+    Uploads are granted only create-only (``If-None-Match: *``) and only with an allowed label;
+    the city tier's upload is further bound to the caller's own ``city_id`` tag. KMS use is
+    allowed only through S3 in the key's region.
+    """
+    statements: list[Statement] = []
+    if tier.bucket_actions:
+        statements.append(
+            {
+                "Sid": f"{sid_prefix}List",
+                "Effect": "Allow",
+                "Action": list(tier.bucket_actions),
+                "Resource": target.bucket_arn,
+            }
+        )
+    if tier.object_actions:
+        statements.append(
+            {
+                "Sid": f"{sid_prefix}Objects",
+                "Effect": "Allow",
+                "Action": list(tier.object_actions),
+                "Resource": objects_arn(target.bucket_arn),
+            }
+        )
+    if tier.upload:
+        upload_conditions: dict[str, str | list[str]] = {
+            **CREATE_ONLY,
+            f"s3:RequestObjectTag/{contract.LABEL_STATUS}": [label.value for label in contract.UPLOAD_LABELS],
+        }
+        if tier is contract.CITY:
+            # Policy variable: a city may only upload objects tagged with its own city id.
+            upload_conditions[f"s3:RequestObjectTag/{contract.CITY_ID}"] = f"${{aws:PrincipalTag/{contract.CITY_ID}}}"
+        statements.append(
+            {
+                "Sid": f"{sid_prefix}CreateOnlyUpload",
+                "Effect": "Allow",
+                "Action": "s3:PutObject",
+                "Resource": flat_keys_arn(target.bucket_arn),
+                "Condition": {"StringEquals": upload_conditions},
+            }
+        )
+    if tier.key_actions:
+        statements.append(
+            {
+                "Sid": f"{sid_prefix}KeyThroughS3",
+                "Effect": "Allow",
+                "Action": list(tier.key_actions),
+                "Resource": target.key_arn,
+                "Condition": {"StringEquals": {"kms:ViaService": s3_service(target.region)}},
+            }
+        )
+    return statements
+
+
+def tier_policy(tier: contract.Tier, target: StoreTarget) -> Document:
+    """The identity policy of a tier on the primary store."""
+    return document(grant(tier, target, sid_prefix="Store"))
+
+
+def command_centre_policy(primary: StoreTarget, replica: StoreTarget | None) -> Document:
+    """The Command Centre's policy: the primary as its tier says, and on the replica the reads
+    and deletes that GDPR erasure needs (replication copies every object there)."""
+    statements = grant(contract.COMMAND_CENTRE, primary, sid_prefix="Store")
+    if replica is not None:
+        erase_only = contract.Tier(
+            name="command-centre-replica",
+            description="List, read tags and delete in the replica, for erasure.",
+            bucket_actions=("s3:ListBucket", "s3:ListBucketVersions"),
+            object_actions=(
+                "s3:GetObjectTagging",
+                "s3:GetObjectVersionTagging",
+                "s3:DeleteObject",
+                "s3:DeleteObjectVersion",
+                "s3:BypassGovernanceRetention",
+            ),
+            upload=False,
+            key_actions=(),
+        )
+        statements += grant(erase_only, replica, sid_prefix="Replica")
+    return document(statements)
+
+
+def assume_role_policy(principal_arns: list[str]) -> Document:
+    """Who may assume a tier role: the configured principals."""
+    return document(
+        [
+            {
+                "Sid": "AssumeByConfiguredPrincipals",
+                "Effect": "Allow",
+                "Principal": {"AWS": principal_arns if len(principal_arns) > 1 else principal_arns[0]},
+                "Action": "sts:AssumeRole",
+            }
+        ]
+    )
+
+
+def replication_trust_policy(account_id: str, source_bucket_arn: str) -> Document:
+    """S3 may assume the replication role, only for this account's source bucket (confused-deputy guard)."""
+    return document(
+        [
+            {
+                "Sid": "S3ReplicatesThisBucketOnly",
+                "Effect": "Allow",
+                "Principal": {"Service": "s3.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                    "ArnLike": {"aws:SourceArn": source_bucket_arn},
+                },
+            }
+        ]
+    )
+
+
+def replication_policy(source: StoreTarget, replica: StoreTarget, object_lock: bool) -> Document:
+    """Least privilege for S3 replication of KMS-encrypted, tagged objects without delete markers.
+
+    Follows the S3 User Guide, "Setting up permissions for live replication" and "Replicating
+    encrypted objects": read versions (and their retention under Object Lock) from the source,
+    decrypt with the source key and encrypt with the replica key, each only through S3. Both
+    buckets use S3 Bucket Keys, whose encryption context is the bucket ARN, not the object ARN.
+    """
+    read_actions = [
+        "s3:GetObjectVersionForReplication",
+        "s3:GetObjectVersionAcl",
+        "s3:GetObjectVersionTagging",
+    ]
+    if object_lock:
+        read_actions += ["s3:GetObjectRetention", "s3:GetObjectLegalHold"]
+    return document(
+        [
+            {
+                "Sid": "ReadReplicationConfiguration",
+                "Effect": "Allow",
+                "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"],
+                "Resource": source.bucket_arn,
+            },
+            {
+                "Sid": "ReadSourceVersions",
+                "Effect": "Allow",
+                "Action": read_actions,
+                "Resource": objects_arn(source.bucket_arn),
+            },
+            {
+                # No s3:ReplicateDelete: delete markers are not replicated, so a deletion in the
+                # primary (mistaken or malicious) never reaches the DR copy.
+                "Sid": "WriteReplicas",
+                "Effect": "Allow",
+                "Action": ["s3:ReplicateObject", "s3:ReplicateTags"],
+                "Resource": objects_arn(replica.bucket_arn),
+            },
+            {
+                "Sid": "DecryptSourceThroughS3",
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": source.key_arn,
+                "Condition": {
+                    "StringEquals": {"kms:ViaService": s3_service(source.region)},
+                    "StringLike": {"kms:EncryptionContext:aws:s3:arn": [source.bucket_arn, objects_arn(source.bucket_arn)]},
+                },
+            },
+            {
+                # GenerateDataKey: the replica bucket uses an S3 Bucket Key.
+                "Sid": "EncryptReplicasThroughS3",
+                "Effect": "Allow",
+                "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
+                "Resource": replica.key_arn,
+                "Condition": {
+                    "StringEquals": {"kms:ViaService": s3_service(replica.region)},
+                    "StringLike": {
+                        "kms:EncryptionContext:aws:s3:arn": [replica.bucket_arn, objects_arn(replica.bucket_arn)]
+                    },
+                },
+            },
+        ]
+    )
+
+
+def key_policy(account_root_arn: str, region: str) -> Document:
+    """A store key's policy: the account administers it through IAM, and nobody uses it for
+    data except through S3 in its own region. Constant size whatever the number of cities."""
+    return document(
+        [
+            {
+                # Without this statement the key becomes unmanageable (KMS "default key policy").
+                "Sid": "AccountAdministersKeyThroughIam",
+                "Effect": "Allow",
+                "Principal": {"AWS": account_root_arn},
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            {
+                "Sid": "DenyDataUseOutsideS3",
+                "Effect": "Deny",
+                "Principal": {"AWS": "*"},
+                "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+                "Resource": "*",
+                "Condition": {"StringNotEquals": {"kms:ViaService": s3_service(region)}},
+            },
+        ]
+    )

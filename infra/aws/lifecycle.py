@@ -1,0 +1,67 @@
+"""Metadata-driven lifecycle: the contract's rules (``contract.lifecycle_rules``) as S3 rules.
+
+S3 lifecycle filters read object tags, never user metadata, which is why every upload carries
+its metadata as tags too (the bucket policy refuses one that does not).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from infra import contract
+
+
+def s3_rule(rule: contract.LifecycleRule) -> dict[str, Any]:
+    """One contract rule in pulumi-aws v7 ``BucketLifecycleConfiguration`` argument form."""
+    args: dict[str, Any] = {
+        "id": rule.id,
+        "status": "Enabled",
+        # An empty filter applies the rule to every object (provider docs, "Specifying an empty filter").
+        "filter": {"tag": {"key": rule.tag[0], "value": rule.tag[1]}} if rule.tag else {},
+    }
+    if rule.transition_days is not None and rule.transition_class is not None:
+        args["transitions"] = [{"days": rule.transition_days, "storage_class": rule.transition_class.value}]
+    expiration: dict[str, Any] = {}
+    if rule.expiration_days is not None:
+        expiration["days"] = rule.expiration_days
+    if rule.expired_object_delete_marker:
+        expiration["expired_object_delete_marker"] = True
+    if expiration:
+        args["expiration"] = expiration
+    if rule.noncurrent_expiration_days is not None:
+        args["noncurrent_version_expiration"] = {"noncurrent_days": rule.noncurrent_expiration_days}
+    if rule.abort_incomplete_multipart_days is not None:
+        args["abort_incomplete_multipart_upload"] = {"days_after_initiation": rule.abort_incomplete_multipart_days}
+    return args
+
+
+def lifecycle_configuration(
+    name: str,
+    *,
+    bucket: aws.s3.Bucket,
+    rules: list[contract.LifecycleRule],
+    opts: pulumi.ResourceOptions,
+    region: str | None = None,
+) -> aws.s3.BucketLifecycleConfiguration:
+    return aws.s3.BucketLifecycleConfiguration(
+        name,
+        bucket=bucket.id,
+        rules=[s3_rule(rule) for rule in rules],
+        region=region,
+        opts=opts,
+    )
+
+
+def access_log_rules(retention_days: int) -> list[contract.LifecycleRule]:
+    """The log bucket's own lifecycle: logs expire; nothing else lives there."""
+    return [
+        contract.LifecycleRule(
+            id="expire-access-logs",
+            tag=None,
+            expiration_days=retention_days,
+            abort_incomplete_multipart_days=contract.CONTRACT_PERIODS.abort_incomplete_multipart_days,
+        )
+    ]

@@ -1,0 +1,177 @@
+"""The learning image store on AWS: the composition root of the AWS backend.
+
+Everything the contract asks of S3, declared from one :class:`~infra.settings.Settings`.
+Each concern lives in its own module; this one only wires them and collects the outputs.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from infra import contract
+from infra.aws import guards, iam
+from infra.aws.access import grant_tiers, iam_path, tier_identities
+from infra.aws.access_logs import access_logs
+from infra.aws.bucket import ObjectLock, hardened_bucket
+from infra.aws.encryption import store_key
+from infra.aws.lifecycle import lifecycle_configuration
+from infra.aws.replication import replicate
+from infra.settings import PROJECT, Settings
+
+COMPONENT_TYPE = "learning-images:aws:LearningImageStore"
+REFERENCE_SCHEME = "s3"
+
+
+class LearningImageStore(pulumi.ComponentResource):
+    """The central bucket, its key, lifecycle, guards, tiers, and optionally replica and logs."""
+
+    outputs: dict[str, Any]
+
+    def __init__(self, name: str, settings: Settings, *, stack: str, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(COMPONENT_TYPE, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        # Buckets and keys hold or unlock the images: `protect` makes Pulumi refuse to delete them.
+        protected = pulumi.ResourceOptions(parent=self, protect=settings.protect)
+        tags = {"project": PROJECT, "stack": stack, "managed-by": "pulumi", **settings.tags}
+
+        caller = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
+        arn_prefix = pulumi.Output.concat("arn:", partition, ":iam::", caller.account_id, ":")
+        account_root = pulumi.Output.concat(arn_prefix, "root")
+        object_lock = (
+            ObjectLock(settings.object_lock_mode, settings.object_lock_days)
+            if settings.object_lock_mode and settings.object_lock_days
+            else None
+        )
+        lifecycle = contract.lifecycle_rules(settings.periods, settings.archive_storage_class)
+
+        key = store_key("store-key", region=settings.region, account_root_arn=account_root, tags=tags, opts=protected)
+        primary = hardened_bucket(
+            "learning-images",
+            kms_key_arn=key.arn,
+            versioned=True,
+            object_lock=object_lock,
+            force_destroy=settings.force_destroy,
+            tags=tags,
+            opts=protected,
+            child_opts=child,
+        )
+        lifecycle_configuration(
+            "learning-images-lifecycle",
+            bucket=primary.bucket,
+            rules=lifecycle,
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[primary.versioning])),
+        )
+        region = settings.region
+        primary_target = pulumi.Output.all(primary.bucket.arn, key.arn).apply(
+            lambda arns: iam.StoreTarget(bucket_arn=arns[0], key_arn=arns[1], region=region)
+        )
+
+        identities = tier_identities(
+            stack=stack,
+            city_ids=settings.city_ids,
+            command_centre_principals=_principals_or_account(settings.command_centre_principals, account_root),
+            training_principals=_principals_or_account(settings.training_principals, account_root),
+            arn_prefix=arn_prefix,
+            tags=tags,
+            opts=child,
+        )
+
+        replica = None
+        if settings.replication:
+            assert settings.replica_region is not None  # guaranteed by Settings validation
+            replica = replicate(
+                source=primary,
+                source_target=primary_target,
+                region=settings.replica_region,
+                account_id=caller.account_id,
+                account_root_arn=account_root,
+                iam_path=iam_path(stack),
+                command_centre_role_arn=identities.command_centre_role.arn,
+                object_lock=object_lock,
+                lifecycle=lifecycle,
+                force_destroy=settings.force_destroy,
+                tags=tags,
+                protected=protected,
+                child=child,
+            )
+        grant_tiers(identities, primary=primary_target, replica=replica.target if replica else None, opts=child)
+
+        logs = None
+        if settings.access_logging:
+            logs = access_logs(
+                source=primary,
+                account_id=caller.account_id,
+                retention_days=settings.access_log_retention_days,
+                force_destroy=settings.force_destroy,
+                tags=tags,
+                protected=protected,
+                child=child,
+            )
+
+        aws.s3.BucketPolicy(
+            "learning-images-policy",
+            bucket=primary.bucket.id,
+            policy=pulumi.Output.all(
+                primary.bucket.arn,
+                key.arn,
+                identities.command_centre_role.arn,
+                identities.training_role.arn,
+                identities.city_users_arn_pattern,
+            ).apply(
+                lambda a: json.dumps(
+                    guards.learning_bucket_policy(
+                        guards.LearningBucket(
+                            bucket_arn=a[0],
+                            key_arn=a[1],
+                            command_centre_role_arn=a[2],
+                            training_role_arn=a[3],
+                            city_users_arn_pattern=a[4],
+                        )
+                    )
+                )
+            ),
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=primary.ready)),
+        )
+
+        def credentials(city_id: str) -> dict[str, pulumi.Output[str]]:
+            user, access_key = identities.uploaders[city_id]
+            return {"city_id": pulumi.Output.from_input(city_id), "access_key_id": access_key.id, "secret_access_key": access_key.secret}
+
+        self.outputs = {
+            "backend": settings.backend,
+            "region": settings.region,
+            "bucket_name": primary.bucket.bucket,
+            "bucket_arn": primary.bucket.arn,
+            "kms_key_arn": key.arn,
+            "reference_prefix": pulumi.Output.concat(REFERENCE_SCHEME, "://", primary.bucket.bucket, "/"),
+            "object_lock": {"mode": object_lock.mode, "days": object_lock.days} if object_lock else None,
+            "replica": (
+                {
+                    "bucket_name": replica.bucket.bucket.bucket,
+                    "bucket_arn": replica.bucket.bucket.arn,
+                    "region": replica.region,
+                    "kms_key_arn": replica.key.arn,
+                    "replication_role_arn": replica.role.arn,
+                }
+                if replica
+                else None
+            ),
+            "access_log_bucket_name": logs.bucket.bucket if logs else None,
+            "command_centre_role_arn": identities.command_centre_role.arn,
+            "training_role_arn": identities.training_role.arn,
+            # Access keys are secrets end to end: the whole map, ids included, is marked secret.
+            "city_credentials": pulumi.Output.secret({city: credentials(city) for city in settings.city_ids}),
+            "probe_credentials": pulumi.Output.secret(credentials(contract.PROBE_CITY_ID)),
+        }
+        self.register_outputs(self.outputs)
+
+
+def _principals_or_account(principals: list[str], account_root: pulumi.Output[str]) -> pulumi.Input[list[str]]:
+    """No configured principals: this account, whose identities still need their own
+    ``sts:AssumeRole`` permission (the CDK ``AccountRootPrincipal`` default)."""
+    return list(principals) if principals else account_root.apply(lambda root: [root])

@@ -1,0 +1,235 @@
+"""The storage contract as data, defined once.
+
+Source: ``shared/contract/storage-contract.md``. The Pulumi program, the policy pack and the
+verification script all import this module, so a rule changes in one place. It has no Pulumi
+or AWS imports on purpose: a client can read it without the infrastructure toolchain.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Final
+
+
+class Label(StrEnum):
+    """The HITL label of a sample (``label_status``)."""
+
+    CORRECT = "correct"
+    CHANGED = "changed"
+    UNSURE = "unsure"
+
+
+# --- Object metadata -------------------------------------------------------------------------
+
+CITY_ID: Final = "city_id"
+CAMERA_ID: Final = "camera_id"
+EVENT_ID: Final = "event_id"
+LABEL_STATUS: Final = "label_status"
+UPLOADED_AT: Final = "uploaded_at"
+
+#: Every object carries these, both as user metadata (``x-amz-meta-*``, what readers see) and as
+#: object tags (what bucket policies and lifecycle rules can see: S3 conditions and lifecycle
+#: filters cannot read user metadata).
+METADATA_FIELDS: Final[tuple[str, ...]] = (CITY_ID, CAMERA_ID, EVENT_ID, LABEL_STATUS, UPLOADED_AT)
+
+#: Labels a city may upload. ``unsure`` is excluded by the contract's HITL filtering step.
+UPLOAD_LABELS: Final[tuple[Label, ...]] = (Label.CORRECT, Label.CHANGED)
+EXCLUDED_LABELS: Final[tuple[Label, ...]] = (Label.UNSURE,)
+
+# --- Object naming ---------------------------------------------------------------------------
+
+#: Flat namespace: a lowercase UUID and ``.jpg``; no ``/``, so no city folders, no PII in paths.
+OBJECT_KEY_PATTERN: Final = re.compile(
+    r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.jpg$"
+)
+
+#: The same shape as an IAM resource wildcard, for the bucket policy. ``?`` matches any single
+#: character, so IAM can hold keys to the 8-4-4-4-12 shape and the suffix but not to lowercase
+#: hex; a separate guard denies any key containing ``/``. Clients validate the rest with
+#: :data:`OBJECT_KEY_PATTERN`.
+OBJECT_KEY_IAM_WILDCARD: Final = "????????-????-????-????-????????????.jpg"
+
+OBJECT_CONTENT_TYPE: Final = "image/jpeg"
+
+# --- Identities ------------------------------------------------------------------------------
+
+#: A city id is a lowercase slug: it becomes an IAM user name part and a tag value.
+CITY_ID_PATTERN: Final = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+CITY_ID_MAX_LENGTH: Final = 32
+
+#: The city id reserved for the verification script's probe uploader, so probe objects can be
+#: told apart from real data (and expired by their own lifecycle rule if a run is killed).
+PROBE_CITY_ID: Final = "contract-probe"
+
+
+@dataclass(frozen=True)
+class Tier:
+    """A credential tier and the S3 operations it may perform, as IAM actions.
+
+    ``upload`` is kept apart from ``object_actions`` because an upload is only ever granted
+    together with its conditions (create-only, tagged); it is never a bare ``s3:PutObject``.
+    """
+
+    name: str
+    description: str
+    bucket_actions: tuple[str, ...]
+    object_actions: tuple[str, ...]
+    upload: bool
+    #: KMS actions on the store's key that the S3 actions above need (SSE-KMS).
+    key_actions: tuple[str, ...]
+
+    @property
+    def s3_actions(self) -> tuple[str, ...]:
+        """Every S3 action of the tier: what its grant allows and its bucket-policy deny spares."""
+        put = ("s3:PutObject",) if self.upload else ()
+        return self.bucket_actions + self.object_actions + put
+
+
+# kms:GenerateDataKey is what an SSE-KMS PutObject needs; kms:Decrypt is what GetObject needs.
+# (AWS S3 User Guide, "Using server-side encryption with AWS KMS keys": permissions.)
+CITY = Tier(
+    name="city",
+    description="City clients: upload-only. No read, list, delete or tagging.",
+    bucket_actions=(),
+    object_actions=(),
+    upload=True,
+    key_actions=("kms:GenerateDataKey",),
+)
+
+COMMAND_CENTRE = Tier(
+    name="command-centre",
+    description="Command Centre: read, list, create-only upload, and delete (GDPR), versions too.",
+    bucket_actions=("s3:ListBucket", "s3:ListBucketVersions"),
+    object_actions=(
+        "s3:GetObject",
+        "s3:GetObjectVersion",
+        "s3:GetObjectTagging",
+        "s3:GetObjectVersionTagging",
+        "s3:GetObjectRetention",
+        "s3:DeleteObject",
+        "s3:DeleteObjectVersion",
+        # GDPR erasure of a version under GOVERNANCE Object Lock needs the bypass.
+        "s3:BypassGovernanceRetention",
+    ),
+    upload=True,
+    key_actions=("kms:Decrypt", "kms:GenerateDataKey"),
+)
+
+TRAINING = Tier(
+    name="training",
+    description="Training pipeline: read objects and their tags, list the bucket. Nothing else.",
+    bucket_actions=("s3:ListBucket",),
+    object_actions=("s3:GetObject", "s3:GetObjectTagging"),
+    upload=False,
+    key_actions=("kms:Decrypt",),
+)
+
+TIERS: Final[tuple[Tier, ...]] = (CITY, COMMAND_CENTRE, TRAINING)
+
+# --- Lifecycle -------------------------------------------------------------------------------
+
+
+class ArchiveStorageClass(StrEnum):
+    """S3 storage classes an object may be archived to (lifecycle transition targets)."""
+
+    STANDARD_IA = "STANDARD_IA"
+    ONEZONE_IA = "ONEZONE_IA"
+    INTELLIGENT_TIERING = "INTELLIGENT_TIERING"
+    GLACIER_IR = "GLACIER_IR"
+    GLACIER = "GLACIER"
+    DEEP_ARCHIVE = "DEEP_ARCHIVE"
+
+
+#: S3 refuses a transition to these before an object is 30 days old
+#: (S3 User Guide, "Transitioning objects using Amazon S3 Lifecycle": constraints).
+MIN_DAYS_BEFORE_IA: Final = 30
+IA_CLASSES: Final = frozenset({ArchiveStorageClass.STANDARD_IA, ArchiveStorageClass.ONEZONE_IA})
+
+
+@dataclass(frozen=True)
+class LifecyclePeriods:
+    """The contract's lifecycle periods, in days. The defaults are the contract's examples."""
+
+    #: "Archive objects older than 1 year".
+    archive_after_days: int = 365
+    #: "Retention: define retention periods (e.g., 2 years)"; applies to ``correct`` objects.
+    correct_retention_days: int = 730
+    #: "Delete label_status=unsure objects after 30 days (if accidentally uploaded)".
+    unsure_expiry_days: int = 30
+    #: How long the bytes of an expired or deleted object stay recoverable as a noncurrent
+    #: version; objects are immutable, so only deletions and expirations make them.
+    noncurrent_version_expiry_days: int = 7
+    #: Probe objects that a killed verification run left behind.
+    probe_expiry_days: int = 1
+    #: Parts of uploads that never completed (they are billed and invisible).
+    abort_incomplete_multipart_days: int = 1
+
+
+CONTRACT_PERIODS: Final = LifecyclePeriods()
+
+
+@dataclass(frozen=True)
+class LifecycleRule:
+    """One lifecycle rule, backend-neutral. ``tag`` is the positive filter (S3 cannot negate)."""
+
+    id: str
+    tag: tuple[str, str] | None
+    transition_days: int | None = None
+    transition_class: ArchiveStorageClass | None = None
+    expiration_days: int | None = None
+    noncurrent_expiration_days: int | None = None
+    abort_incomplete_multipart_days: int | None = None
+    expired_object_delete_marker: bool = False
+
+
+def lifecycle_rules(periods: LifecyclePeriods, archive_class: ArchiveStorageClass) -> list[LifecycleRule]:
+    """The contract's lifecycle as rules, each scoped by a positive tag.
+
+    ``changed`` has a transition and no expiration: kept forever. Lifecycle filters can combine
+    tags only with AND, and ``AbortIncompleteMultipartUpload`` and ``ExpiredObjectDeleteMarker``
+    are refused on tag-filtered rules, so the version housekeeping lives in one unfiltered rule.
+    """
+    return [
+        LifecycleRule(
+            id="archive-then-expire-correct",
+            tag=(LABEL_STATUS, Label.CORRECT.value),
+            transition_days=periods.archive_after_days,
+            transition_class=archive_class,
+            expiration_days=periods.correct_retention_days,
+        ),
+        LifecycleRule(
+            id="archive-and-keep-changed",
+            tag=(LABEL_STATUS, Label.CHANGED.value),
+            transition_days=periods.archive_after_days,
+            transition_class=archive_class,
+        ),
+        LifecycleRule(
+            id="expire-unsure",
+            tag=(LABEL_STATUS, Label.UNSURE.value),
+            expiration_days=periods.unsure_expiry_days,
+        ),
+        LifecycleRule(
+            id="expire-probe-objects",
+            tag=(CITY_ID, PROBE_CITY_ID),
+            expiration_days=periods.probe_expiry_days,
+        ),
+        LifecycleRule(
+            id="expire-noncurrent-versions-and-incomplete-uploads",
+            tag=None,
+            noncurrent_expiration_days=periods.noncurrent_version_expiry_days,
+            abort_incomplete_multipart_days=periods.abort_incomplete_multipart_days,
+            expired_object_delete_marker=True,
+        ),
+    ]
+
+
+# --- References ------------------------------------------------------------------------------
+
+
+def object_reference(scheme: str, bucket: str, key: str) -> str:
+    """The ``learning_samples.image_reference`` of an object, e.g. ``s3://bucket/<uuid>.jpg``."""
+    if not OBJECT_KEY_PATTERN.match(key):
+        raise ValueError(f"object key {key!r} is not a lowercase '<uuid>.jpg'")
+    return f"{scheme}://{bucket}/{key}"

@@ -1,0 +1,410 @@
+"""The stack's settings: one typed object, read once from stack config, validated before any
+resource is registered.
+
+Each field's description states the behaviour its default gives; the README's settings table is
+generated from these fields (``python -m infra.settings``) and a test keeps the two equal.
+Cross-field rules are field validators on the later field, so pydantic reports every problem of
+a stack file in one error instead of stopping at the first.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from infra import contract
+
+PROJECT: Literal["learning-images"] = "learning-images"
+REGION_KEY = "aws:region"
+
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+# An IAM principal allowed to assume a tier role: an account root, a user or a role.
+_PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(root|(user|role)/[\w+=,.@/-]+)$")
+_MAX_USER_TAGS = 40  # AWS allows 50 per resource; the program adds its own few.
+
+Days = Annotated[PositiveInt, Field(le=36500)]
+
+
+class SettingsError(ValueError):
+    """Stack config that cannot produce a store; the message lists every problem."""
+
+
+class Settings(BaseModel):
+    """The settings of one stack. Keys are ``learning-images:<camelCaseName>`` in the stack file."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        validate_default=True,
+    )
+
+    backend: Literal["aws"] = Field(
+        "aws",
+        description="Storage backend. `aws` declares the store on Amazon S3 with every guard S3 can enforce.",
+    )
+    region: str = Field(
+        alias=REGION_KEY,
+        description="Primary region, read from the AWS provider's own `aws:region`. Required.",
+    )
+    replication: bool = Field(
+        True,
+        description=(
+            "Replicate every object, KMS-encrypted and with its tags, to a replica bucket in "
+            "`replicaRegion` for disaster recovery. On by default: a stack without a DR copy must say so."
+        ),
+    )
+    replica_region: str | None = Field(
+        None,
+        description="Region of the replica bucket. Required while `replication` is on; must differ from `aws:region`.",
+    )
+    archive_storage_class: contract.ArchiveStorageClass = Field(
+        contract.ArchiveStorageClass.GLACIER_IR,
+        description=(
+            "Storage class objects move to after `archiveAfterDays`. `GLACIER_IR` keeps archived "
+            "images readable by the training pipeline without a restore."
+        ),
+    )
+    archive_after_days: Days = Field(
+        contract.CONTRACT_PERIODS.archive_after_days,
+        description="Age at which `correct` and `changed` objects are archived (contract: one year).",
+    )
+    correct_retention_days: Days = Field(
+        contract.CONTRACT_PERIODS.correct_retention_days,
+        description="Age at which `correct` objects expire (contract example: two years). `changed` objects never expire.",
+    )
+    unsure_expiry_days: Days = Field(
+        contract.CONTRACT_PERIODS.unsure_expiry_days,
+        description="Age at which accidentally uploaded `unsure` objects expire (contract: 30 days).",
+    )
+    noncurrent_version_expiry_days: Days = Field(
+        contract.CONTRACT_PERIODS.noncurrent_version_expiry_days,
+        description=(
+            "Days the bytes of a deleted or expired object stay recoverable as a noncurrent version "
+            "before lifecycle removes them for good."
+        ),
+    )
+    object_lock_mode: Literal["GOVERNANCE", "COMPLIANCE"] | None = Field(
+        None,
+        description=(
+            "Object Lock default retention mode. Unset: no Object Lock (versioning, the create-only "
+            "guard and the delete guard still keep objects immutable). `GOVERNANCE` lets only the "
+            "Command Centre erase locked versions (GDPR); `COMPLIANCE` lets nobody, not even the account root. "
+            "Lock cannot be removed from a bucket once on."
+        ),
+    )
+    object_lock_days: Days | None = Field(
+        None,
+        description=(
+            "Default retention of each new version under Object Lock. Unset: `unsureExpiryDays`, the longest "
+            "lock that still lets lifecycle remove an accidental `unsure` upload on time. Requires `objectLockMode`."
+        ),
+    )
+    access_logging: bool = Field(
+        True,
+        description="Write S3 server access logs to a separate log bucket with its own expiry.",
+    )
+    access_log_retention_days: Days = Field(
+        90,
+        description="Age at which access logs expire (they hold requester IPs, personal data under GDPR).",
+    )
+    city_ids: list[str] = Field(
+        [],
+        description=(
+            "One upload-only identity per city id (lowercase slug, at most 32 characters, unique). "
+            f"Empty: no city can upload; `{contract.PROBE_CITY_ID}` is reserved for the verification probe."
+        ),
+    )
+    command_centre_principals: list[str] = Field(
+        [],
+        description=(
+            "IAM ARNs (account root, user or role) allowed to assume the Command Centre role. Empty: this "
+            "account's identities whose own IAM policy allows `sts:AssumeRole` on the role."
+        ),
+    )
+    training_principals: list[str] = Field(
+        [],
+        description=(
+            "IAM ARNs allowed to assume the read-only training role. Empty: this account's identities "
+            "whose own IAM policy allows `sts:AssumeRole` on the role."
+        ),
+    )
+    tags: dict[str, str] = Field(
+        {},
+        description="Tags added to every taggable resource, beside the program's own `project`, `stack` and `managed-by`.",
+    )
+    force_destroy: bool = Field(
+        False,
+        description=(
+            "Let `pulumi destroy` delete the buckets while they still hold objects. Off: destroying a "
+            "non-empty store fails, so no image is lost to a mistaken destroy."
+        ),
+    )
+    protect: bool = Field(
+        True,
+        description="Mark the buckets and KMS keys `protect`, so Pulumi refuses to delete or replace them.",
+    )
+
+    # --- single-field rules ---------------------------------------------------------------
+
+    @field_validator("region", "replica_region")
+    @classmethod
+    def _region_format(cls, value: str | None) -> str | None:
+        if value is not None and not _REGION.match(value):
+            raise ValueError(f"{value!r} is not an AWS region name such as 'eu-west-1'")
+        return value
+
+    @field_validator("city_ids")
+    @classmethod
+    def _city_ids(cls, ids: list[str]) -> list[str]:
+        problems = []
+        for city in ids:
+            if not contract.CITY_ID_PATTERN.match(city) or len(city) > contract.CITY_ID_MAX_LENGTH:
+                problems.append(
+                    f"{city!r} is not a lowercase slug (allowed: a-z, 0-9 and single inner hyphens, "
+                    f"at most {contract.CITY_ID_MAX_LENGTH} characters)"
+                )
+            if city == contract.PROBE_CITY_ID:
+                problems.append(f"{city!r} is reserved for the verification probe")
+        duplicates = sorted({city for city in ids if ids.count(city) > 1})
+        if duplicates:
+            problems.append(f"duplicate city ids: {', '.join(duplicates)}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return ids
+
+    @field_validator("command_centre_principals", "training_principals")
+    @classmethod
+    def _principals(cls, arns: list[str]) -> list[str]:
+        bad = [arn for arn in arns if not _PRINCIPAL_ARN.match(arn)]
+        if bad:
+            raise ValueError(
+                f"not IAM principal ARNs: {', '.join(bad)} "
+                "(allowed: arn:aws:iam::<12 digits>:root, :user/<name> or :role/<name>)"
+            )
+        if len(set(arns)) != len(arns):
+            raise ValueError("lists a principal twice")
+        return arns
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, tags: dict[str, str]) -> dict[str, str]:
+        problems = [f"key {k!r} is reserved by AWS" for k in tags if k.lower().startswith("aws:")]
+        problems += [f"key {k!r} is not 1-128 characters" for k in tags if not 1 <= len(k) <= 128]
+        problems += [f"value of {k!r} is longer than 256 characters" for k, v in tags.items() if len(v) > 256]
+        if len(tags) > _MAX_USER_TAGS:
+            problems.append(f"{len(tags)} tags, at most {_MAX_USER_TAGS} allowed")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return tags
+
+    # --- cross-field rules (on the later field, so all problems are reported together) ------
+
+    @field_validator("replica_region")
+    @classmethod
+    def _replica_region(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if not info.data.get("replication", False):
+            if value is not None:
+                raise ValueError("is set but `replication` is off; remove it or turn replication on")
+            return value
+        if value is None:
+            raise ValueError(
+                "is required while `replication` is on (the default): set a region other than "
+                f"{REGION_KEY}, or set `replication: false`"
+            )
+        if value == info.data.get("region"):
+            raise ValueError(f"must differ from {REGION_KEY} ({value}): a replica in the same region is no DR copy")
+        return value
+
+    @field_validator("archive_after_days")
+    @classmethod
+    def _archive_class_minimum(cls, days: int, info: ValidationInfo) -> int:
+        storage_class = info.data.get("archive_storage_class")
+        if storage_class in contract.IA_CLASSES and days < contract.MIN_DAYS_BEFORE_IA:
+            raise ValueError(
+                f"must be at least {contract.MIN_DAYS_BEFORE_IA} for {storage_class.value}: "
+                "S3 refuses earlier transitions to IA classes"
+            )
+        return days
+
+    @field_validator("correct_retention_days")
+    @classmethod
+    def _retention_after_archive(cls, days: int, info: ValidationInfo) -> int:
+        archive = info.data.get("archive_after_days")
+        if archive is not None and archive >= days:
+            raise ValueError(
+                f"({days}) must be greater than `archiveAfterDays` ({archive}): objects are archived "
+                "before their retention ends"
+            )
+        return days
+
+    @field_validator("object_lock_days")
+    @classmethod
+    def _lock_days(cls, days: int | None, info: ValidationInfo) -> int | None:
+        if info.data.get("object_lock_mode") is None:
+            if days is not None:
+                raise ValueError("is set without `objectLockMode` (allowed modes: GOVERNANCE, COMPLIANCE)")
+            return None
+        unsure = info.data.get("unsure_expiry_days")
+        if days is not None and unsure is not None and days > unsure:
+            raise ValueError(
+                f"({days}) exceeds `unsureExpiryDays` ({unsure}): S3 cannot remove a locked version, "
+                "so an accidental `unsure` upload would outlive its deletion date"
+            )
+        return days if days is not None else unsure
+
+    # --- derived ----------------------------------------------------------------------------
+
+    @property
+    def periods(self) -> contract.LifecyclePeriods:
+        """The lifecycle periods this stack applies (contract defaults, overridden by config)."""
+        return contract.LifecyclePeriods(
+            archive_after_days=self.archive_after_days,
+            correct_retention_days=self.correct_retention_days,
+            unsure_expiry_days=self.unsure_expiry_days,
+            noncurrent_version_expiry_days=self.noncurrent_version_expiry_days,
+        )
+
+
+def _decode(value: str) -> Any:
+    # Pulumi passes every config value as a string; structured ones (lists, maps) as JSON.
+    if value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def parse_settings(config: Mapping[str, str]) -> Settings:
+    """Validate a flat ``namespace:key -> string`` config map (Pulumi's own form).
+
+    Raises :class:`SettingsError` listing every problem, each with its config key.
+    """
+    prefix = f"{PROJECT}:"
+    raw: dict[str, Any] = {k.removeprefix(prefix): _decode(v) for k, v in config.items() if k.startswith(prefix)}
+    if REGION_KEY in config:
+        raw[REGION_KEY] = config[REGION_KEY]
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        key, *inner = (str(part) for part in error["loc"])
+        # Defaulted fields are reported by field name, given ones by alias: show the alias.
+        field = Settings.model_fields.get(key)
+        key = (field.alias or key) if field else key
+        where = key if ":" in key else f"{PROJECT}:{key}"
+        detail = "".join(f"[{part}]" for part in inner)
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = f"unknown setting (known: {', '.join(sorted(config_schema()))})"
+        elif error["type"] == "missing":
+            message = "is required"
+        lines.append(f"  - {where}{detail}: {message}")
+    count = f"{len(lines)} problem{'s' if len(lines) > 1 else ''}"
+    return f"invalid stack config ({count}); nothing was created:\n" + "\n".join(lines)
+
+
+def load_settings() -> Settings:
+    """Read the running stack's config once (inside a Pulumi program)."""
+    # The whole config map (not pulumi.Config.get per key) lets an unknown, typo'd key fail
+    # loudly instead of being ignored. The runtime holds it in CONFIG, set by the language host
+    # from PULUMI_CONFIG, which is also read as a fallback the way pulumi.Config does.
+    from pulumi.runtime.config import CONFIG, get_config_env
+
+    return parse_settings({**get_config_env(), **CONFIG.get()})
+
+
+@dataclass(frozen=True)
+class ConfigKey:
+    """One stack config key as a user sees it: what Pulumi.yaml declares and the README lists."""
+
+    key: str
+    type: str  # Pulumi.yaml's type names: string, integer, boolean, array; object for maps
+    allowed: tuple[str, ...]
+    default: str  # as the README shows it: a JSON value, "required" or "unset"
+    description: str
+    #: The default as a value, None where there is none (required or unset).
+    default_value: Any = None
+
+
+def config_schema() -> dict[str, ConfigKey]:
+    """Every setting's config key, from the model's JSON schema (the one source for both)."""
+    schema = Settings.model_json_schema(by_alias=True)
+    defs = schema.get("$defs", {})
+    keys = {}
+    for alias, prop in schema["properties"].items():
+        if "$ref" in prop:
+            prop = {**defs[prop["$ref"].rsplit("/", 1)[-1]], **prop}
+        variants = [v for v in prop.get("anyOf", [prop]) if v.get("type") != "null"]
+        kind = variants[0].get("type", "string")
+        allowed = tuple(variants[0].get("enum", [variants[0]["const"]] if "const" in variants[0] else []))
+        if alias in schema.get("required", []):
+            default = "required"
+        elif prop.get("default") is None:
+            default = "unset"
+        else:
+            default = f"`{json.dumps(prop['default'])}`"
+        key = alias if ":" in alias else f"{PROJECT}:{alias}"
+        keys[key] = ConfigKey(key, kind, allowed, default, prop["description"], prop.get("default"))
+    return keys
+
+
+def settings_table() -> str:
+    """The README's settings table, generated from the fields above."""
+    rows = ["| Setting | Type | Default | Behaviour |", "|---|---|---|---|"]
+    for key in config_schema().values():
+        kind = " \\| ".join(f"`{v}`" for v in key.allowed) if key.allowed else key.type
+        rows.append(f"| `{key.key}` | {kind} | {key.default} | {key.description} |")
+    return "\n".join(rows)
+
+
+def pulumi_project_config() -> dict[str, dict[str, Any]]:
+    """The ``config:`` block of Pulumi.yaml: each project key with its type, description and default.
+
+    Left out, because Pulumi.yaml cannot say them: provider keys (``aws:region``); keys with no
+    default (the CLI treats a declared key without a default as required); ``tags`` (no
+    ``object`` type). The README's settings table documents every key.
+    """
+    declared: dict[str, dict[str, Any]] = {}
+    for key in config_schema().values():
+        if not key.key.startswith(f"{PROJECT}:") or key.type == "object" or key.default_value is None:
+            continue
+        entry: dict[str, Any] = {"type": key.type, "description": key.description, "default": key.default_value}
+        if key.type == "array":
+            entry["items"] = {"type": "string"}
+        declared[key.key.removeprefix(f"{PROJECT}:")] = entry
+    return declared
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Print the settings documentation generated from the model.")
+    parser.add_argument("--pulumi-yaml", action="store_true", help="print Pulumi.yaml's config block instead of the README table")
+    if parser.parse_args().pulumi_yaml:
+        import yaml
+
+        print(yaml.safe_dump({"config": pulumi_project_config()}, sort_keys=False, width=100))
+    else:
+        print(settings_table())

@@ -1,0 +1,32 @@
+"""Shared renders. Each is built afresh from config; graphs are plain data, safe to share."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.stack import Graph, render, stack_config
+
+#: Every feature on: replication, Object Lock, logging, two cities.
+FULL = {
+    "aws:region": "eu-west-1",
+    "learning-images:replicaRegion": "eu-central-1",
+    "learning-images:objectLockMode": "GOVERNANCE",
+    "learning-images:cityIds": '["nyc", "paris"]',
+    "learning-images:commandCentrePrincipals": '["arn:aws:iam::123456789012:role/operators"]',
+    "learning-images:trainingPrincipals": '["arn:aws:iam::123456789012:role/trainer"]',
+}
+
+
+@pytest.fixture(scope="session")
+def full() -> Graph:
+    return render(FULL)
+
+
+@pytest.fixture(scope="session")
+def dev() -> Graph:
+    return render(stack_config("dev"), stack="dev")
+
+
+@pytest.fixture(scope="session")
+def prod() -> Graph:
+    return render(stack_config("prod"), stack="prod")

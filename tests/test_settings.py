@@ -1,0 +1,174 @@
+"""Settings: one typed object, every invalid stack config refused before any resource exists."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from infra.settings import PROJECT, SettingsError, parse_settings, pulumi_project_config, settings_table
+from tests.stack import ROOT, render, stack_config
+
+VALID = {"aws:region": "eu-west-1", f"{PROJECT}:replicaRegion": "eu-central-1"}
+
+
+def problems(**overrides: str) -> str:
+    """The error message for VALID plus ``overrides`` (camelCase keys, config strings)."""
+    config = {**VALID, **{f"{PROJECT}:{k}": v for k, v in overrides.items()}}
+    with pytest.raises(SettingsError) as raised:
+        parse_settings(config)
+    return str(raised.value)
+
+
+def test_defaults_turn_every_guard_on() -> None:
+    settings = parse_settings(VALID)
+    assert settings.replication, "replication must default to on"
+    assert settings.access_logging, "access logging must default to on"
+    assert settings.protect, "buckets and keys must default to protected"
+    assert not settings.force_destroy, "destroying a non-empty store must default to refused"
+    assert settings.object_lock_mode is None, "Object Lock is opt-in: it can never be removed from a bucket"
+
+
+def test_replica_region_equal_to_primary_is_rejected() -> None:
+    message = problems(replicaRegion="eu-west-1")
+    assert f"{PROJECT}:replicaRegion: must differ from aws:region" in message, message
+
+
+def test_replication_without_replica_region_is_rejected() -> None:
+    with pytest.raises(SettingsError, match=rf"{PROJECT}:replicaRegion: is required while `replication` is on"):
+        parse_settings({"aws:region": "eu-west-1"})
+
+
+def test_unknown_backend_is_rejected_naming_allowed_values() -> None:
+    message = problems(backend="gcs")
+    assert f"{PROJECT}:backend: Input should be 'aws'" in message, message
+
+
+def test_archive_days_not_below_retention_is_rejected() -> None:
+    message = problems(archiveAfterDays="730", correctRetentionDays="730")
+    assert f"{PROJECT}:correctRetentionDays: (730) must be greater than `archiveAfterDays` (730)" in message, message
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "archiveAfterDays",
+        "correctRetentionDays",
+        "unsureExpiryDays",
+        "noncurrentVersionExpiryDays",
+        "accessLogRetentionDays",
+        "objectLockDays",
+    ],
+)
+@pytest.mark.parametrize("days", ["0", "-5"])
+def test_non_positive_day_count_is_rejected(key: str, days: str) -> None:
+    overrides = {key: days, "objectLockMode": "GOVERNANCE"}
+    message = problems(**overrides)
+    assert re.search(rf"{PROJECT}:{key}: Input should be greater than 0", message), message
+
+
+@pytest.mark.parametrize("city", ["Paris", "new york", "san_jose", "-lisbon", "porto-", "a--b", "x" * 33, ""])
+def test_city_id_that_is_not_a_lowercase_slug_is_rejected(city: str) -> None:
+    message = problems(cityIds=f'["{city}"]')
+    assert f"{PROJECT}:cityIds: '{city}' is not a lowercase slug" in message, message
+
+
+def test_duplicate_city_ids_are_rejected() -> None:
+    message = problems(cityIds='["paris", "lisbon", "paris"]')
+    assert f"{PROJECT}:cityIds: duplicate city ids: paris" in message, message
+
+
+def test_probe_city_id_is_reserved() -> None:
+    message = problems(cityIds='["contract-probe"]')
+    assert "'contract-probe' is reserved for the verification probe" in message, message
+
+
+def test_object_lock_days_without_mode_is_rejected() -> None:
+    message = problems(objectLockDays="30")
+    assert f"{PROJECT}:objectLockDays: is set without `objectLockMode` (allowed modes: GOVERNANCE, COMPLIANCE)" in message
+
+
+def test_object_lock_longer_than_unsure_expiry_is_rejected() -> None:
+    message = problems(objectLockMode="GOVERNANCE", objectLockDays="90")
+    assert f"{PROJECT}:objectLockDays: (90) exceeds `unsureExpiryDays` (30)" in message, message
+
+
+def test_object_lock_days_default_to_unsure_expiry() -> None:
+    settings = parse_settings({**VALID, f"{PROJECT}:objectLockMode": "GOVERNANCE", f"{PROJECT}:unsureExpiryDays": "20"})
+    assert settings.object_lock_days == 20
+
+
+def test_unknown_object_lock_mode_is_rejected() -> None:
+    message = problems(objectLockMode="LEGAL")
+    assert f"{PROJECT}:objectLockMode: Input should be 'GOVERNANCE' or 'COMPLIANCE'" in message, message
+
+
+def test_unknown_storage_class_is_rejected() -> None:
+    message = problems(archiveStorageClass="COLDLINE")
+    assert f"{PROJECT}:archiveStorageClass: Input should be 'STANDARD_IA'" in message, message
+    assert "'DEEP_ARCHIVE'" in message, f"the allowed values must be listed: {message}"
+
+
+def test_infrequent_access_class_before_30_days_is_rejected() -> None:
+    message = problems(archiveStorageClass="STANDARD_IA", archiveAfterDays="10")
+    assert f"{PROJECT}:archiveAfterDays: must be at least 30 for STANDARD_IA" in message, message
+
+
+def test_principal_that_is_not_an_iam_arn_is_rejected() -> None:
+    message = problems(trainingPrincipals='["training-pipeline"]')
+    assert f"{PROJECT}:trainingPrincipals: not IAM principal ARNs: training-pipeline" in message, message
+
+
+def test_unknown_setting_is_rejected() -> None:
+    message = problems(replicaRegoin="eu-central-1")
+    assert f"{PROJECT}:replicaRegoin: unknown setting (known:" in message, message
+
+
+def test_every_problem_is_reported_in_one_error() -> None:
+    message = problems(
+        backend="gcs",
+        replicaRegion="eu-west-1",
+        cityIds='["Bad City", "ok", "ok"]',
+        objectLockDays="10",
+        archiveStorageClass="COLD",
+        unsureExpiryDays="0",
+    )
+    for key in ("backend", "replicaRegion", "cityIds", "objectLockDays", "archiveStorageClass", "unsureExpiryDays"):
+        assert f"{PROJECT}:{key}:" in message, f"{key} missing from the combined error:\n{message}"
+    assert message.startswith("invalid stack config (6 problems)"), message
+
+
+def test_invalid_config_registers_no_resource() -> None:
+    graph = None
+    with pytest.raises(Exception, match="invalid stack config") as raised:
+        graph = render({"aws:region": "eu-west-1", f"{PROJECT}:cityIds": '["Bad City"]'})
+    assert graph is None
+    # render() collects registrations as they happen: inspect what the failed run left.
+    from tests import stack
+
+    assert not stack.LAST_GRAPH.resources, (
+        f"invalid config must fail before any resource is registered, found {[r.urn for r in stack.LAST_GRAPH]}"
+    )
+    assert "Bad City" in str(raised.value)
+
+
+@pytest.mark.parametrize("name", ["dev", "prod"])
+def test_shipped_stack_files_are_valid(name: str) -> None:
+    parse_settings(stack_config(name))
+
+
+def test_readme_settings_table_matches_settings() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert settings_table() in readme, (
+        "README.md's settings table differs from infra/settings.py: regenerate it with `make docs` and paste it"
+    )
+
+
+def test_pulumi_yaml_declares_project_settings_with_type_and_default() -> None:
+    declared = yaml.safe_load(Path(ROOT / "Pulumi.yaml").read_text())["config"]
+    assert declared == pulumi_project_config(), (
+        "Pulumi.yaml's config block differs from infra/settings.py: regenerate it with "
+        "`python -m infra.settings --pulumi-yaml`"
+    )
