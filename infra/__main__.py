@@ -7,10 +7,10 @@ from pathlib import Path
 # on sys.path; the program imports itself as the `infra` package like the tests and scripts do.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import pulumi  # noqa: E402
+import pulumi
 
-from infra.aws.store import LearningImageStore  # noqa: E402
-from infra.settings import load_settings  # noqa: E402
+from infra.aws.store import LearningImageStore
+from infra.settings import load_settings
 
 settings = load_settings()  # fails here, before any resource, on invalid config
 store = LearningImageStore("store", settings, stack=pulumi.get_stack())

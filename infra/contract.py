@@ -41,9 +41,7 @@ EXCLUDED_LABELS: Final[tuple[Label, ...]] = (Label.UNSURE,)
 # --- Object naming ---------------------------------------------------------------------------
 
 #: Flat namespace: a lowercase UUID and ``.jpg``; no ``/``, so no city folders, no PII in paths.
-OBJECT_KEY_PATTERN: Final = re.compile(
-    r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.jpg$"
-)
+OBJECT_KEY_PATTERN: Final = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.jpg$")
 
 #: The same shape as an IAM resource wildcard, for the bucket policy. ``?`` matches any single
 #: character, so IAM can hold keys to the 8-4-4-4-12 shape and the suffix but not to lowercase

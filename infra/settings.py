@@ -59,7 +59,7 @@ class Settings(BaseModel):
         description="Storage backend. `aws` declares the store on Amazon S3 with every guard S3 can enforce.",
     )
     region: str = Field(
-        alias=REGION_KEY,
+        alias="aws:region",  # the AWS provider's own key: REGION_KEY
         description="Primary region, read from the AWS provider's own `aws:region`. Required.",
     )
     replication: bool = Field(
@@ -86,7 +86,9 @@ class Settings(BaseModel):
     )
     correct_retention_days: Days = Field(
         contract.CONTRACT_PERIODS.correct_retention_days,
-        description="Age at which `correct` objects expire (contract example: two years). `changed` objects never expire.",
+        description=(
+            "Age at which `correct` objects expire (contract example: two years). `changed` objects never expire."
+        ),
     )
     unsure_expiry_days: Days = Field(
         contract.CONTRACT_PERIODS.unsure_expiry_days,
@@ -146,7 +148,9 @@ class Settings(BaseModel):
     )
     tags: dict[str, str] = Field(
         {},
-        description="Tags added to every taggable resource, beside the program's own `project`, `stack` and `managed-by`.",
+        description=(
+            "Tags added to every taggable resource, beside the program's own `project`, `stack` and `managed-by`."
+        ),
     )
     force_destroy: bool = Field(
         False,
@@ -330,7 +334,8 @@ def load_settings() -> Settings:
     # The whole config map (not pulumi.Config.get per key) lets an unknown, typo'd key fail
     # loudly instead of being ignored. The runtime holds it in CONFIG, set by the language host
     # from PULUMI_CONFIG, which is also read as a fallback the way pulumi.Config does.
-    from pulumi.runtime.config import CONFIG, get_config_env
+    # Imported here so that clients can import the settings without the Pulumi SDK.
+    from pulumi.runtime.config import CONFIG, get_config_env  # noqa: PLC0415
 
     return parse_settings({**get_config_env(), **CONFIG.get()})
 
@@ -353,9 +358,8 @@ def config_schema() -> dict[str, ConfigKey]:
     schema = Settings.model_json_schema(by_alias=True)
     defs = schema.get("$defs", {})
     keys = {}
-    for alias, prop in schema["properties"].items():
-        if "$ref" in prop:
-            prop = {**defs[prop["$ref"].rsplit("/", 1)[-1]], **prop}
+    for alias, declared in schema["properties"].items():
+        prop = {**defs[declared["$ref"].rsplit("/", 1)[-1]], **declared} if "$ref" in declared else declared
         variants = [v for v in prop.get("anyOf", [prop]) if v.get("type") != "null"]
         kind = variants[0].get("type", "string")
         allowed = tuple(variants[0].get("enum", [variants[0]["const"]] if "const" in variants[0] else []))
@@ -401,7 +405,9 @@ if __name__ == "__main__":
     import argparse
 
     parser = argparse.ArgumentParser(description="Print the settings documentation generated from the model.")
-    parser.add_argument("--pulumi-yaml", action="store_true", help="print Pulumi.yaml's config block instead of the README table")
+    parser.add_argument(
+        "--pulumi-yaml", action="store_true", help="print Pulumi.yaml's config block instead of the README table"
+    )
     if parser.parse_args().pulumi_yaml:
         import yaml
 

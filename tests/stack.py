@@ -8,6 +8,8 @@ else echoes the inputs. Each render builds the stack afresh (new root, new confi
 from __future__ import annotations
 
 import asyncio
+import fnmatch
+import json
 import runpy
 import uuid
 from collections.abc import Iterator, Mapping
@@ -51,6 +53,8 @@ class Graph:
     #: output name -> whether Pulumi marks it secret
     secret_outputs: dict[str, bool] = field(default_factory=dict)
     protected: set[str] = field(default_factory=set)
+    #: resource name -> names of the resources it explicitly depends on (depends_on)
+    depends_on: dict[str, set[str]] = field(default_factory=dict)
 
     def of_type(self, type_: str) -> list[Resource]:
         return [r for r in self.resources if r.type == type_]
@@ -98,7 +102,9 @@ class Mocks(pulumi.runtime.Mocks):
         if args.typ in ("aws:iam/role:Role", "aws:iam/user:User", "aws:iam/group:Group"):
             kind = args.typ.rsplit(":", 1)[-1].lower()
             path = args.inputs.get("path", "/")
-            state.update(name=name, arn=f"arn:{PARTITION}:iam::{ACCOUNT_ID}:{kind}{path}{name}", uniqueId=f"AID{name.upper()}")
+            state.update(
+                name=name, arn=f"arn:{PARTITION}:iam::{ACCOUNT_ID}:{kind}{path}{name}", uniqueId=f"AID{name.upper()}"
+            )
             return name, state
         if args.typ == "aws:iam/accessKey:AccessKey":
             key_id = "AKIA" + uuid.uuid5(uuid.NAMESPACE_DNS, args.name).hex[:16].upper()
@@ -109,9 +115,19 @@ class Mocks(pulumi.runtime.Mocks):
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": ACCOUNT_ID, "arn": f"arn:{PARTITION}:iam::{ACCOUNT_ID}:user/deployer", "userId": "AIDDEPLOYER", "id": ACCOUNT_ID}, []
+            return {
+                "accountId": ACCOUNT_ID,
+                "arn": f"arn:{PARTITION}:iam::{ACCOUNT_ID}:user/deployer",
+                "userId": "AIDDEPLOYER",
+                "id": ACCOUNT_ID,
+            }, []
         if args.token == "aws:index/getPartition:getPartition":
-            return {"partition": PARTITION, "dnsSuffix": "amazonaws.com", "id": PARTITION, "reverseDnsPrefix": "com.amazonaws"}, []
+            return {
+                "partition": PARTITION,
+                "dnsSuffix": "amazonaws.com",
+                "id": PARTITION,
+                "reverseDnsPrefix": "com.amazonaws",
+            }, []
         raise NotImplementedError(f"unmocked invoke {args.token}")
 
 
@@ -122,8 +138,6 @@ def stack_config(stack: str) -> dict[str, str]:
 
 
 def _as_config_string(value: Any) -> str:
-    import json
-
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (dict, list)):
@@ -143,14 +157,19 @@ def render(config: Mapping[str, str], *, stack: str = "test", preview: bool = Fa
     pulumi.runtime.set_mocks(Mocks(graph, region), project=PROJECT, stack=stack, preview=preview)
     pulumi.runtime.set_all_config(dict(config), [])
 
-    def record_protect(args: pulumi.ResourceTransformationArgs) -> None:
+    def record_options(args: pulumi.ResourceTransformationArgs) -> None:
         # Mocks never see resource options; a stack transformation does.
-        if args.opts is not None and args.opts.protect:
+        if args.opts is None:
+            return
+        if args.opts.protect:
             graph.protected.add(args.name)
+        depends = args.opts.depends_on
+        resources = depends if isinstance(depends, list) else [depends] if depends else []
+        graph.depends_on[args.name] = {r._name for r in resources if isinstance(r, pulumi.Resource)}
 
-    @pulumi.runtime.test
+    @pulumi.runtime.test  # type: ignore[untyped-decorator]
     def run() -> Any:
-        pulumi.runtime.register_stack_transformation(record_protect)
+        pulumi.runtime.register_stack_transformation(record_options)
         runpy.run_path(str(PROGRAM), run_name="__main__")
         stack_resource = pulumi.runtime.settings.get_root_resource()
         exported: dict[str, Any] = dict(getattr(stack_resource, "outputs", {}))
@@ -171,8 +190,6 @@ def render(config: Mapping[str, str], *, stack: str = "test", preview: bool = Fa
 
 
 def policy_of(resource: Resource, field: str = "policy") -> dict[str, Any]:
-    import json
-
     value = resource.inputs[field]
     return json.loads(value) if isinstance(value, str) else dict(value)
 
@@ -193,8 +210,6 @@ def as_list(value: Any) -> list[Any]:
 
 def matches(pattern: str, action: str) -> bool:
     """IAM action matching: case-insensitive, ``*`` and ``?`` wildcards."""
-    import fnmatch
-
     return fnmatch.fnmatchcase(action.lower(), pattern.lower())
 
 

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from infra.settings import PROJECT, SettingsError, parse_settings, pulumi_project_config, settings_table
+from tests import stack
 from tests.stack import ROOT, render, stack_config
 
 VALID = {"aws:region": "eu-west-1", f"{PROJECT}:replicaRegion": "eu-central-1"}
@@ -87,7 +88,9 @@ def test_probe_city_id_is_reserved() -> None:
 
 def test_object_lock_days_without_mode_is_rejected() -> None:
     message = problems(objectLockDays="30")
-    assert f"{PROJECT}:objectLockDays: is set without `objectLockMode` (allowed modes: GOVERNANCE, COMPLIANCE)" in message
+    assert (
+        f"{PROJECT}:objectLockDays: is set without `objectLockMode` (allowed modes: GOVERNANCE, COMPLIANCE)" in message
+    )
 
 
 def test_object_lock_longer_than_unsure_expiry_is_rejected() -> None:
@@ -146,8 +149,6 @@ def test_invalid_config_registers_no_resource() -> None:
         graph = render({"aws:region": "eu-west-1", f"{PROJECT}:cityIds": '["Bad City"]'})
     assert graph is None
     # render() collects registrations as they happen: inspect what the failed run left.
-    from tests import stack
-
     assert not stack.LAST_GRAPH.resources, (
         f"invalid config must fail before any resource is registered, found {[r.urn for r in stack.LAST_GRAPH]}"
     )

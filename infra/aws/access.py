@@ -54,7 +54,10 @@ def tier_identities(
     ``arn_prefix`` is ``arn:<partition>:iam::<account>:``.
     """
     roles = {}
-    for tier, principals in ((contract.COMMAND_CENTRE, command_centre_principals), (contract.TRAINING, training_principals)):
+    for tier, principals in (
+        (contract.COMMAND_CENTRE, command_centre_principals),
+        (contract.TRAINING, training_principals),
+    ):
         roles[tier.name] = aws.iam.Role(
             f"{tier.name}-role",
             path=iam_path(stack),

@@ -36,7 +36,9 @@ def access_logs(
         opts=protected,
         child_opts=child,
     )
-    lifecycle_configuration("access-logs-lifecycle", bucket=logs.bucket, rules=access_log_rules(retention_days), opts=child)
+    lifecycle_configuration(
+        "access-logs-lifecycle", bucket=logs.bucket, rules=access_log_rules(retention_days), opts=child
+    )
     log_policy = aws.s3.BucketPolicy(
         "access-logs-policy",
         bucket=logs.bucket.id,

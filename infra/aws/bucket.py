@@ -74,21 +74,20 @@ def hardened_bucket(
         region=region,
         opts=child,
     )
-    default_encryption = (
-        {"sse_algorithm": "aws:kms", "kms_master_key_id": kms_key_arn}
-        if kms_key_arn is not None
-        else {"sse_algorithm": "AES256"}
-    )
     aws.s3.BucketServerSideEncryptionConfiguration(
         f"{name}-encryption",
         bucket=bucket.id,
         rules=[
-            {
-                "apply_server_side_encryption_by_default": default_encryption,
+            aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                    sse_algorithm="aws:kms" if kms_key_arn is not None else "AES256",
+                    kms_master_key_id=kms_key_arn,
+                ),
                 # S3 Bucket Key: one KMS call per bucket-key period instead of one per object.
-                "bucket_key_enabled": kms_key_arn is not None,
-                "blocked_encryption_types": ["SSE-C"],
-            }
+                bucket_key_enabled=kms_key_arn is not None,
+                # SSE-C would let a client encrypt with a key the store does not hold.
+                blocked_encryption_types=["SSE-C"],
+            )
         ],
         region=region,
         opts=child,
@@ -108,6 +107,8 @@ def hardened_bucket(
             bucket=bucket.id,
             rule={"default_retention": {"mode": object_lock.mode, "days": object_lock.days}},
             region=region,
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[versioning] if versioning else [])),
+            opts=pulumi.ResourceOptions.merge(
+                child, pulumi.ResourceOptions(depends_on=[versioning] if versioning else [])
+            ),
         )
     return HardenedBucket(bucket, versioning, public_access_block, ready=[ownership, public_access_block])

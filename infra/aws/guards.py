@@ -16,6 +16,7 @@ orders of magnitude above a camera JPEG).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from infra import contract
 from infra.aws.iam import Document, Statement, document, flat_keys_arn, objects_arn
@@ -79,7 +80,9 @@ class LearningBucket:
     city_users_arn_pattern: str
 
 
-def _deny(sid: str, actions: str | list[str], resources: str | list[str], condition: dict | None = None) -> Statement:
+def _deny(
+    sid: str, actions: str | list[str], resources: str | list[str], condition: dict[str, Any] | None = None
+) -> Statement:
     statement: Statement = {"Sid": sid, "Effect": "Deny", "Principal": "*", "Action": actions, "Resource": resources}
     if condition:
         statement["Condition"] = condition
@@ -98,7 +101,9 @@ def deny_insecure_transport(bucket_arn: str) -> Statement:
 
 
 def deny_outdated_tls(bucket_arn: str) -> Statement:
-    return _deny(Sid.OUTDATED_TLS, "s3:*", _all(bucket_arn), {"NumericLessThan": {"s3:TlsVersion": MINIMUM_TLS_VERSION}})
+    return _deny(
+        Sid.OUTDATED_TLS, "s3:*", _all(bucket_arn), {"NumericLessThan": {"s3:TlsVersion": MINIMUM_TLS_VERSION}}
+    )
 
 
 # --- immutability ------------------------------------------------------------------------------
@@ -121,7 +126,9 @@ def deny_overwrite(bucket_arn: str) -> Statement:
 
 def deny_multipart_upload(bucket_arn: str) -> Statement:
     """CreateMultipartUpload, UploadPart and UploadPartCopy (see the module docstring)."""
-    return _deny(Sid.MULTIPART, "s3:PutObject", objects_arn(bucket_arn), {"Bool": {"s3:ObjectCreationOperation": "false"}})
+    return _deny(
+        Sid.MULTIPART, "s3:PutObject", objects_arn(bucket_arn), {"Bool": {"s3:ObjectCreationOperation": "false"}}
+    )
 
 
 def deny_tag_rewrite(bucket_arn: str) -> Statement:
@@ -185,7 +192,11 @@ def deny_excluded_label(bucket_arn: str) -> Statement:
         Sid.EXCLUDED_LABEL,
         "s3:PutObject",
         objects_arn(bucket_arn),
-        {"StringNotEquals": {f"s3:RequestObjectTag/{contract.LABEL_STATUS}": [x.value for x in contract.UPLOAD_LABELS]}},
+        {
+            "StringNotEquals": {
+                f"s3:RequestObjectTag/{contract.LABEL_STATUS}": [x.value for x in contract.UPLOAD_LABELS]
+            }
+        },
     )
 
 
@@ -224,7 +235,7 @@ def deny_customer_key(bucket_arn: str) -> Statement:
 # --- tiers -----------------------------------------------------------------------------------
 
 
-def deny_tier_beyond(sid: str, tier: contract.Tier, bucket_arn: str, principal_condition: dict) -> Statement:
+def deny_tier_beyond(sid: str, tier: contract.Tier, bucket_arn: str, principal_condition: dict[str, Any]) -> Statement:
     """The tier's principals may do nothing on the bucket but the tier's operations, whatever
     identity policy is attached to them later."""
     statement = _deny(sid, [], _all(bucket_arn), principal_condition)

@@ -8,6 +8,7 @@ the S3 actions need, so a tier can never be given S3 access it cannot use.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -208,7 +209,9 @@ def replication_policy(source: StoreTarget, replica: StoreTarget, object_lock: b
                 "Resource": source.key_arn,
                 "Condition": {
                     "StringEquals": {"kms:ViaService": s3_service(source.region)},
-                    "StringLike": {"kms:EncryptionContext:aws:s3:arn": [source.bucket_arn, objects_arn(source.bucket_arn)]},
+                    "StringLike": {
+                        "kms:EncryptionContext:aws:s3:arn": [source.bucket_arn, objects_arn(source.bucket_arn)]
+                    },
                 },
             },
             {
@@ -251,3 +254,20 @@ def key_policy(account_root_arn: str, region: str) -> Document:
             },
         ]
     )
+
+
+#: AWS size limits of the policy documents the program writes, in characters of the compact
+#: JSON (IAM does not count whitespace). IAM User Guide, "IAM and AWS STS quotas"; S3 User
+#: Guide, "Bucket policies" (20 KB); KMS Developer Guide, "Key policies" (32 KB).
+POLICY_SIZE_LIMITS: dict[str, int] = {
+    "aws:s3/bucketPolicy:BucketPolicy": 20_480,
+    "aws:iam/groupPolicy:GroupPolicy": 5_120,
+    "aws:iam/rolePolicy:RolePolicy": 10_240,
+    "aws:iam/policy:Policy": 6_144,
+    "aws:kms/key:Key": 32_768,
+}
+
+
+def compact_size(policy_json: str) -> int:
+    """A policy's size as AWS counts it (no insignificant whitespace)."""
+    return len(json.dumps(json.loads(policy_json), separators=(",", ":")))

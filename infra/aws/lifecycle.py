@@ -6,36 +6,56 @@ its metadata as tags too (the bucket policy refuses one that does not).
 
 from __future__ import annotations
 
-from typing import Any
-
 import pulumi
 import pulumi_aws as aws
 
 from infra import contract
 
 
-def s3_rule(rule: contract.LifecycleRule) -> dict[str, Any]:
-    """One contract rule in pulumi-aws v7 ``BucketLifecycleConfiguration`` argument form."""
-    args: dict[str, Any] = {
-        "id": rule.id,
-        "status": "Enabled",
+def s3_rule(rule: contract.LifecycleRule) -> aws.s3.BucketLifecycleConfigurationRuleArgs:
+    """One contract rule as a pulumi-aws v7 ``BucketLifecycleConfiguration`` rule."""
+    s3 = aws.s3
+    has_expiration = rule.expiration_days is not None or rule.expired_object_delete_marker
+    return s3.BucketLifecycleConfigurationRuleArgs(
+        id=rule.id,
+        status="Enabled",
         # An empty filter applies the rule to every object (provider docs, "Specifying an empty filter").
-        "filter": {"tag": {"key": rule.tag[0], "value": rule.tag[1]}} if rule.tag else {},
-    }
-    if rule.transition_days is not None and rule.transition_class is not None:
-        args["transitions"] = [{"days": rule.transition_days, "storage_class": rule.transition_class.value}]
-    expiration: dict[str, Any] = {}
-    if rule.expiration_days is not None:
-        expiration["days"] = rule.expiration_days
-    if rule.expired_object_delete_marker:
-        expiration["expired_object_delete_marker"] = True
-    if expiration:
-        args["expiration"] = expiration
-    if rule.noncurrent_expiration_days is not None:
-        args["noncurrent_version_expiration"] = {"noncurrent_days": rule.noncurrent_expiration_days}
-    if rule.abort_incomplete_multipart_days is not None:
-        args["abort_incomplete_multipart_upload"] = {"days_after_initiation": rule.abort_incomplete_multipart_days}
-    return args
+        filter=s3.BucketLifecycleConfigurationRuleFilterArgs(
+            tag=s3.BucketLifecycleConfigurationRuleFilterTagArgs(key=rule.tag[0], value=rule.tag[1])
+            if rule.tag
+            else None
+        ),
+        transitions=(
+            [
+                s3.BucketLifecycleConfigurationRuleTransitionArgs(
+                    days=rule.transition_days, storage_class=rule.transition_class
+                )
+            ]
+            if rule.transition_days is not None and rule.transition_class is not None
+            else None
+        ),
+        expiration=(
+            s3.BucketLifecycleConfigurationRuleExpirationArgs(
+                days=rule.expiration_days, expired_object_delete_marker=rule.expired_object_delete_marker or None
+            )
+            if has_expiration
+            else None
+        ),
+        noncurrent_version_expiration=(
+            s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                noncurrent_days=rule.noncurrent_expiration_days
+            )
+            if rule.noncurrent_expiration_days is not None
+            else None
+        ),
+        abort_incomplete_multipart_upload=(
+            s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                days_after_initiation=rule.abort_incomplete_multipart_days
+            )
+            if rule.abort_incomplete_multipart_days is not None
+            else None
+        ),
+    )
 
 
 def lifecycle_configuration(

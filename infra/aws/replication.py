@@ -37,7 +37,9 @@ class Replica:
 
 
 def _after(opts: pulumi.ResourceOptions, *resources: pulumi.Resource | None) -> pulumi.ResourceOptions:
-    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[r for r in resources if r is not None]))
+    return pulumi.ResourceOptions.merge(
+        opts, pulumi.ResourceOptions(depends_on=[r for r in resources if r is not None])
+    )
 
 
 def replicate(
@@ -58,7 +60,12 @@ def replicate(
 ) -> Replica:
     """Declare the replica (bucket, key, lifecycle, guards), the replication role and the rule."""
     key = store_key(
-        "replica-key", region=region, account_root_arn=account_root_arn, tags=tags, opts=protected, provider_region=region
+        "replica-key",
+        region=region,
+        account_root_arn=account_root_arn,
+        tags=tags,
+        opts=protected,
+        provider_region=region,
     )
     replica = hardened_bucket(
         "learning-images-replica",
@@ -103,7 +110,9 @@ def replicate(
         "learning-images-replica-policy",
         bucket=replica.bucket.id,
         policy=pulumi.Output.all(replica.bucket.arn, role.arn, command_centre_role_arn).apply(
-            lambda a: json.dumps(guards.replica_bucket_policy(a[0], replication_role_arn=a[1], command_centre_role_arn=a[2]))
+            lambda a: json.dumps(
+                guards.replica_bucket_policy(a[0], replication_role_arn=a[1], command_centre_role_arn=a[2])
+            )
         ),
         region=region,
         opts=_after(child, *replica.ready),

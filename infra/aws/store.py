@@ -64,7 +64,9 @@ class LearningImageStore(pulumi.ComponentResource):
             "learning-images-lifecycle",
             bucket=primary.bucket,
             rules=lifecycle,
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[primary.versioning])),
+            opts=pulumi.ResourceOptions.merge(
+                child, pulumi.ResourceOptions(depends_on=[r for r in [primary.versioning] if r])
+            ),
         )
         region = settings.region
         primary_target = pulumi.Output.all(primary.bucket.arn, key.arn).apply(
@@ -139,8 +141,12 @@ class LearningImageStore(pulumi.ComponentResource):
         )
 
         def credentials(city_id: str) -> dict[str, pulumi.Output[str]]:
-            user, access_key = identities.uploaders[city_id]
-            return {"city_id": pulumi.Output.from_input(city_id), "access_key_id": access_key.id, "secret_access_key": access_key.secret}
+            _, access_key = identities.uploaders[city_id]
+            return {
+                "city_id": pulumi.Output.from_input(city_id),
+                "access_key_id": access_key.id,
+                "secret_access_key": access_key.secret,
+            }
 
         self.outputs = {
             "backend": settings.backend,

@@ -1,0 +1,187 @@
+"""The learning bucket's policy: every contract guard, each a Deny with a stable Sid.
+
+These tests read the rendered policy. What they cannot show is how IAM evaluates it; the
+verification script (issue 3) probes a deployed stack for that.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from infra import contract
+from infra.aws.guards import Sid
+from tests.stack import Graph, bucket_policy_for, statement, statements
+
+BUCKET_ARN = "arn:aws:s3:::learning-images"
+OBJECTS_ARN = f"{BUCKET_ARN}/*"
+CITY_PATTERN = "arn:aws:iam::123456789012:user/learning-images/test/city/*"
+CC_ROLE = "arn:aws:iam::123456789012:role/learning-images/test/command-centre-role"
+TRAINING_ROLE = "arn:aws:iam::123456789012:role/learning-images/test/training-role"
+
+
+def guard(graph: Graph, sid: str) -> dict[str, Any]:
+    found = statement(bucket_policy_for(graph, "learning-images"), sid)
+    assert found["Effect"] == "Deny", f"{sid}: a guard must be a Deny, so no identity policy can override it"
+    assert found["Principal"] == "*", f"{sid}: a guard applies to every principal"
+    return found
+
+
+@pytest.mark.parametrize("bucket", ["learning-images", "learning-images-replica", "access-logs"])
+def test_each_bucket_has_exactly_one_bucket_policy(full: Graph, bucket: str) -> None:
+    bucket_policy_for(full, bucket)
+
+
+@pytest.mark.parametrize("bucket", ["learning-images", "learning-images-replica", "access-logs"])
+def test_requests_without_tls_are_denied(full: Graph, bucket: str) -> None:
+    deny = statement(bucket_policy_for(full, bucket), Sid.INSECURE_TRANSPORT)
+    arn = f"arn:aws:s3:::{bucket}"
+    assert deny["Action"] == "s3:*" and deny["Resource"] == [arn, f"{arn}/*"], f"{bucket}: TLS guard covers everything"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+@pytest.mark.parametrize("bucket", ["learning-images", "learning-images-replica", "access-logs"])
+def test_tls_below_1_2_is_denied(full: Graph, bucket: str) -> None:
+    deny = statement(bucket_policy_for(full, bucket), Sid.OUTDATED_TLS)
+    assert deny["Action"] == "s3:*"
+    assert deny["Condition"] == {"NumericLessThan": {"s3:TlsVersion": "1.2"}}, f"{bucket}: TLS 1.2 is the floor"
+
+
+def test_upload_without_if_none_match_is_denied(full: Graph) -> None:
+    deny = guard(full, Sid.OVERWRITE)
+    assert deny["Action"] == "s3:PutObject" and deny["Resource"] == OBJECTS_ARN
+    assert deny["Condition"] == {
+        "Null": {"s3:if-none-match": "true"},
+        # The multipart exemption AWS documents: only object-creating requests carry the header.
+        "Bool": {"s3:ObjectCreationOperation": "true"},
+    }, "objects are immutable: every create must be conditional"
+
+
+def test_multipart_upload_is_denied(full: Graph) -> None:
+    deny = guard(full, Sid.MULTIPART)
+    assert deny["Condition"] == {"Bool": {"s3:ObjectCreationOperation": "false"}}, (
+        "UploadPart carries no tags, so the metadata guards only hold for single-request uploads"
+    )
+
+
+@pytest.mark.parametrize("field", contract.METADATA_FIELDS)
+def test_upload_missing_a_metadata_tag_is_denied(full: Graph, field: str) -> None:
+    deny = guard(full, Sid.missing_tag(field))
+    assert deny["Action"] == "s3:PutObject" and deny["Resource"] == OBJECTS_ARN
+    assert deny["Condition"] == {"Null": {f"s3:RequestObjectTag/{field}": "true"}}, (
+        f"an upload without the {field} tag must be refused: lifecycle and policies only see tags"
+    )
+
+
+def test_upload_with_a_tag_outside_the_contract_is_denied(full: Graph) -> None:
+    deny = guard(full, Sid.UNKNOWN_TAG)
+    assert deny["Condition"] == {
+        "ForAnyValue:StringNotEquals": {"s3:RequestObjectTagKeys": list(contract.METADATA_FIELDS)}
+    }
+
+
+def test_upload_with_an_excluded_label_is_denied(full: Graph) -> None:
+    deny = guard(full, Sid.EXCLUDED_LABEL)
+    allowed = deny["Condition"]["StringNotEquals"]["s3:RequestObjectTag/label_status"]
+    assert sorted(allowed) == ["changed", "correct"], (
+        f"only correct and changed may be uploaded, policy allows {allowed}"
+    )
+    assert "unsure" not in allowed
+
+
+def test_upload_key_must_be_a_flat_uuid_jpg(full: Graph) -> None:
+    shape = guard(full, Sid.KEY_NOT_UUID_JPG)
+    assert shape["Action"] == "s3:PutObject"
+    assert shape["NotResource"] == f"{BUCKET_ARN}/????????-????-????-????-????????????.jpg", (
+        "any key but <8-4-4-4-12>.jpg must be refused"
+    )
+    folders = guard(full, Sid.KEY_WITH_SLASH)
+    assert folders["Resource"] == f"{BUCKET_ARN}/*/*", "a key with '/' (a city folder) must be refused"
+
+
+def test_upload_with_wrong_encryption_header_is_denied(full: Graph) -> None:
+    deny = guard(full, Sid.WRONG_ENCRYPTION)
+    assert deny["Condition"] == {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}}
+
+
+def test_upload_with_another_kms_key_is_denied(full: Graph) -> None:
+    deny = guard(full, Sid.OTHER_KMS_KEY)
+    assert deny["Condition"] == {
+        "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": full.outputs["kms_key_arn"]}
+    }
+
+
+def test_upload_with_customer_provided_key_is_denied(full: Graph) -> None:
+    deny = guard(full, Sid.CUSTOMER_KEY)
+    assert deny["Condition"] == {"Null": {"s3:x-amz-server-side-encryption-customer-algorithm": "false"}}
+
+
+def test_tag_rewrite_is_denied_to_everyone(full: Graph) -> None:
+    deny = guard(full, Sid.TAG_REWRITE)
+    assert sorted(deny["Action"]) == sorted(
+        ["s3:PutObjectTagging", "s3:PutObjectVersionTagging", "s3:DeleteObjectTagging", "s3:DeleteObjectVersionTagging"]
+    )
+    assert "Condition" not in deny, "labels are immutable for everyone: a correction is a new object"
+
+
+def test_delete_is_denied_to_all_but_the_command_centre(full: Graph) -> None:
+    deny = guard(full, Sid.DELETE)
+    assert set(deny["Action"]) == {"s3:DeleteObject", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention"}
+    assert deny["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": CC_ROLE}}
+
+
+def test_upload_as_another_city_is_denied(full: Graph) -> None:
+    deny = guard(full, Sid.UPLOAD_AS_OTHER_CITY)
+    assert deny["Condition"] == {
+        "ArnLike": {"aws:PrincipalArn": CITY_PATTERN},
+        "StringNotEquals": {"s3:RequestObjectTag/city_id": "${aws:PrincipalTag/city_id}"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("sid", "tier", "condition"),
+    [
+        (Sid.CITY_TIER, contract.CITY, {"ArnLike": {"aws:PrincipalArn": CITY_PATTERN}}),
+        (Sid.TRAINING_TIER, contract.TRAINING, {"ArnEquals": {"aws:PrincipalArn": TRAINING_ROLE}}),
+        (Sid.COMMAND_CENTRE_TIER, contract.COMMAND_CENTRE, {"ArnEquals": {"aws:PrincipalArn": CC_ROLE}}),
+    ],
+)
+def test_each_tier_is_denied_everything_beyond_its_operations(
+    full: Graph, sid: str, tier: contract.Tier, condition: dict[str, Any]
+) -> None:
+    deny = guard(full, sid)
+    assert sorted(deny["NotAction"]) == sorted(tier.s3_actions), f"{sid}: spares exactly the {tier.name} operations"
+    assert deny["Resource"] == [BUCKET_ARN, OBJECTS_ARN]
+    assert deny["Condition"] == condition
+
+
+def test_guard_sids_are_stable(full: Graph) -> None:
+    sids = [s["Sid"] for s in statements(bucket_policy_for(full, "learning-images"))]
+    expected = [
+        Sid.INSECURE_TRANSPORT,
+        Sid.OUTDATED_TLS,
+        Sid.OVERWRITE,
+        Sid.MULTIPART,
+        Sid.KEY_NOT_UUID_JPG,
+        Sid.KEY_WITH_SLASH,
+        *[Sid.missing_tag(f) for f in contract.METADATA_FIELDS],
+        Sid.UNKNOWN_TAG,
+        Sid.EXCLUDED_LABEL,
+        Sid.WRONG_ENCRYPTION,
+        Sid.OTHER_KMS_KEY,
+        Sid.CUSTOMER_KEY,
+        Sid.TAG_REWRITE,
+        Sid.DELETE,
+        Sid.UPLOAD_AS_OTHER_CITY,
+        Sid.CITY_TIER,
+        Sid.TRAINING_TIER,
+        Sid.COMMAND_CENTRE_TIER,
+    ]
+    assert sids == expected, "the policy pack and the verification script look guards up by these Sids"
+    assert Sid.missing_tag("city_id") == "DenyUploadWithoutCityIdTag"
+
+
+def test_bucket_policy_allows_nothing(full: Graph) -> None:
+    allows = [s["Sid"] for s in statements(bucket_policy_for(full, "learning-images")) if s["Effect"] != "Deny"]
+    assert not allows, f"the learning bucket's policy only denies; grants live on identities: {allows}"
