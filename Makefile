@@ -3,7 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install lint test bench docs clean
+STACK ?= dev
+
+.PHONY: install plan lint test bench docs clean
 
 install: $(VENV)/.installed
 
@@ -11,6 +13,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
+
+# The main job offline: render a stack under Pulumi mocks and list what it declares.
+plan: install
+	$(PY) -m scripts.render --stack $(STACK)
 
 lint: install
 	$(PY) -m ruff check .

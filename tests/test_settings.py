@@ -9,8 +9,7 @@ import pytest
 import yaml
 
 from infra.settings import PROJECT, SettingsError, parse_settings, pulumi_project_config, settings_table
-from tests import stack
-from tests.stack import ROOT, render, stack_config
+from tests.stack import ROOT, last_graph, render, stack_config
 
 VALID = {"aws:region": "eu-west-1", f"{PROJECT}:replicaRegion": "eu-central-1"}
 
@@ -149,8 +148,8 @@ def test_invalid_config_registers_no_resource() -> None:
         graph = render({"aws:region": "eu-west-1", f"{PROJECT}:cityIds": '["Bad City"]'})
     assert graph is None
     # render() collects registrations as they happen: inspect what the failed run left.
-    assert not stack.LAST_GRAPH.resources, (
-        f"invalid config must fail before any resource is registered, found {[r.urn for r in stack.LAST_GRAPH]}"
+    assert not last_graph().resources, (
+        f"invalid config must fail before any resource is registered, found {[r.urn for r in last_graph()]}"
     )
     assert "Bad City" in str(raised.value)
 
