@@ -34,6 +34,18 @@ UPLOADED_AT: Final = "uploaded_at"
 #: filters cannot read user metadata).
 METADATA_FIELDS: Final[tuple[str, ...]] = (CITY_ID, CAMERA_ID, EVENT_ID, LABEL_STATUS, UPLOADED_AT)
 
+
+
+def metadata_key(field: str) -> str:
+    """The user-metadata key of a field: ``city_id`` travels as ``x-amz-meta-city-id``.
+
+    HTTP intermediaries drop or mangle header names containing ``_`` (nginx ignores them by
+    default; WSGI servers cannot tell them from ``-``), so the metadata a reader sees uses
+    ``-``. Tags are not headers and keep the exact field names.
+    """
+    return field.replace("_", "-")
+
+
 #: Labels a city may upload. ``unsure`` is excluded by the contract's HITL filtering step.
 UPLOAD_LABELS: Final[tuple[Label, ...]] = (Label.CORRECT, Label.CHANGED)
 EXCLUDED_LABELS: Final[tuple[Label, ...]] = (Label.UNSURE,)
@@ -125,6 +137,26 @@ TRAINING = Tier(
 )
 
 TIERS: Final[tuple[Tier, ...]] = (CITY, COMMAND_CENTRE, TRAINING)
+
+#: The S3 API operations the verification probes, and the IAM action each is authorised by
+#: (Service Authorization Reference for Amazon S3). A tier may perform an operation exactly
+#: when the action is in its :attr:`Tier.s3_actions`.
+OPERATION_ACTIONS: Final[dict[str, str]] = {
+    "GetObject": "s3:GetObject",
+    "HeadObject": "s3:GetObject",
+    "GetObjectTagging": "s3:GetObjectTagging",
+    "ListObjectsV2": "s3:ListBucket",
+    "ListObjectVersions": "s3:ListBucketVersions",
+    "PutObject": "s3:PutObject",
+    "PutObjectTagging": "s3:PutObjectTagging",
+    "DeleteObject": "s3:DeleteObject",
+    "DeleteObjectVersion": "s3:DeleteObjectVersion",
+}
+
+
+def may(tier: Tier, operation: str) -> bool:
+    """Whether the contract lets ``tier`` perform the S3 API ``operation``."""
+    return OPERATION_ACTIONS[operation] in tier.s3_actions
 
 # --- Lifecycle -------------------------------------------------------------------------------
 

@@ -159,6 +159,14 @@ class Settings(BaseModel):
             "non-empty store fails, so no image is lost to a mistaken destroy."
         ),
     )
+    emulator: bool = Field(
+        False,
+        description=(
+            "The stack targets a local S3 emulator (moto), never AWS: the bucket policies are left out, "
+            "because the emulator treats every conditional Deny as matching and would refuse every "
+            "request. Only for the sandbox stack (`Pulumi.local.yaml`)."
+        ),
+    )
     protect: bool = Field(
         True,
         description="Mark the buckets and KMS keys `protect`, so Pulumi refuses to delete or replace them.",
@@ -271,6 +279,22 @@ class Settings(BaseModel):
                 "so an accidental `unsure` upload would outlive its deletion date"
             )
         return days if days is not None else unsure
+
+    @field_validator("emulator")
+    @classmethod
+    def _emulator_scope(cls, emulator: bool, info: ValidationInfo) -> bool:
+        if emulator:
+            features = {
+                "replication": info.data.get("replication"),
+                "objectLockMode": info.data.get("object_lock_mode"),
+                "accessLogging": info.data.get("access_logging"),
+            }
+            if unsupported := [key for key, on in features.items() if on]:
+                raise ValueError(
+                    f"cannot be combined with {', '.join(unsupported)}: the local emulator neither replicates, "
+                    "enforces Object Lock nor delivers access logs, so the sandbox would prove nothing about them"
+                )
+        return emulator
 
     # --- derived ----------------------------------------------------------------------------
 

@@ -8,6 +8,8 @@ from tests.stack import Graph
 
 REQUIRED = {
     "backend",
+    "emulator",
+    "lifecycle",
     "region",
     "bucket_name",
     "bucket_arn",

@@ -172,3 +172,19 @@ def test_pulumi_yaml_declares_project_settings_with_type_and_default() -> None:
         "Pulumi.yaml's config block differs from infra/settings.py: regenerate it with "
         "`python -m infra.settings --pulumi-yaml`"
     )
+
+
+def test_emulator_stack_cannot_claim_features_the_emulator_lacks() -> None:
+    message = problems(emulator="true", objectLockMode="GOVERNANCE")
+    assert f"{PROJECT}:emulator: cannot be combined with replication, objectLockMode, accessLogging" in message, message
+
+
+def test_emulator_stack_leaves_bucket_policies_out() -> None:
+    graph = render(stack_config("local"), stack="local")
+    assert not graph.of_type("aws:s3/bucketPolicy:BucketPolicy"), "the emulator would treat every guard as a Deny"
+    assert graph.outputs["emulator"] is True
+
+
+def test_aws_stacks_are_not_emulator_stacks() -> None:
+    for name in ("dev", "prod"):
+        assert not parse_settings(stack_config(name)).emulator, f"Pulumi.{name}.yaml must target AWS with every guard"

@@ -14,12 +14,12 @@ import pulumi_aws as aws
 
 from infra import contract
 from infra.aws import guards, iam
-from infra.aws.access import grant_tiers, iam_path, tier_identities
+from infra.aws.access import TierIdentities, grant_tiers, iam_path, tier_identities
 from infra.aws.access_logs import access_logs
-from infra.aws.bucket import ObjectLock, hardened_bucket
+from infra.aws.bucket import HardenedBucket, ObjectLock, hardened_bucket
 from infra.aws.encryption import store_key
 from infra.aws.lifecycle import lifecycle_configuration
-from infra.aws.replication import replicate
+from infra.aws.replication import Replica, replicate
 from infra.settings import PROJECT, Settings
 
 COMPONENT_TYPE = "learning-images:aws:LearningImageStore"
@@ -115,6 +115,15 @@ class LearningImageStore(pulumi.ComponentResource):
                 child=child,
             )
 
+        if settings.emulator:
+            pulumi.log.warn("emulator stack: bucket policies are left out; this stack must never target AWS", self)
+        else:
+            self._attach_guards(primary, key, identities)
+        self.outputs = self._outputs(settings, primary, key, object_lock, replica, logs, identities)
+        self.register_outputs(self.outputs)
+
+    def _attach_guards(self, primary: HardenedBucket, key: aws.kms.Key, identities: TierIdentities) -> None:
+        """The learning bucket's one policy: every guard of ``guards.learning_bucket_policy``."""
         aws.s3.BucketPolicy(
             "learning-images-policy",
             bucket=primary.bucket.id,
@@ -137,8 +146,20 @@ class LearningImageStore(pulumi.ComponentResource):
                     )
                 )
             ),
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=primary.ready)),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=primary.ready),
         )
+
+    @staticmethod
+    def _outputs(
+        settings: Settings,
+        primary: HardenedBucket,
+        key: aws.kms.Key,
+        object_lock: ObjectLock | None,
+        replica: Replica | None,
+        logs: HardenedBucket | None,
+        identities: TierIdentities,
+    ) -> dict[str, Any]:
+        """Everything a client or the verification script needs, credentials as secrets."""
 
         def credentials(city_id: str) -> dict[str, pulumi.Output[str]]:
             _, access_key = identities.uploaders[city_id]
@@ -148,14 +169,24 @@ class LearningImageStore(pulumi.ComponentResource):
                 "secret_access_key": access_key.secret,
             }
 
-        self.outputs = {
+        periods = settings.periods
+        return {
             "backend": settings.backend,
+            "emulator": settings.emulator,
             "region": settings.region,
             "bucket_name": primary.bucket.bucket,
             "bucket_arn": primary.bucket.arn,
             "kms_key_arn": key.arn,
             "reference_prefix": pulumi.Output.concat(REFERENCE_SCHEME, "://", primary.bucket.bucket, "/"),
             "object_lock": {"mode": object_lock.mode, "days": object_lock.days} if object_lock else None,
+            # The periods this stack applies; contract.lifecycle_rules turns them into the rules.
+            "lifecycle": {
+                "archive_storage_class": settings.archive_storage_class.value,
+                "archive_after_days": periods.archive_after_days,
+                "correct_retention_days": periods.correct_retention_days,
+                "unsure_expiry_days": periods.unsure_expiry_days,
+                "noncurrent_version_expiry_days": periods.noncurrent_version_expiry_days,
+            },
             "replica": (
                 {
                     "bucket_name": replica.bucket.bucket.bucket,
@@ -174,7 +205,6 @@ class LearningImageStore(pulumi.ComponentResource):
             "city_credentials": pulumi.Output.secret({city: credentials(city) for city in settings.city_ids}),
             "probe_credentials": pulumi.Output.secret(credentials(contract.PROBE_CITY_ID)),
         }
-        self.register_outputs(self.outputs)
 
 
 def _principals_or_account(principals: list[str], account_root: pulumi.Output[str]) -> pulumi.Input[list[str]]:
