@@ -35,7 +35,6 @@ UPLOADED_AT: Final = "uploaded_at"
 METADATA_FIELDS: Final[tuple[str, ...]] = (CITY_ID, CAMERA_ID, EVENT_ID, LABEL_STATUS, UPLOADED_AT)
 
 
-
 def metadata_key(field: str) -> str:
     """The user-metadata key of a field: ``city_id`` travels as ``x-amz-meta-city-id``.
 
@@ -157,6 +156,7 @@ OPERATION_ACTIONS: Final[dict[str, str]] = {
 def may(tier: Tier, operation: str) -> bool:
     """Whether the contract lets ``tier`` perform the S3 API ``operation``."""
     return OPERATION_ACTIONS[operation] in tier.s3_actions
+
 
 # --- Lifecycle -------------------------------------------------------------------------------
 

@@ -42,6 +42,10 @@ class Resource:
     name: str
     inputs: dict[str, Any]
     urn: str
+    #: What the mock answered (inputs plus ARNs, ids, names): the placeholders a real
+    #: provider would fill in, which the sandbox applier swaps for the emulator's values.
+    outputs: dict[str, Any] = field(default_factory=dict)
+    id: str = ""
 
     def __getitem__(self, key: str) -> Any:
         return self.inputs[key]
@@ -54,6 +58,7 @@ class Resource:
 class Graph:
     resources: list[Resource] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    id: str = ""
     #: output name -> whether Pulumi marks it secret
     secret_outputs: dict[str, bool] = field(default_factory=dict)
     protected: set[str] = field(default_factory=set)
@@ -92,7 +97,11 @@ class Mocks(pulumi.runtime.Mocks):
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         urn = f"urn:pulumi:{pulumi.get_stack()}::{PROJECT}::{args.typ}::{args.name}"
-        self.graph.resources.append(Resource(args.typ, args.name, dict(args.inputs), urn))
+        resource_id, state = self._answer(args)
+        self.graph.resources.append(Resource(args.typ, args.name, dict(args.inputs), urn, state, resource_id))
+        return resource_id, state
+
+    def _answer(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         state = dict(args.inputs)
         region = args.inputs.get("region") or self.region
         name = _arn_name(args)

@@ -119,7 +119,15 @@ class LearningImageStore(pulumi.ComponentResource):
             pulumi.log.warn("emulator stack: bucket policies are left out; this stack must never target AWS", self)
         else:
             self._attach_guards(primary, key, identities)
-        self.outputs = self._outputs(settings, primary, key, object_lock, replica, logs, identities)
+        self.outputs = self._outputs(
+            settings=settings,
+            primary=primary,
+            key=key,
+            object_lock=object_lock,
+            replica=replica,
+            logs=logs,
+            identities=identities,
+        )
         self.register_outputs(self.outputs)
 
     def _attach_guards(self, primary: HardenedBucket, key: aws.kms.Key, identities: TierIdentities) -> None:
@@ -151,6 +159,7 @@ class LearningImageStore(pulumi.ComponentResource):
 
     @staticmethod
     def _outputs(
+        *,
         settings: Settings,
         primary: HardenedBucket,
         key: aws.kms.Key,

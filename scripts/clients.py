@@ -1,0 +1,79 @@
+"""boto3 sessions for the contract's tiers, with bounded retries and timeouts.
+
+The operator is whoever runs the script (the default credential chain: environment, profile,
+OIDC role in CI); it reads the bucket's configuration back and assumes the two tier roles.
+The probe city uses the probe uploader's access key from the stack outputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from scripts.stack_outputs import Credentials, StackOutputs
+
+SESSION_NAME = "verify-contract"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where S3, IAM and STS answer: the backend's own (None) or a local emulator's URL."""
+
+    url: str | None
+    region: str
+    #: Per-request connect and read timeout, seconds.
+    timeout: float
+
+    def config(self, **extra: Any) -> Config:
+        # botocore's "standard" retry mode: exponential backoff with jitter on throttling and 5xx.
+        return Config(
+            region_name=self.region,
+            retries={"mode": "standard", "max_attempts": 3},
+            connect_timeout=self.timeout,
+            read_timeout=self.timeout,
+            s3={"addressing_style": "path"} if self.url else {},
+            **extra,
+        )
+
+    def client(self, session: boto3.Session, service: str, **extra: Any) -> Any:
+        return session.client(service, endpoint_url=self.url, config=self.config(**extra))
+
+
+def key_session(credentials: Credentials, region: str) -> boto3.Session:
+    return boto3.Session(
+        aws_access_key_id=credentials.access_key_id,
+        aws_secret_access_key=credentials.secret_access_key.get_secret_value(),
+        region_name=region,
+    )
+
+
+def assume(operator: boto3.Session, role_arn: str, endpoint: Endpoint) -> boto3.Session:
+    """Credentials of a tier role, assumed by the operator (raises botocore's ClientError)."""
+    sts = endpoint.client(operator, "sts")
+    found = sts.assume_role(RoleArn=role_arn, RoleSessionName=SESSION_NAME, DurationSeconds=900)["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=found["AccessKeyId"],
+        aws_secret_access_key=found["SecretAccessKey"],
+        aws_session_token=found["SessionToken"],
+        region_name=endpoint.region,
+    )
+
+
+@dataclass(frozen=True)
+class TierSessions:
+    operator: boto3.Session
+    probe: boto3.Session
+    command_centre: boto3.Session
+    training: boto3.Session
+
+
+def tier_sessions(outputs: StackOutputs, operator: boto3.Session, endpoint: Endpoint) -> TierSessions:
+    return TierSessions(
+        operator=operator,
+        probe=key_session(outputs.probe_credentials, outputs.region),
+        command_centre=assume(operator, outputs.command_centre_role_arn, endpoint),
+        training=assume(operator, outputs.training_role_arn, endpoint),
+    )

@@ -1,0 +1,349 @@
+"""The local sandbox: the `local` stack in a moto server on 127.0.0.1, verified rule by rule.
+
+    make sandbox     # = python -m scripts.sandbox
+
+1. Start a moto server on a free loopback port, with IAM authentication off.
+2. Provision the `local` stack into it: with the real engine when the `pulumi` CLI is on PATH
+   (`Pulumi.local.yaml`, endpoints pointed at the server), otherwise by applying the program's
+   resource graph, rendered under Pulumi's mocks, through boto3 (:func:`apply_graph`).
+3. Turn moto's IAM authentication on, so every probe is judged by the policies just applied.
+4. Run the verification script with the tier credentials and print its report.
+5. Stop the server, whatever happened.
+
+What moto cannot show is reported, not hidden: it ignores IAM conditions and policy variables
+(those rules are SKIP), and it matches resource patterns with a regular expression in which
+IAM's single-character wildcard ``?`` is a quantifier, so the applier widens ``?`` to ``*``
+(the key-shape rules are SKIP too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import boto3
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from scripts import verify_contract
+from scripts.render import ROOT, Graph, Resource, render, stack_config
+
+STACK = "local"
+REGION = "eu-west-1"
+#: The identity that provisions and then runs the verification (it assumes the tier roles).
+OPERATOR = "sandbox-operator"
+#: moto's default account; the offline render uses the same, so ARNs agree.
+ACCOUNT_ID = "123456789012"
+BOOTSTRAP_KEY = {"aws_access_key_id": "sandbox", "aws_secret_access_key": "sandbox"}
+
+
+# --- the emulator ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def moto_server(startup_timeout: float = 30.0) -> Iterator[str]:
+    """A moto server on 127.0.0.1 with authentication off until :func:`enable_auth`."""
+    moto = Path(sys.executable).with_name("moto_server")
+    if not moto.exists():
+        raise SystemExit(
+            "error: moto_server is not installed; run `make install` (requirements-dev.txt has moto[server])"
+        )
+    port = free_port()
+    env = {**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": str(10**9)}
+    process = subprocess.Popen(  # noqa: S603 (fixed argv)
+        [str(moto), "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        session = requests.Session()
+        # urllib3's Retry: back off while the server starts, bounded by the start-up timeout.
+        session.mount(
+            "http://",
+            HTTPAdapter(max_retries=Retry(total=int(startup_timeout / 0.2), backoff_factor=0.1, backoff_max=0.5)),
+        )
+        session.get(f"{url}/moto-api/", timeout=startup_timeout).raise_for_status()
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def enable_auth(url: str) -> None:
+    """From now on moto checks every request against the IAM policies (moto's reset-auth API)."""
+    requests.post(f"{url}/moto-api/reset-auth", data=b"0", timeout=10).raise_for_status()
+
+
+def client(url: str, service: str, **credentials: str) -> Any:
+    return boto3.client(service, endpoint_url=url, region_name=REGION, **(credentials or BOOTSTRAP_KEY))
+
+
+def create_operator(url: str) -> dict[str, str]:
+    """The sandbox's administrator: provisions, reads configuration back, assumes the tier roles."""
+    iam = client(url, "iam")
+    iam.create_user(UserName=OPERATOR)
+    admin = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    iam.put_user_policy(UserName=OPERATOR, PolicyName="sandbox-administrator", PolicyDocument=json.dumps(admin))
+    key = iam.create_access_key(UserName=OPERATOR)["AccessKey"]
+    return {"aws_access_key_id": key["AccessKeyId"], "aws_secret_access_key": key["SecretAccessKey"]}
+
+
+# --- provisioning without the CLI: apply the rendered graph ------------------------------------
+
+
+def widen_wildcards(policy: str) -> str:
+    """moto matches Resource patterns as regular expressions where ``?`` is a quantifier; ``*``
+    is the closest pattern it reads correctly. A run of wildcards becomes one ``*``: moto turns
+    each into ``.*``, and 32 of them in a row backtrack for minutes on a key that does not match.
+    Emulator only: the program keeps ``?``."""
+
+    def widen(pattern: str) -> str:
+        return re.sub(r"[?*]+", "*", pattern)
+
+    document = json.loads(policy)
+    for statement in document.get("Statement", []):
+        for element in ("Resource", "NotResource"):
+            if element in statement:
+                value = statement[element]
+                statement[element] = [widen(v) for v in value] if isinstance(value, list) else widen(value)
+    return json.dumps(document)
+
+
+def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """A rendered (camelCase) lifecycle rule in the S3 API's shape."""
+    tag = (rule.get("filter") or {}).get("tag")
+    out: dict[str, Any] = {
+        "ID": rule["id"],
+        "Status": rule["status"],
+        "Filter": {"Tag": {"Key": tag["key"], "Value": tag["value"]}} if tag else {"Prefix": ""},
+    }
+    if transitions := rule.get("transitions"):
+        out["Transitions"] = [{"Days": int(t["days"]), "StorageClass": t["storageClass"]} for t in transitions]
+    if expiration := rule.get("expiration"):
+        out["Expiration"] = (
+            {"Days": int(expiration["days"])} if "days" in expiration else {"ExpiredObjectDeleteMarker": True}
+        )
+    if noncurrent := rule.get("noncurrentVersionExpiration"):
+        out["NoncurrentVersionExpiration"] = {"NoncurrentDays": int(noncurrent["noncurrentDays"])}
+    if abort := rule.get("abortIncompleteMultipartUpload"):
+        out["AbortIncompleteMultipartUpload"] = {"DaysAfterInitiation": int(abort["daysAfterInitiation"])}
+    return out
+
+
+def _tags(values: dict[str, str] | None) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in (values or {}).items()]
+
+
+def apply_graph(graph: Graph, url: str) -> dict[str, Any]:
+    """Create the rendered resources in the emulator, in registration order (dependencies
+    first), and return the stack outputs with the mock placeholders swapped for real values.
+
+    Confined to the resource types the program declares; any other type stops the sandbox.
+    """
+    s3, iam, kms = client(url, "s3"), client(url, "iam"), client(url, "kms")
+    real: dict[str, str] = {}  # mock placeholder -> the emulator's value
+
+    def swap(value: Any) -> Any:
+        text = json.dumps(value)
+        for placeholder, actual in real.items():
+            text = text.replace(placeholder, actual)
+        return json.loads(text)
+
+    def kms_key(r: Resource, i: dict[str, Any]) -> None:
+        key = kms.create_key(
+            Description=i.get("description", ""),
+            Policy=i["policy"],
+            Tags=[{"TagKey": k, "TagValue": v} for k, v in i.get("tags", {}).items()],
+        )["KeyMetadata"]
+        kms.enable_key_rotation(KeyId=key["KeyId"])
+        real[r.outputs["arn"]] = key["Arn"]
+
+    def access_key(r: Resource, i: dict[str, Any]) -> None:
+        key = iam.create_access_key(UserName=i["user"])["AccessKey"]
+        real[r.id] = key["AccessKeyId"]
+        real[r.outputs["secret"]["value"]] = key["SecretAccessKey"]
+
+    handlers: dict[str, Callable[[Resource, dict[str, Any]], object]] = {
+        "learning-images:aws:LearningImageStore": lambda r, i: None,  # a component: nothing to create
+        "aws:kms/key:Key": kms_key,
+        "aws:s3/bucket:Bucket": lambda r, i: s3.create_bucket(
+            Bucket=r.outputs["bucket"], CreateBucketConfiguration={"LocationConstraint": i.get("region") or REGION}
+        ),
+        "aws:s3/bucketVersioning:BucketVersioning": lambda r, i: s3.put_bucket_versioning(
+            Bucket=i["bucket"], VersioningConfiguration={"Status": i["versioningConfiguration"]["status"]}
+        ),
+        "aws:s3/bucketOwnershipControls:BucketOwnershipControls": lambda r, i: s3.put_bucket_ownership_controls(
+            Bucket=i["bucket"], OwnershipControls={"Rules": [{"ObjectOwnership": i["rule"]["objectOwnership"]}]}
+        ),
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": lambda r, i: s3.put_public_access_block(
+            Bucket=i["bucket"],
+            PublicAccessBlockConfiguration={
+                k[0].upper() + k[1:]: i[k]
+                for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+            },
+        ),
+        # moto does not model SSE-C blocking (blockedEncryptionTypes); the default key is what it checks.
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": lambda r, i: (
+            s3.put_bucket_encryption(
+                Bucket=i["bucket"],
+                ServerSideEncryptionConfiguration={
+                    "Rules": [
+                        {
+                            "ApplyServerSideEncryptionByDefault": {
+                                "SSEAlgorithm": rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"],
+                                **(
+                                    {"KMSMasterKeyID": rule["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"]}
+                                    if "kmsMasterKeyId" in rule["applyServerSideEncryptionByDefault"]
+                                    else {}
+                                ),
+                            },
+                            "BucketKeyEnabled": rule.get("bucketKeyEnabled", False),
+                        }
+                        for rule in i["rules"]
+                    ]
+                },
+            )
+        ),
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": lambda r, i: (
+            s3.put_bucket_lifecycle_configuration(
+                Bucket=i["bucket"], LifecycleConfiguration={"Rules": [_lifecycle_rule(rule) for rule in i["rules"]]}
+            )
+        ),
+        "aws:s3/bucketPolicy:BucketPolicy": lambda r, i: s3.put_bucket_policy(Bucket=i["bucket"], Policy=i["policy"]),
+        "aws:iam/role:Role": lambda r, i: iam.create_role(
+            RoleName=r.outputs["name"],
+            Path=i.get("path", "/"),
+            AssumeRolePolicyDocument=i["assumeRolePolicy"],
+            Description=i.get("description", ""),
+            Tags=_tags(i.get("tags")),
+        ),
+        "aws:iam/rolePolicy:RolePolicy": lambda r, i: iam.put_role_policy(
+            RoleName=i["role"], PolicyName=r.name, PolicyDocument=widen_wildcards(i["policy"])
+        ),
+        "aws:iam/group:Group": lambda r, i: iam.create_group(GroupName=r.outputs["name"], Path=i.get("path", "/")),
+        "aws:iam/groupPolicy:GroupPolicy": lambda r, i: iam.put_group_policy(
+            GroupName=i["group"], PolicyName=r.name, PolicyDocument=widen_wildcards(i["policy"])
+        ),
+        "aws:iam/user:User": lambda r, i: iam.create_user(
+            UserName=r.outputs["name"], Path=i.get("path", "/"), Tags=_tags(i.get("tags"))
+        ),
+        "aws:iam/accessKey:AccessKey": access_key,
+        "aws:iam/groupMembership:GroupMembership": lambda r, i: [
+            iam.add_user_to_group(GroupName=i["group"], UserName=u) for u in i["users"]
+        ],
+    }
+    for resource in graph:
+        handler = handlers.get(resource.type)
+        if handler is None:
+            raise SystemExit(
+                f"error: the sandbox applier does not know {resource.type} ({resource.urn}); teach scripts/sandbox.py"
+            )
+        handler(resource, swap(resource.inputs))
+    outputs: dict[str, Any] = swap(graph.outputs)
+    return outputs
+
+
+# --- provisioning with the real engine ---------------------------------------------------------
+
+
+def provision_with_pulumi(pulumi: str, url: str, workdir: Path) -> dict[str, Any]:
+    """`pulumi up` of the local stack against the emulator, state in a throw-away local backend."""
+    config = workdir / "Pulumi.local.yaml"
+    shutil.copy(ROOT / "Pulumi.local.yaml", config)
+    env = {**os.environ, "PULUMI_CONFIG_PASSPHRASE": "sandbox", "PULUMI_BACKEND_URL": f"file://{workdir}"}
+
+    def run(*args: str) -> str:
+        result = subprocess.run([pulumi, *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+        if result.returncode != 0:
+            raise SystemExit(f"error: pulumi {' '.join(args)} failed:\n{result.stderr or result.stdout}")
+        return result.stdout
+
+    run("stack", "select", "--create", STACK)
+    for service in ("s3", "iam", "sts", "kms"):
+        run("config", "set", "--path", f"aws:endpoints[0].{service}", url, "--config-file", str(config))
+    run("up", "--yes", "--skip-preview", "--stack", STACK, "--config-file", str(config))
+    outputs: dict[str, Any] = json.loads(run("stack", "output", "--json", "--show-secrets", "--stack", STACK))
+    return outputs
+
+
+# --- the sandbox run ---------------------------------------------------------------------------
+
+
+def provision(url: str, workdir: Path, *, use_cli: bool) -> tuple[str, dict[str, Any]]:
+    pulumi = shutil.which("pulumi") if use_cli else None
+    if pulumi:
+        return "with the Pulumi engine", provision_with_pulumi(pulumi, url, workdir)
+    graph = render(stack_config(STACK), stack=STACK)
+    return (
+        "without the Pulumi CLI: the program's resource graph, rendered under mocks, applied through boto3",
+        apply_graph(graph, url),
+    )
+
+
+def sandbox(extra_args: list[str], *, use_cli: bool = True, tamper: Callable[[str], None] | None = None) -> int:
+    """Run the whole flow; ``tamper`` may change the provisioned stack before verification
+    (the tests use it to prove a broken stack is reported)."""
+    with moto_server() as url, tempfile.TemporaryDirectory(prefix="sandbox-") as tmp:
+        operator = create_operator(url)
+        how, outputs = provision(url, Path(tmp), use_cli=use_cli)
+        print(f"sandbox: local S3 (moto) at {url}; stack `{STACK}` provisioned {how}", flush=True)
+        print(
+            "sandbox: the local stack leaves the bucket-policy guards out (moto treats every conditional Deny "
+            "as matching); rules that rest on IAM conditions are SKIP",
+            flush=True,
+        )
+        if tamper:
+            tamper(url)
+        enable_auth(url)
+        outputs_file = Path(tmp) / "outputs.json"
+        outputs_file.write_text(json.dumps(outputs))
+        session = boto3.Session(region_name=REGION, **operator)
+        return verify_contract.main(
+            ["--outputs", str(outputs_file), "--endpoint-url", url, "--time-budget", "120", *extra_args],
+            operator=session,
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description="Verify the storage contract against a local S3 (moto), no cloud account needed."
+    )
+    parser.add_argument(
+        "--no-cli",
+        action="store_true",
+        help="apply the rendered graph through boto3 even when the pulumi CLI is on PATH",
+    )
+    parser.add_argument("--json", help="also write the report as JSON here")
+    parser.add_argument("--junit", help="also write the report as JUnit XML here")
+    args = parser.parse_args()
+    extra = [*(["--json", args.json] if args.json else []), *(["--junit", args.junit] if args.junit else [])]
+    started = time.monotonic()
+    code = sandbox(extra, use_cli=not args.no_cli)
+    print(f"sandbox: done in {time.monotonic() - started:.1f}s, exit {code}")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""A deployed stack's outputs, read once and validated: what every operational script starts from.
+
+Read from ``pulumi stack output --json --show-secrets --stack NAME`` or from a JSON file of the
+same shape (for runs without the Pulumi CLI). Access keys are ``SecretStr``: they never appear
+in a repr, a log line or a report.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+
+from infra import contract
+
+
+class OutputsError(Exception):
+    """The outputs cannot be read or are not a store's outputs; the message says what to fix."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class Credentials(_Model):
+    city_id: str
+    access_key_id: str
+    secret_access_key: SecretStr
+
+
+class ReplicaOutputs(_Model):
+    bucket_name: str
+    bucket_arn: str
+    region: str
+    kms_key_arn: str
+    replication_role_arn: str
+
+
+class ObjectLockOutputs(_Model):
+    mode: Literal["GOVERNANCE", "COMPLIANCE"]
+    days: int
+
+
+class LifecycleOutputs(_Model):
+    archive_storage_class: contract.ArchiveStorageClass
+    archive_after_days: int
+    correct_retention_days: int
+    unsure_expiry_days: int
+    noncurrent_version_expiry_days: int
+
+    def rules(self) -> list[contract.LifecycleRule]:
+        """The rules the stack must carry: the contract's, with this stack's periods."""
+        periods = contract.LifecyclePeriods(
+            archive_after_days=self.archive_after_days,
+            correct_retention_days=self.correct_retention_days,
+            unsure_expiry_days=self.unsure_expiry_days,
+            noncurrent_version_expiry_days=self.noncurrent_version_expiry_days,
+        )
+        return contract.lifecycle_rules(periods, self.archive_storage_class)
+
+
+class StackOutputs(_Model):
+    backend: Literal["aws"]
+    emulator: bool = False
+    region: str
+    bucket_name: str
+    bucket_arn: str
+    kms_key_arn: str
+    reference_prefix: str
+    object_lock: ObjectLockOutputs | None = None
+    lifecycle: LifecycleOutputs
+    replica: ReplicaOutputs | None = None
+    access_log_bucket_name: str | None = None
+    command_centre_role_arn: str
+    training_role_arn: str
+    city_credentials: dict[str, Credentials]
+    probe_credentials: Credentials
+
+
+def parse_outputs(data: object, source: str) -> StackOutputs:
+    try:
+        return StackOutputs.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors())
+        raise OutputsError(
+            f"{source} is not this project's stack outputs ({problems}). Deploy the stack with `pulumi up` "
+            "and pass its outputs, or regenerate the file with `pulumi stack output --json --show-secrets`."
+        ) from None
+
+
+def read_outputs_file(path: Path) -> StackOutputs:
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise OutputsError(f"outputs file {path} does not exist") from None
+    except json.JSONDecodeError as exc:
+        raise OutputsError(f"outputs file {path} is not JSON ({exc})") from None
+    return parse_outputs(data, f"outputs file {path}")
+
+
+def read_stack_outputs(stack: str) -> StackOutputs:
+    """Ask the Pulumi CLI for a stack's outputs, secrets included (they stay in memory)."""
+    pulumi = shutil.which("pulumi")
+    if pulumi is None:
+        raise OutputsError("the pulumi CLI is not on PATH: install it, or pass --outputs FILE with the stack's outputs")
+    result = subprocess.run(  # noqa: S603 (fixed argv, no shell)
+        [pulumi, "stack", "output", "--json", "--show-secrets", "--stack", stack],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise OutputsError(f"`pulumi stack output --stack {stack}` failed: {result.stderr.strip()}")
+    return parse_outputs(json.loads(result.stdout), f"stack {stack}")

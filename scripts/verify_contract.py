@@ -1,0 +1,783 @@
+"""Prove, rule by rule, that a deployed stack honours the storage contract.
+
+    python -m scripts.verify_contract --stack prod            # outputs from the Pulumi CLI
+    python -m scripts.verify_contract --outputs outputs.json  # outputs from a file
+
+Every rule is probed with the real tier credentials (the probe city, the Command Centre and
+training roles) and reported PASS, FAIL or SKIP with the reason and the evidence (the request
+made and the status or error code seen). On a local emulator the rules whose enforcement rests
+on IAM conditions are SKIP "not evaluated by the local emulator", never PASS.
+
+Exit codes: 0 nothing failed; 1 a rule failed; 2 usage, credentials, connection or time budget.
+Every object a run creates (all versions, in the primary and the replica) is removed before it
+exits, also when a probe fails or the run is interrupted. Secrets are never printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import time
+import urllib.parse
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from types import FrameType
+from typing import Any
+from xml.etree import ElementTree as ET
+
+import boto3
+import botocore
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+from rich.console import Console
+from rich.table import Table
+
+from infra import contract
+from infra.aws.guards import LearningBucket, learning_bucket_policy
+from scripts.clients import Endpoint, TierSessions, tier_sessions
+from scripts.stack_outputs import OutputsError, StackOutputs, read_outputs_file, read_stack_outputs
+
+EMULATOR_SKIP = (
+    "not evaluated by the local emulator: enforced by bucket-policy guards and grant conditions, "
+    "and moto ignores IAM conditions and policy variables"
+)
+EMULATOR_WILDCARD_SKIP = f"{EMULATOR_SKIP}, and cannot match IAM's '?' wildcard"
+ACCESS_DENIED = {"AccessDenied", "403"}
+CREDENTIAL_ERRORS = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidClientTokenId", "ExpiredToken"}
+
+
+class Status(StrEnum):
+    PASS = "PASS"
+    FAIL = "FAIL"
+    SKIP = "SKIP"
+
+
+@dataclass(frozen=True)
+class Result:
+    rule: str
+    title: str
+    status: Status
+    evidence: str = ""
+    reason: str = ""
+
+
+class CannotVerifyError(Exception):
+    """The run cannot go on (credentials, connection, time budget): exit 2 with this message."""
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One request and what came back: the evidence of a rule."""
+
+    request: str
+    code: str  # HTTP status on success, error code on failure
+    response: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.code.isdigit() and int(self.code) < 300
+
+    def __str__(self) -> str:
+        return f"{self.request} -> {self.code}"
+
+
+def attempt(request: str, call: Callable[[], dict[str, Any]]) -> Attempt:
+    """Make one request; a refusal is a result, a connection failure aborts the run."""
+    try:
+        response = call()
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code") or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode"))
+        if code in CREDENTIAL_ERRORS:
+            raise CannotVerifyError(
+                f"{request}: the credentials were refused ({code}); check the stack outputs and your AWS credentials"
+            ) from None
+        return Attempt(request, code)
+    except (
+        EndpointConnectionError,
+        botocore.exceptions.ConnectTimeoutError,
+        botocore.exceptions.ReadTimeoutError,
+    ) as exc:
+        raise CannotVerifyError(
+            f"{request}: cannot reach the endpoint ({exc}); check --endpoint-url and the network"
+        ) from None
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode", 200)
+    return Attempt(request, str(status), response)
+
+
+def new_key() -> str:
+    return f"{uuid.uuid4()}.jpg"
+
+
+def tag_header(fields: dict[str, str]) -> str:
+    return urllib.parse.urlencode(fields)
+
+
+class Verifier:
+    """Runs the rules in order against one stack; remembers what it created for cleanup."""
+
+    def __init__(self, outputs: StackOutputs, sessions: TierSessions, endpoint: Endpoint, *, wait_replication: float):
+        self.outputs = outputs
+        self.endpoint = endpoint
+        self.wait_replication = wait_replication
+        self.s3 = {
+            "operator": endpoint.client(sessions.operator, "s3"),
+            "city": endpoint.client(sessions.probe, "s3"),
+            "command-centre": endpoint.client(sessions.command_centre, "s3"),
+            "training": endpoint.client(sessions.training, "s3"),
+        }
+        self.sessions = sessions
+        self.created: list[str] = []
+        self.results: list[Result] = []
+        self.main_key = ""
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    @property
+    def bucket(self) -> str:
+        return self.outputs.bucket_name
+
+    def fields(self, **overrides: str) -> dict[str, str]:
+        """A probe sample's metadata: the probe city, a correct label, now."""
+        base = {
+            contract.CITY_ID: contract.PROBE_CITY_ID,
+            contract.CAMERA_ID: "probe-camera",
+            contract.EVENT_ID: f"probe-{uuid.uuid4().hex[:12]}",
+            contract.LABEL_STATUS: contract.Label.CORRECT.value,
+            contract.UPLOADED_AT: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        return {k: v for k, v in {**base, **overrides}.items() if v != ""}
+
+    def put(
+        self, tier: str, key: str | None = None, *, tags: dict[str, str] | None = None, conditional: bool = True
+    ) -> Attempt:
+        """An upload as the contract asks for it, or as ``tags``/``conditional`` break it."""
+        key = key or new_key()
+        tags = tags if tags is not None else self.fields()
+        args: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Key": key,
+            "Body": b"\xff\xd8\xff\xe0probe-image\xff\xd9",
+            "ContentType": contract.OBJECT_CONTENT_TYPE,
+            "Metadata": {contract.metadata_key(k): v for k, v in tags.items()},
+            "Tagging": tag_header(tags),
+        }
+        if conditional:
+            args["IfNoneMatch"] = "*"
+        self.created.append(key)
+        request = f"{tier}: PutObject {key}" + (" If-None-Match:*" if conditional else "")
+        return attempt(request, lambda: self.s3[tier].put_object(**args))
+
+    def record(self, rule: str, title: str, status: Status, evidence: object = "", reason: str = "") -> None:
+        self.results.append(Result(rule, title, status, str(evidence), reason))
+
+    def expect(
+        self, rule: str, title: str, result: Attempt, *, allowed: bool, refused_with: set[str] | None = None
+    ) -> None:
+        refused_with = refused_with or ACCESS_DENIED
+        if allowed:
+            status = Status.PASS if result.ok else Status.FAIL
+        else:
+            status = Status.PASS if not result.ok and result.code in refused_with else Status.FAIL
+        reason = (
+            "" if status is Status.PASS else f"expected {'success' if allowed else ' or '.join(sorted(refused_with))}"
+        )
+        self.record(rule, title, status, result, reason)
+
+    def skip(self, rule: str, title: str, reason: str) -> None:
+        self.record(rule, title, Status.SKIP, reason=reason)
+
+    def conditional(self, rule: str, title: str, probe: Callable[[], Attempt], *, reason: str = EMULATOR_SKIP) -> None:
+        """A refusal that rests on IAM conditions: SKIP on the emulator, which cannot evaluate them."""
+        if self.outputs.emulator:
+            self.skip(rule, title, reason)
+        else:
+            self.expect(rule, title, probe(), allowed=False)
+
+    # --- 1. configuration read back -----------------------------------------------------------
+
+    def check_configuration(self) -> None:
+        s3, bucket = self.s3["operator"], self.bucket
+        blocks = attempt(f"operator: GetPublicAccessBlock {bucket}", lambda: s3.get_public_access_block(Bucket=bucket))
+        config = blocks.response.get("PublicAccessBlockConfiguration", {})
+        all_on = blocks.ok and len(config) == 4 and all(config.values())
+        self.record(
+            "config.public-access-block",
+            "all four public-access blocks are on",
+            Status.PASS if all_on else Status.FAIL,
+            f"{blocks} {config}",
+        )
+
+        encryption = attempt(f"operator: GetBucketEncryption {bucket}", lambda: s3.get_bucket_encryption(Bucket=bucket))
+        rules = encryption.response.get("ServerSideEncryptionConfiguration", {}).get("Rules", [{}])
+        default = rules[0].get("ApplyServerSideEncryptionByDefault", {})
+        good = (
+            default.get("SSEAlgorithm") == "aws:kms"
+            and default.get("KMSMasterKeyID") == self.outputs.kms_key_arn
+            and rules[0].get("BucketKeyEnabled") is True
+        )
+        self.record(
+            "config.default-encryption",
+            "default encryption is SSE-KMS with the stack's key and the bucket key",
+            Status.PASS if good else Status.FAIL,
+            f"{encryption} {default}",
+        )
+
+        versioning = attempt(f"operator: GetBucketVersioning {bucket}", lambda: s3.get_bucket_versioning(Bucket=bucket))
+        on = versioning.response.get("Status") == "Enabled"
+        self.record("config.versioning", "versioning is enabled", Status.PASS if on else Status.FAIL, versioning)
+
+        lifecycle = attempt(
+            f"operator: GetBucketLifecycleConfiguration {bucket}",
+            lambda: s3.get_bucket_lifecycle_configuration(Bucket=bucket),
+        )
+        expected = {rule.id: _expected_rule(rule) for rule in self.outputs.lifecycle.rules()}
+        actual = {rule.get("ID"): _actual_rule(rule) for rule in lifecycle.response.get("Rules", [])}
+        diff = {
+            rid: (expected.get(rid), actual.get(rid))
+            for rid in expected.keys() | actual.keys()
+            if expected.get(rid) != actual.get(rid)
+        }
+        self.record(
+            "config.lifecycle",
+            "lifecycle rules equal the contract's",
+            Status.PASS if lifecycle.ok and not diff else Status.FAIL,
+            lifecycle,
+            f"differs: {diff}" if diff else "",
+        )
+
+        self.check_replication_configuration()
+        self.check_object_lock()
+        self.check_bucket_policy()
+
+    def check_replication_configuration(self) -> None:
+        rule, title = "config.replication", "objects replicate, KMS-encrypted, to the replica"
+        replica = self.outputs.replica
+        if replica is None:
+            self.skip(rule, title, "the stack has no replica (replication off)")
+            return
+        got = attempt(
+            f"operator: GetBucketReplication {self.bucket}",
+            lambda: self.s3["operator"].get_bucket_replication(Bucket=self.bucket),
+        )
+        rules = got.response.get("ReplicationConfiguration", {}).get("Rules", [])
+        good = any(
+            r.get("Status") == "Enabled"
+            and r.get("Destination", {}).get("Bucket") == replica.bucket_arn
+            and r.get("Destination", {}).get("EncryptionConfiguration", {}).get("ReplicaKmsKeyID")
+            == replica.kms_key_arn
+            and r.get("DeleteMarkerReplication", {}).get("Status") == "Disabled"
+            for r in rules
+        )
+        self.record(rule, title, Status.PASS if good else Status.FAIL, got)
+
+    def check_object_lock(self) -> None:
+        rule, title = "config.object-lock", "Object Lock default retention is the stack's"
+        lock = self.outputs.object_lock
+        if lock is None:
+            self.skip(rule, title, "the stack asked for no Object Lock")
+            return
+        got = attempt(
+            f"operator: GetObjectLockConfiguration {self.bucket}",
+            lambda: self.s3["operator"].get_object_lock_configuration(Bucket=self.bucket),
+        )
+        retention = got.response.get("ObjectLockConfiguration", {}).get("Rule", {}).get("DefaultRetention", {})
+        good = retention.get("Mode") == lock.mode and retention.get("Days") == lock.days
+        self.record(rule, title, Status.PASS if good else Status.FAIL, f"{got} {retention}")
+
+    def check_bucket_policy(self) -> None:
+        rule, title = "config.bucket-policy-guards", "the bucket policy carries every guard"
+        if self.outputs.emulator:
+            self.skip(
+                rule,
+                title,
+                "the local stack leaves the bucket-policy guards out: "
+                "moto would treat every conditional Deny as matching",
+            )
+            return
+        got = attempt(
+            f"operator: GetBucketPolicy {self.bucket}",
+            lambda: self.s3["operator"].get_bucket_policy(Bucket=self.bucket),
+        )
+        present = {s.get("Sid") for s in json.loads(got.response.get("Policy", "{}")).get("Statement", [])}
+        expected = {s["Sid"] for s in learning_bucket_policy_sids()}
+        missing = sorted(expected - present)
+        self.record(
+            rule,
+            title,
+            Status.PASS if got.ok and not missing else Status.FAIL,
+            got,
+            f"missing: {missing}" if missing else "",
+        )
+
+    # --- 2. a valid upload, read back -----------------------------------------------------------
+
+    def check_valid_upload(self) -> None:
+        key = new_key()
+        fields = self.fields()
+        upload = self.put("city", key, tags=fields)
+        self.expect("upload.accepted", "the probe city's valid upload is accepted", upload, allowed=True)
+        if not upload.ok:
+            for rule in ("upload.read-back", "upload.encrypted", "upload.reference"):
+                self.skip(rule, "needs the valid upload", "the valid upload was refused")
+            return
+        self.main_key = key
+        cc = self.s3["command-centre"]
+        head = attempt(f"command-centre: HeadObject {key}", lambda: cc.head_object(Bucket=self.bucket, Key=key))
+        tags = attempt(
+            f"command-centre: GetObjectTagging {key}", lambda: cc.get_object_tagging(Bucket=self.bucket, Key=key)
+        )
+        metadata = head.response.get("Metadata", {})
+        tag_set = {t["Key"]: t["Value"] for t in tags.response.get("TagSet", [])}
+        expected_metadata = {contract.metadata_key(k): v for k, v in fields.items()}
+        identical = head.ok and tags.ok and metadata == expected_metadata and tag_set == fields
+        self.record(
+            "upload.read-back",
+            "the Command Centre reads it back with identical metadata and tags",
+            Status.PASS if identical else Status.FAIL,
+            f"{head}; {tags}",
+            "" if identical else f"metadata {metadata}, tags {tag_set}",
+        )
+        encrypted = (
+            head.response.get("ServerSideEncryption") == "aws:kms"
+            and head.response.get("SSEKMSKeyId") == self.outputs.kms_key_arn
+        )
+        self.record(
+            "upload.encrypted",
+            "it is encrypted with the stack's KMS key",
+            Status.PASS if encrypted else Status.FAIL,
+            head,
+            ""
+            if encrypted
+            else f"encryption {head.response.get('ServerSideEncryption')} key {head.response.get('SSEKMSKeyId')}",
+        )
+        reference = contract.object_reference("s3", self.bucket, key)
+        good = reference == f"{self.outputs.reference_prefix}{key}"
+        self.record(
+            "upload.reference",
+            "its image_reference is in the backend's format",
+            Status.PASS if good else Status.FAIL,
+            reference,
+        )
+
+    # --- 3. refusals -----------------------------------------------------------------------------
+
+    def check_refusals(self) -> None:
+        if self.main_key:
+            again = self.put("city", self.main_key)
+            self.expect(
+                "refuse.overwrite",
+                "the same key uploaded again is refused",
+                again,
+                allowed=False,
+                refused_with={"PreconditionFailed", "412"},
+            )
+        else:
+            self.skip("refuse.overwrite", "the same key uploaded again is refused", "the valid upload was refused")
+        self.conditional(
+            "refuse.without-if-none-match",
+            "an upload without If-None-Match is refused",
+            lambda: self.put("city", conditional=False),
+        )
+        self.conditional(
+            "refuse.unsure-label",
+            "an upload labelled unsure is refused",
+            lambda: self.put("city", tags=self.fields(label_status=contract.Label.UNSURE.value)),
+        )
+        self.conditional(
+            "refuse.missing-tag",
+            "an upload missing a metadata tag is refused",
+            lambda: self.put("city", tags=self.fields(camera_id="")),
+        )
+        self.conditional(
+            "refuse.other-city",
+            "an upload tagged as another city is refused",
+            lambda: self.put("city", tags=self.fields(city_id="another-city")),
+        )
+        self.conditional(
+            "refuse.key-with-slash",
+            "a key with '/' is refused",
+            lambda: self.put("city", f"paris/{new_key()}"),
+            reason=EMULATOR_WILDCARD_SKIP,
+        )
+        self.conditional(
+            "refuse.key-not-uuid",
+            "a key that is not <uuid>.jpg is refused",
+            lambda: self.put("city", "not-a-uuid.png"),
+            reason=EMULATOR_WILDCARD_SKIP,
+        )
+        if self.main_key:
+            key = self.main_key
+            retag = attempt(
+                f"command-centre: PutObjectTagging {key}",
+                lambda: self.s3["command-centre"].put_object_tagging(
+                    Bucket=self.bucket,
+                    Key=key,
+                    Tagging={"TagSet": [{"Key": contract.LABEL_STATUS, "Value": "changed"}]},
+                ),
+            )
+            self.expect(
+                "refuse.tag-rewrite", "a tag rewrite is refused, even to the Command Centre", retag, allowed=False
+            )
+
+    # --- 4. tiers ----------------------------------------------------------------------------------
+
+    def operation(self, tier: str, name: str) -> Attempt:
+        s3, bucket, key = self.s3[tier], self.bucket, self.main_key
+        calls: dict[str, Callable[[], dict[str, Any]]] = {
+            "GetObject": lambda: s3.get_object(Bucket=bucket, Key=key),
+            "ListObjectsV2": lambda: s3.list_objects_v2(Bucket=bucket, Prefix=key),
+            "ListObjectVersions": lambda: s3.list_object_versions(Bucket=bucket, Prefix=key),
+            "GetObjectTagging": lambda: s3.get_object_tagging(Bucket=bucket, Key=key),
+            "DeleteObject": lambda: s3.delete_object(Bucket=bucket, Key=key),
+        }
+        if name == "PutObject":
+            return self.put(tier)
+        return attempt(f"{tier}: {name} {key}", calls[name])
+
+    def check_tiers(self) -> None:
+        if not self.main_key:
+            self.skip("tier.*", "tier probes", "need the valid upload, which was refused")
+            return
+        # Destructive probes last: a wrongly allowed delete must not hide the other results.
+        plan = [
+            (contract.CITY, ["GetObject", "ListObjectsV2", "GetObjectTagging", "DeleteObject"]),
+            (
+                contract.TRAINING,
+                ["GetObject", "GetObjectTagging", "ListObjectsV2", "ListObjectVersions", "PutObject", "DeleteObject"],
+            ),
+            (
+                contract.COMMAND_CENTRE,
+                ["GetObject", "GetObjectTagging", "ListObjectsV2", "ListObjectVersions", "PutObject"],
+            ),
+        ]
+        for tier, operations in plan:
+            for name in operations:
+                allowed = contract.may(tier, name)
+                self.expect(
+                    f"tier.{tier.name}.{name}",
+                    f"{tier.name} {'may' if allowed else 'may not'} {name}",
+                    self.operation(tier.name, name),
+                    allowed=allowed,
+                )
+        self.check_erase_versions()
+
+    def check_erase_versions(self) -> None:
+        """GDPR: the Command Centre removes an object for good, every version of it."""
+        key = new_key()
+        upload = self.put("command-centre", key)
+        cc = self.s3["command-centre"]
+        versions = attempt(
+            f"command-centre: ListObjectVersions {key}", lambda: cc.list_object_versions(Bucket=self.bucket, Prefix=key)
+        )
+        ids = [v["VersionId"] for v in versions.response.get("Versions", []) if v["Key"] == key]
+
+        def erase(version: str) -> Attempt:
+            return attempt(
+                f"command-centre: DeleteObject {key} version {version}",
+                lambda: cc.delete_object(Bucket=self.bucket, Key=key, VersionId=version, **self.bypass()),
+            )
+
+        deleted = [erase(v) for v in ids]
+        after = attempt(
+            f"command-centre: ListObjectVersions {key}", lambda: cc.list_object_versions(Bucket=self.bucket, Prefix=key)
+        )
+        gone = not after.response.get("Versions") and not after.response.get("DeleteMarkers")
+        good = upload.ok and bool(ids) and all(d.ok for d in deleted) and gone
+        self.record(
+            "tier.command-centre.DeleteObjectVersion",
+            "command-centre may erase every version of an object",
+            Status.PASS if good else Status.FAIL,
+            "; ".join(str(a) for a in [upload, versions, *deleted, after]),
+        )
+
+    def bypass(self) -> dict[str, bool]:
+        return {"BypassGovernanceRetention": True} if self.outputs.object_lock else {}
+
+    # --- 5. anonymous and plain HTTP --------------------------------------------------------------
+
+    def check_public_access(self) -> None:
+        anonymous = self.endpoint.client(boto3.Session(), "s3", signature_version=botocore.UNSIGNED)
+        key = self.main_key or new_key()
+        read = attempt(f"anonymous: GetObject {key}", lambda: anonymous.get_object(Bucket=self.bucket, Key=key))
+        self.expect("access.anonymous-read-refused", "an anonymous read is refused", read, allowed=False)
+        listing = attempt(
+            f"anonymous: ListObjectsV2 {self.bucket}", lambda: anonymous.list_objects_v2(Bucket=self.bucket)
+        )
+        if self.outputs.emulator and listing.code.startswith("5"):
+            # moto 5.2 fails an unsigned listing with authentication on instead of refusing it.
+            self.skip(
+                "access.anonymous-list-refused",
+                "an anonymous listing is refused",
+                f"the local emulator failed the request ({listing}) instead of answering it",
+            )
+        else:
+            self.expect("access.anonymous-list-refused", "an anonymous listing is refused", listing, allowed=False)
+
+        rule, title = "access.plain-http-refused", "requests over plain HTTP are refused"
+        if self.outputs.emulator:
+            self.skip(rule, title, "the local emulator serves plain HTTP only; aws:SecureTransport is an IAM condition")
+            return
+        url = (self.endpoint.url or f"https://s3.{self.outputs.region}.amazonaws.com").replace("https://", "http://", 1)
+        plain = self.sessions.command_centre.client("s3", endpoint_url=url, config=self.endpoint.config())
+        got = attempt(
+            f"command-centre: GetObject {key} over {url}", lambda: plain.get_object(Bucket=self.bucket, Key=key)
+        )
+        self.expect(rule, title, got, allowed=False)
+
+    # --- 6. replication ----------------------------------------------------------------------------
+
+    def check_replication(self) -> None:
+        rule, title = "replication.arrives", "the probe object arrives in the replica, encrypted and tagged"
+        replica = self.outputs.replica
+        if not self.wait_replication:
+            self.skip(rule, title, "not asked (--wait-replication SECONDS)")
+            return
+        if replica is None or not self.main_key:
+            self.skip(rule, title, "the stack has no replica" if replica is None else "the valid upload was refused")
+            return
+        s3 = self.endpoint.client(self.sessions.operator, "s3", region_name=replica.region)
+        deadline = time.monotonic() + self.wait_replication
+        head = Attempt("", "")
+        while time.monotonic() < deadline:
+            head = attempt(
+                f"operator: HeadObject {replica.bucket_name}/{self.main_key}",
+                lambda: s3.head_object(Bucket=replica.bucket_name, Key=self.main_key),
+            )
+            if head.ok:
+                break
+            time.sleep(5)
+        tags = attempt(
+            f"operator: GetObjectTagging {replica.bucket_name}/{self.main_key}",
+            lambda: s3.get_object_tagging(Bucket=replica.bucket_name, Key=self.main_key),
+        )
+        good = (
+            head.ok
+            and head.response.get("SSEKMSKeyId") == replica.kms_key_arn
+            and len(tags.response.get("TagSet", [])) == len(contract.METADATA_FIELDS)
+        )
+        self.record(
+            rule,
+            title,
+            Status.PASS if good else Status.FAIL,
+            f"{head}; {tags}",
+            "" if good else f"not replicated within {self.wait_replication:.0f}s",
+        )
+
+    # --- run and clean up -------------------------------------------------------------------------
+
+    def run(self, deadline: float) -> list[Result]:
+        steps = [
+            self.check_configuration,
+            self.check_valid_upload,
+            self.check_refusals,
+            self.check_tiers,
+            self.check_public_access,
+            self.check_replication,
+        ]
+        try:
+            for step in steps:
+                if time.monotonic() > deadline:
+                    raise CannotVerifyError(
+                        "the time budget ran out before every rule was checked; "
+                        "raise --time-budget or check the endpoint's latency"
+                    )
+                step()
+        finally:
+            self.clean_up()
+        return self.results
+
+    def clean_up(self) -> None:
+        """Delete every version and delete marker of every key this run wrote, primary and replica."""
+        targets = [(self.s3["command-centre"], self.bucket)]
+        if self.outputs.replica:
+            replica = self.outputs.replica
+            targets.append(
+                (
+                    self.endpoint.client(self.sessions.command_centre, "s3", region_name=replica.region),
+                    replica.bucket_name,
+                )
+            )
+        for s3, bucket in targets:
+            for key in dict.fromkeys(self.created):
+                try:
+                    listing = s3.list_object_versions(Bucket=bucket, Prefix=key)
+                    for version in [*listing.get("Versions", []), *listing.get("DeleteMarkers", [])]:
+                        if version["Key"] == key:
+                            s3.delete_object(Bucket=bucket, Key=key, VersionId=version["VersionId"], **self.bypass())
+                except (ClientError, BotoCoreError) as exc:
+                    print(f"warning: could not remove probe object {bucket}/{key}: {exc}", file=sys.stderr)
+
+
+def learning_bucket_policy_sids() -> list[dict[str, Any]]:
+    """The guards the deployed policy must carry (their Sids do not depend on the ARNs)."""
+    placeholder = LearningBucket("arn:aws:s3:::bucket", "key", "role", "role", "user")
+    return list(learning_bucket_policy(placeholder)["Statement"])
+
+
+def _expected_rule(rule: contract.LifecycleRule) -> dict[str, Any]:
+    return {
+        "tag": list(rule.tag) if rule.tag else None,
+        "transition": [rule.transition_days, rule.transition_class.value] if rule.transition_class else None,
+        "expiration_days": rule.expiration_days,
+        "expired_object_delete_marker": rule.expired_object_delete_marker,
+        "noncurrent_days": rule.noncurrent_expiration_days,
+        "abort_days": rule.abort_incomplete_multipart_days,
+    }
+
+
+def _actual_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    tag = rule.get("Filter", {}).get("Tag")
+    transitions = rule.get("Transitions") or []
+    expiration = rule.get("Expiration", {})
+    return {
+        "tag": [tag["Key"], tag["Value"]] if tag else None,
+        "transition": [transitions[0].get("Days"), transitions[0].get("StorageClass")] if transitions else None,
+        "expiration_days": expiration.get("Days"),
+        "expired_object_delete_marker": bool(expiration.get("ExpiredObjectDeleteMarker", False)),
+        "noncurrent_days": rule.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays"),
+        "abort_days": rule.get("AbortIncompleteMultipartUpload", {}).get("DaysAfterInitiation"),
+    }
+
+
+# --- reports ---------------------------------------------------------------------------------------
+
+
+def summary(results: list[Result]) -> str:
+    count = {status: sum(r.status is status for r in results) for status in Status}
+    return f"{count[Status.PASS]} rules passed, {count[Status.FAIL]} failed, {count[Status.SKIP]} skipped"
+
+
+def print_table(results: list[Result], console: Console) -> None:
+    table = Table(title="Storage contract verification", show_lines=False)
+    for column in ("status", "rule", "what", "evidence / reason"):
+        table.add_column(column, overflow="fold")
+    colours = {Status.PASS: "green", Status.FAIL: "red", Status.SKIP: "yellow"}
+    for r in results:
+        detail = " | ".join(part for part in (r.evidence, r.reason) if part)
+        table.add_row(f"[{colours[r.status]}]{r.status.value}[/]", r.rule, r.title, detail)
+    console.print(table)
+    console.print(summary(results))
+
+
+def write_json(results: list[Result], path: Path) -> None:
+    path.write_text(
+        json.dumps(
+            {"summary": summary(results), "results": [r.__dict__ | {"status": r.status.value} for r in results]},
+            indent=2,
+        )
+    )
+
+
+def write_junit(results: list[Result], path: Path) -> None:
+    suite = ET.Element(
+        "testsuite",
+        name="storage-contract",
+        tests=str(len(results)),
+        failures=str(sum(r.status is Status.FAIL for r in results)),
+        skipped=str(sum(r.status is Status.SKIP for r in results)),
+    )
+    for r in results:
+        case = ET.SubElement(suite, "testcase", classname=r.rule.split(".")[0], name=r.rule)
+        if r.status is Status.FAIL:
+            ET.SubElement(case, "failure", message=r.reason or r.title).text = r.evidence
+        elif r.status is Status.SKIP:
+            ET.SubElement(case, "skipped", message=r.reason)
+        ET.SubElement(case, "system-out").text = f"{r.title}: {r.evidence}"
+    ET.ElementTree(suite).write(path, encoding="unicode", xml_declaration=True)
+
+
+# --- command line ----------------------------------------------------------------------------------
+
+
+@contextmanager
+def interrupts_as_exceptions() -> Iterator[None]:
+    """SIGTERM (a CI cancel) unwinds like Ctrl-C, so cleanup still runs."""
+
+    def raise_interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, raise_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="verify_contract", description="Prove a deployed stack honours the storage contract."
+    )
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--stack", help="read the outputs of this stack with the Pulumi CLI")
+    source.add_argument(
+        "--outputs", type=Path, help="read the outputs from this JSON file (pulumi stack output --json --show-secrets)"
+    )
+    parser.add_argument("--endpoint-url", help="S3/IAM/STS endpoint (default: the backend's own, e.g. AWS)")
+    parser.add_argument("--time-budget", type=float, default=300.0, help="seconds for the whole run (default: 300)")
+    parser.add_argument(
+        "--wait-replication",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="also wait this long for the probe object in the replica",
+    )
+    parser.add_argument("--json", type=Path, dest="json_path", help="also write the report as JSON here")
+    parser.add_argument("--junit", type=Path, help="also write the report as JUnit XML here (for CI)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None, *, operator: boto3.Session | None = None) -> int:
+    args = parse_args(argv)
+    # Wide enough for the evidence column when the output is a CI log rather than a terminal.
+    console = Console(width=None if sys.stdout.isatty() else 180)
+    try:
+        outputs = read_outputs_file(args.outputs) if args.outputs else read_stack_outputs(args.stack)
+    except OutputsError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return 2
+    endpoint = Endpoint(
+        url=args.endpoint_url, region=outputs.region, timeout=max(2.0, min(30.0, args.time_budget / 10))
+    )
+    deadline = time.monotonic() + args.time_budget
+    verifier = None
+    try:
+        with interrupts_as_exceptions():
+            try:
+                sessions = tier_sessions(outputs, operator or boto3.Session(region_name=outputs.region), endpoint)
+            except ClientError as exc:
+                raise CannotVerifyError(
+                    f"cannot assume the tier roles as the operator ({exc.response['Error']['Code']}): run with "
+                    f"credentials allowed to assume {outputs.command_centre_role_arn} and {outputs.training_role_arn}"
+                ) from None
+            except BotoCoreError as exc:
+                raise CannotVerifyError(f"cannot reach or authenticate to the endpoint: {exc}") from None
+            verifier = Verifier(outputs, sessions, endpoint, wait_replication=args.wait_replication)
+            results = verifier.run(deadline)
+    except CannotVerifyError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return 2
+    except Exception as exc:  # a probe that broke half-way: cleanup has run, say what broke
+        console.print(
+            f"[red]error:[/] the verification stopped on an unexpected {type(exc).__name__}: {exc}; "
+            "probe objects were removed"
+        )
+        return 2
+    except KeyboardInterrupt:
+        console.print("[red]interrupted:[/] probe objects were removed; nothing was verified to the end")
+        return 2
+    print_table(results, console)
+    if args.json_path:
+        write_json(results, args.json_path)
+    if args.junit:
+        write_junit(results, args.junit)
+    return 1 if any(r.status is Status.FAIL for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
