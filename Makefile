@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 
 STACK ?= dev
 
-.PHONY: install plan lint test bench docs clean
+.PHONY: install sandbox plan lint test bench docs clean
 
 install: $(VENV)/.installed
 
@@ -14,7 +14,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-# The main job offline: render a stack under Pulumi mocks and list what it declares.
+# The main job on the embedded local default: the local stack in a moto server on 127.0.0.1,
+# verified rule by rule by scripts/verify_contract.py. No cloud account, no Pulumi CLI needed.
+sandbox: install
+	$(PY) -m scripts.sandbox
+
+# Render a stack under Pulumi mocks and list what it declares (no CLI, no cloud).
 plan: install
 	$(PY) -m scripts.render --stack $(STACK)
 

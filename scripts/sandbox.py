@@ -302,9 +302,16 @@ def provision(url: str, workdir: Path, *, use_cli: bool) -> tuple[str, dict[str,
     )
 
 
-def sandbox(extra_args: list[str], *, use_cli: bool = True, tamper: Callable[[str], None] | None = None) -> int:
-    """Run the whole flow; ``tamper`` may change the provisioned stack before verification
-    (the tests use it to prove a broken stack is reported)."""
+#: A test's look at the emulator: its URL, the stack outputs, the operator's credentials.
+Hook = Callable[[str, dict[str, Any], dict[str, str]], None]
+
+
+def sandbox(
+    extra_args: list[str], *, use_cli: bool = True, tamper: Hook | None = None, after: Hook | None = None
+) -> int:
+    """Run the whole flow. ``tamper`` may change the provisioned stack before verification
+    (a broken stack must be reported); ``after`` sees the emulator before it stops (nothing
+    the run wrote may be left)."""
     with moto_server() as url, tempfile.TemporaryDirectory(prefix="sandbox-") as tmp:
         operator = create_operator(url)
         how, outputs = provision(url, Path(tmp), use_cli=use_cli)
@@ -315,15 +322,16 @@ def sandbox(extra_args: list[str], *, use_cli: bool = True, tamper: Callable[[st
             flush=True,
         )
         if tamper:
-            tamper(url)
+            tamper(url, outputs, operator)
         enable_auth(url)
         outputs_file = Path(tmp) / "outputs.json"
         outputs_file.write_text(json.dumps(outputs))
         session = boto3.Session(region_name=REGION, **operator)
-        return verify_contract.main(
-            ["--outputs", str(outputs_file), "--endpoint-url", url, "--time-budget", "120", *extra_args],
-            operator=session,
-        )
+        args = ["--outputs", str(outputs_file), "--endpoint-url", url, "--time-budget", "120", *extra_args]
+        code = verify_contract.main(args, operator=session)
+        if after:
+            after(url, outputs, operator)
+        return code
 
 
 def main() -> int:

@@ -1,0 +1,185 @@
+"""The verification script against the local sandbox: what it proves, and how it fails.
+
+Each test starts its own moto server on 127.0.0.1 (scripts/sandbox.py) and stops it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from scripts import verify_contract
+from scripts.sandbox import client, sandbox
+
+#: What moto evaluates faithfully (action/resource grants, If-None-Match, metadata, tags,
+#: configuration read-back) must PASS ...
+PASS_LOCALLY = {
+    "config.public-access-block",
+    "config.default-encryption",
+    "config.versioning",
+    "config.lifecycle",
+    "upload.accepted",
+    "upload.read-back",
+    "upload.encrypted",
+    "upload.reference",
+    "refuse.overwrite",
+    "refuse.tag-rewrite",
+    "tier.city.GetObject",
+    "tier.city.ListObjectsV2",
+    "tier.city.GetObjectTagging",
+    "tier.city.DeleteObject",
+    "tier.training.GetObject",
+    "tier.training.GetObjectTagging",
+    "tier.training.ListObjectsV2",
+    "tier.training.ListObjectVersions",
+    "tier.training.PutObject",
+    "tier.training.DeleteObject",
+    "tier.command-centre.GetObject",
+    "tier.command-centre.GetObjectTagging",
+    "tier.command-centre.ListObjectsV2",
+    "tier.command-centre.ListObjectVersions",
+    "tier.command-centre.PutObject",
+    "tier.command-centre.DeleteObjectVersion",
+    "access.anonymous-read-refused",
+}
+#: ... and what rests on IAM conditions, guards left out locally, or features the local stack
+#: does not have is SKIP, never PASS.
+SKIP_LOCALLY = {
+    "config.replication",
+    "config.object-lock",
+    "config.bucket-policy-guards",
+    "refuse.without-if-none-match",
+    "refuse.unsure-label",
+    "refuse.missing-tag",
+    "refuse.other-city",
+    "refuse.key-with-slash",
+    "refuse.key-not-uuid",
+    "access.anonymous-list-refused",
+    "access.plain-http-refused",
+    "replication.arrives",
+}
+
+
+def leftover_objects(url: str, outputs: dict[str, Any], operator: dict[str, str]) -> list[str]:
+    s3 = client(url, "s3", **operator)
+    listing = s3.list_object_versions(Bucket=outputs["bucket_name"])
+    return [f"{v['Key']}@{v['VersionId']}" for v in [*listing.get("Versions", []), *listing.get("DeleteMarkers", [])]]
+
+
+def run_sandbox(tmp_path: Path, **hooks: Any) -> tuple[int, dict[str, Any], list[str]]:
+    """Run the sandbox flow; return the exit code, the JSON report and what was left behind."""
+    left: list[str] = []
+    report = tmp_path / "report.json"
+
+    def after(url: str, outputs: dict[str, Any], operator: dict[str, str]) -> None:
+        left.extend(leftover_objects(url, outputs, operator))
+
+    code = sandbox(
+        ["--json", str(report), "--junit", str(tmp_path / "report.xml")], use_cli=False, after=after, **hooks
+    )
+    return code, json.loads(report.read_text()) if report.exists() else {}, left
+
+
+def statuses(report: dict[str, Any]) -> dict[str, str]:
+    return {r["rule"]: r["status"] for r in report["results"]}
+
+
+def test_sandbox_passes_what_moto_evaluates_and_skips_the_rest(tmp_path: Path) -> None:
+    code, report, left = run_sandbox(tmp_path)
+    got = statuses(report)
+    assert {rule for rule, status in got.items() if status == "PASS"} == PASS_LOCALLY, got
+    assert {rule for rule, status in got.items() if status == "SKIP"} == SKIP_LOCALLY, got
+    assert code == 0, f"nothing failed, so the exit code must be 0: {report['summary']}"
+    assert not left, f"probe objects left behind: {left}"
+
+
+def test_skips_say_why(tmp_path: Path) -> None:
+    _, report, _ = run_sandbox(tmp_path)
+    for result in report["results"]:
+        if result["status"] == "SKIP":
+            assert result["reason"], f"{result['rule']}: a SKIP must give its reason"
+
+
+def test_junit_report_counts_failures_and_skips(tmp_path: Path) -> None:
+    run_sandbox(tmp_path)
+    suite = ET.parse(tmp_path / "report.xml").getroot()
+    assert suite.get("failures") == "0" and suite.get("skipped") == str(len(SKIP_LOCALLY))
+    assert int(suite.get("tests", "0")) == len(PASS_LOCALLY | SKIP_LOCALLY)
+
+
+def test_broken_stack_city_tier_with_read_access_fails_and_exits_1(tmp_path: Path) -> None:
+    def grant_city_read(url: str, outputs: dict[str, Any], operator: dict[str, str]) -> None:
+        iam = client(url, "iam", **operator)
+        (group,) = [g["GroupName"] for g in iam.list_groups()["Groups"] if g["GroupName"].startswith("city-uploaders")]
+        misattached = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}],
+        }
+        iam.put_group_policy(GroupName=group, PolicyName="misattached", PolicyDocument=json.dumps(misattached))
+
+    code, report, left = run_sandbox(tmp_path, tamper=grant_city_read)
+    assert statuses(report)["tier.city.GetObject"] == "FAIL", "a city that can read must be reported"
+    assert code == 1
+    assert not left, f"probe objects left behind: {left}"
+
+
+def test_bad_credentials_exit_2_with_a_message_and_leave_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def revoke_probe_key(url: str, outputs: dict[str, Any], operator: dict[str, str]) -> None:
+        iam = client(url, "iam", **operator)
+        user = next(u["UserName"] for u in iam.list_users()["Users"] if u["UserName"].startswith("city-contract-probe"))
+        iam.delete_access_key(UserName=user, AccessKeyId=outputs["probe_credentials"]["access_key_id"])
+
+    code, _, left = run_sandbox(tmp_path, tamper=revoke_probe_key)
+    out = capsys.readouterr().out
+    assert code == 2
+    assert "the credentials were refused" in out and "check the stack outputs" in out, out
+    assert not left, f"probe objects left behind: {left}"
+
+
+def test_probe_failing_half_way_exits_2_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(self: verify_contract.Verifier) -> None:
+        self.put("command-centre")  # one more object, then the probe breaks
+        raise RuntimeError("probe broke")
+
+    monkeypatch.setattr(verify_contract.Verifier, "check_tiers", broken)
+    code, _, left = run_sandbox(tmp_path)
+    assert code == 2
+    assert "stopped on an unexpected RuntimeError: probe broke; probe objects were removed" in capsys.readouterr().out
+    assert not left, f"probe objects left behind: {left}"
+
+
+def test_interrupted_run_exits_2_and_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(self: verify_contract.Verifier) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(verify_contract.Verifier, "check_refusals", interrupted)
+    code, _, left = run_sandbox(tmp_path)
+    assert code == 2
+    assert not left, f"probe objects left behind: {left}"
+
+
+def test_exhausted_time_budget_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = sandbox(["--time-budget", "0"], use_cli=False)
+    assert code == 2
+    assert "the time budget ran out" in capsys.readouterr().out
+
+
+def test_secrets_are_never_printed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    secrets: list[str] = []
+
+    def remember(url: str, outputs: dict[str, Any], operator: dict[str, str]) -> None:
+        secrets.append(outputs["probe_credentials"]["secret_access_key"])
+        secrets.extend(c["secret_access_key"] for c in outputs["city_credentials"].values())
+
+    code, report, _ = run_sandbox(tmp_path, tamper=remember)
+    printed = capsys.readouterr().out + json.dumps(report)
+    assert code == 0 and secrets
+    assert not [s for s in secrets if s in printed], "a secret access key was printed"
