@@ -33,6 +33,7 @@ from xml.etree import ElementTree as ET
 
 import boto3
 import botocore
+from botocore import xform_name
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 from rich.console import Console
 from rich.table import Table
@@ -180,14 +181,18 @@ class Verifier:
         self, rule: str, title: str, result: Attempt, *, allowed: bool, refused_with: set[str] | None = None
     ) -> None:
         refused_with = refused_with or ACCESS_DENIED
-        if allowed:
-            status = Status.PASS if result.ok else Status.FAIL
-        else:
-            status = Status.PASS if not result.ok and result.code in refused_with else Status.FAIL
-        reason = (
-            "" if status is Status.PASS else f"expected {'success' if allowed else ' or '.join(sorted(refused_with))}"
-        )
-        self.record(rule, title, status, result, reason)
+        good = result.ok if allowed else not result.ok and result.code in refused_with
+        expected = "success" if allowed else " or ".join(sorted(refused_with))
+        self.verdict(rule, title, good, result, f"expected {expected}")
+
+    def verdict(self, rule: str, title: str, good: bool, evidence: object, reason: str = "") -> None:
+        """PASS when ``good``; otherwise FAIL with ``reason``."""
+        self.record(rule, title, Status.PASS if good else Status.FAIL, evidence, "" if good else reason)
+
+    def read_config(self, operation: str) -> Attempt:
+        """The operator reads one of the bucket's configurations back, e.g. ``GetBucketVersioning``."""
+        method = getattr(self.s3["operator"], xform_name(operation))
+        return attempt(f"operator: {operation} {self.bucket}", lambda: method(Bucket=self.bucket))
 
     def skip(self, rule: str, title: str, reason: str) -> None:
         self.record(rule, title, Status.SKIP, reason=reason)
@@ -202,18 +207,17 @@ class Verifier:
     # --- 1. configuration read back -----------------------------------------------------------
 
     def check_configuration(self) -> None:
-        s3, bucket = self.s3["operator"], self.bucket
-        blocks = attempt(f"operator: GetPublicAccessBlock {bucket}", lambda: s3.get_public_access_block(Bucket=bucket))
+        blocks = self.read_config("GetPublicAccessBlock")
         config = blocks.response.get("PublicAccessBlockConfiguration", {})
         all_on = blocks.ok and len(config) == 4 and all(config.values())
-        self.record(
+        self.verdict(
             "config.public-access-block",
             "all four public-access blocks are on",
-            Status.PASS if all_on else Status.FAIL,
+            all_on,
             f"{blocks} {config}",
         )
 
-        encryption = attempt(f"operator: GetBucketEncryption {bucket}", lambda: s3.get_bucket_encryption(Bucket=bucket))
+        encryption = self.read_config("GetBucketEncryption")
         rules = encryption.response.get("ServerSideEncryptionConfiguration", {}).get("Rules", [{}])
         default = rules[0].get("ApplyServerSideEncryptionByDefault", {})
         good = (
@@ -221,21 +225,18 @@ class Verifier:
             and default.get("KMSMasterKeyID") == self.outputs.kms_key_arn
             and rules[0].get("BucketKeyEnabled") is True
         )
-        self.record(
+        self.verdict(
             "config.default-encryption",
             "default encryption is SSE-KMS with the stack's key and the bucket key",
-            Status.PASS if good else Status.FAIL,
+            good,
             f"{encryption} {default}",
         )
 
-        versioning = attempt(f"operator: GetBucketVersioning {bucket}", lambda: s3.get_bucket_versioning(Bucket=bucket))
+        versioning = self.read_config("GetBucketVersioning")
         on = versioning.response.get("Status") == "Enabled"
-        self.record("config.versioning", "versioning is enabled", Status.PASS if on else Status.FAIL, versioning)
+        self.verdict("config.versioning", "versioning is enabled", on, versioning)
 
-        lifecycle = attempt(
-            f"operator: GetBucketLifecycleConfiguration {bucket}",
-            lambda: s3.get_bucket_lifecycle_configuration(Bucket=bucket),
-        )
+        lifecycle = self.read_config("GetBucketLifecycleConfiguration")
         expected = {rule.id: _expected_rule(rule) for rule in self.outputs.lifecycle.rules()}
         actual = {rule.get("ID"): _actual_rule(rule) for rule in lifecycle.response.get("Rules", [])}
         diff = {
@@ -243,12 +244,12 @@ class Verifier:
             for rid in expected.keys() | actual.keys()
             if expected.get(rid) != actual.get(rid)
         }
-        self.record(
+        self.verdict(
             "config.lifecycle",
             "lifecycle rules equal the contract's",
-            Status.PASS if lifecycle.ok and not diff else Status.FAIL,
+            lifecycle.ok and not diff,
             lifecycle,
-            f"differs: {diff}" if diff else "",
+            f"differs: {diff}",
         )
 
         self.check_replication_configuration()
@@ -261,10 +262,7 @@ class Verifier:
         if replica is None:
             self.skip(rule, title, "the stack has no replica (replication off)")
             return
-        got = attempt(
-            f"operator: GetBucketReplication {self.bucket}",
-            lambda: self.s3["operator"].get_bucket_replication(Bucket=self.bucket),
-        )
+        got = self.read_config("GetBucketReplication")
         rules = got.response.get("ReplicationConfiguration", {}).get("Rules", [])
         good = any(
             r.get("Status") == "Enabled"
@@ -274,7 +272,7 @@ class Verifier:
             and r.get("DeleteMarkerReplication", {}).get("Status") == "Disabled"
             for r in rules
         )
-        self.record(rule, title, Status.PASS if good else Status.FAIL, got)
+        self.verdict(rule, title, good, got)
 
     def check_object_lock(self) -> None:
         rule, title = "config.object-lock", "Object Lock default retention is the stack's"
@@ -282,13 +280,10 @@ class Verifier:
         if lock is None:
             self.skip(rule, title, "the stack asked for no Object Lock")
             return
-        got = attempt(
-            f"operator: GetObjectLockConfiguration {self.bucket}",
-            lambda: self.s3["operator"].get_object_lock_configuration(Bucket=self.bucket),
-        )
+        got = self.read_config("GetObjectLockConfiguration")
         retention = got.response.get("ObjectLockConfiguration", {}).get("Rule", {}).get("DefaultRetention", {})
         good = retention.get("Mode") == lock.mode and retention.get("Days") == lock.days
-        self.record(rule, title, Status.PASS if good else Status.FAIL, f"{got} {retention}")
+        self.verdict(rule, title, good, f"{got} {retention}")
 
     def check_bucket_policy(self) -> None:
         rule, title = "config.bucket-policy-guards", "the bucket policy carries every guard"
@@ -300,19 +295,16 @@ class Verifier:
                 "moto would treat every conditional Deny as matching",
             )
             return
-        got = attempt(
-            f"operator: GetBucketPolicy {self.bucket}",
-            lambda: self.s3["operator"].get_bucket_policy(Bucket=self.bucket),
-        )
+        got = self.read_config("GetBucketPolicy")
         present = {s.get("Sid") for s in json.loads(got.response.get("Policy", "{}")).get("Statement", [])}
         expected = {s["Sid"] for s in learning_bucket_policy_sids()}
         missing = sorted(expected - present)
-        self.record(
+        self.verdict(
             rule,
             title,
-            Status.PASS if got.ok and not missing else Status.FAIL,
+            got.ok and not missing,
             got,
-            f"missing: {missing}" if missing else "",
+            f"missing: {missing}",
         )
 
     # --- 2. a valid upload, read back -----------------------------------------------------------
@@ -336,32 +328,30 @@ class Verifier:
         tag_set = {t["Key"]: t["Value"] for t in tags.response.get("TagSet", [])}
         expected_metadata = {contract.metadata_key(k): v for k, v in fields.items()}
         identical = head.ok and tags.ok and metadata == expected_metadata and tag_set == fields
-        self.record(
+        self.verdict(
             "upload.read-back",
             "the Command Centre reads it back with identical metadata and tags",
-            Status.PASS if identical else Status.FAIL,
+            identical,
             f"{head}; {tags}",
-            "" if identical else f"metadata {metadata}, tags {tag_set}",
+            f"metadata {metadata}, tags {tag_set}",
         )
         encrypted = (
             head.response.get("ServerSideEncryption") == "aws:kms"
             and head.response.get("SSEKMSKeyId") == self.outputs.kms_key_arn
         )
-        self.record(
+        self.verdict(
             "upload.encrypted",
             "it is encrypted with the stack's KMS key",
-            Status.PASS if encrypted else Status.FAIL,
+            encrypted,
             head,
-            ""
-            if encrypted
-            else f"encryption {head.response.get('ServerSideEncryption')} key {head.response.get('SSEKMSKeyId')}",
+            f"encryption {head.response.get('ServerSideEncryption')} key {head.response.get('SSEKMSKeyId')}",
         )
         reference = contract.object_reference("s3", self.bucket, key)
         good = reference == f"{self.outputs.reference_prefix}{key}"
-        self.record(
+        self.verdict(
             "upload.reference",
             "its image_reference is in the backend's format",
-            Status.PASS if good else Status.FAIL,
+            good,
             reference,
         )
 
@@ -489,10 +479,10 @@ class Verifier:
         )
         gone = not after.response.get("Versions") and not after.response.get("DeleteMarkers")
         good = upload.ok and bool(ids) and all(d.ok for d in deleted) and gone
-        self.record(
+        self.verdict(
             "tier.command-centre.DeleteObjectVersion",
             "command-centre may erase every version of an object",
-            Status.PASS if good else Status.FAIL,
+            good,
             "; ".join(str(a) for a in [upload, versions, *deleted, after]),
         )
 
@@ -561,12 +551,12 @@ class Verifier:
             and head.response.get("SSEKMSKeyId") == replica.kms_key_arn
             and len(tags.response.get("TagSet", [])) == len(contract.METADATA_FIELDS)
         )
-        self.record(
+        self.verdict(
             rule,
             title,
-            Status.PASS if good else Status.FAIL,
+            good,
             f"{head}; {tags}",
-            "" if good else f"not replicated within {self.wait_replication:.0f}s",
+            f"not replicated within {self.wait_replication:.0f}s",
         )
 
     # --- run and clean up -------------------------------------------------------------------------
