@@ -27,19 +27,20 @@ class Endpoint:
     #: Per-request connect and read timeout, seconds.
     timeout: float
 
-    def config(self, **extra: Any) -> Config:
-        # botocore's "standard" retry mode: exponential backoff with jitter on throttling and 5xx.
-        return Config(
-            region_name=self.region,
-            retries={"mode": "standard", "max_attempts": 3},
-            connect_timeout=self.timeout,
-            read_timeout=self.timeout,
-            s3={"addressing_style": "path"} if self.url else {},
-            **extra,
-        )
+    def config(self, **overrides: Any) -> Config:
+        """Client settings; ``overrides`` (e.g. the replica's ``region_name``) replace the defaults."""
+        settings: dict[str, Any] = {
+            "region_name": self.region,
+            # botocore's "standard" retry mode: exponential backoff with jitter on throttling and 5xx.
+            "retries": {"mode": "standard", "max_attempts": 3},
+            "connect_timeout": self.timeout,
+            "read_timeout": self.timeout,
+            "s3": {"addressing_style": "path"} if self.url else {},
+        }
+        return Config(**{**settings, **overrides})
 
-    def client(self, session: boto3.Session, service: str, **extra: Any) -> Any:
-        return session.client(service, endpoint_url=self.url, config=self.config(**extra))
+    def client(self, session: boto3.Session, service: str, **overrides: Any) -> Any:
+        return session.client(service, endpoint_url=self.url, config=self.config(**overrides))
 
 
 def key_session(credentials: Credentials, region: str) -> boto3.Session:

@@ -291,15 +291,18 @@ def provision_with_pulumi(pulumi: str, url: str, workdir: Path) -> dict[str, Any
 # --- the sandbox run ---------------------------------------------------------------------------
 
 
-def provision(url: str, workdir: Path, *, use_cli: bool) -> tuple[str, dict[str, Any]]:
+def provision(url: str, workdir: Path, *, use_cli: bool) -> dict[str, Any]:
+    """Provision the local stack, saying first which way (the sandbox's first line)."""
     pulumi = shutil.which("pulumi") if use_cli else None
-    if pulumi:
-        return "with the Pulumi engine", provision_with_pulumi(pulumi, url, workdir)
-    graph = render(stack_config(STACK), stack=STACK)
-    return (
-        "without the Pulumi CLI: the program's resource graph, rendered under mocks, applied through boto3",
-        apply_graph(graph, url),
+    how = (
+        "with the Pulumi engine"
+        if pulumi
+        else "without the Pulumi CLI: the program's resource graph, rendered under mocks, applied through boto3"
     )
+    print(f"sandbox: local S3 (moto) at {url}; provisioning stack `{STACK}` {how}", flush=True)
+    if pulumi:
+        return provision_with_pulumi(pulumi, url, workdir)
+    return apply_graph(render(stack_config(STACK), stack=STACK), url)
 
 
 #: A test's look at the emulator: its URL, the stack outputs, the operator's credentials.
@@ -314,8 +317,7 @@ def sandbox(
     the run wrote may be left)."""
     with moto_server() as url, tempfile.TemporaryDirectory(prefix="sandbox-") as tmp:
         operator = create_operator(url)
-        how, outputs = provision(url, Path(tmp), use_cli=use_cli)
-        print(f"sandbox: local S3 (moto) at {url}; stack `{STACK}` provisioned {how}", flush=True)
+        outputs = provision(url, Path(tmp), use_cli=use_cli)
         print(
             "sandbox: the local stack leaves the bucket-policy guards out (moto treats every conditional Deny "
             "as matching); rules that rest on IAM conditions are SKIP",

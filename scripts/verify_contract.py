@@ -34,7 +34,7 @@ from xml.etree import ElementTree as ET
 import boto3
 import botocore
 from botocore import xform_name
-from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
 from rich.console import Console
 from rich.table import Table
 
@@ -744,6 +744,11 @@ def main(argv: list[str] | None = None, *, operator: boto3.Session | None = None
                 raise CannotVerifyError(
                     f"cannot assume the tier roles as the operator ({exc.response['Error']['Code']}): run with "
                     f"credentials allowed to assume {outputs.command_centre_role_arn} and {outputs.training_role_arn}"
+                ) from None
+            except NoCredentialsError:
+                raise CannotVerifyError(
+                    "no AWS credentials for the operator: set AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY "
+                    "or a CI role allowed to assume the tier roles"
                 ) from None
             except BotoCoreError as exc:
                 raise CannotVerifyError(f"cannot reach or authenticate to the endpoint: {exc}") from None

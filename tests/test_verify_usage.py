@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
+import boto3
 import pytest
 
 from scripts import verify_contract
+from scripts.clients import Endpoint
 from scripts.render import render, stack_config
 from scripts.sandbox import free_port
+
+#: Credentials that let botocore sign and send a request; whoever answers decides on them.
+OPERATOR = boto3.Session(aws_access_key_id="operator", aws_secret_access_key="operator", region_name="eu-west-1")
 
 
 def outputs_file(tmp_path: Path, drop: str | None = None) -> Path:
@@ -41,9 +47,43 @@ def test_no_source_of_outputs_is_a_usage_error() -> None:
 
 def test_unreachable_endpoint_exits_2_saying_what_to_fix(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     closed = f"http://127.0.0.1:{free_port()}"
-    code = verify_contract.main(
-        ["--outputs", str(outputs_file(tmp_path)), "--endpoint-url", closed, "--time-budget", "20"]
-    )
+    args = ["--outputs", str(outputs_file(tmp_path)), "--endpoint-url", closed, "--time-budget", "20"]
+    code = verify_contract.main(args, operator=OPERATOR)
     out = capsys.readouterr().out
     assert code == 2
-    assert "cannot reach or authenticate to the endpoint" in out, out
+    assert "cannot reach or authenticate to the endpoint: Could not connect to the endpoint URL" in out, out
+
+
+def test_silent_endpoint_times_out_with_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        args = ["--outputs", str(outputs_file(tmp_path)), "--endpoint-url", url, "--time-budget", "10"]
+        code = verify_contract.main(args, operator=OPERATOR)
+    out = capsys.readouterr().out
+    assert code == 2
+    assert "cannot reach or authenticate to the endpoint: Read timeout" in out, out
+
+
+def test_replica_clients_use_the_replica_region() -> None:
+    endpoint = Endpoint(url=None, region="eu-west-1", timeout=5)
+    session = boto3.Session(aws_access_key_id="id", aws_secret_access_key="secret")
+    s3 = endpoint.client(session, "s3", region_name="eu-central-1")
+    assert s3.meta.region_name == "eu-central-1", "replica cleanup and replication checks talk to the replica's region"
+    assert endpoint.client(session, "s3").meta.region_name == "eu-west-1"
+
+
+def test_missing_operator_credentials_exit_2_saying_how_to_provide_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    closed = f"http://127.0.0.1:{free_port()}"
+    code = verify_contract.main(["--outputs", str(outputs_file(tmp_path)), "--endpoint-url", closed])
+    out = capsys.readouterr().out
+    assert code == 2
+    assert "no AWS credentials for the operator: set AWS_PROFILE" in out, out
