@@ -6,7 +6,8 @@
 2. Provision the `local` stack into it: with the real engine when the `pulumi` CLI is on PATH
    (`Pulumi.local.yaml`, endpoints pointed at the server), otherwise by applying the program's
    resource graph, rendered under Pulumi's mocks, through boto3 (:func:`apply_graph`).
-3. Turn moto's IAM authentication on, so every probe is judged by the policies just applied.
+3. Widen IAM's ``?`` wildcard for moto (see :func:`widen_wildcards`), then turn moto's IAM
+   authentication on, so every probe is judged by the policies just applied.
 4. Run the verification script with the tier credentials and print its report.
 5. Stop the server, whatever happened.
 
@@ -131,6 +132,22 @@ def widen_wildcards(policy: str) -> str:
     return json.dumps(document)
 
 
+def widen_policies_for_moto(url: str) -> None:
+    """Re-put every group and role policy with :func:`widen_wildcards`, whichever way the
+    stack was provisioned: the exact documents stay in the program and in AWS."""
+    iam = client(url, "iam")
+    for group in iam.list_groups()["Groups"]:
+        for name in iam.list_group_policies(GroupName=group["GroupName"])["PolicyNames"]:
+            document = iam.get_group_policy(GroupName=group["GroupName"], PolicyName=name)["PolicyDocument"]
+            widened = widen_wildcards(document if isinstance(document, str) else json.dumps(document))
+            iam.put_group_policy(GroupName=group["GroupName"], PolicyName=name, PolicyDocument=widened)
+    for role in iam.list_roles()["Roles"]:
+        for name in iam.list_role_policies(RoleName=role["RoleName"])["PolicyNames"]:
+            document = iam.get_role_policy(RoleName=role["RoleName"], PolicyName=name)["PolicyDocument"]
+            widened = widen_wildcards(document if isinstance(document, str) else json.dumps(document))
+            iam.put_role_policy(RoleName=role["RoleName"], PolicyName=name, PolicyDocument=widened)
+
+
 def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
     """A rendered (camelCase) lifecycle rule in the S3 API's shape."""
     tag = (rule.get("filter") or {}).get("tag")
@@ -240,11 +257,11 @@ def apply_graph(graph: Graph, url: str) -> dict[str, Any]:
             Tags=_tags(i.get("tags")),
         ),
         "aws:iam/rolePolicy:RolePolicy": lambda r, i: iam.put_role_policy(
-            RoleName=i["role"], PolicyName=r.name, PolicyDocument=widen_wildcards(i["policy"])
+            RoleName=i["role"], PolicyName=r.name, PolicyDocument=i["policy"]
         ),
         "aws:iam/group:Group": lambda r, i: iam.create_group(GroupName=r.outputs["name"], Path=i.get("path", "/")),
         "aws:iam/groupPolicy:GroupPolicy": lambda r, i: iam.put_group_policy(
-            GroupName=i["group"], PolicyName=r.name, PolicyDocument=widen_wildcards(i["policy"])
+            GroupName=i["group"], PolicyName=r.name, PolicyDocument=i["policy"]
         ),
         "aws:iam/user:User": lambda r, i: iam.create_user(
             UserName=r.outputs["name"], Path=i.get("path", "/"), Tags=_tags(i.get("tags"))
@@ -318,6 +335,7 @@ def sandbox(
     with moto_server() as url, tempfile.TemporaryDirectory(prefix="sandbox-") as tmp:
         operator = create_operator(url)
         outputs = provision(url, Path(tmp), use_cli=use_cli)
+        widen_policies_for_moto(url)
         print(
             "sandbox: the local stack leaves the bucket-policy guards out (moto treats every conditional Deny "
             "as matching); rules that rest on IAM conditions are SKIP",
