@@ -2,6 +2,7 @@
 
 import sys
 from pathlib import Path
+from typing import Any
 
 # Pulumi runs this directory with runpy.run_path, which puts infra/ (not the repository root)
 # on sys.path; the program imports itself as the `infra` package like the tests and scripts do.
@@ -9,10 +10,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import pulumi
 
-from infra.aws.store import LearningImageStore
 from infra.settings import load_settings
 
 settings = load_settings()  # fails here, before any resource, on invalid config
-store = LearningImageStore("store", settings, stack=pulumi.get_stack())
-for name, value in store.outputs.items():
+outputs: dict[str, Any]
+# Each backend's provider SDK is imported only by the stacks that use it.
+if settings.backend == "r2":
+    from infra.r2.store import R2LearningImageStore
+
+    outputs = R2LearningImageStore("store", settings, stack=pulumi.get_stack()).outputs
+else:
+    from infra.aws.store import LearningImageStore
+
+    outputs = LearningImageStore("store", settings, stack=pulumi.get_stack()).outputs
+for name, value in outputs.items():
     pulumi.export(name, value)

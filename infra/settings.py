@@ -38,6 +38,22 @@ _MAX_USER_TAGS = 40  # AWS allows 50 per resource; the program adds its own few.
 
 Days = Annotated[PositiveInt, Field(le=36500)]
 
+#: Settings that only the aws backend has, with what R2 lacks in their place (for messages).
+AWS_ONLY = {
+    "replication": "replication",
+    "replica_region": "replication",
+    "archive_storage_class": "storage class but InfrequentAccess",
+    "noncurrent_version_expiry_days": "object versioning",
+    "object_lock_mode": "Object Lock modes (its bucket lock is by age)",
+    "object_lock_days": "Object Lock modes (its bucket lock is by age)",
+    "access_logging": "server access logs",
+    "command_centre_principals": "IAM roles (its tiers are API tokens)",
+    "training_principals": "IAM roles (its tiers are API tokens)",
+    "emulator": "local emulator stack",
+    "tags": "resource tags on buckets or tokens",
+    "force_destroy": "force-destroy of a non-empty bucket",
+}
+
 
 class SettingsError(ValueError):
     """Stack config that cannot produce a store; the message lists every problem."""
@@ -54,13 +70,32 @@ class Settings(BaseModel):
         validate_default=True,
     )
 
-    backend: Literal["aws"] = Field(
+    backend: Literal["aws", "r2"] = Field(
         "aws",
-        description="Storage backend. `aws` declares the store on Amazon S3 with every guard S3 can enforce.",
+        description=(
+            "Storage backend. `aws` declares the store on Amazon S3 with every guard S3 can enforce; "
+            "`r2` on Cloudflare R2, with the gaps the README's capability matrix lists."
+        ),
     )
-    region: str = Field(
+    region: str | None = Field(
+        None,
         alias="aws:region",  # the AWS provider's own key: REGION_KEY
-        description="Primary region, read from the AWS provider's own `aws:region`. Required.",
+        description="Primary AWS region, read from the AWS provider's own `aws:region`. Required for `aws`.",
+    )
+    cloudflare_account_id: str | None = Field(
+        None,
+        description="Cloudflare account that owns the R2 bucket and its tokens (32 hex digits). Required for `r2`.",
+    )
+    r2_jurisdiction: Literal["default", "eu", "fedramp"] = Field(
+        "default",
+        description=(
+            "Where R2 guarantees to keep the objects. `default`: no guarantee; `eu` keeps them in the EU "
+            "(and uses the EU endpoint)."
+        ),
+    )
+    r2_location_hint: Literal["apac", "eeur", "enam", "weur", "wnam", "oc"] | None = Field(
+        None,
+        description="R2 location hint, honoured only when the bucket is first created. Unset: R2 chooses.",
     )
     replication: bool = Field(
         True,
@@ -181,6 +216,46 @@ class Settings(BaseModel):
             raise ValueError(f"{value!r} is not an AWS region name such as 'eu-west-1'")
         return value
 
+    @field_validator("region")
+    @classmethod
+    def _region_for_aws(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None and info.data.get("backend") == "aws":
+            raise ValueError("is required for the aws backend: `pulumi config set aws:region eu-west-1`")
+        return value
+
+    @field_validator("cloudflare_account_id")
+    @classmethod
+    def _account_for_r2(cls, value: str | None, info: ValidationInfo) -> str | None:
+        backend = info.data.get("backend")
+        if backend == "r2" and value is None:
+            raise ValueError("is required for the r2 backend (the 32-hex-digit id in the Cloudflare dashboard's URL)")
+        if backend == "aws" and value is not None:
+            raise ValueError("is set but the backend is aws; remove it or set `backend: r2`")
+        if value is not None and not re.fullmatch(r"[0-9a-f]{32}", value):
+            raise ValueError(f"{value!r} is not a Cloudflare account id (32 lowercase hex digits)")
+        return value
+
+    @field_validator(*AWS_ONLY)
+    @classmethod
+    def _aws_only(cls, value: Any, info: ValidationInfo) -> Any:
+        """An AWS feature asked of the r2 backend. Pulumi passes Pulumi.yaml's defaults to every
+        stack, so "asked" means "not the default"; features on by default must be turned off."""
+        if info.data.get("backend") != "r2" or info.field_name is None:
+            return value
+        field = cls.model_fields[info.field_name]
+        name = field.alias or info.field_name
+        if field.default is True and value is True:
+            raise ValueError(
+                f"must be false for the r2 backend, which has no {AWS_ONLY[info.field_name]}: "
+                f"set `{name}: false` (see the README's capability matrix)"
+            )
+        if field.default is not True and value != field.default:
+            raise ValueError(
+                f"is an AWS setting; the r2 backend has no {AWS_ONLY[info.field_name]}: remove it "
+                "(see the README's capability matrix)"
+            )
+        return value
+
     @field_validator("city_ids")
     @classmethod
     def _city_ids(cls, ids: list[str]) -> list[str]:
@@ -230,6 +305,8 @@ class Settings(BaseModel):
     @field_validator("replica_region")
     @classmethod
     def _replica_region(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("backend") == "r2":
+            return value  # refused, if set, as an AWS-only setting
         if not info.data.get("replication", False):
             if value is not None:
                 raise ValueError("is set but `replication` is off; remove it or turn replication on")

@@ -101,7 +101,7 @@ class Mocks(pulumi.runtime.Mocks):
         self.graph.resources.append(Resource(args.typ, args.name, dict(args.inputs), urn, state, resource_id))
         return resource_id, state
 
-    def _answer(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+    def _answer(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:  # noqa: PLR0911 (one answer per mocked type)
         state = dict(args.inputs)
         region = args.inputs.get("region") or self.region
         name = _arn_name(args)
@@ -119,6 +119,13 @@ class Mocks(pulumi.runtime.Mocks):
                 name=name, arn=f"arn:{PARTITION}:iam::{ACCOUNT_ID}:{kind}{path}{name}", uniqueId=f"AID{name.upper()}"
             )
             return name, state
+        if args.typ == "cloudflare:index/accountToken:AccountToken":
+            token_id = uuid.uuid5(uuid.NAMESPACE_DNS, args.name).hex
+            # The provider marks the token value secret; mocks must say so explicitly.
+            state.update(value={SPECIAL_SIG_KEY: SECRET_SIG, "value": f"mock-token-value-{args.name}"})
+            return token_id, state
+        if args.typ.startswith("cloudflare:index/r2"):
+            return f"{args.inputs.get('bucketName') or args.inputs.get('name')}-{args.name}", state
         if args.typ == "aws:iam/accessKey:AccessKey":
             key_id = "AKIA" + uuid.uuid5(uuid.NAMESPACE_DNS, args.name).hex[:16].upper()
             # The provider marks `secret` secret; mocks must say so explicitly.
@@ -141,6 +148,17 @@ class Mocks(pulumi.runtime.Mocks):
                 "id": PARTITION,
                 "reverseDnsPrefix": "com.amazonaws",
             }, []
+        if (
+            args.token
+            == "cloudflare:index/getAccountApiTokenPermissionGroupsList:getAccountApiTokenPermissionGroupsList"
+        ):
+            name = args.args["name"]
+            group = {
+                "id": uuid.uuid5(uuid.NAMESPACE_DNS, name).hex,
+                "name": name,
+                "scopes": ["com.cloudflare.edge.r2.bucket"],
+            }
+            return {"accountId": args.args.get("accountId"), "name": name, "results": [group]}, []
         raise NotImplementedError(f"unmocked invoke {args.token}")
 
 

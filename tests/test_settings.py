@@ -154,7 +154,7 @@ def test_invalid_config_registers_no_resource() -> None:
     assert "Bad City" in str(raised.value)
 
 
-@pytest.mark.parametrize("name", ["dev", "prod"])
+@pytest.mark.parametrize("name", ["dev", "prod", "local", "r2"])
 def test_shipped_stack_files_are_valid(name: str) -> None:
     parse_settings(stack_config(name))
 
@@ -188,3 +188,57 @@ def test_emulator_stack_leaves_bucket_policies_out() -> None:
 def test_aws_stacks_are_not_emulator_stacks() -> None:
     for name in ("dev", "prod"):
         assert not parse_settings(stack_config(name)).emulator, f"Pulumi.{name}.yaml must target AWS with every guard"
+
+
+R2 = {f"{PROJECT}:backend": "r2", f"{PROJECT}:replication": "false", f"{PROJECT}:accessLogging": "false"}
+
+
+def r2_problems(**overrides: str) -> str:
+    config = {**R2, f"{PROJECT}:cloudflareAccountId": "0" * 32, **{f"{PROJECT}:{k}": v for k, v in overrides.items()}}
+    with pytest.raises(SettingsError) as raised:
+        parse_settings(config)
+    return str(raised.value)
+
+
+def test_r2_requires_a_cloudflare_account_id() -> None:
+    with pytest.raises(SettingsError, match=f"{PROJECT}:cloudflareAccountId: is required for the r2 backend"):
+        parse_settings(R2)
+
+
+def test_r2_account_id_must_be_32_hex_digits() -> None:
+    assert "is not a Cloudflare account id (32 lowercase hex digits)" in r2_problems(cloudflareAccountId="acme")
+
+
+def test_r2_jurisdiction_must_be_a_known_one() -> None:
+    message = r2_problems(r2Jurisdiction="mars")
+    assert f"{PROJECT}:r2Jurisdiction: Input should be 'default', 'eu' or 'fedramp'" in message, message
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("replication", "true", "must be false for the r2 backend, which has no replication"),
+        ("accessLogging", "true", "must be false for the r2 backend, which has no server access logs"),
+        ("replicaRegion", "eu-central-1", "is an AWS setting; the r2 backend has no replication"),
+        ("objectLockMode", "GOVERNANCE", "is an AWS setting; the r2 backend has no Object Lock modes"),
+        (
+            "commandCentrePrincipals",
+            '["arn:aws:iam::123456789012:role/ops"]',
+            "is an AWS setting; the r2 backend has no IAM roles",
+        ),
+        ("archiveStorageClass", "DEEP_ARCHIVE", "is an AWS setting; the r2 backend has no storage class but"),
+    ],
+)
+def test_aws_only_settings_are_rejected_for_r2(key: str, value: str, expected: str) -> None:
+    message = r2_problems(**{key: value})
+    assert f"{PROJECT}:{key}: {expected}" in message, message
+
+
+def test_cloudflare_account_id_is_rejected_for_aws() -> None:
+    message = problems(cloudflareAccountId="0" * 32)
+    assert f"{PROJECT}:cloudflareAccountId: is set but the backend is aws" in message, message
+
+
+def test_aws_requires_a_region() -> None:
+    with pytest.raises(SettingsError, match="aws:region: is required for the aws backend"):
+        parse_settings({f"{PROJECT}:replication": "false"})

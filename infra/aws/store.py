@@ -38,6 +38,8 @@ class LearningImageStore(pulumi.ComponentResource):
         protected = pulumi.ResourceOptions(parent=self, protect=settings.protect)
         tags = {"project": PROJECT, "stack": stack, "managed-by": "pulumi", **settings.tags}
 
+        region = settings.region
+        assert region is not None  # Settings requires aws:region for the aws backend
         caller = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
         partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
         arn_prefix = pulumi.Output.concat("arn:", partition, ":iam::", caller.account_id, ":")
@@ -49,7 +51,7 @@ class LearningImageStore(pulumi.ComponentResource):
         )
         lifecycle = contract.lifecycle_rules(settings.periods, settings.archive_storage_class)
 
-        key = store_key("store-key", region=settings.region, account_root_arn=account_root, tags=tags, opts=protected)
+        key = store_key("store-key", region=region, account_root_arn=account_root, tags=tags, opts=protected)
         primary = hardened_bucket(
             "learning-images",
             kms_key_arn=key.arn,
@@ -68,7 +70,6 @@ class LearningImageStore(pulumi.ComponentResource):
                 child, pulumi.ResourceOptions(depends_on=[r for r in [primary.versioning] if r])
             ),
         )
-        region = settings.region
         primary_target = pulumi.Output.all(primary.bucket.arn, key.arn).apply(
             lambda arns: iam.StoreTarget(bucket_arn=arns[0], key_arn=arns[1], region=region)
         )
@@ -183,11 +184,13 @@ class LearningImageStore(pulumi.ComponentResource):
             "backend": settings.backend,
             "emulator": settings.emulator,
             "region": settings.region,
+            "endpoint_url": None,  # the AWS SDK's own
             "bucket_name": primary.bucket.bucket,
             "bucket_arn": primary.bucket.arn,
             "kms_key_arn": key.arn,
             "reference_prefix": pulumi.Output.concat(REFERENCE_SCHEME, "://", primary.bucket.bucket, "/"),
             "object_lock": {"mode": object_lock.mode, "days": object_lock.days} if object_lock else None,
+            "bucket_lock_days": None,
             # The periods this stack applies; contract.lifecycle_rules turns them into the rules.
             "lifecycle": {
                 "archive_storage_class": settings.archive_storage_class.value,
@@ -210,6 +213,9 @@ class LearningImageStore(pulumi.ComponentResource):
             "access_log_bucket_name": logs.bucket.bucket if logs else None,
             "command_centre_role_arn": identities.command_centre_role.arn,
             "training_role_arn": identities.training_role.arn,
+            # The tiers are roles the operator assumes; R2 has token credentials here instead.
+            "command_centre_credentials": None,
+            "training_credentials": None,
             # Access keys are secrets end to end: the whole map, ids included, is marked secret.
             "city_credentials": pulumi.Output.secret({city: credentials(city) for city in settings.city_ids}),
             "probe_credentials": pulumi.Output.secret(credentials(contract.PROBE_CITY_ID)),

@@ -1,0 +1,86 @@
+"""The contract's tiers as bucket-scoped Cloudflare account API tokens.
+
+R2 has two object permissions per bucket: read, and read & write. Training gets read; the
+Command Centre and the cities get read & write, because R2 has no write-only permission (a gap
+the capability matrix records). A token's S3 credentials are derived from it: the access key id
+is the token id, the secret is the SHA-256 of the token value (R2 docs, "Authentication").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_cloudflare as cloudflare
+
+from infra import contract
+
+#: Cloudflare's permission groups for objects of one bucket (names, looked up to ids at deploy).
+ITEM_READ = "Workers R2 Storage Bucket Item Read"
+ITEM_WRITE = "Workers R2 Storage Bucket Item Write"
+
+
+def writes(tier: contract.Tier) -> bool:
+    return tier.upload or any("Delete" in action for action in tier.s3_actions)
+
+
+def permission_groups(tier: contract.Tier) -> list[str]:
+    """The groups a tier needs: read always, write for any tier that uploads or deletes."""
+    return [ITEM_READ, ITEM_WRITE] if writes(tier) else [ITEM_READ]
+
+
+def bucket_resource(account_id: str, jurisdiction: str, bucket_name: str) -> str:
+    """The token resource naming exactly one bucket."""
+    return f"com.cloudflare.edge.r2.bucket.{account_id}_{jurisdiction}_{bucket_name}"
+
+
+@dataclass
+class TokenCredentials:
+    token: cloudflare.AccountToken
+    access_key_id: pulumi.Output[str]
+    secret_access_key: pulumi.Output[str]
+
+
+def _permission_group_id(account_id: str, name: str, opts: pulumi.InvokeOutputOptions) -> pulumi.Output[str]:
+    found = cloudflare.get_account_api_token_permission_groups_list_output(account_id=account_id, name=name, opts=opts)
+    return found.results.apply(lambda groups: groups[0].id)
+
+
+def tier_token(
+    resource_name: str,
+    *,
+    tier: contract.Tier,
+    token_name: str,
+    account_id: str,
+    jurisdiction: str,
+    bucket_name: str,
+    opts: pulumi.ResourceOptions,
+) -> TokenCredentials:
+    invoke_opts = pulumi.InvokeOutputOptions(parent=opts.parent)
+    token = cloudflare.AccountToken(
+        resource_name,
+        account_id=account_id,
+        name=token_name,
+        policies=[
+            cloudflare.AccountTokenPolicyArgs(
+                effect="allow",
+                permission_groups=[
+                    cloudflare.AccountTokenPolicyPermissionGroupArgs(
+                        id=_permission_group_id(account_id, group, invoke_opts)
+                    )
+                    for group in permission_groups(tier)
+                ],
+                resources=json.dumps({bucket_resource(account_id, jurisdiction, bucket_name): "*"}),
+            )
+        ],
+        opts=opts,
+    )
+    return TokenCredentials(
+        token=token,
+        access_key_id=token.id,
+        secret_access_key=pulumi.Output.secret(
+            token.value.apply(lambda value: hashlib.sha256(value.encode()).hexdigest())
+        ),
+    )

@@ -1,0 +1,105 @@
+"""The learning image store on Cloudflare R2: the composition root of the R2 backend.
+
+Its outputs have the AWS backend's shape (same keys; what R2 lacks is None), so clients and
+the verification script work unchanged; R2's tiers are token credentials, not roles.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+from infra import contract
+from infra.r2.access import TokenCredentials, tier_token
+from infra.r2.bucket import INFREQUENT_ACCESS, r2_bucket
+from infra.settings import PROJECT, Settings
+
+COMPONENT_TYPE = "learning-images:r2:LearningImageStore"
+REFERENCE_SCHEME = "r2"
+
+
+def endpoint_url(account_id: str, jurisdiction: str) -> str:
+    """R2's S3 API endpoint; a jurisdiction has its own (R2 docs, "Data location")."""
+    infix = "" if jurisdiction == "default" else f".{jurisdiction}"
+    return f"https://{account_id}{infix}.r2.cloudflarestorage.com"
+
+
+class R2LearningImageStore(pulumi.ComponentResource):
+    """The bucket, its lifecycle and lock, and one token per tier (and per city)."""
+
+    outputs: dict[str, Any]
+
+    def __init__(self, name: str, settings: Settings, *, stack: str, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(COMPONENT_TYPE, name, None, opts)
+        account = settings.cloudflare_account_id
+        assert account is not None  # Settings requires it for the r2 backend
+        jurisdiction = settings.r2_jurisdiction
+        child = pulumi.ResourceOptions(parent=self)
+        bucket_name = f"{PROJECT}-{stack}".lower()
+        # Objects cannot be overwritten or deleted while younger than this; the retention job must
+        # still be able to delete an accidental `unsure` upload on time, hence unsureExpiryDays.
+        lock_days = settings.unsure_expiry_days
+        bucket = r2_bucket(
+            bucket_name,
+            account_id=account,
+            jurisdiction=jurisdiction,
+            location_hint=settings.r2_location_hint,
+            periods=settings.periods,
+            lock_days=lock_days,
+            opts=pulumi.ResourceOptions(parent=self, protect=settings.protect),
+            child=child,
+        )
+        token_opts = pulumi.ResourceOptions(parent=self, depends_on=[bucket])
+
+        def token(tier: contract.Tier, who: str) -> TokenCredentials:
+            return tier_token(
+                f"{who}-token",
+                tier=tier,
+                token_name=f"{PROJECT}-{stack}-{who}",
+                account_id=account,
+                jurisdiction=jurisdiction,
+                bucket_name=bucket_name,
+                opts=token_opts,
+            )
+
+        command_centre = token(contract.COMMAND_CENTRE, "command-centre")
+        training = token(contract.TRAINING, "training")
+        cities = {city: token(contract.CITY, f"city-{city}") for city in [*settings.city_ids, contract.PROBE_CITY_ID]}
+
+        def credentials(who: str, found: TokenCredentials) -> pulumi.Output[dict[str, Any]]:
+            return pulumi.Output.secret(
+                {"city_id": who, "access_key_id": found.access_key_id, "secret_access_key": found.secret_access_key}
+            )
+
+        periods = settings.periods
+        self.outputs = {
+            "backend": settings.backend,
+            "emulator": False,
+            "region": "auto",
+            "endpoint_url": endpoint_url(account, jurisdiction),
+            "bucket_name": bucket.name,
+            "bucket_arn": None,
+            "kms_key_arn": None,  # R2 encrypts every object at rest with Cloudflare-managed keys
+            "reference_prefix": pulumi.Output.concat(REFERENCE_SCHEME, "://", bucket.name, "/"),
+            "object_lock": None,
+            "bucket_lock_days": lock_days,
+            "lifecycle": {
+                "archive_storage_class": INFREQUENT_ACCESS,
+                "archive_after_days": periods.archive_after_days,
+                "correct_retention_days": periods.correct_retention_days,
+                "unsure_expiry_days": periods.unsure_expiry_days,
+                "noncurrent_version_expiry_days": periods.noncurrent_version_expiry_days,
+            },
+            "replica": None,
+            "access_log_bucket_name": None,
+            "command_centre_role_arn": None,
+            "training_role_arn": None,
+            "command_centre_credentials": credentials("command-centre", command_centre),
+            "training_credentials": credentials("training", training),
+            "city_credentials": pulumi.Output.secret(
+                {city: credentials(city, found) for city, found in cities.items() if city != contract.PROBE_CITY_ID}
+            ),
+            "probe_credentials": credentials(contract.PROBE_CITY_ID, cities[contract.PROBE_CITY_ID]),
+        }
+        self.register_outputs(self.outputs)
