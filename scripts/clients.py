@@ -71,10 +71,19 @@ class TierSessions:
     training: boto3.Session
 
 
-def tier_sessions(outputs: StackOutputs, operator: boto3.Session, endpoint: Endpoint) -> TierSessions:
+def tier_sessions(outputs: StackOutputs, operator: boto3.Session | None, endpoint: Endpoint) -> TierSessions:
+    """AWS: the operator assumes the two roles. R2: every tier has its token credentials in the
+    outputs, and the Command Centre's token reads the configuration back (no operator needed)."""
+    probe = key_session(outputs.probe_credentials, outputs.region)
+    if outputs.command_centre_credentials and outputs.training_credentials:
+        command_centre = key_session(outputs.command_centre_credentials, outputs.region)
+        training = key_session(outputs.training_credentials, outputs.region)
+        return TierSessions(operator=command_centre, probe=probe, command_centre=command_centre, training=training)
+    if operator is None or not outputs.command_centre_role_arn or not outputs.training_role_arn:
+        raise ValueError("an AWS stack's tiers are roles: an operator session and both role ARNs are needed")
     return TierSessions(
         operator=operator,
-        probe=key_session(outputs.probe_credentials, outputs.region),
+        probe=probe,
         command_centre=assume(operator, outputs.command_centre_role_arn, endpoint),
         training=assume(operator, outputs.training_role_arn, endpoint),
     )

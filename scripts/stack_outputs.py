@@ -46,7 +46,8 @@ class ObjectLockOutputs(_Model):
 
 
 class LifecycleOutputs(_Model):
-    archive_storage_class: contract.ArchiveStorageClass
+    #: An S3 storage class on AWS; R2's "InfrequentAccess" on R2.
+    archive_storage_class: str
     archive_after_days: int
     correct_retention_days: int
     unsure_expiry_days: int
@@ -60,23 +61,30 @@ class LifecycleOutputs(_Model):
             unsure_expiry_days=self.unsure_expiry_days,
             noncurrent_version_expiry_days=self.noncurrent_version_expiry_days,
         )
-        return contract.lifecycle_rules(periods, self.archive_storage_class)
+        return contract.lifecycle_rules(periods, contract.ArchiveStorageClass(self.archive_storage_class))
 
 
 class StackOutputs(_Model):
-    backend: Literal["aws"]
+    backend: Literal["aws", "r2"]
     emulator: bool = False
     region: str
+    #: The S3 API endpoint; None means the SDK's own (AWS).
+    endpoint_url: str | None = None
     bucket_name: str
-    bucket_arn: str
-    kms_key_arn: str
+    bucket_arn: str | None = None
+    #: None on R2, which encrypts with Cloudflare-managed keys.
+    kms_key_arn: str | None = None
     reference_prefix: str
     object_lock: ObjectLockOutputs | None = None
+    bucket_lock_days: int | None = None
     lifecycle: LifecycleOutputs
     replica: ReplicaOutputs | None = None
     access_log_bucket_name: str | None = None
-    command_centre_role_arn: str
-    training_role_arn: str
+    #: AWS: roles the operator assumes. R2: token credentials instead.
+    command_centre_role_arn: str | None = None
+    training_role_arn: str | None = None
+    command_centre_credentials: Credentials | None = None
+    training_credentials: Credentials | None = None
     city_credentials: dict[str, Credentials]
     probe_credentials: Credentials
 

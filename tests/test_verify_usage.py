@@ -28,10 +28,10 @@ def outputs_file(tmp_path: Path, drop: str | None = None) -> Path:
 
 
 def test_missing_output_exits_2_naming_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = verify_contract.main(["--outputs", str(outputs_file(tmp_path, drop="kms_key_arn"))])
+    code = verify_contract.main(["--outputs", str(outputs_file(tmp_path, drop="bucket_name"))])
     out = capsys.readouterr().out
     assert code == 2
-    assert "kms_key_arn" in out and "pulumi stack output --json --show-secrets" in out, out
+    assert "bucket_name" in out and "pulumi stack output --json --show-secrets" in out, out
 
 
 def test_outputs_file_that_does_not_exist_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,0 +1,70 @@
+"""The capability matrix and the verification script agree, and the README shows the matrix."""
+
+from __future__ import annotations
+
+import functools
+
+import boto3
+import pytest
+
+from infra import capabilities
+from infra.capabilities import Enforcement
+from scripts.clients import Endpoint, TierSessions
+from scripts.render import ROOT, render, stack_config
+from scripts.stack_outputs import StackOutputs, parse_outputs
+from scripts.verify_contract import Status, Verifier
+from tests.test_verify_contract import PASS_LOCALLY, SKIP_LOCALLY
+
+
+@functools.cache
+def outputs_of(stack: str) -> StackOutputs:
+    return parse_outputs(render(stack_config(stack), stack=stack).outputs, stack)
+
+
+def verifier(stack: str) -> Verifier:
+    outputs = outputs_of(stack)
+    session = boto3.Session(aws_access_key_id="id", aws_secret_access_key="secret", region_name="eu-west-1")
+    sessions = TierSessions(operator=session, probe=session, command_centre=session, training=session)
+    return Verifier(outputs, sessions, Endpoint(url=None, region="eu-west-1", timeout=5), wait_replication=0)
+
+
+def test_matrix_covers_exactly_the_checks_the_verifier_makes() -> None:
+    checks = capabilities.all_checks()
+    assert len(checks) == len(set(checks)), "each check belongs to one contract rule"
+    assert set(checks) == PASS_LOCALLY | SKIP_LOCALLY, "every reported rule has a row, and every row's checks are made"
+
+
+@pytest.mark.parametrize("check", capabilities.all_checks())
+def test_r2_reports_a_gap_as_gap_never_as_pass(check: str) -> None:
+    r2 = verifier("r2")
+    r2.record(check, "probe", Status.PASS, "as if the probe had passed")
+    (result,) = r2.results
+    row = next(c for c in capabilities.CAPABILITIES if check in c.checks)
+    if check in row.r2_unprobed:
+        assert (result.status, result.reason) == (Status.SKIP, row.r2_unprobed[check])
+    elif row.r2 is not Enforcement.STORAGE:
+        assert result.status is Status.GAP, f"{check}: R2 {row.r2.value}, so a probe that passed must say GAP"
+        assert row.mitigation in result.reason, f"{check}: the GAP must name what covers it"
+    else:
+        assert result.status is Status.PASS, f"{check}: R2 enforces it, so the probe decides"
+
+
+@pytest.mark.parametrize("check", capabilities.all_checks())
+def test_aws_reports_the_probe_unchanged(check: str) -> None:
+    aws = verifier("dev")
+    aws.record(check, "probe", Status.FAIL, "as the probe saw it")
+    assert aws.results[0].status is Status.FAIL, f"{check}: the matrix only speaks for R2"
+
+
+def test_every_r2_gap_names_its_mitigation() -> None:
+    for row in capabilities.CAPABILITIES:
+        if row.r2 is not Enforcement.STORAGE:
+            assert row.mitigation, f"capability matrix row {row.rule!r}: an R2 gap needs what covers it"
+        assert row.aws is Enforcement.STORAGE, f"capability matrix row {row.rule!r}: S3 enforces every rule"
+
+
+def test_readme_capability_matrix_matches_the_data() -> None:
+    assert capabilities.markdown_table() in (ROOT / "README.md").read_text(), (
+        "README.md's capability matrix differs from infra/capabilities.py: regenerate it with "
+        "`python -m infra.capabilities` and paste it"
+    )
