@@ -357,7 +357,7 @@ class Verifier:
             head,
             f"encryption {head.response.get('ServerSideEncryption')} key {head.response.get('SSEKMSKeyId')}",
         )
-        reference = contract.object_reference("s3", self.bucket, key)
+        reference = contract.object_reference(self.outputs.backend if self.r2 else "s3", self.bucket, key)
         good = reference == f"{self.outputs.reference_prefix}{key}"
         self.verdict(
             "upload.reference",

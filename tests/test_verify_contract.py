@@ -12,6 +12,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
+from infra import capabilities
 from scripts import verify_contract
 from scripts.sandbox import client, sandbox
 
@@ -183,3 +184,40 @@ def test_secrets_are_never_printed(tmp_path: Path, capsys: pytest.CaptureFixture
     printed = capsys.readouterr().out + json.dumps(report)
     assert code == 0 and secrets
     assert not [s for s in secrets if s in printed], "a secret access key was printed"
+
+
+def test_r2_stack_reports_every_gap_as_gap_and_never_passes_one(tmp_path: Path) -> None:
+    """The R2 path end to end, on moto: token-style credentials for every tier (IAM users carrying
+    the tier policies stand in for R2 tokens), R2-shaped outputs, the matrix deciding GAP."""
+
+    def as_r2(url: str, outputs: dict[str, Any], operator: dict[str, str]) -> None:
+        iam = client(url, "iam", **operator)
+        for tier in ("command-centre", "training"):
+            (role,) = [r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"].startswith(f"{tier}-role")]
+            iam.create_user(UserName=f"{tier}-token")
+            for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+                document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+                text = document if isinstance(document, str) else json.dumps(document)
+                iam.put_user_policy(UserName=f"{tier}-token", PolicyName=name, PolicyDocument=text)
+            key = iam.create_access_key(UserName=f"{tier}-token")["AccessKey"]
+            outputs[f"{tier.replace('-', '_')}_credentials"] = {
+                "city_id": tier,
+                "access_key_id": key["AccessKeyId"],
+                "secret_access_key": key["SecretAccessKey"],
+            }
+        outputs.update(
+            backend="r2",
+            endpoint_url=url,
+            reference_prefix=f"r2://{outputs['bucket_name']}/",
+            command_centre_role_arn=None,
+            training_role_arn=None,
+            bucket_lock_days=30,
+        )
+
+    code, report, _ = run_sandbox(tmp_path, tamper=as_r2)
+    got = statuses(report)
+    gaps = {check for check in capabilities.all_checks() if (capabilities.r2_treatment(check) or ("",))[0] == "GAP"}
+    assert {rule for rule, status in got.items() if status == "GAP"} == gaps, got
+    assert not {rule for rule, status in got.items() if status == "PASS"} & gaps, "a gap is never a PASS"
+    assert got["upload.accepted"] == got["upload.read-back"] == got["upload.reference"] == "PASS", got
+    assert code == 0, report["summary"]
