@@ -1,0 +1,463 @@
+"""The storage contract as CrossGuard policies: every preview that breaks it fails.
+
+Importable on purpose: constructing ``PolicyPack`` starts the pack's server and blocks, so
+``__main__.py`` only constructs the pack from :data:`POLICIES`, and the tests call these
+validators directly over the program's mocked resource graph.
+
+The policies check the resources the program really creates: pulumi-aws v7's split
+``aws.s3.Bucket*`` resources (which Pulumi's published AWS policies still miss) and the R2
+resources. Values unknown during preview raise the SDK's ``UnknownValueError`` when read, and
+the analyzer skips the policy for that resource instead of failing it. Stack policies relate a
+bucket's configuration resources to the bucket through ``property_dependencies`` (the bucket
+name itself is unknown in a first preview).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    Policy,
+    PolicyConfigSchema,
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+# The pack runs from policies/ (its own directory on sys.path): import the contract by package.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from infra import contract
+from infra.aws.guards import LearningBucket, Sid, learning_bucket_policy
+
+BUCKET = "aws:s3/bucket:Bucket"
+PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+LOGGING = "aws:s3/bucketLogging:BucketLogging"
+REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
+KMS_KEY = "aws:kms/key:Key"
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+GROUP_POLICY = "aws:iam/groupPolicy:GroupPolicy"
+MANAGED_POLICY = "aws:iam/policy:Policy"
+R2_BUCKET = "cloudflare:index/r2Bucket:R2Bucket"
+R2_MANAGED_DOMAIN = "cloudflare:index/r2ManagedDomain:R2ManagedDomain"
+R2_CUSTOM_DOMAIN = "cloudflare:index/r2CustomDomain:R2CustomDomain"
+R2_TOKENS = ("cloudflare:index/accountToken:AccountToken", "cloudflare:index/apiToken:ApiToken")
+
+TAGGING = (
+    "s3:PutObjectTagging",
+    "s3:PutObjectVersionTagging",
+    "s3:DeleteObjectTagging",
+    "s3:DeleteObjectVersionTagging",
+)
+READ_LIST = ("s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:ListBucketVersions", "s3:GetObjectTagging")
+DELETE = ("s3:DeleteObject", "s3:DeleteObjectVersion")
+WRITE = ("s3:PutObject", "s3:RestoreObject", "s3:PutObjectAcl", "s3:PutObjectRetention", "s3:PutObjectLegalHold")
+
+
+def _policy_document(value: Any) -> dict[str, Any]:
+    return json.loads(value) if isinstance(value, str) else dict(value)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def _allowed_actions(document: Mapping[str, Any]) -> list[str]:
+    return [
+        a for s in document.get("Statement", []) if s.get("Effect") == "Allow" for a in _as_list(s.get("Action", []))
+    ]
+
+
+def _grants(document: Mapping[str, Any], action: str) -> bool:
+    """Whether an Allow of ``document`` covers ``action`` (IAM's case-insensitive wildcards)."""
+    return any(fnmatch.fnmatchcase(action.lower(), pattern.lower()) for pattern in _allowed_actions(document))
+
+
+# --- resource policies ---------------------------------------------------------------------------
+
+
+def kms_key_rotates(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type == KMS_KEY and args.props.get("enableKeyRotation") is not True:
+        report("the KMS key does not rotate (enableKeyRotation must be true)", args.urn)
+
+
+def public_access_block_complete(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != PUBLIC_ACCESS_BLOCK:
+        return
+    off = [
+        k
+        for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+        if args.props.get(k) is not True
+    ]
+    if off:
+        report(f"public-access block leaves {', '.join(off)} off", args.urn)
+
+
+def lifecycle_follows_contract(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """On a bucket with label rules (the learning bucket and its replica): `changed` never
+    expires, `unsure` expires within the contract's 30 days, `correct` is archived within a year
+    and expires, and versions and incomplete uploads are cleaned for every object."""
+    if args.resource_type != LIFECYCLE:
+        return
+    rules = list(args.props.get("rules") or [])
+    by_label = {
+        r["filter"]["tag"]["value"]: r
+        for r in rules
+        if (r.get("filter") or {}).get("tag", {}).get("key") == contract.LABEL_STATUS
+    }
+    if not by_label:
+        return  # not a learning-image bucket (e.g. the access-log bucket)
+    limits = contract.CONTRACT_PERIODS
+    changed, unsure, correct = (
+        by_label.get(label.value) for label in (contract.Label.CHANGED, contract.Label.UNSURE, contract.Label.CORRECT)
+    )
+    if changed is None or changed.get("expiration"):
+        report("`changed` objects must be kept forever: a rule for them without expiration is required", args.urn)
+    if (
+        unsure is None
+        or not (unsure.get("expiration") or {}).get("days")
+        or unsure["expiration"]["days"] > limits.unsure_expiry_days
+    ):
+        report(f"`unsure` objects must expire within {limits.unsure_expiry_days} days", args.urn)
+    if correct is None or not (correct.get("expiration") or {}).get("days"):
+        report("`correct` objects must expire at their retention period", args.urn)
+    for label, rule in ((contract.Label.CORRECT, correct), (contract.Label.CHANGED, changed)):
+        transitions = (rule or {}).get("transitions") or []
+        if not transitions or transitions[0].get("days", 0) > limits.archive_after_days:
+            report(f"`{label.value}` objects must be archived within {limits.archive_after_days} days", args.urn)
+    housekeeping = [r for r in rules if not r.get("filter") or not r["filter"].get("tag")]
+    if not any(r.get("noncurrentVersionExpiration") and r.get("abortIncompleteMultipartUpload") for r in housekeeping):
+        report("an unfiltered rule must expire noncurrent versions and abort incomplete multipart uploads", args.urn)
+
+
+def city_policy_upload_only(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """IAM group policies are the city tier's (the program's only group)."""
+    if args.resource_type != GROUP_POLICY:
+        return
+    document = _policy_document(args.props["policy"])
+    granted = [a for a in (*READ_LIST, *DELETE, *TAGGING) if _grants(document, a)]
+    if granted:
+        report(f"the city tier is upload-only, but its policy grants {', '.join(granted)}", args.urn)
+
+
+def no_wildcard_s3_grants(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type not in (GROUP_POLICY, ROLE_POLICY, MANAGED_POLICY):
+        return
+    for statement in _policy_document(args.props["policy"]).get("Statement", []):
+        if statement.get("Effect") != "Allow":
+            continue
+        actions = _as_list(statement.get("Action", []))
+        if any(a in ("*", "s3:*") for a in actions):
+            report(
+                f"statement {statement.get('Sid', '?')} allows {actions}: grant the contract's actions only", args.urn
+            )
+        if any(a.startswith("s3:") for a in actions) and "*" in _as_list(statement.get("Resource", [])):
+            report(f"statement {statement.get('Sid', '?')} grants S3 actions on every resource", args.urn)
+
+
+def r2_no_public_domain(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type == R2_MANAGED_DOMAIN and args.props.get("enabled") is not False:
+        report("the r2.dev domain would serve the bucket publicly: declare it with enabled=false", args.urn)
+    if args.resource_type == R2_CUSTOM_DOMAIN:
+        report("a custom domain would serve the bucket publicly", args.urn)
+
+
+def r2_tokens_bucket_scoped(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type not in R2_TOKENS:
+        return
+    for policy in args.props.get("policies") or []:
+        resources = _policy_document(policy.get("resources") or "{}")
+        broad = [r for r in resources if not r.startswith("com.cloudflare.edge.r2.bucket.")]
+        if broad or not resources:
+            report(f"the token reaches beyond one R2 bucket: {broad or 'no resources'}", args.urn)
+
+
+# --- stack policies --------------------------------------------------------------------------------
+
+
+class Graph:
+    """The stack's resources, and which configuration resource belongs to which bucket."""
+
+    def __init__(self, resources: Iterable[PolicyResource]):
+        self.resources = list(resources)
+
+    def of(self, *types: str) -> list[PolicyResource]:
+        return [r for r in self.resources if r.resource_type in types]
+
+    @staticmethod
+    def targets(resource: PolicyResource, prop: str) -> set[str]:
+        return {d.urn for d in resource.property_dependencies.get(prop, [])}
+
+    def attached(self, bucket: PolicyResource, type_: str, prop: str = "bucket") -> list[PolicyResource]:
+        return [r for r in self.of(type_) if bucket.urn in self.targets(r, prop)]
+
+    def log_buckets(self) -> set[str]:
+        return {urn for logging in self.of(LOGGING) for urn in self.targets(logging, "targetBucket")}
+
+    def replica_buckets(self) -> set[str]:
+        """Replication destinations, and buckets whose policy lets only replication write."""
+        destinations = {urn for replication in self.of(REPLICATION) for urn in self.targets(replication, "rules")}
+        write_only_by_replication = {
+            urn
+            for policy in self.of(BUCKET_POLICY)
+            if any(
+                s.get("Sid") == Sid.WRITE_EXCEPT_REPLICATION
+                for s in _policy_document(policy.props["policy"]).get("Statement", [])
+            )
+            for urn in self.targets(policy, "bucket")
+        }
+        return destinations | write_only_by_replication
+
+    def image_buckets(self) -> list[PolicyResource]:
+        logs = self.log_buckets()
+        return [b for b in self.of(BUCKET) if b.urn not in logs]
+
+    def learning_buckets(self) -> list[PolicyResource]:
+        replicas = self.replica_buckets()
+        return [b for b in self.image_buckets() if b.urn not in replicas]
+
+
+def every_bucket_has_public_access_block(args: StackValidationArgs, report: ReportViolation) -> None:
+    graph = Graph(args.resources)
+    for bucket in graph.of(BUCKET):
+        if not graph.attached(bucket, PUBLIC_ACCESS_BLOCK):
+            report("the bucket has no public-access block resource", bucket.urn)
+
+
+def every_bucket_has_one_bucket_policy(args: StackValidationArgs, report: ReportViolation) -> None:
+    graph = Graph(args.resources)
+    for bucket in graph.of(BUCKET):
+        count = len(graph.attached(bucket, BUCKET_POLICY))
+        if count != 1:
+            report(f"the bucket has {count} bucket policies; its guards need exactly one", bucket.urn)
+
+
+def image_buckets_encrypted_with_customer_key(args: StackValidationArgs, report: ReportViolation) -> None:
+    """Image buckets: SSE-KMS with a key and the bucket key. Every bucket: SSE-C blocked. (The
+    access-log bucket is SSE-S3: S3 cannot deliver logs into an SSE-KMS bucket.)"""
+    graph = Graph(args.resources)
+    logs = graph.log_buckets()
+    for bucket in graph.of(BUCKET):
+        configs = graph.attached(bucket, ENCRYPTION)
+        rules = [rule for config in configs for rule in config.props.get("rules") or []]
+        if not rules:
+            report("the bucket has no default-encryption configuration", bucket.urn)
+            continue
+        if any("SSE-C" not in (rule.get("blockedEncryptionTypes") or []) for rule in rules):
+            report("SSE-C uploads are not blocked (blockedEncryptionTypes must include SSE-C)", bucket.urn)
+        if bucket.urn in logs:
+            continue
+        for rule in rules:
+            default = rule.get("applyServerSideEncryptionByDefault") or {}
+            if (
+                default.get("sseAlgorithm") != "aws:kms"
+                or not default.get("kmsMasterKeyId")
+                or rule.get("bucketKeyEnabled") is not True
+            ):
+                report("default encryption must be SSE-KMS with the stack's key and the S3 Bucket Key", bucket.urn)
+
+
+def image_buckets_versioned(args: StackValidationArgs, report: ReportViolation) -> None:
+    graph = Graph(args.resources)
+    for bucket in graph.image_buckets():
+        versioning = graph.attached(bucket, VERSIONING)
+        if not any((v.props.get("versioningConfiguration") or {}).get("status") == "Enabled" for v in versioning):
+            report("the bucket is not versioned", bucket.urn)
+
+
+def image_buckets_have_contract_lifecycle(args: StackValidationArgs, report: ReportViolation) -> None:
+    graph = Graph(args.resources)
+    for bucket in graph.image_buckets():
+        if not graph.attached(bucket, LIFECYCLE):
+            report("the bucket has no lifecycle configuration (the contract's periods)", bucket.urn)
+
+
+def learning_bucket_policy_carries_every_guard(args: StackValidationArgs, report: ReportViolation) -> None:
+    graph = Graph(args.resources)
+    placeholder = LearningBucket("arn:aws:s3:::bucket", "key", "role", "role", "user")
+    expected = {s["Sid"] for s in learning_bucket_policy(placeholder)["Statement"]}
+    for bucket in graph.learning_buckets():
+        for policy in graph.attached(bucket, BUCKET_POLICY):
+            statements = _policy_document(policy.props["policy"]).get("Statement", [])
+            present = {s.get("Sid") for s in statements if s.get("Effect") == "Deny"}
+            missing = sorted(expected - present)
+            if missing:
+                report(f"the learning bucket's policy lacks the guards {', '.join(missing)}", policy.urn)
+
+
+def tier_roles_least_privilege(args: StackValidationArgs, report: ReportViolation) -> None:
+    """Training: no write, delete or tagging. Command Centre: no tagging. (Roles carry their
+    tier as a tag.)"""
+    graph = Graph(args.resources)
+    roles: dict[str, str] = {r.urn: str((r.props.get("tags") or {}).get("tier")) for r in graph.of(ROLE)}
+    forbidden = {
+        contract.TRAINING.name: (*WRITE, *DELETE, *TAGGING),
+        contract.COMMAND_CENTRE.name: TAGGING,
+    }
+    for policy in graph.of(ROLE_POLICY):
+        tiers = {roles.get(urn, "") for urn in Graph.targets(policy, "role")}
+        document = _policy_document(policy.props["policy"])
+        for tier in tiers & forbidden.keys():
+            granted = [a for a in forbidden[tier] if _grants(document, a)]
+            if granted:
+                report(f"the {tier} tier must not have {', '.join(granted)}", policy.urn)
+
+
+def replication_where_required(args: StackValidationArgs, report: ReportViolation) -> None:
+    if not args.get_config().get("required"):
+        return
+    graph = Graph(args.resources)
+    configs = graph.of(REPLICATION)
+    if not configs:
+        for bucket in graph.learning_buckets():
+            report("this stack must replicate the learning bucket (policy config `required: true`)", bucket.urn)
+    for config in configs:
+        for rule in config.props.get("rules") or []:
+            if (rule.get("deleteMarkerReplication") or {}).get("status") != "Disabled":
+                report("delete markers must not replicate (a deletion must not reach the DR copy)", config.urn)
+            if not ((rule.get("destination") or {}).get("encryptionConfiguration") or {}).get("replicaKmsKeyId"):
+                report("replicas must be encrypted with the replica's KMS key", config.urn)
+
+
+def r2_bucket_not_public(args: StackValidationArgs, report: ReportViolation) -> None:
+    graph = Graph(args.resources)
+    for bucket in graph.of(R2_BUCKET):
+        domains = [d for d in graph.of(R2_MANAGED_DOMAIN) if bucket.urn in Graph.targets(d, "bucketName")]
+        if not domains:
+            report("declare the bucket's r2.dev domain off (R2ManagedDomain enabled=false)", bucket.urn)
+
+
+# --- the policies ----------------------------------------------------------------------------------
+
+
+def _resource(name: str, description: str, remediation: str, validate: Callable[..., None]) -> ResourceValidationPolicy:
+    return ResourceValidationPolicy(
+        name=name,
+        description=description,
+        validate=validate,
+        remediation_steps=remediation,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    )
+
+
+def _stack(
+    name: str, description: str, remediation: str, validate: Callable[..., None], **extra: Any
+) -> StackValidationPolicy:
+    return StackValidationPolicy(
+        name=name,
+        description=description,
+        validate=validate,
+        remediation_steps=remediation,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        **extra,
+    )
+
+
+POLICIES: list[Policy] = [
+    _resource("kms-keys-rotate", "Every KMS key rotates.", "Set enable_key_rotation=True on the key.", kms_key_rotates),
+    _resource(
+        "s3-public-access-block-complete",
+        "A public-access block turns on all four blocks.",
+        "Set block_public_acls, block_public_policy, ignore_public_acls and restrict_public_buckets to True.",
+        public_access_block_complete,
+    ),
+    _resource(
+        "s3-lifecycle-follows-contract",
+        "Label lifecycle rules follow the contract: changed kept, unsure within 30 days, correct archived and expired.",
+        "Build the rules with infra.contract.lifecycle_rules; keep unsureExpiryDays <= 30 and archiveAfterDays <= 365.",
+        lifecycle_follows_contract,
+    ),
+    _resource(
+        "iam-city-tier-upload-only",
+        "The city tier's group policy grants no read, list, delete or tagging.",
+        "Grant the city group only create-only s3:PutObject (infra.aws.iam.tier_policy(CITY, ...)).",
+        city_policy_upload_only,
+    ),
+    _resource(
+        "iam-no-wildcard-s3-grants",
+        "No IAM policy allows s3:* or *, or S3 actions on every resource.",
+        "Name the contract's actions and the store's ARNs (infra.aws.iam.grant).",
+        no_wildcard_s3_grants,
+    ),
+    _resource(
+        "r2-no-public-domain",
+        "R2 buckets expose no public domain: r2.dev declared off, no custom domain.",
+        "Declare R2ManagedDomain(enabled=False) and remove any R2CustomDomain.",
+        r2_no_public_domain,
+    ),
+    _resource(
+        "r2-tokens-bucket-scoped",
+        "R2 tier tokens reach exactly their bucket.",
+        "Scope each token policy to com.cloudflare.edge.r2.bucket.<account>_<jurisdiction>_<bucket>.",
+        r2_tokens_bucket_scoped,
+    ),
+    _stack(
+        "s3-every-bucket-has-public-access-block",
+        "Every bucket has a public-access block resource.",
+        "Declare an aws.s3.BucketPublicAccessBlock for the bucket (infra.aws.bucket.hardened_bucket does).",
+        every_bucket_has_public_access_block,
+    ),
+    _stack(
+        "s3-every-bucket-has-one-bucket-policy",
+        "Every bucket has exactly one bucket policy (its guards merged).",
+        "Attach one aws.s3.BucketPolicy built by infra.aws.guards; emulator stacks never target AWS.",
+        every_bucket_has_one_bucket_policy,
+    ),
+    _stack(
+        "s3-buckets-encrypted-with-customer-key",
+        "Image buckets use SSE-KMS with a customer key and the bucket key; every bucket blocks SSE-C.",
+        "Use infra.aws.bucket.hardened_bucket with the stack's key.",
+        image_buckets_encrypted_with_customer_key,
+    ),
+    _stack(
+        "s3-image-buckets-versioned",
+        "The learning bucket and its replica are versioned.",
+        "Declare aws.s3.BucketVersioning with status Enabled.",
+        image_buckets_versioned,
+    ),
+    _stack(
+        "s3-image-buckets-have-lifecycle",
+        "The learning bucket and its replica carry the contract's lifecycle.",
+        "Declare infra.aws.lifecycle.lifecycle_configuration for the bucket.",
+        image_buckets_have_contract_lifecycle,
+    ),
+    _stack(
+        "s3-learning-bucket-policy-guards",
+        "The learning bucket's policy carries every contract guard, by stable Sid.",
+        "Build the policy with infra.aws.guards.learning_bucket_policy.",
+        learning_bucket_policy_carries_every_guard,
+    ),
+    _stack(
+        "iam-tier-roles-least-privilege",
+        "Training grants no write, delete or tagging; the Command Centre no tagging.",
+        "Grant tiers through infra.aws.iam.grant with the contract's tiers.",
+        tier_roles_least_privilege,
+    ),
+    _stack(
+        "s3-replication-where-required",
+        "Where the policy config requires it, the learning bucket replicates, KMS-encrypted, without delete markers.",
+        "Set learning-images:replication true and a replicaRegion for this stack.",
+        replication_where_required,
+        config_schema=PolicyConfigSchema(properties={"required": {"type": "boolean", "default": False}}),
+    ),
+    _stack(
+        "r2-bucket-not-public",
+        "Every R2 bucket declares its r2.dev domain off.",
+        "Declare cloudflare.R2ManagedDomain(enabled=False) for the bucket.",
+        r2_bucket_not_public,
+    ),
+]
