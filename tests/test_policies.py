@@ -25,7 +25,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown
 
 from infra.aws.guards import Sid
 from policies.contract_policies import POLICIES
-from scripts.render import Graph, Resource, render, stack_config
+from scripts.render import ROOT, Graph, Resource, render, stack_config
 
 Mutation = Callable[[list[Resource]], None]
 OPTIONS = PolicyResourceOptions(
@@ -96,7 +96,8 @@ def stacks() -> dict[str, Graph]:
     return {name: render(stack_config(name), stack=name) for name in ("dev", "prod", "r2", "local")}
 
 
-PROD_CONFIG = {"s3-replication-where-required": {"required": True}}
+#: The config the prod preview and deploy pass to the pack (.github/workflows).
+PROD_CONFIG: dict[str, dict[str, Any]] = json.loads((ROOT / "policies" / "config.prod.json").read_text())
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod", "r2"])
