@@ -271,9 +271,9 @@ def image_buckets_encrypted_with_customer_key(args: StackValidationArgs, report:
                 report("default encryption must be SSE-KMS with the stack's key and the S3 Bucket Key", bucket.urn)
 
 
-def image_buckets_versioned(args: StackValidationArgs, report: ReportViolation) -> None:
+def every_bucket_versioned(args: StackValidationArgs, report: ReportViolation) -> None:
     graph = Graph(args.resources)
-    for bucket in graph.image_buckets():
+    for bucket in graph.of(BUCKET):
         versioning = graph.attached(bucket, VERSIONING)
         if not any((v.props.get("versioningConfiguration") or {}).get("status") == "Enabled" for v in versioning):
             report("the bucket is not versioned", bucket.urn)
@@ -424,10 +424,10 @@ POLICIES: list[Policy] = [
         image_buckets_encrypted_with_customer_key,
     ),
     _stack(
-        "s3-image-buckets-versioned",
-        "The learning bucket and its replica are versioned.",
+        "s3-every-bucket-versioned",
+        "Every bucket is versioned: the learning bucket, its replica and the access-log bucket.",
         "Declare aws.s3.BucketVersioning with status Enabled.",
-        image_buckets_versioned,
+        every_bucket_versioned,
     ),
     _stack(
         "s3-image-buckets-have-lifecycle",

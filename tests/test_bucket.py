@@ -173,3 +173,10 @@ def test_tags_reach_every_taggable_resource() -> None:
             f"{resource.urn}: configured tags must reach every taggable resource"
         )
         assert resource["tags"].get("managed-by") == "pulumi"
+
+
+def test_access_log_bucket_is_versioned_and_expires_old_versions(full: Graph) -> None:
+    (versioning,) = for_bucket(full, "aws:s3/bucketVersioning:BucketVersioning", "access-logs")
+    assert versioning["versioningConfiguration"]["status"] == "Enabled", f"{versioning.urn}: every bucket is versioned"
+    (lifecycle,) = for_bucket(full, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "access-logs")
+    assert lifecycle["rules"][0]["noncurrentVersionExpiration"] == {"noncurrentDays": 1}, lifecycle.urn

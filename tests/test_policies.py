@@ -268,7 +268,7 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
     ("dev", "s3-buckets-encrypted-with-customer-key", sse_s3_on_learning_bucket),
     (
         "dev",
-        "s3-image-buckets-versioned",
+        "s3-every-bucket-versioned",
         set_input("aws:s3/bucketVersioning:BucketVersioning", "versioningConfiguration", {"status": "Suspended"}),
     ),
     ("prod", "s3-replication-where-required", replicate_delete_markers),

@@ -29,7 +29,9 @@ def access_logs(
     logs = hardened_bucket(
         "access-logs",
         kms_key_arn=None,
-        versioned=False,
+        # Versioned like every bucket the stack owns, so a log cannot be overwritten unseen;
+        # old versions expire a day after they stop being current (access_log_rules).
+        versioned=True,
         object_lock=None,
         force_destroy=force_destroy,
         tags=tags,
@@ -37,7 +39,13 @@ def access_logs(
         child_opts=child,
     )
     lifecycle_configuration(
-        "access-logs-lifecycle", bucket=logs.bucket, rules=access_log_rules(retention_days), opts=child
+        "access-logs-lifecycle",
+        bucket=logs.bucket,
+        rules=access_log_rules(retention_days),
+        # A noncurrent-version rule on an unversioned bucket would be refused: order after versioning.
+        opts=pulumi.ResourceOptions.merge(
+            child, pulumi.ResourceOptions(depends_on=[r for r in [logs.versioning] if r])
+        ),
     )
     log_policy = aws.s3.BucketPolicy(
         "access-logs-policy",

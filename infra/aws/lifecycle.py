@@ -82,6 +82,7 @@ def access_log_rules(retention_days: int) -> list[contract.LifecycleRule]:
             id="expire-access-logs",
             tag=None,
             expiration_days=retention_days,
+            noncurrent_expiration_days=1,
             abort_incomplete_multipart_days=contract.CONTRACT_PERIODS.abort_incomplete_multipart_days,
         )
     ]
