@@ -35,7 +35,7 @@ test: lint
 bench: install
 	$(PY) -m bench.render_scale
 
-# Regenerate the generated parts of Pulumi.yaml and the README's settings table.
+# Print the generated settings docs: the README table, or Pulumi.yaml's config block (--pulumi-yaml).
 docs: install
 	$(PY) -m infra.settings
 

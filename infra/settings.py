@@ -154,7 +154,10 @@ class Settings(BaseModel):
     )
     access_logging: bool = Field(
         True,
-        description="Write S3 server access logs to a separate log bucket with its own expiry.",
+        description=(
+            "Keep a separate log bucket with its own expiry: S3 server access logs, and the daily S3 Inventory "
+            "of every object version that GDPR erasure reads at scale (`scripts/erase.py --inventory`)."
+        ),
     )
     access_log_retention_days: Days = Field(
         90,

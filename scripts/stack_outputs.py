@@ -64,6 +64,12 @@ class LifecycleOutputs(_Model):
         return contract.lifecycle_rules(periods, contract.ArchiveStorageClass(self.archive_storage_class))
 
 
+class InventoryOutputs(_Model):
+    bucket_name: str
+    #: ``inventory/<bucket>/<configuration id>/``: dated folders with a ``manifest.json`` each.
+    prefix: str
+
+
 class StackOutputs(_Model):
     backend: Literal["aws", "r2"]
     emulator: bool = False
@@ -80,6 +86,8 @@ class StackOutputs(_Model):
     lifecycle: LifecycleOutputs
     replica: ReplicaOutputs | None = None
     access_log_bucket_name: str | None = None
+    #: The daily S3 Inventory (AWS with the log bucket); None elsewhere.
+    inventory: InventoryOutputs | None = None
     #: AWS: roles the operator assumes. R2: token credentials instead.
     command_centre_role_arn: str | None = None
     training_role_arn: str | None = None

@@ -22,6 +22,7 @@ REQUIRED = {
     "object_lock",
     "replica",
     "access_log_bucket_name",
+    "inventory",
     "command_centre_role_arn",
     "training_role_arn",
     "city_credentials",

@@ -61,6 +61,7 @@ class Sid:
     COMMAND_CENTRE_TIER = "DenyCommandCentreTierBeyondItsOperations"
     WRITE_EXCEPT_REPLICATION = "DenyWriteExceptReplication"
     LOG_DELIVERY = "AllowS3LogDelivery"
+    INVENTORY_DELIVERY = "AllowS3InventoryDelivery"
 
     @staticmethod
     def missing_tag(field: str) -> str:
@@ -315,9 +316,14 @@ def replica_bucket_policy(bucket_arn: str, replication_role_arn: str, command_ce
     )
 
 
+#: Where S3 Inventory writes in the log bucket: ``inventory/<source bucket>/<configuration id>/…``.
+INVENTORY_PREFIX = "inventory"
+
+
 def log_bucket_policy(log_bucket_arn: str, source_bucket_arn: str, account_id: str) -> Document:
-    """S3 server access logs are delivered by the logging service principal, scoped to the
-    source bucket and account (S3 User Guide, "Permissions for log delivery")."""
+    """S3 server access logs and S3 Inventory reports are delivered by S3's service principals,
+    each scoped to the source bucket and account (S3 User Guide, "Permissions for log delivery"
+    and "Grant permissions for S3 Inventory and S3 analytics")."""
     return document(
         [
             deny_insecure_transport(log_bucket_arn),
@@ -331,6 +337,17 @@ def log_bucket_policy(log_bucket_arn: str, source_bucket_arn: str, account_id: s
                 "Condition": {
                     "ArnLike": {"aws:SourceArn": source_bucket_arn},
                     "StringEquals": {"aws:SourceAccount": account_id},
+                },
+            },
+            {
+                "Sid": Sid.INVENTORY_DELIVERY,
+                "Effect": "Allow",
+                "Principal": {"Service": "s3.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": f"{log_bucket_arn}/{INVENTORY_PREFIX}/*",
+                "Condition": {
+                    "ArnLike": {"aws:SourceArn": source_bucket_arn},
+                    "StringEquals": {"aws:SourceAccount": account_id, "s3:x-amz-acl": "bucket-owner-full-control"},
                 },
             },
         ]

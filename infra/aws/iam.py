@@ -133,6 +133,27 @@ def command_centre_policy(primary: StoreTarget, replica: StoreTarget | None) -> 
     return document(statements)
 
 
+def inventory_read_policy(log_bucket_arn: str, prefix: str) -> Document:
+    """The Command Centre reads the S3 Inventory (erasure at scale), nothing else of the log bucket."""
+    return document(
+        [
+            {
+                "Sid": "ListInventory",
+                "Effect": "Allow",
+                "Action": "s3:ListBucket",
+                "Resource": log_bucket_arn,
+                "Condition": {"StringLike": {"s3:prefix": f"{prefix}/*"}},
+            },
+            {
+                "Sid": "ReadInventory",
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": f"{log_bucket_arn}/{prefix}/*",
+            },
+        ]
+    )
+
+
 def assume_role_policy(principal_arns: list[str]) -> Document:
     """Who may assume a tier role: the configured principals."""
     return document(

@@ -18,6 +18,8 @@ from infra.aws.access import TierIdentities, grant_tiers, iam_path, tier_identit
 from infra.aws.access_logs import access_logs
 from infra.aws.bucket import HardenedBucket, ObjectLock, hardened_bucket
 from infra.aws.encryption import store_key
+from infra.aws.guards import INVENTORY_PREFIX
+from infra.aws.inventory import INVENTORY_ID, grant_inventory_read, inventory
 from infra.aws.lifecycle import lifecycle_configuration
 from infra.aws.replication import Replica, replicate
 from infra.settings import PROJECT, Settings
@@ -115,6 +117,8 @@ class LearningImageStore(pulumi.ComponentResource):
                 protected=protected,
                 child=child,
             )
+            inventory(source=primary, logs=logs, account_id=caller.account_id, opts=child)
+            grant_inventory_read(role=identities.command_centre_role, logs=logs, opts=child)
 
         if settings.emulator:
             pulumi.log.warn("emulator stack: bucket policies are left out; this stack must never target AWS", self)
@@ -211,6 +215,15 @@ class LearningImageStore(pulumi.ComponentResource):
                 else None
             ),
             "access_log_bucket_name": logs.bucket.bucket if logs else None,
+            # Where the daily inventory's manifests appear (S3 Inventory's documented layout).
+            "inventory": (
+                {
+                    "bucket_name": logs.bucket.bucket,
+                    "prefix": primary.bucket.bucket.apply(lambda b: f"{INVENTORY_PREFIX}/{b}/{INVENTORY_ID}/"),
+                }
+                if logs
+                else None
+            ),
             "command_centre_role_arn": identities.command_centre_role.arn,
             "training_role_arn": identities.training_role.arn,
             # The tiers are roles the operator assumes; R2 has token credentials here instead.

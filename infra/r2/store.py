@@ -93,6 +93,7 @@ class R2LearningImageStore(pulumi.ComponentResource):
             },
             "replica": None,
             "access_log_bucket_name": None,
+            "inventory": None,
             "command_centre_role_arn": None,
             "training_role_arn": None,
             "command_centre_credentials": credentials("command-centre", command_centre),
