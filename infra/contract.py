@@ -8,6 +8,8 @@ or AWS imports on purpose: a client can read it without the infrastructure toolc
 from __future__ import annotations
 
 import re
+import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
@@ -45,6 +47,18 @@ def metadata_key(field: str) -> str:
     return field.replace("_", "-")
 
 
+#: User metadata the uploader adds beside the contract's fields. Never tags: the bucket policy
+#: refuses any tag outside :data:`METADATA_FIELDS`.
+CAPTURED_AT: Final = "captured_at"
+QUALITY: Final = "quality"
+#: The image's SHA-256 (hex): finds the same image uploaded under different samples.
+CONTENT_SHA256: Final = "content_sha256"
+EXTRA_METADATA_FIELDS: Final[tuple[str, ...]] = (CAPTURED_AT, QUALITY, CONTENT_SHA256)
+
+#: What an S3 tag value may hold (S3 User Guide, "Categorizing your storage using tags"), so a
+#: field that is also a tag is refused by the client before S3 refuses the upload.
+TAG_VALUE_PATTERN: Final = re.compile(r"^[A-Za-z0-9 _.:/=+\-@]{1,256}$")
+
 #: Labels a city may upload. ``unsure`` is excluded by the contract's HITL filtering step.
 UPLOAD_LABELS: Final[tuple[Label, ...]] = (Label.CORRECT, Label.CHANGED)
 EXCLUDED_LABELS: Final[tuple[Label, ...]] = (Label.UNSURE,)
@@ -61,6 +75,25 @@ OBJECT_KEY_PATTERN: Final = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0
 OBJECT_KEY_IAM_WILDCARD: Final = "????????-????-????-????-????????????.jpg"
 
 OBJECT_CONTENT_TYPE: Final = "image/jpeg"
+
+#: Never change it: every sample's key is derived from it, and reruns rely on the same keys.
+SAMPLE_KEY_NAMESPACE: Final = uuid.UUID("5b0c4a6e-2f64-4a39-9d0e-5f1c8e3b7a21")
+
+
+def sample_key(city_id: str, camera_id: str, event_id: str, content_sha256: str) -> str:
+    """The object key of a sample: a UUID v5 of its identity and image content, plus ``.jpg``.
+
+    Deterministic, so a rerun or a second batch maps the same sample to the same key and the
+    create-only upload turns the duplicate into "already stored". The content is part of the
+    identity: a re-labelled image is a new object (objects are immutable), never an overwrite.
+    """
+    name = "\n".join((city_id, camera_id, event_id, content_sha256))
+    return f"{uuid.uuid5(SAMPLE_KEY_NAMESPACE, name)}.jpg"
+
+
+#: S3's largest single PUT. The AWS store denies multipart uploads (``guards.deny_multipart_upload``:
+#: their parts carry no tags), so this is also the largest image it accepts.
+MAX_SINGLE_PUT_BYTES: Final = 5 * 1024**3
 
 # --- Identities ------------------------------------------------------------------------------
 
@@ -263,3 +296,35 @@ def object_reference(scheme: str, bucket: str, key: str) -> str:
     if not OBJECT_KEY_PATTERN.match(key):
         raise ValueError(f"object key {key!r} is not a lowercase '<uuid>.jpg'")
     return f"{scheme}://{bucket}/{key}"
+
+
+# --- Evaluating the lifecycle from metadata ------------------------------------------------------
+
+
+class LifecycleAction(StrEnum):
+    KEEP = "keep"
+    ARCHIVE = "archive"
+    EXPIRE = "expire"
+
+
+def due_action(
+    rules: list[LifecycleRule], fields: Mapping[str, str], age_days: float
+) -> tuple[LifecycleAction, LifecycleRule | None]:
+    """What the contract's lifecycle does to a current object with these fields at this age.
+
+    The same rules the program declares, evaluated by a client: for backends whose lifecycle
+    cannot filter by metadata (R2) and objects whose tags disagree with their metadata.
+    Expiration wins over archiving; the unfiltered housekeeping rule concerns only noncurrent
+    versions and incomplete uploads, never a current object.
+    """
+
+    def applies(rule: LifecycleRule) -> bool:
+        return rule.tag is not None and fields.get(rule.tag[0]) == rule.tag[1]
+
+    expiring = [r for r in rules if applies(r) and r.expiration_days is not None and age_days >= r.expiration_days]
+    if expiring:
+        return LifecycleAction.EXPIRE, min(expiring, key=lambda r: r.expiration_days or 0)
+    archiving = [r for r in rules if applies(r) and r.transition_days is not None and age_days >= r.transition_days]
+    if archiving:
+        return LifecycleAction.ARCHIVE, archiving[0]
+    return LifecycleAction.KEEP, None

@@ -17,6 +17,9 @@ from scripts.stack_outputs import Credentials, StackOutputs
 
 SESSION_NAME = "verify-contract"
 
+#: Error codes that mean "these credentials are wrong", not "this request is refused".
+CREDENTIAL_ERRORS = frozenset({"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidClientTokenId", "ExpiredToken"})
+
 
 @dataclass(frozen=True)
 class Endpoint:
@@ -51,10 +54,12 @@ def key_session(credentials: Credentials, region: str) -> boto3.Session:
     )
 
 
-def assume(operator: boto3.Session, role_arn: str, endpoint: Endpoint) -> boto3.Session:
+def assume(
+    operator: boto3.Session, role_arn: str, endpoint: Endpoint, session_name: str = SESSION_NAME
+) -> boto3.Session:
     """Credentials of a tier role, assumed by the operator (raises botocore's ClientError)."""
     sts = endpoint.client(operator, "sts")
-    found = sts.assume_role(RoleArn=role_arn, RoleSessionName=SESSION_NAME, DurationSeconds=900)["Credentials"]
+    found = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name, DurationSeconds=900)["Credentials"]
     return boto3.Session(
         aws_access_key_id=found["AccessKeyId"],
         aws_secret_access_key=found["SecretAccessKey"],

@@ -31,6 +31,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -326,31 +327,49 @@ def provision(url: str, workdir: Path, *, use_cli: bool) -> dict[str, Any]:
 Hook = Callable[[str, dict[str, Any], dict[str, str]], None]
 
 
+@dataclass(frozen=True)
+class LocalStore:
+    """The local stack, provisioned in a running moto server with authentication on."""
+
+    url: str
+    outputs: dict[str, Any]
+    operator: dict[str, str]
+    outputs_file: Path
+
+
+@contextmanager
+def local_store(*, use_cli: bool = False, tamper: Hook | None = None) -> Iterator[LocalStore]:
+    """A moto server with the local stack applied; the operational scripts' test bed too.
+    ``tamper`` may change the provisioned stack (or its outputs) before authentication starts."""
+    with moto_server() as url, tempfile.TemporaryDirectory(prefix="sandbox-") as tmp:
+        operator = create_operator(url)
+        outputs = provision(url, Path(tmp), use_cli=use_cli)
+        widen_policies_for_moto(url)
+        if tamper:
+            tamper(url, outputs, operator)
+        enable_auth(url)
+        outputs_file = Path(tmp) / "outputs.json"
+        outputs_file.write_text(json.dumps(outputs))
+        yield LocalStore(url, outputs, operator, outputs_file)
+
+
 def sandbox(
     extra_args: list[str], *, use_cli: bool = True, tamper: Hook | None = None, after: Hook | None = None
 ) -> int:
     """Run the whole flow. ``tamper`` may change the provisioned stack before verification
     (a broken stack must be reported); ``after`` sees the emulator before it stops (nothing
     the run wrote may be left)."""
-    with moto_server() as url, tempfile.TemporaryDirectory(prefix="sandbox-") as tmp:
-        operator = create_operator(url)
-        outputs = provision(url, Path(tmp), use_cli=use_cli)
-        widen_policies_for_moto(url)
+    with local_store(use_cli=use_cli, tamper=tamper) as store:
         print(
             "sandbox: the local stack leaves the bucket-policy guards out (moto treats every conditional Deny "
             "as matching); rules that rest on IAM conditions are SKIP",
             flush=True,
         )
-        if tamper:
-            tamper(url, outputs, operator)
-        enable_auth(url)
-        outputs_file = Path(tmp) / "outputs.json"
-        outputs_file.write_text(json.dumps(outputs))
-        session = boto3.Session(region_name=REGION, **operator)
-        args = ["--outputs", str(outputs_file), "--endpoint-url", url, "--time-budget", "120", *extra_args]
+        session = boto3.Session(region_name=REGION, **store.operator)
+        args = ["--outputs", str(store.outputs_file), "--endpoint-url", store.url, "--time-budget", "120", *extra_args]
         code = verify_contract.main(args, operator=session)
         if after:
-            after(url, outputs, operator)
+            after(store.url, store.outputs, store.operator)
         return code
 
 

@@ -7,6 +7,7 @@ in a repr, a log line or a report.
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
 import subprocess
@@ -132,3 +133,21 @@ def read_stack_outputs(stack: str) -> StackOutputs:
     if result.returncode != 0:
         raise OutputsError(f"`pulumi stack output --stack {stack}` failed: {result.stderr.strip()}")
     return parse_outputs(json.loads(result.stdout), f"stack {stack}")
+
+
+def add_outputs_arguments(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
+    """``--stack`` or ``--outputs``: where every operational script finds the deployed stack."""
+    source = parser.add_mutually_exclusive_group(required=required)
+    source.add_argument("--stack", help="read the outputs of this stack with the Pulumi CLI")
+    source.add_argument(
+        "--outputs", type=Path, help="read the outputs from this JSON file (pulumi stack output --json --show-secrets)"
+    )
+
+
+def outputs_from_args(args: argparse.Namespace) -> StackOutputs | None:
+    """The outputs named by :func:`add_outputs_arguments`, or None if neither was given."""
+    if args.outputs:
+        return read_outputs_file(args.outputs)
+    if args.stack:
+        return read_stack_outputs(args.stack)
+    return None

@@ -40,8 +40,8 @@ from rich.table import Table
 
 from infra import capabilities, contract
 from infra.aws.guards import LearningBucket, learning_bucket_policy
-from scripts.clients import Endpoint, TierSessions, tier_sessions
-from scripts.stack_outputs import OutputsError, StackOutputs, read_outputs_file, read_stack_outputs
+from scripts.clients import CREDENTIAL_ERRORS, Endpoint, TierSessions, tier_sessions
+from scripts.stack_outputs import OutputsError, StackOutputs, add_outputs_arguments, outputs_from_args
 
 EMULATOR_SKIP = (
     "not evaluated by the local emulator: enforced by bucket-policy guards and grant conditions, "
@@ -49,7 +49,6 @@ EMULATOR_SKIP = (
 )
 EMULATOR_WILDCARD_SKIP = f"{EMULATOR_SKIP}, and cannot match IAM's '?' wildcard"
 ACCESS_DENIED = {"AccessDenied", "403"}
-CREDENTIAL_ERRORS = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidClientTokenId", "ExpiredToken"}
 
 
 class Status(StrEnum):
@@ -738,11 +737,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="verify_contract", description="Prove a deployed stack honours the storage contract."
     )
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--stack", help="read the outputs of this stack with the Pulumi CLI")
-    source.add_argument(
-        "--outputs", type=Path, help="read the outputs from this JSON file (pulumi stack output --json --show-secrets)"
-    )
+    add_outputs_arguments(parser)
     parser.add_argument("--endpoint-url", help="S3/IAM/STS endpoint (default: the backend's own, e.g. AWS)")
     parser.add_argument("--time-budget", type=float, default=300.0, help="seconds for the whole run (default: 300)")
     parser.add_argument(
@@ -762,7 +757,8 @@ def main(argv: list[str] | None = None, *, operator: boto3.Session | None = None
     # Wide enough for the evidence column when the output is a CI log rather than a terminal.
     console = Console(width=None if sys.stdout.isatty() else 180)
     try:
-        outputs = read_outputs_file(args.outputs) if args.outputs else read_stack_outputs(args.stack)
+        outputs = outputs_from_args(args)
+        assert outputs is not None  # the argument group is required
     except OutputsError as exc:
         console.print(f"[red]error:[/] {exc}")
         return 2

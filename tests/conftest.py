@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
+from scripts.sandbox import LocalStore, local_store
 from tests.stack import Graph, render, stack_config
 
 #: Every feature on: replication, Object Lock, logging, two cities.
@@ -30,3 +33,10 @@ def dev() -> Graph:
 @pytest.fixture(scope="session")
 def prod() -> Graph:
     return render(stack_config("prod"), stack="prod")
+
+
+@pytest.fixture(scope="module")
+def local() -> Iterator[LocalStore]:
+    """The local stack in a moto server, one per test module (tests there use distinct samples)."""
+    with local_store() as store:
+        yield store

@@ -1,0 +1,500 @@
+"""The daily batch upload of a city: the reference client of the storage contract.
+
+    python -m scripts.upload_batch --outputs outputs.json --city paris \\
+        --images batch/ --manifest batch/manifest.csv --report paris-2026-11-24.jsonl
+
+Selection as the contract says: ``unsure`` samples and samples below ``--min-quality`` are
+excluded; a record with a missing or malformed field is ``invalid`` (the report names the field
+and the reason) and never uploaded. Every manifest row ends in the report.
+
+Each sample's key is a UUID v5 of its identity and image content (``contract.sample_key``), and
+every upload is create-only (``If-None-Match: *``): a 412 means the sample is already stored and
+counts as success, so a rerun, an interrupted batch run again, or the same sample in two
+batches never creates a duplicate. An upload carries the contract's metadata (user metadata,
+and on AWS the same fields as tags, which the bucket policy and lifecycle read), the image's
+SHA-256 as metadata and as a checksum S3 verifies, and ``Content-Type: image/jpeg``.
+
+Large files: the AWS store denies multipart uploads (their parts carry no tags, so the bucket
+policy could not tell a tag-less completion from a tag-less upload; ``guards.deny_multipart_upload``),
+so on AWS an image is one PUT of at most 5 GiB. On R2, which has no such guard, files above
+``--multipart-threshold`` go multipart with a create-only ``CompleteMultipartUpload``. boto3's
+``upload_file`` is not used: it cannot send ``If-None-Match`` (boto3 issue 4366).
+
+Exit codes: 0 every sample ended well; 1 some sample failed (see the report); 2 usage, manifest,
+credentials or endpoint (no report is written); 130 interrupted (no report; rerun to finish).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import hashlib
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import boto3
+import botocore.exceptions
+from botocore.exceptions import BotoCoreError, ClientError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from infra import contract
+from scripts.clients import CREDENTIAL_ERRORS, Endpoint, key_session
+from scripts.manifest import ManifestError, Record, Sample, count_records, read_manifest
+from scripts.reports import JsonlReport, print_counts
+from scripts.stack_outputs import OutputsError, StackOutputs, add_outputs_arguments, outputs_from_args
+
+JPEG_MAGIC = b"\xff\xd8\xff"
+#: Images up to this size are read once into memory (hash and body from the same bytes); larger
+#: ones are hashed and sent as a stream. Memory stays below workers x this, whatever the batch.
+IN_MEMORY_LIMIT = 8 * 1024**2
+CHUNK = 1024**2
+#: R2 wants equal parts except the last; 16 MiB keeps workers x part size modest.
+PART_SIZE = 16 * 1024**2
+CONFLICT_ATTEMPTS = 3
+
+
+class Status(StrEnum):
+    UPLOADED = "uploaded"
+    ALREADY_PRESENT = "already-present"
+    EXCLUDED_UNSURE = "excluded-unsure"
+    EXCLUDED_QUALITY = "excluded-quality"
+    INVALID = "invalid"
+    FAILED = "failed"
+
+
+STATUS_ORDER = [s.value for s in Status]
+
+
+class FatalError(Exception):
+    """The batch cannot go on (credentials, endpoint): exit 2 with this message, no report."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a batch goes: the bucket, its backend and how its objects are referenced."""
+
+    backend: str
+    bucket: str
+    reference_scheme: str
+    endpoint: Endpoint
+
+    @property
+    def multipart(self) -> bool:
+        """Whether the store accepts multipart uploads (AWS's guards deny them, R2 has none)."""
+        return self.backend == "r2"
+
+    @property
+    def tags(self) -> bool:
+        return self.backend == "aws"
+
+
+@dataclass(frozen=True)
+class Options:
+    city_id: str
+    images: Path
+    uploaded_at: str
+    min_quality: float | None
+    multipart_threshold: int
+    part_size: int = PART_SIZE
+
+
+def sha256_of(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def b64(hex_digest: str) -> str:
+    return base64.b64encode(bytes.fromhex(hex_digest)).decode()
+
+
+class Uploader:
+    """Turns one manifest record into one report row; safe to call from many threads."""
+
+    def __init__(self, s3: Any, target: Target, options: Options) -> None:
+        self.s3 = s3
+        self.target = target
+        self.options = options
+        self.stop = threading.Event()
+
+    # --- selection ---------------------------------------------------------------------------
+
+    def row(self, record: Record, status: Status, **extra: Any) -> dict[str, Any]:
+        raw = record.sample.model_dump(mode="json") if record.sample else record.raw
+        return {
+            "row": record.row,
+            "image": raw.get("image"),
+            "city_id": self.options.city_id,
+            "camera_id": raw.get("camera_id"),
+            "event_id": raw.get("event_id"),
+            "label_status": raw.get("label_status"),
+            "captured_at": raw.get("captured_at"),
+            "status": status.value,
+            "key": None,
+            "image_reference": None,
+            "content_sha256": None,
+            "uploaded_at": None,
+            "error": None,
+            **extra,
+        }
+
+    def invalid(self, record: Record, errors: dict[str, str]) -> dict[str, Any]:
+        return self.row(
+            record,
+            Status.INVALID,
+            fields=sorted(errors),
+            error="; ".join(f"{field}: {reason}" for field, reason in sorted(errors.items())),
+        )
+
+    def selected(self, record: Record) -> dict[str, Any] | None:
+        """The row of a record the contract keeps out of the store, or None to upload it."""
+        sample = record.sample
+        if sample is None:
+            return self.invalid(record, record.errors)
+        if sample.label_status in contract.EXCLUDED_LABELS:
+            return self.row(record, Status.EXCLUDED_UNSURE)
+        if self.options.min_quality is not None:
+            if sample.quality is None:
+                return self.invalid(record, {"quality": "required when a --min-quality threshold is set"})
+            if sample.quality < self.options.min_quality:
+                return self.row(record, Status.EXCLUDED_QUALITY)
+        return None
+
+    def process(self, record: Record) -> dict[str, Any]:
+        if (excluded := self.selected(record)) is not None:
+            return excluded
+        sample = record.sample
+        assert sample is not None
+        path, problem = self.image_path(sample)
+        if problem:
+            return self.invalid(record, {"image": problem})
+        if self.stop.is_set():
+            return self.row(record, Status.FAILED, error="not attempted: the batch stopped")
+        return self.upload(record, sample, path)
+
+    def image_path(self, sample: Sample) -> tuple[Path, str]:
+        root = self.options.images.resolve()
+        path = (root / sample.image).resolve()
+        if not path.is_relative_to(root):
+            return path, "must be inside the images folder"
+        if not path.is_file():
+            return path, f"no such file in {self.options.images}"
+        size = path.stat().st_size
+        if size > contract.MAX_SINGLE_PUT_BYTES and not self.target.multipart:
+            return path, (
+                f"{size} bytes exceeds the 5 GiB single-PUT limit, and the {self.target.backend} store "
+                "refuses multipart uploads (they cannot carry the required tags)"
+            )
+        with path.open("rb") as handle:
+            if handle.read(len(JPEG_MAGIC)) != JPEG_MAGIC:
+                return path, "is not a JPEG (no FF D8 FF signature)"
+        return path, ""
+
+    # --- upload ------------------------------------------------------------------------------
+
+    def fields(self, sample: Sample, sha256: str) -> dict[str, str]:
+        return {
+            contract.CITY_ID: self.options.city_id,
+            contract.CAMERA_ID: sample.camera_id,
+            contract.EVENT_ID: sample.event_id,
+            contract.LABEL_STATUS: sample.label_status.value,
+            contract.UPLOADED_AT: self.options.uploaded_at,
+        }
+
+    def metadata(self, sample: Sample, sha256: str) -> dict[str, str]:
+        extra = {
+            contract.CAPTURED_AT: sample.captured_at.isoformat(),
+            contract.CONTENT_SHA256: sha256,
+            **({contract.QUALITY: repr(sample.quality)} if sample.quality is not None else {}),
+        }
+        return {contract.metadata_key(k): v for k, v in {**self.fields(sample, sha256), **extra}.items()}
+
+    def upload(self, record: Record, sample: Sample, path: Path) -> dict[str, Any]:
+        size = path.stat().st_size
+        body: bytes | None = None
+        if size <= IN_MEMORY_LIMIT:
+            body = path.read_bytes()
+            sha256 = hashlib.sha256(body).hexdigest()
+        else:
+            sha256, size = sha256_of(path)
+        key = contract.sample_key(self.options.city_id, sample.camera_id, sample.event_id, sha256)
+        done = {
+            "key": key,
+            "image_reference": contract.object_reference(self.target.reference_scheme, self.target.bucket, key),
+            "content_sha256": sha256,
+            "uploaded_at": self.options.uploaded_at,
+        }
+        multipart = self.target.multipart and size > self.options.multipart_threshold
+        for _ in range(CONFLICT_ATTEMPTS):
+            try:
+                if multipart:
+                    self.put_multipart(key, path, sample, sha256)
+                else:
+                    self.put(key, body if body is not None else path, sample, sha256)
+                return self.row(record, Status.UPLOADED, **done)
+            except ClientError as exc:
+                code = str(exc.response.get("Error", {}).get("Code"))
+                status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+                if code == "PreconditionFailed" or status == 412:
+                    return self.row(record, Status.ALREADY_PRESENT, **done)
+                if code in CREDENTIAL_ERRORS:
+                    raise FatalError(
+                        f"the store refused the credentials ({code}): check the city's access key "
+                        "(stack outputs, AWS_PROFILE or the environment)"
+                    ) from None
+                # S3 documents 409 ConditionalRequestConflict for a concurrent create of the same
+                # key: start over, and the repeat ends in success or in 412 "already stored".
+                if code == "ConditionalRequestConflict" or status == 409:
+                    continue
+                return self.row(record, Status.FAILED, **done, error=f"{code}: {exc.response['Error'].get('Message')}")
+            except (
+                botocore.exceptions.EndpointConnectionError,
+                botocore.exceptions.ConnectTimeoutError,
+                botocore.exceptions.ReadTimeoutError,
+                botocore.exceptions.NoCredentialsError,
+            ) as exc:
+                raise FatalError(f"cannot upload: {exc}") from None
+            except (BotoCoreError, OSError) as exc:
+                return self.row(record, Status.FAILED, **done, error=f"{type(exc).__name__}: {exc}")
+        return self.row(record, Status.FAILED, **done, error="ConditionalRequestConflict: retries exhausted")
+
+    def put(self, key: str, body: bytes | Path, sample: Sample, sha256: str) -> None:
+        args: dict[str, Any] = {
+            "Bucket": self.target.bucket,
+            "Key": key,
+            "ContentType": contract.OBJECT_CONTENT_TYPE,
+            "Metadata": self.metadata(sample, sha256),
+            # S3 recomputes it and refuses the object (BadDigest) if a byte changed in transit.
+            # The algorithm header is also what an Object Lock bucket requires of every upload.
+            "ChecksumAlgorithm": "SHA256",
+            "ChecksumSHA256": b64(sha256),
+            "IfNoneMatch": "*",
+        }
+        if self.target.tags:  # R2 has no object tags
+            args["Tagging"] = urlencode(self.fields(sample, sha256))
+        if isinstance(body, bytes):
+            self.s3.put_object(Body=body, **args)
+            return
+        with body.open("rb") as stream:  # botocore rewinds the stream on a retry
+            self.s3.put_object(Body=stream, **args)
+
+    def put_multipart(self, key: str, path: Path, sample: Sample, sha256: str) -> None:
+        """R2 only (see the module docstring): parts with their own SHA-256, a create-only completion."""
+        bucket = self.target.bucket
+        upload_id = self.s3.create_multipart_upload(
+            Bucket=bucket,
+            Key=key,
+            ContentType=contract.OBJECT_CONTENT_TYPE,
+            Metadata=self.metadata(sample, sha256),
+            ChecksumAlgorithm="SHA256",
+        )["UploadId"]
+        try:
+            parts = []
+            with path.open("rb") as handle:
+                for number, chunk in enumerate(iter(lambda: handle.read(self.options.part_size), b""), start=1):
+                    checksum = base64.b64encode(hashlib.sha256(chunk).digest()).decode()
+                    etag = self.s3.upload_part(
+                        Bucket=bucket,
+                        Key=key,
+                        UploadId=upload_id,
+                        PartNumber=number,
+                        Body=chunk,
+                        ChecksumSHA256=checksum,
+                    )["ETag"]
+                    parts.append({"PartNumber": number, "ETag": etag, "ChecksumSHA256": checksum})
+            self.s3.complete_multipart_upload(
+                Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}, IfNoneMatch="*"
+            )
+        except BaseException:
+            # Parts of an abandoned upload are billed and invisible; the lifecycle's abort rule is
+            # the backstop, this is the prompt cleanup.
+            with contextlib.suppress(ClientError, BotoCoreError):
+                self.s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+            raise
+
+
+# --- the batch -------------------------------------------------------------------------------------
+
+
+def run_batch(
+    records: Iterator[Record],
+    uploader: Uploader,
+    report: JsonlReport,
+    workers: int,
+    *,
+    progress: Progress | None = None,
+    total: int | None = None,
+) -> None:
+    """Process the records with at most ``workers`` uploads in flight and 2 x ``workers``
+    records held: memory is bounded by the concurrency, not by the batch."""
+    task = progress.add_task("uploading", total=total) if progress else None
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="upload") as pool:
+        pending: set[Future[dict[str, Any]]] = set()
+
+        def drain(done: set[Future[dict[str, Any]]]) -> None:
+            for future in done:
+                report.write(future.result())
+                if progress and task is not None:
+                    progress.advance(task)
+
+        try:
+            for record in records:
+                if len(pending) >= 2 * workers:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    drain(done)
+                pending.add(pool.submit(uploader.process, record))
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                drain(done)
+        except BaseException:
+            uploader.stop.set()
+            for future in pending:
+                future.cancel()
+            raise
+
+
+def target_from(args: argparse.Namespace, outputs: StackOutputs | None, timeout: float) -> Target:
+    if outputs is not None:
+        scheme = outputs.reference_prefix.split("://", 1)[0]
+        url = args.endpoint_url or outputs.endpoint_url
+        return Target(outputs.backend, outputs.bucket_name, scheme, Endpoint(url, outputs.region, timeout))
+    backend = args.backend or "aws"
+    return Target(
+        backend,
+        args.bucket,
+        "r2" if backend == "r2" else "s3",
+        Endpoint(args.endpoint_url, args.region or ("auto" if backend == "r2" else "us-east-1"), timeout),
+    )
+
+
+def session_for(args: argparse.Namespace, outputs: StackOutputs | None, region: str) -> boto3.Session:
+    """The city's key from the stack outputs, else the usual AWS credential chain."""
+    if outputs is not None and not args.credential_chain and args.city in outputs.city_credentials:
+        return key_session(outputs.city_credentials[args.city], region)
+    return boto3.Session(profile_name=args.profile, region_name=region)
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="upload_batch", description="Upload a city's daily batch of labelled images, create-only."
+    )
+    add_outputs_arguments(parser, required=False)
+    parser.add_argument("--bucket", help="without stack outputs: the learning bucket's name")
+    parser.add_argument("--backend", choices=["aws", "r2"], help="without stack outputs: the backend (default aws)")
+    parser.add_argument("--region", help="without stack outputs: the bucket's region")
+    parser.add_argument("--endpoint-url", help="S3 endpoint (default: the stack's, else the SDK's own)")
+    parser.add_argument("--city", required=True, help="the uploading city's id (its metadata city_id)")
+    parser.add_argument(
+        "--credential-chain",
+        action="store_true",
+        help="use the AWS credential chain (environment, profile) even if the outputs hold the city's key",
+    )
+    parser.add_argument("--profile", help="AWS profile of the credential chain")
+    parser.add_argument("--images", type=Path, required=True, help="folder the manifest's image paths are relative to")
+    parser.add_argument("--manifest", type=Path, required=True, help="the batch manifest (.csv or .jsonl)")
+    parser.add_argument("--report", type=Path, required=True, help="where to write the JSONL batch report")
+    parser.add_argument("--min-quality", type=float, help="exclude samples whose quality is below this")
+    parser.add_argument("--workers", type=positive_int, default=16, help="uploads in flight (default: 16)")
+    parser.add_argument(
+        "--max-attempts",
+        type=positive_int,
+        default=5,
+        help="attempts per request; botocore's standard mode backs off on throttling and 5xx (default: 5)",
+    )
+    parser.add_argument("--timeout", type=float, default=60.0, help="connect and read timeout, seconds (default: 60)")
+    parser.add_argument(
+        "--multipart-threshold",
+        type=positive_int,
+        default=64 * 1024**2,
+        help="R2 only: files above this many bytes go multipart (default: 64 MiB); the AWS store refuses multipart",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    if not (args.stack or args.outputs) and not (args.bucket and (args.region or args.endpoint_url)):
+        parser.error("name the store: --stack or --outputs, or --bucket with --region (and --endpoint-url for R2)")
+    if not contract.CITY_ID_PATTERN.match(args.city) or args.city == contract.PROBE_CITY_ID:
+        parser.error(f"--city {args.city!r} is not a city id (a lowercase slug, not {contract.PROBE_CITY_ID})")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    console = Console(stderr=True)
+    try:
+        outputs = outputs_from_args(args)
+        if outputs is not None and outputs.city_credentials and args.city not in outputs.city_credentials:
+            raise OutputsError(
+                f"city {args.city!r} has no credentials in the stack outputs; its cities are "
+                f"{', '.join(sorted(outputs.city_credentials))} (add it to cityIds and deploy)"
+            )
+        first = next(iter(read_manifest(args.manifest)), None)  # a file that is not a manifest fails here
+        total = count_records(args.manifest)
+    except (OutputsError, ManifestError) as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return 2
+    if first is None:
+        console.print(f"[yellow]warning:[/] manifest {args.manifest} has no records; the report will be empty")
+    target = target_from(args, outputs, args.timeout)
+    session = session_for(args, outputs, target.endpoint.region)
+    s3 = target.endpoint.client(
+        session,
+        "s3",
+        max_pool_connections=args.workers,
+        retries={"mode": "standard", "max_attempts": args.max_attempts},
+    )
+    options = Options(
+        city_id=args.city,
+        images=args.images,
+        uploaded_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        min_quality=args.min_quality,
+        multipart_threshold=args.multipart_threshold,
+    )
+    uploader = Uploader(s3, target, options)
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    try:
+        with (
+            JsonlReport(args.report) as report,
+            Progress(*columns, console=console, disable=args.quiet or not console.is_terminal) as progress,
+        ):
+            run_batch(read_manifest(args.manifest), uploader, report, args.workers, progress=progress, total=total)
+            report.commit()
+    except FatalError as exc:
+        console.print(f"[red]error:[/] {exc}; no report written, rerun when fixed (uploads are create-only)")
+        return 2
+    except ManifestError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return 2
+    except KeyboardInterrupt:
+        console.print(
+            "[red]interrupted:[/] no report written; run the same command again to finish "
+            "(stored samples come back as already-present, nothing is duplicated)"
+        )
+        return 130
+    print_counts(console, f"batch {args.manifest.name} -> {target.bucket}", report.counts, STATUS_ORDER)
+    console.print(f"report: {args.report}")
+    return 1 if report.counts.get(Status.FAILED) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

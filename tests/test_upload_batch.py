@@ -1,0 +1,277 @@
+"""The batch uploader against the local S3: selection, idempotent create-only uploads, failures.
+
+moto evaluates the city's grants and the create-only write (If-None-Match) faithfully; it does
+not evaluate the bucket-policy guards (the local stack leaves them out), so what the guards
+would refuse is proven by the verification script's rules on AWS, not here.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from infra import contract
+from scripts import upload_batch
+from scripts.sandbox import LocalStore, client, free_port, local_store
+from tests.ops import CITY, by_row, jpeg, operator_s3, read_report, sample, upload, versions, write_csv, write_jsonl
+
+
+def mixed_batch(folder: Path) -> list[dict[str, Any]]:
+    for name in ("a.jpg", "b.jpg", "c.jpg", "d.jpg", "e.jpg", "f.jpg"):
+        jpeg(folder / name)
+    (folder / "not-a-jpeg.jpg").write_bytes(b"GIF89a....")
+    return [
+        sample("a.jpg", "correct"),  # 1 uploaded
+        sample("b.jpg", "changed"),  # 2 uploaded
+        sample("c.jpg", "unsure"),  # 3 excluded-unsure
+        sample("d.jpg", "correct", quality=0.2),  # 4 excluded-quality
+        sample("e.jpg", "maybe"),  # 5 invalid label
+        sample("f.jpg", "correct", camera_id=""),  # 6 invalid camera_id
+        sample("missing.jpg", "correct"),  # 7 invalid image
+        sample("not-a-jpeg.jpg", "correct"),  # 8 invalid image
+        sample("a.jpg", "correct", captured_at="yesterday"),  # 9 invalid captured_at
+    ]
+
+
+EXPECTED = {
+    1: "uploaded",
+    2: "uploaded",
+    3: "excluded-unsure",
+    4: "excluded-quality",
+    5: "invalid",
+    6: "invalid",
+    7: "invalid",
+    8: "invalid",
+    9: "invalid",
+}
+
+
+def test_batch_ends_with_exactly_the_right_statuses_and_objects(local: LocalStore, tmp_path: Path) -> None:
+    rows = mixed_batch(tmp_path)
+    report = tmp_path / "report.jsonl"
+    code = upload(local, tmp_path, write_csv(tmp_path / "m.csv", rows), report, "--min-quality", "0.5")
+    got = by_row(read_report(report))
+    assert {n: r["status"] for n, r in got.items()} == EXPECTED, "every manifest row ends in the report, rightly"
+    assert code == 0, "no sample failed, so the batch exits 0"
+    assert got[5]["fields"] == ["label_status"] and got[6]["fields"] == ["camera_id"]
+    assert got[7]["fields"] == ["image"] and "no such file" in got[7]["error"]
+    assert got[8]["fields"] == ["image"] and "not a JPEG" in got[8]["error"]
+    assert got[9]["fields"] == ["captured_at"]
+    stored = {r["key"] for r in got.values() if r["status"] == "uploaded"}
+    for key in stored:
+        assert versions(local, prefix=key), f"{key}: an uploaded sample must be in the bucket"
+    excluded_keys = {r["key"] for r in got.values() if r["status"] != "uploaded"}
+    assert excluded_keys == {None}, "nothing but the uploaded samples gets a key (nothing else was sent)"
+
+
+def test_upload_carries_metadata_tags_content_type_and_verified_checksum(local: LocalStore, tmp_path: Path) -> None:
+    image = jpeg(tmp_path / "x.jpg")
+    row = sample("x.jpg", "changed")
+    report = tmp_path / "r.jsonl"
+    assert upload(local, tmp_path, write_csv(tmp_path / "m.csv", [row]), report) == 0
+    (done,) = read_report(report)
+    s3 = operator_s3(local)
+    head = s3.head_object(Bucket=local.outputs["bucket_name"], Key=done["key"], ChecksumMode="ENABLED")
+    digest = hashlib.sha256(image.read_bytes())
+    assert head["ContentType"] == "image/jpeg", f"{done['key']}: objects are image/jpeg"
+    assert head["ChecksumSHA256"] == base64.b64encode(digest.digest()).decode(), (
+        f"{done['key']}: the upload carries a SHA-256 checksum (AWS verifies it; moto only stores it)"
+    )
+    meta = head["Metadata"]
+    assert meta["city-id"] == CITY and meta["camera-id"] == row["camera_id"] and meta["label-status"] == "changed"
+    assert meta["content-sha256"] == digest.hexdigest() == done["content_sha256"], "the image's SHA-256 is metadata"
+    assert meta["uploaded-at"] == done["uploaded_at"] and meta["captured-at"].startswith("2026-11-23T17:04:05")
+    tags = {
+        t["Key"]: t["Value"]
+        for t in s3.get_object_tagging(Bucket=local.outputs["bucket_name"], Key=done["key"])["TagSet"]
+    }
+    assert set(tags) == set(contract.METADATA_FIELDS), f"{done['key']}: exactly the contract's fields as tags"
+    assert tags["event_id"] == row["event_id"] and tags["city_id"] == CITY
+    assert done["key"] == contract.sample_key(CITY, row["camera_id"], row["event_id"], digest.hexdigest())
+    assert done["image_reference"] == f"s3://{local.outputs['bucket_name']}/{done['key']}"
+
+
+def test_rerun_uploads_nothing_new(local: LocalStore, tmp_path: Path) -> None:
+    rows = mixed_batch(tmp_path)
+    manifest = write_csv(tmp_path / "m.csv", rows)
+    assert upload(local, tmp_path, manifest, tmp_path / "first.jsonl", "--min-quality", "0.5") == 0
+    first = by_row(read_report(tmp_path / "first.jsonl"))
+    assert upload(local, tmp_path, manifest, tmp_path / "second.jsonl", "--min-quality", "0.5") == 0
+    second = by_row(read_report(tmp_path / "second.jsonl"))
+    for n, row in first.items():
+        if row["status"] == "uploaded":
+            assert second[n]["status"] == "already-present" and second[n]["key"] == row["key"], (
+                f"row {n}: a rerun maps the sample to the same key and stores nothing new"
+            )
+            assert len(versions(local, prefix=row["key"])) == 1, f"{row['key']}: one version, no overwrite"
+        else:
+            assert second[n]["status"] == row["status"]
+
+
+def test_interrupted_batch_rerun_ends_complete_with_no_duplicates(
+    local: LocalStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = [sample(f"{i}.jpg") for i in range(12)]
+    for i in range(12):
+        jpeg(tmp_path / f"{i}.jpg")
+    manifest = write_jsonl(tmp_path / "m.jsonl", rows)
+    real_put = upload_batch.Uploader.put
+    calls = {"n": 0}
+
+    def interrupted_half_way(self: upload_batch.Uploader, *args: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] > 6:
+            raise KeyboardInterrupt
+        real_put(self, *args)
+
+    monkeypatch.setattr(upload_batch.Uploader, "put", interrupted_half_way)
+    report = tmp_path / "r.jsonl"
+    assert upload(local, tmp_path, manifest, report, "--workers", "1") == 130, "an interrupt exits 130"
+    assert not report.exists() and not list(tmp_path.glob("*.partial")), "an interrupted run writes no report"
+    monkeypatch.setattr(upload_batch.Uploader, "put", real_put)
+    assert upload(local, tmp_path, manifest, report) == 0
+    done = read_report(report)
+    assert sorted(r["status"] for r in done) == ["already-present"] * 6 + ["uploaded"] * 6, (
+        "the rerun finds the first half stored and uploads the rest"
+    )
+    for row in done:
+        assert len(versions(local, prefix=row["key"])) == 1, f"{row['key']}: stored once"
+
+
+def test_same_sample_in_two_batches_is_stored_once(local: LocalStore, tmp_path: Path) -> None:
+    jpeg(tmp_path / "shared.jpg")
+    jpeg(tmp_path / "other.jpg")
+    shared = sample("shared.jpg")
+    assert upload(local, tmp_path, write_csv(tmp_path / "monday.csv", [shared]), tmp_path / "monday.jsonl") == 0
+    assert (
+        upload(
+            local, tmp_path, write_csv(tmp_path / "tuesday.csv", [shared, sample("other.jpg")]), tmp_path / "tue.jsonl"
+        )
+        == 0
+    )
+    (monday,) = read_report(tmp_path / "monday.jsonl")
+    tuesday = by_row(read_report(tmp_path / "tue.jsonl"))
+    assert tuesday[1]["status"] == "already-present" and tuesday[1]["key"] == monday["key"]
+    assert tuesday[2]["status"] == "uploaded"
+    assert len(versions(local, prefix=monday["key"])) == 1, "the shared sample is stored once"
+
+
+def test_bad_credentials_exit_2_with_a_message_and_no_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def wrong_secret(url: str, outputs: dict[str, Any], operator: dict[str, str]) -> None:
+        outputs["city_credentials"][CITY]["secret_access_key"] = "not-the-secret"
+
+    with local_store(tamper=wrong_secret) as store:
+        jpeg(tmp_path / "a.jpg")
+        report = tmp_path / "r.jsonl"
+        code = upload(store, tmp_path, write_csv(tmp_path / "m.csv", [sample("a.jpg")]), report)
+    err = capsys.readouterr().err
+    assert code == 2 and "refused the credentials" in err, err
+    assert not report.exists() and not list(tmp_path.glob("*.partial")), "nothing half-written in the report"
+    assert "not-the-secret" not in err, "a secret is never printed"
+
+
+def test_unreachable_endpoint_exits_2_with_a_message_and_no_report(
+    local: LocalStore, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    jpeg(tmp_path / "a.jpg")
+    report = tmp_path / "r.jsonl"
+    manifest = write_csv(tmp_path / "m.csv", [sample("a.jpg")])
+    code = upload_batch.main(
+        [
+            *("--outputs", str(local.outputs_file), "--endpoint-url", f"http://127.0.0.1:{free_port()}"),
+            *("--city", CITY, "--images", str(tmp_path), "--manifest", str(manifest), "--report", str(report)),
+            *("--quiet", "--max-attempts", "1", "--timeout", "2"),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "cannot upload" in err, err
+    assert not report.exists() and not list(tmp_path.glob("*.partial"))
+
+
+NOT_MANIFESTS = {
+    "m.csv": (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x80\x81", "not UTF-8"),
+    "m.tsv.csv": (b"name,size\nx.jpg,3\n", "lacks image, camera_id, event_id, label_status, captured_at"),
+    "m.jsonl": (b"this is not json\n", "first line is not JSON"),
+    "m.txt": (b"image\n", "unknown format '.txt'"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NOT_MANIFESTS))
+def test_a_file_that_is_not_a_manifest_exits_2_before_any_upload(
+    local: LocalStore, tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    content, expected = NOT_MANIFESTS[name]
+    (tmp_path / name).write_bytes(content)
+    report = tmp_path / "r.jsonl"
+    code = upload(local, tmp_path, tmp_path / name, report)
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == 2 and expected in err, err
+    assert not report.exists() and not list(tmp_path.glob("*.partial"))
+
+
+def test_failed_upload_is_reported_with_its_error_and_exits_1(
+    local: LocalStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused(self: upload_batch.Uploader, *args: Any) -> None:
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "denied"}}, "PutObject")
+
+    monkeypatch.setattr(upload_batch.Uploader, "put", refused)
+    jpeg(tmp_path / "a.jpg")
+    report = tmp_path / "r.jsonl"
+    assert upload(local, tmp_path, write_csv(tmp_path / "m.csv", [sample("a.jpg")]), report) == 1
+    (row,) = read_report(report)
+    assert row["status"] == "failed" and row["error"] == "AccessDenied: denied" and row["key"]
+
+
+def test_r2_store_gets_no_tags_and_large_files_go_multipart_create_only(tmp_path: Path) -> None:
+    def as_r2(url: str, outputs: dict[str, Any], operator: dict[str, str]) -> None:
+        outputs.update(backend="r2", reference_prefix=f"r2://{outputs['bucket_name']}/")
+        # An R2 city token ("Object Read & Write" on the bucket) may abort its multipart uploads;
+        # the IAM user standing in for it gets that one action too.
+        iam = client(url, "iam", **operator)
+        (group,) = [g["GroupName"] for g in iam.list_groups()["Groups"] if g["GroupName"].startswith("city")]
+        abort = {"Effect": "Allow", "Action": "s3:AbortMultipartUpload", "Resource": "*"}
+        iam.put_group_policy(
+            GroupName=group,
+            PolicyName="r2-token-abort",
+            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [abort]}),
+        )
+
+    with local_store(tamper=as_r2) as store:
+        jpeg(tmp_path / "big.jpg", size=300_000)
+        jpeg(tmp_path / "small.jpg", size=1000)
+        manifest = write_csv(tmp_path / "m.csv", [sample("big.jpg"), sample("small.jpg")])
+        threshold = ("--multipart-threshold", "100000")
+        assert upload(store, tmp_path, manifest, tmp_path / "r.jsonl", *threshold) == 0
+        assert upload(store, tmp_path, manifest, tmp_path / "again.jsonl", *threshold) == 0
+        first, again = by_row(read_report(tmp_path / "r.jsonl")), by_row(read_report(tmp_path / "again.jsonl"))
+        s3 = operator_s3(store)
+        big = s3.head_object(Bucket=store.outputs["bucket_name"], Key=first[1]["key"])
+        assert big["ETag"].strip('"').endswith("-1"), "a file above the threshold is uploaded multipart on R2"
+        assert first[1]["image_reference"].startswith("r2://"), "references use the backend's scheme"
+        assert [again[1]["status"], again[2]["status"]] == ["already-present"] * 2, (
+            "the multipart completion is create-only too: a rerun stores nothing new"
+        )
+        for row in first.values():
+            tagging = s3.get_object_tagging(Bucket=store.outputs["bucket_name"], Key=row["key"])["TagSet"]
+            assert tagging == [], f"{row['key']}: R2 has no tags, so the uploader sends none"
+        assert not s3.list_multipart_uploads(Bucket=store.outputs["bucket_name"]).get("Uploads"), (
+            "the refused completion's upload was aborted, not left billed"
+        )
+
+
+def test_report_rows_are_json_with_every_field_the_command_centre_registers(local: LocalStore, tmp_path: Path) -> None:
+    jpeg(tmp_path / "a.jpg")
+    report = tmp_path / "r.jsonl"
+    assert upload(local, tmp_path, write_csv(tmp_path / "m.csv", [sample("a.jpg")]), report) == 0
+    (row,) = [json.loads(line) for line in report.read_text().splitlines()]
+    for field in ("key", "image_reference", "status", "city_id", "camera_id", "event_id", "label_status"):
+        assert row[field], f"report field {field} is what learning_samples registers"
