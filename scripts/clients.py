@@ -92,3 +92,26 @@ def tier_sessions(outputs: StackOutputs, operator: boto3.Session | None, endpoin
         command_centre=assume(operator, outputs.command_centre_role_arn, endpoint),
         training=assume(operator, outputs.training_role_arn, endpoint),
     )
+
+
+def command_centre_session(
+    outputs: StackOutputs, operator: boto3.Session | None, endpoint: Endpoint, session_name: str
+) -> boto3.Session:
+    """The Command Centre tier, for erasure and retention: its token on R2, its role on AWS
+    (assumed by the operator, so CloudTrail names the person behind ``session_name``)."""
+    if outputs.command_centre_credentials:
+        return key_session(outputs.command_centre_credentials, outputs.region)
+    if not outputs.command_centre_role_arn:
+        raise ValueError("the stack outputs name no Command Centre role or credentials")
+    return assume(
+        operator or boto3.Session(region_name=outputs.region), outputs.command_centre_role_arn, endpoint, session_name
+    )
+
+
+def identity(session: boto3.Session, endpoint: Endpoint, outputs: StackOutputs) -> str:
+    """Who acts, for audit records: the STS caller on AWS, the token id on R2 (no STS there)."""
+    if outputs.backend == "r2":
+        credentials = session.get_credentials()
+        return f"r2-token:{credentials.access_key if credentials else 'unknown'}"
+    arn: str = endpoint.client(session, "sts").get_caller_identity()["Arn"]
+    return arn

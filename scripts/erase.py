@@ -1,0 +1,378 @@
+"""GDPR erasure by metadata or by reference: every version, primary and replica, then proof.
+
+    python -m scripts.erase --stack prod --city-id paris --camera-id cam-17            # dry run
+    python -m scripts.erase --stack prod --references refs.txt --confirm --audit audit.jsonl
+
+Select by metadata (``--city-id``, ``--camera-id``, ``--event-id``, any combination) or by a
+file of references, one per line (what a ``learning_samples`` query returns). Without
+``--confirm`` nothing is deleted: the report lists every version that would be. With it, every
+version and delete marker of each matched object is deleted in the primary and in the replica
+as the Command Centre tier (bypassing GOVERNANCE retention where Object Lock is on), the keys
+are listed again to prove nothing remains, and one audit record is appended: what (the
+references and version counts), when, by whom. Never image content.
+
+Finding the objects. By reference, each key costs one ListObjectVersions per bucket. By
+metadata, the candidates come from listing the bucket, or with ``--inventory`` from the newest
+daily S3 Inventory (no listing), and each candidate's metadata is read with one HeadObject:
+S3 Inventory carries no metadata. At scale, select in ``learning_samples`` and erase by
+reference. Above ``--batch-threshold`` versions the tool writes S3 Batch Operations manifests
+(CSV: bucket, key, version) instead of deleting one request at a time.
+
+Exit codes: 0 done (or dry run); 1 something could not be deleted or still remains; 2 usage,
+credentials or endpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+from rich.console import Console
+
+from infra import contract
+from scripts.clients import Endpoint, command_centre_session, identity
+from scripts.inventory import InventoryError, read_inventory
+from scripts.reports import JsonlReport, print_counts
+from scripts.stack_outputs import OutputsError, StackOutputs, add_outputs_arguments, outputs_from_args
+
+DELETE_WORKERS = 16
+SELECTORS = {"city_id": contract.CITY_ID, "camera_id": contract.CAMERA_ID, "event_id": contract.EVENT_ID}
+
+
+class UsageError(Exception):
+    """Bad selection or input: exit 2 with this message."""
+
+
+@dataclass(frozen=True)
+class Version:
+    bucket: str
+    key: str
+    version_id: str | None  # None on R2 (no versions)
+    delete_marker: bool = False
+
+
+@dataclass
+class Plan:
+    """What the selection matched: references, and every version to delete per bucket."""
+
+    references: list[str] = field(default_factory=list)
+    versions: list[Version] = field(default_factory=list)
+
+
+# --- selection -----------------------------------------------------------------------------------
+
+
+def parse_references(lines: Iterable[str], outputs: StackOutputs) -> list[str]:
+    """Keys of the references; every malformed line is reported at once."""
+    keys, problems = [], []
+    for number, line in enumerate(lines, start=1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        if not text.startswith(outputs.reference_prefix):
+            problems.append(f"line {number}: {text!r} is not a reference of this store ({outputs.reference_prefix}…)")
+            continue
+        key = text[len(outputs.reference_prefix) :]
+        if not contract.OBJECT_KEY_PATTERN.match(key):
+            problems.append(f"line {number}: {key!r} is not a '<uuid>.jpg' key")
+            continue
+        keys.append(key)
+    if problems:
+        raise UsageError("the references file has lines that are not references:\n  " + "\n  ".join(problems))
+    return list(dict.fromkeys(keys))
+
+
+class Eraser:
+    def __init__(self, outputs: StackOutputs, s3: Any, replica_s3: Any | None, log_s3: Any | None) -> None:
+        self.outputs = outputs
+        self.s3 = s3
+        self.replica_s3 = replica_s3
+        self.log_s3 = log_s3
+
+    @property
+    def versioned(self) -> bool:
+        return self.outputs.backend == "aws"
+
+    def candidates(self, use_inventory: bool) -> Iterator[str]:
+        """Every key in the bucket, from the inventory or a listing (each key once)."""
+        seen: set[str] = set()
+        if use_inventory:
+            if self.outputs.inventory is None or self.log_s3 is None:
+                raise UsageError("this stack has no S3 Inventory (it needs `accessLogging`); run without --inventory")
+            keys: Iterable[str] = (
+                e.key
+                for e in read_inventory(self.log_s3, self.outputs.inventory.bucket_name, self.outputs.inventory.prefix)
+            )
+        elif self.versioned:
+            keys = (
+                v["Key"]
+                for page in self.s3.get_paginator("list_object_versions").paginate(Bucket=self.outputs.bucket_name)
+                for v in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
+            )
+        else:
+            keys = (
+                o["Key"]
+                for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.outputs.bucket_name)
+                for o in page.get("Contents", [])
+            )
+        for key in keys:
+            if key not in seen:
+                seen.add(key)
+                yield key
+
+    def metadata(self, key: str) -> dict[str, str] | None:
+        """The user metadata of the object (of a version, if its current one is a delete marker)."""
+        bucket = self.outputs.bucket_name
+        for version in self.versions_of(self.s3, bucket, key):
+            if version.delete_marker:
+                continue
+            extra = {"VersionId": version.version_id} if version.version_id else {}
+            head = self.s3.head_object(Bucket=bucket, Key=key, **extra)
+            return dict(head.get("Metadata", {}))
+        return None
+
+    def matches(self, key: str, selector: dict[str, str]) -> bool:
+        meta = self.metadata(key)
+        return meta is not None and all(meta.get(contract.metadata_key(f)) == v for f, v in selector.items())
+
+    def versions_of(self, s3: Any, bucket: str, key: str) -> list[Version]:
+        if not self.versioned:
+            try:
+                s3.head_object(Bucket=bucket, Key=key)
+            except ClientError as exc:
+                if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
+                    return []
+                raise
+            return [Version(bucket, key, None)]
+        found = []
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=key):
+            found += [Version(bucket, key, v["VersionId"]) for v in page.get("Versions", []) if v["Key"] == key]
+            found += [
+                Version(bucket, key, m["VersionId"], True) for m in page.get("DeleteMarkers", []) if m["Key"] == key
+            ]
+        return found
+
+    def everywhere(self, key: str) -> list[Version]:
+        """The key's versions in the primary and in the replica (replication copies every version)."""
+        found = self.versions_of(self.s3, self.outputs.bucket_name, key)
+        if self.replica_s3 is not None and self.outputs.replica is not None:
+            found += self.versions_of(self.replica_s3, self.outputs.replica.bucket_name, key)
+        return found
+
+    def plan(self, keys: Iterable[str]) -> Plan:
+        plan = Plan()
+        for key in keys:
+            versions = self.everywhere(key)
+            if versions:
+                plan.references.append(
+                    contract.object_reference(
+                        self.outputs.reference_prefix.split("://")[0], self.outputs.bucket_name, key
+                    )
+                )
+                plan.versions += versions
+        return plan
+
+    # --- deletion -------------------------------------------------------------------------------
+
+    def client_for(self, bucket: str) -> Any:
+        return self.s3 if bucket == self.outputs.bucket_name else self.replica_s3
+
+    def delete(self, versions: list[Version]) -> dict[Version, str]:
+        """Delete each version (one request each, 16 in flight); return those refused, with why.
+
+        One DeleteObject per version rather than DeleteObjects: each answer carries its own
+        error, and above ``--batch-threshold`` versions S3 Batch Operations takes over anyway.
+        """
+        lock = self.outputs.object_lock
+        bypass = {"BypassGovernanceRetention": True} if lock and lock.mode == "GOVERNANCE" else {}
+
+        def delete_one(version: Version) -> tuple[Version, str | None]:
+            extra = {"VersionId": version.version_id, **bypass} if version.version_id else {}
+            try:
+                self.client_for(version.bucket).delete_object(Bucket=version.bucket, Key=version.key, **extra)
+            except ClientError as exc:
+                error = exc.response.get("Error", {})
+                return version, f"{error.get('Code')}: {error.get('Message')}"
+            return version, None
+
+        with ThreadPoolExecutor(max_workers=DELETE_WORKERS) as pool:
+            return {version: error for version, error in pool.map(delete_one, versions) if error}
+
+
+def write_batch_manifests(versions: list[Version], base: Path) -> list[Path]:
+    """One S3 Batch Operations CSV manifest per bucket (a job runs in its bucket's region):
+    ``bucket,key,versionId`` with URL-encoded keys, as Batch Operations reads them."""
+    paths = []
+    for bucket in sorted({v.bucket for v in versions}):
+        path = base.with_name(f"{base.stem}-{bucket}.csv")
+        with path.open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            for v in versions:
+                if v.bucket == bucket:
+                    writer.writerow([bucket, quote(v.key), v.version_id or ""])
+        paths.append(path)
+    return paths
+
+
+# --- command line ----------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="erase", description="GDPR erasure by metadata or by reference.")
+    add_outputs_arguments(parser)
+    parser.add_argument("--endpoint-url", help="S3/STS endpoint (default: the stack's, else the SDK's own)")
+    for name, field_name in SELECTORS.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", dest=name, help=f"select objects whose {field_name} is this")
+    parser.add_argument("--references", type=Path, help="select by reference: a file with one image_reference per line")
+    parser.add_argument("--inventory", action="store_true", help="read candidates from the newest S3 Inventory")
+    parser.add_argument("--confirm", action="store_true", help="delete (without it: a dry run that deletes nothing)")
+    parser.add_argument("--report", type=Path, default=Path("erasure-report.jsonl"), help="JSONL row per version")
+    parser.add_argument("--audit", type=Path, default=Path("erasure-audit.jsonl"), help="audit log to append to")
+    parser.add_argument(
+        "--batch-threshold",
+        type=int,
+        default=10_000,
+        help="above this many versions, write S3 Batch Operations manifests instead of deleting (default: 10000)",
+    )
+    parser.add_argument(
+        "--batch-manifest",
+        type=Path,
+        default=Path("erasure-batch-manifest.csv"),
+        help="base name of the Batch Operations manifests (one per bucket)",
+    )
+    args = parser.parse_args(argv)
+    selector = {SELECTORS[k]: v for k in SELECTORS if (v := getattr(args, k))}
+    if bool(selector) == bool(args.references):
+        parser.error("select by metadata (--city-id, --camera-id, --event-id) or by --references, exactly one way")
+    if args.references and args.inventory:
+        parser.error("--inventory finds candidates for a metadata selection; references name their keys already")
+    args.selector = selector
+    return args
+
+
+@dataclass(frozen=True)
+class Prepared:
+    outputs: StackOutputs
+    eraser: Eraser
+    plan: Plan
+    actor: str
+
+
+def prepare(args: argparse.Namespace, operator: boto3.Session | None) -> Prepared:
+    """Read the outputs, take the Command Centre tier and find what the selection matches;
+    raises :class:`UsageError` with a readable message for anything that stops the run."""
+    try:
+        outputs = outputs_from_args(args)
+        assert outputs is not None  # the argument group is required
+        keys = parse_references(args.references.read_text().splitlines(), outputs) if args.references else None
+    except (OutputsError, OSError) as exc:
+        raise UsageError(str(exc)) from None
+    endpoint = Endpoint(args.endpoint_url or outputs.endpoint_url, outputs.region, timeout=30.0)
+    try:
+        session = command_centre_session(outputs, operator, endpoint, "gdpr-erasure")
+        actor = identity(operator or session, endpoint, outputs)
+        s3 = endpoint.client(session, "s3")
+        replica_s3 = endpoint.client(session, "s3", region_name=outputs.replica.region) if outputs.replica else None
+        eraser = Eraser(outputs, s3, replica_s3, s3 if outputs.inventory else None)
+        if keys is None:
+            keys = [k for k in eraser.candidates(args.inventory) if eraser.matches(k, args.selector)]
+        return Prepared(outputs, eraser, eraser.plan(keys), actor)
+    except InventoryError as exc:
+        raise UsageError(str(exc)) from None
+    except (ClientError, BotoCoreError, ValueError) as exc:
+        raise UsageError(f"cannot read the store as the Command Centre: {exc}") from None
+
+
+def main(argv: list[str] | None = None, *, operator: boto3.Session | None = None) -> int:
+    args = parse_args(argv)
+    console = Console(stderr=True)
+    try:
+        ready = prepare(args, operator)
+    except UsageError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return 2
+    outputs, plan = ready.outputs, ready.plan
+    audit = {
+        "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "by": ready.actor,
+        "bucket": outputs.bucket_name,
+        "selection": {"references_file": str(args.references)} if args.references else dict(args.selector),
+        "objects": len(plan.references),
+        "versions": len(plan.versions),
+        "references": plan.references,
+    }
+    if not args.confirm:
+        return report_only(
+            args, console, outputs, plan, status="would-delete", message="dry run: nothing deleted; add --confirm"
+        )
+    if len(plan.versions) > args.batch_threshold:
+        manifests = write_batch_manifests(plan.versions, args.batch_manifest)
+        append_audit(args.audit, {**audit, "action": "batch-manifest", "manifests": [str(p) for p in manifests]})
+        return report_only(
+            args,
+            console,
+            outputs,
+            plan,
+            status="in-batch-manifest",
+            message=f"{len(plan.versions)} versions exceed --batch-threshold {args.batch_threshold}: wrote "
+            f"{', '.join(map(str, manifests))}; run one S3 Batch Operations job per manifest (README, GDPR erasure)",
+        )
+    try:
+        failed = ready.eraser.delete(plan.versions)
+        remaining = [v for key in {v.key for v in plan.versions} for v in ready.eraser.everywhere(key)]
+    except (ClientError, BotoCoreError) as exc:
+        console.print(f"[red]error:[/] erasure stopped: {exc}; run it again, it resumes from what remains")
+        return 2
+    with JsonlReport(args.report) as report:
+        for version in plan.versions:
+            status = "failed" if version in failed else ("remaining" if version in remaining else "deleted")
+            report.write({**version_row(outputs, version), "status": status, "error": failed.get(version)})
+        report.commit()
+    append_audit(args.audit, {**audit, "action": "erased", "failed": len(failed), "remaining": len(remaining)})
+    print_counts(console, "erasure", report.counts, ["deleted", "failed", "remaining"])
+    if remaining:
+        console.print(f"[red]{len(remaining)} versions still exist[/] (see {args.report})")
+    return 1 if failed or remaining else 0
+
+
+def version_row(outputs: StackOutputs, version: Version) -> dict[str, Any]:
+    return {
+        "bucket": version.bucket,
+        "key": version.key,
+        "version_id": version.version_id,
+        "delete_marker": version.delete_marker,
+        "image_reference": f"{outputs.reference_prefix}{version.key}",
+    }
+
+
+def report_only(
+    args: argparse.Namespace, console: Console, outputs: StackOutputs, plan: Plan, *, status: str, message: str
+) -> int:
+    with JsonlReport(args.report) as report:
+        for version in plan.versions:
+            report.write({**version_row(outputs, version), "status": status, "error": None})
+        report.commit()
+    print_counts(console, "erasure", report.counts, [status])
+    console.print(message)
+    return 0
+
+
+def append_audit(path: Path, record: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(record, sort_keys=True) + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

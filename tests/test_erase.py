@@ -1,0 +1,225 @@
+"""GDPR erasure against the local S3, with a replica bucket standing in for replication.
+
+moto does not replicate, so each test copies its objects into the replica the way replication
+would (same key, its own version); and it does not enforce Object Lock here (the local stack
+has none), so the GOVERNANCE bypass is exercised on AWS only.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from infra.aws.inventory import INVENTORY_ID
+from scripts import erase, inventory
+from scripts.sandbox import REGION, LocalStore, client, local_store
+from tests.ops import jpeg, operator_s3, read_report, sample, upload, versions, write_csv
+
+REPLICA = "learning-images-replica"
+LOGS = "access-logs"
+
+
+def add_replica_and_log_bucket(url: str, outputs: dict[str, Any], operator: dict[str, str]) -> None:
+    s3 = client(url, "s3", **operator)
+    for bucket in (REPLICA, LOGS):
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.put_bucket_versioning(Bucket=REPLICA, VersioningConfiguration={"Status": "Enabled"})
+    iam = client(url, "iam", **operator)
+    role = outputs["command_centre_role_arn"].rsplit("/", 1)[1]
+    # What the program grants the Command Centre on a replica and on the inventory (iam.py).
+    grants = [
+        {
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket", "s3:ListBucketVersions", "s3:DeleteObject", "s3:DeleteObjectVersion"],
+            "Resource": [f"arn:aws:s3:::{REPLICA}", f"arn:aws:s3:::{REPLICA}/*"],
+        },
+        {"Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetObject"], "Resource": [f"arn:aws:s3:::{LOGS}*"]},
+    ]
+    iam.put_role_policy(
+        RoleName=role, PolicyName="replica", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": grants})
+    )
+    outputs["replica"] = {
+        "bucket_name": REPLICA,
+        "bucket_arn": f"arn:aws:s3:::{REPLICA}",
+        "region": REGION,
+        "kms_key_arn": "arn:aws:kms:eu-west-1:123456789012:key/replica",
+        "replication_role_arn": "arn:aws:iam::123456789012:role/replication",
+    }
+    outputs["inventory"] = {"bucket_name": LOGS, "prefix": f"inventory/{outputs['bucket_name']}/{INVENTORY_ID}/"}
+
+
+@pytest.fixture(scope="module")
+def store() -> Iterator[LocalStore]:
+    with local_store(tamper=add_replica_and_log_bucket) as found:
+        yield found
+
+
+def stored(store: LocalStore, tmp_path: Path, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Upload the samples as the city, then replicate them and add a delete marker, as S3 would."""
+    for row in rows:
+        jpeg(tmp_path / row["image"])
+    assert upload(store, tmp_path, write_csv(tmp_path / "m.csv", rows), tmp_path / "up.jsonl") == 0
+    done = sorted(read_report(tmp_path / "up.jsonl"), key=lambda r: r["row"])  # rows in manifest order
+    s3 = operator_s3(store)
+    for row in done:
+        body = s3.get_object(Bucket=store.outputs["bucket_name"], Key=row["key"])["Body"].read()
+        s3.put_object(Bucket=REPLICA, Key=row["key"], Body=body)
+    s3.delete_object(Bucket=store.outputs["bucket_name"], Key=done[0]["key"])  # a delete marker too
+    return done
+
+
+def run(store: LocalStore, tmp_path: Path, *args: str) -> int:
+    operator = boto3.Session(region_name=REGION, **store.operator)
+    common = ["--outputs", str(store.outputs_file), "--endpoint-url", store.url]
+    paths = ["--report", str(tmp_path / "erase.jsonl"), "--audit", str(tmp_path / "audit.jsonl")]
+    return erase.main([*common, *paths, *args], operator=operator)
+
+
+def everywhere(store: LocalStore, key: str) -> int:
+    return len(versions(store, prefix=key)) + len(versions(store, REPLICA, prefix=key))
+
+
+def test_erasure_dry_run_deletes_nothing(store: LocalStore, tmp_path: Path) -> None:
+    rows = [sample("a.jpg"), sample("b.jpg")]
+    done = stored(store, tmp_path, rows)
+    before = {r["key"]: everywhere(store, r["key"]) for r in done}
+    assert run(store, tmp_path, "--camera-id", rows[0]["camera_id"]) == 0
+    report = read_report(tmp_path / "erase.jsonl")
+    assert {r["status"] for r in report} == {"would-delete"}
+    assert {r["key"] for r in report} == {done[0]["key"]}, "only the selected camera's object is listed"
+    assert len(report) == before[done[0]["key"]] == 3, (
+        "the version and the delete marker in the primary, the replica's copy"
+    )
+    assert {r["key"]: everywhere(store, r["key"]) for r in done} == before, "a dry run deletes nothing"
+    assert not (tmp_path / "audit.jsonl").exists(), "nothing erased, nothing to audit"
+
+
+def test_erasure_removes_every_version_in_primary_and_replica(store: LocalStore, tmp_path: Path) -> None:
+    camera = "cam-erase-me"
+    rows = [sample("a.jpg", camera_id=camera), sample("b.jpg", camera_id=camera, label="changed"), sample("c.jpg")]
+    done = stored(store, tmp_path, rows)
+    assert run(store, tmp_path, "--city-id", "sandbox-city", "--camera-id", camera, "--confirm") == 0
+    for row in done[:2]:
+        assert everywhere(store, row["key"]) == 0, f"{row['key']}: every version and marker gone, primary and replica"
+    assert everywhere(store, done[2]["key"]) == 2, "an object outside the selection is untouched"
+    report = read_report(tmp_path / "erase.jsonl")
+    assert {r["status"] for r in report} == {"deleted"} and {r["bucket"] for r in report} == {
+        store.outputs["bucket_name"],
+        REPLICA,
+    }
+    (audit,) = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    assert audit["action"] == "erased" and audit["remaining"] == 0 and audit["failed"] == 0
+    assert audit["by"].endswith("sandbox-operator"), "the audit names who erased"
+    assert audit["at"] and audit["selection"] == {"city_id": "sandbox-city", "camera_id": camera}
+    assert sorted(audit["references"]) == sorted(r["image_reference"] for r in done[:2]), "the audit says what"
+    assert "\\xff\\xd8" not in json.dumps(audit) and set(audit) >= {"at", "by", "references"}
+
+
+def test_erasure_by_reference_removes_only_the_referenced_objects(store: LocalStore, tmp_path: Path) -> None:
+    done = stored(store, tmp_path, [sample("a.jpg"), sample("b.jpg")])
+    refs = tmp_path / "refs.txt"
+    refs.write_text(f"# from learning_samples\n{done[1]['image_reference']}\n")
+    assert run(store, tmp_path, "--references", str(refs), "--confirm") == 0
+    assert everywhere(store, done[1]["key"]) == 0 and everywhere(store, done[0]["key"]) == 3
+
+
+def test_malformed_references_exit_2_naming_every_bad_line(
+    store: LocalStore, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    refs = tmp_path / "refs.txt"
+    refs.write_text("s3://other-bucket/0f8fad5b-d9cb-469f-a165-70867728950e.jpg\ns3://learning-images/paris/x.jpg\n")
+    assert run(store, tmp_path, "--references", str(refs), "--confirm") == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "line 1" in err and "line 2" in err and "not a '<uuid>.jpg' key" in err, err
+    assert not (tmp_path / "erase.jsonl").exists()
+
+
+def write_inventory(store: LocalStore, keys: list[str]) -> None:
+    """An inventory as S3 delivers it: a dated manifest.json naming a gzipped CSV."""
+    s3 = operator_s3(store)
+    prefix = store.outputs["inventory"]["prefix"]
+    rows = io.StringIO()
+    for key in keys:
+        for v in versions(store, prefix=key):
+            csv.writer(rows).writerow([store.outputs["bucket_name"], key, v["VersionId"], "true", "false"])
+    s3.put_object(Bucket=LOGS, Key=f"{prefix}data/part-0.csv.gz", Body=gzip.compress(rows.getvalue().encode()))
+    manifest = {
+        "sourceBucket": store.outputs["bucket_name"],
+        "fileFormat": "CSV",
+        "fileSchema": "Bucket, Key, VersionId, IsLatest, IsDeleteMarker",
+        "files": [{"key": f"{prefix}data/part-0.csv.gz"}],
+    }
+    s3.put_object(Bucket=LOGS, Key=f"{prefix}2026-11-23T01-00Z/manifest.json", Body=json.dumps(manifest).encode())
+
+
+def test_inventory_replaces_the_listing(store: LocalStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # moto's server rejects the signature of any query value containing '/' (ListObjectsV2 with
+    # Prefix="a/b" fails SignatureDoesNotMatch), so the manifest is located here as S3 would
+    # find it; reading the manifest and the gzipped CSV goes through the store with auth on.
+    dated = f"{store.outputs['inventory']['prefix']}2026-11-23T01-00Z/manifest.json"
+    monkeypatch.setattr(inventory, "latest_manifest_key", lambda s3, bucket, prefix: dated)
+    camera = "cam-inventory"
+    done = stored(store, tmp_path, [sample("a.jpg", camera_id=camera), sample("b.jpg", camera_id=camera)])
+    write_inventory(store, [done[1]["key"]])  # yesterday's inventory knows only the second object
+    assert run(store, tmp_path, "--camera-id", camera, "--inventory") == 0
+    report = read_report(tmp_path / "erase.jsonl")
+    assert {r["key"] for r in report} == {done[1]["key"]}, (
+        "with --inventory the candidates come from the inventory, not from listing the bucket"
+    )
+
+
+def test_large_erasure_writes_batch_operations_manifests_instead_of_deleting(store: LocalStore, tmp_path: Path) -> None:
+    camera = "cam-batch"
+    done = stored(store, tmp_path, [sample("a.jpg", camera_id=camera)])
+    base = tmp_path / "batch.csv"
+    code = run(
+        store, tmp_path, "--camera-id", camera, "--confirm", "--batch-threshold", "1", "--batch-manifest", str(base)
+    )
+    assert code == 0
+    primary = list(csv.reader((tmp_path / f"batch-{store.outputs['bucket_name']}.csv").open()))
+    replica = list(csv.reader((tmp_path / f"batch-{REPLICA}.csv").open()))
+    assert {(r[0], r[1]) for r in primary} == {(store.outputs["bucket_name"], done[0]["key"])} and len(primary) == 2
+    assert len(replica) == 1 and all(r[2] for r in primary + replica), "every manifest line names its version"
+    assert everywhere(store, done[0]["key"]) == 3, "a Batch Operations erasure deletes nothing itself"
+    (audit,) = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    assert audit["action"] == "batch-manifest"
+
+
+def test_selection_must_be_metadata_or_references(store: LocalStore, tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as neither:
+        run(store, tmp_path)
+    assert neither.value.code == 2
+
+
+class Listing:
+    """ListObjectsV2 pages, for the manifest lookup (a fake: only the paginator is used)."""
+
+    def __init__(self, keys: list[str]) -> None:
+        self.keys = keys
+
+    def get_paginator(self, name: str) -> Listing:
+        return self
+
+    def paginate(self, **kwargs: Any) -> list[dict[str, Any]]:
+        return [{"Contents": [{"Key": k} for k in self.keys if k.startswith(kwargs["Prefix"])]}]
+
+
+def test_the_newest_inventory_manifest_is_read() -> None:
+    prefix = "inventory/learning-images/all-versions-daily/"
+    keys = [
+        f"{prefix}2026-11-22T01-00Z/manifest.json",
+        f"{prefix}2026-11-23T01-00Z/manifest.json",
+        f"{prefix}2026-11-23T01-00Z/manifest.checksum",
+        f"{prefix}data/9f1c.csv.gz",
+    ]
+    assert inventory.latest_manifest_key(Listing(keys), "logs", prefix) == keys[1]
+    with pytest.raises(inventory.InventoryError, match="no inventory under"):
+        inventory.latest_manifest_key(Listing([]), "logs", prefix)
