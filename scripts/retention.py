@@ -1,0 +1,171 @@
+"""Metadata-driven retention: the contract's lifecycle, evaluated from each object's metadata.
+
+    python -m scripts.retention --stack r2 --report retention.jsonl            # dry run
+    python -m scripts.retention --stack r2 --report retention.jsonl --confirm  # expire what is due
+
+For storage whose lifecycle cannot filter by metadata (R2: by age and prefix only) and for
+objects whose tags disagree with their metadata (S3 lifecycle reads tags). Every current object
+is evaluated with ``contract.due_action`` over the stack's own periods: ``unsure`` expires after
+``unsureExpiryDays``, ``correct`` after ``correctRetentionDays``, ``changed`` never; probe
+objects after a day. Archiving is left to the backend's lifecycle (R2 archives every object by
+age; S3 by tag), so it is reported, never done here: an in-place copy would be an overwrite.
+
+On AWS an object whose tags agree with its metadata is S3 lifecycle's to expire: it is reported
+``covered-by-lifecycle`` and never deleted here. One whose tags disagree is ``drift``: what its
+metadata says is due is applied (with ``--confirm``), and the disagreement is in the report.
+
+Statuses: keep, covered-by-lifecycle, drift, would-expire, expired, failed. Exit codes: 0 done
+(or dry run); 1 an expiry failed; 2 usage, credentials or endpoint (no report is written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+from rich.console import Console
+
+from infra import contract
+from scripts.clients import Endpoint, command_centre_session
+from scripts.reports import JsonlReport, print_counts
+from scripts.stack_outputs import OutputsError, StackOutputs, add_outputs_arguments, outputs_from_args
+
+STATUS_ORDER = ["keep", "covered-by-lifecycle", "drift", "would-expire", "expired", "failed"]
+#: The fields lifecycle rules filter on; a disagreement elsewhere does not change what is due.
+FILTERED_FIELDS = tuple(
+    sorted(
+        {
+            rule.tag[0]
+            for rule in contract.lifecycle_rules(contract.CONTRACT_PERIODS, contract.ArchiveStorageClass.GLACIER_IR)
+            if rule.tag
+        }
+    )
+)
+
+
+class Retention:
+    def __init__(self, outputs: StackOutputs, s3: Any, as_of: datetime, *, confirm: bool) -> None:
+        self.outputs = outputs
+        self.s3 = s3
+        self.as_of = as_of
+        self.confirm = confirm
+        self.rules = outputs.lifecycle.rules()
+
+    @property
+    def tags_enforced(self) -> bool:
+        return self.outputs.backend == "aws"
+
+    def objects(self) -> Any:
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.outputs.bucket_name):
+            yield from page.get("Contents", [])
+
+    def fields(self, key: str) -> tuple[dict[str, str], dict[str, str] | None]:
+        """The object's contract fields from its metadata, and (AWS) from its tags."""
+        head = self.s3.head_object(Bucket=self.outputs.bucket_name, Key=key)
+        meta = head.get("Metadata", {})
+        fields = {
+            f: meta[contract.metadata_key(f)] for f in contract.METADATA_FIELDS if contract.metadata_key(f) in meta
+        }
+        if not self.tags_enforced:
+            return fields, None
+        tag_set = self.s3.get_object_tagging(Bucket=self.outputs.bucket_name, Key=key)["TagSet"]
+        return fields, {t["Key"]: t["Value"] for t in tag_set}
+
+    def evaluate(self, item: dict[str, Any]) -> dict[str, Any]:
+        key = item["Key"]
+        age = (self.as_of - item["LastModified"]).total_seconds() / 86400
+        row: dict[str, Any] = {
+            "key": key,
+            "image_reference": f"{self.outputs.reference_prefix}{key}",
+            "age_days": round(age, 2),
+            "storage_class": item.get("StorageClass"),
+            "error": None,
+        }
+        try:
+            fields, tags = self.fields(key)
+        except ClientError as exc:
+            return {**row, "status": "failed", "error": f"cannot read metadata: {exc.response['Error'].get('Code')}"}
+        action, rule = contract.due_action(self.rules, fields, age)
+        row.update(label_status=fields.get(contract.LABEL_STATUS), action=action.value, rule=rule.id if rule else None)
+        drift = tags is not None and {f: tags.get(f) for f in FILTERED_FIELDS} != {
+            f: fields.get(f) for f in FILTERED_FIELDS
+        }
+        if drift:
+            row["drift"] = {
+                "metadata": {f: fields.get(f) for f in FILTERED_FIELDS},
+                "tags": {f: (tags or {}).get(f) for f in FILTERED_FIELDS},
+            }
+        elif tags is not None:
+            # S3 lifecycle reads these same tags: it archives and expires this object itself.
+            return {**row, "status": "covered-by-lifecycle" if action is not contract.LifecycleAction.KEEP else "keep"}
+        if action is contract.LifecycleAction.EXPIRE:
+            return {**row, **self.expire(key)}
+        if action is contract.LifecycleAction.ARCHIVE:
+            # R2 archives every object by age; on S3 a drifted object needs its tags fixed.
+            return {**row, "status": "drift" if drift else "covered-by-lifecycle"}
+        return {**row, "status": "drift" if drift else "keep"}
+
+    def expire(self, key: str) -> dict[str, Any]:
+        if not self.confirm:
+            return {"status": "would-expire"}
+        try:
+            self.s3.delete_object(Bucket=self.outputs.bucket_name, Key=key)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            # An R2 bucket lock refuses deletion until the object is old enough: reported, retried next run.
+            return {"status": "failed", "error": f"{error.get('Code')}: {error.get('Message')}"}
+        return {"status": "expired"}
+
+
+def parse_args(argv: list[str] | None, now: datetime) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="retention", description="Apply the contract's lifecycle from metadata.")
+    add_outputs_arguments(parser)
+    parser.add_argument("--endpoint-url", help="S3/STS endpoint (default: the stack's, else the SDK's own)")
+    parser.add_argument("--report", type=Path, required=True, help="where to write the JSONL report")
+    parser.add_argument("--confirm", action="store_true", help="expire what is due (without it: a dry run)")
+    parser.add_argument(
+        "--as-of",
+        type=datetime.fromisoformat,
+        help="evaluate ages at this ISO 8601 time instead of now (a preview: what will be due by then)",
+    )
+    args = parser.parse_args(argv)
+    if args.as_of is not None and args.as_of.tzinfo is None:
+        parser.error(f"--as-of {args.as_of.isoformat()} needs a time zone, e.g. 2027-01-01T00:00:00Z")
+    if args.confirm and args.as_of is not None and args.as_of > now:
+        parser.error("--as-of in the future is a preview: it cannot be combined with --confirm")
+    return args
+
+
+def main(argv: list[str] | None = None, *, operator: boto3.Session | None = None, now: datetime | None = None) -> int:
+    """``now`` is the job's clock (tests move it; a run uses the real time)."""
+    now = now or datetime.now(UTC)
+    args = parse_args(argv, now)
+    console = Console(stderr=True)
+    try:
+        outputs = outputs_from_args(args)
+        assert outputs is not None  # the argument group is required
+    except OutputsError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return 2
+    endpoint = Endpoint(args.endpoint_url or outputs.endpoint_url, outputs.region, timeout=30.0)
+    try:
+        s3 = endpoint.client(command_centre_session(outputs, operator, endpoint, "retention"), "s3")
+        job = Retention(outputs, s3, args.as_of or now, confirm=args.confirm)
+        with JsonlReport(args.report) as report:
+            for item in job.objects():
+                report.write(job.evaluate(item))
+            report.commit()
+    except (ClientError, BotoCoreError, ValueError) as exc:
+        console.print(f"[red]error:[/] retention stopped, no report written: {exc}")
+        return 2
+    print_counts(console, "retention" + ("" if args.confirm else " (dry run)"), report.counts, STATUS_ORDER)
+    return 1 if report.counts.get("failed") else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

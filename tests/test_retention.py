@@ -1,0 +1,103 @@
+"""The metadata-driven retention job against the local S3 (a fresh store per test: it scans all).
+
+Ages are moved with --as-of (moto stamps every object "now"); the job reads the same periods
+the stack declares (its outputs), evaluated by contract.due_action.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import boto3
+
+from infra import contract
+from scripts import retention
+from scripts.sandbox import REGION, LocalStore, local_store
+from tests.ops import jpeg, operator_s3, read_report, sample, upload, write_csv
+
+
+def as_r2(url: str, outputs: dict[str, Any], operator: dict[str, str]) -> None:
+    outputs.update(backend="r2", reference_prefix=f"r2://{outputs['bucket_name']}/")
+
+
+def accidental(store: LocalStore, label: str, tag_label: str | None = None) -> str:
+    """An object the uploader would never send (e.g. ``unsure``), written as the operator."""
+    key = contract.sample_key("sandbox-city", "cam-x", label + (tag_label or ""), "0" * 64)
+    fields = {contract.CITY_ID: "sandbox-city", contract.LABEL_STATUS: label}
+    extra = {"Tagging": urlencode({**fields, contract.LABEL_STATUS: tag_label})} if tag_label else {}
+    operator_s3(store).put_object(
+        Bucket=store.outputs["bucket_name"],
+        Key=key,
+        Body=b"\xff\xd8\xff",
+        Metadata={contract.metadata_key(k): v for k, v in fields.items()},
+        **extra,
+    )
+    return key
+
+
+def uploaded(store: LocalStore, tmp_path: Path, *labels: str) -> dict[str, str]:
+    rows = [sample(f"{label}.jpg", label) for label in labels]
+    for row in rows:
+        jpeg(tmp_path / row["image"])
+    assert upload(store, tmp_path, write_csv(tmp_path / "m.csv", rows), tmp_path / "up.jsonl") == 0
+    return {r["label_status"]: r["key"] for r in read_report(tmp_path / "up.jsonl")}
+
+
+def run(store: LocalStore, tmp_path: Path, days: int, *extra: str) -> dict[str, dict[str, Any]]:
+    as_of = (datetime.now(UTC) + timedelta(days=days)).isoformat()
+    argv = ["--outputs", str(store.outputs_file), "--endpoint-url", store.url, "--report", str(tmp_path / "ret.jsonl")]
+    argv += ["--as-of", as_of, *extra]
+    assert retention.main(argv, operator=boto3.Session(region_name=REGION, **store.operator)) == 0
+    return {r["key"]: r for r in read_report(tmp_path / "ret.jsonl")}
+
+
+def present(store: LocalStore) -> set[str]:
+    listing = operator_s3(store).list_objects_v2(Bucket=store.outputs["bucket_name"])
+    return {o["Key"] for o in listing.get("Contents", [])}
+
+
+def test_retention_dry_run_reports_what_is_due_and_deletes_nothing(tmp_path: Path) -> None:
+    with local_store(tamper=as_r2) as store:
+        keys = uploaded(store, tmp_path, "correct", "changed")
+        keys["unsure"] = accidental(store, "unsure")
+        got = run(store, tmp_path, 31)
+        assert got[keys["unsure"]]["status"] == "would-expire", "unsure is due after unsureExpiryDays"
+        assert got[keys["correct"]]["status"] == "keep" and got[keys["changed"]]["status"] == "keep"
+        assert present(store) == set(keys.values()), "a dry run deletes nothing"
+
+
+def test_retention_expires_only_what_the_contract_says(tmp_path: Path) -> None:
+    with local_store(tamper=as_r2) as store:
+        keys = uploaded(store, tmp_path, "correct", "changed")
+        keys["unsure"] = accidental(store, "unsure")
+        # --confirm evaluates at the job's clock: move it past correct's retention.
+        later = datetime.now(UTC) + timedelta(days=731)
+        argv = [
+            "--outputs",
+            str(store.outputs_file),
+            "--endpoint-url",
+            store.url,
+            "--report",
+            str(tmp_path / "r.jsonl"),
+        ]
+        operator = boto3.Session(region_name=REGION, **store.operator)
+        assert retention.main([*argv, "--confirm"], operator=operator, now=later) == 0
+        got = {r["key"]: r for r in read_report(tmp_path / "r.jsonl")}
+        assert got[keys["unsure"]]["status"] == got[keys["correct"]]["status"] == "expired"
+        assert got[keys["changed"]]["status"] == "covered-by-lifecycle", "changed is archived by age, never expired"
+        assert present(store) == {keys["changed"]}, "only `changed` survives two years: kept forever"
+
+
+def test_on_aws_lifecycle_covered_objects_are_reported_and_drift_is_applied(tmp_path: Path) -> None:
+    with local_store() as store:
+        keys = uploaded(store, tmp_path, "correct")
+        drifted = accidental(store, "unsure", tag_label="correct")  # tags say correct: lifecycle keeps it
+        got = run(store, tmp_path, 800)
+        assert got[keys["correct"]]["status"] == "covered-by-lifecycle", "S3 lifecycle expires it, not this job"
+        assert got[drifted]["status"] == "would-expire" and got[drifted]["drift"]["tags"]["label_status"] == "correct"
+        assert json.dumps(got)  # the report is JSON throughout
+        assert present(store) == {keys["correct"], drifted}, "a dry run deletes nothing"
