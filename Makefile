@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 
 STACK ?= dev
 
-.PHONY: install sandbox plan lint test bench docs clean
+.PHONY: install sandbox plan lint test bench bench-upload docs clean
 
 install: $(VENV)/.installed
 
@@ -34,6 +34,10 @@ test: lint
 # Render prod under mocks with 10, 100 and 1,000 cities: time, resources, policy sizes.
 bench: install
 	$(PY) -m bench.render_scale
+
+# The batch uploader against a local S3, beside a sequential and a bare concurrent put_object loop.
+bench-upload: install
+	$(PY) -m bench.upload_throughput
 
 # Print the generated settings docs: the README table, or Pulumi.yaml's config block (--pulumi-yaml).
 docs: install

@@ -30,11 +30,13 @@ import argparse
 import base64
 import contextlib
 import hashlib
+import os
+import queue
 import sys
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -108,6 +110,14 @@ class Options:
     part_size: int = PART_SIZE
 
 
+@dataclass(frozen=True)
+class Image:
+    path: Path
+    size: int
+    #: The bytes, for an image up to IN_MEMORY_LIMIT; None for a larger one (streamed).
+    body: bytes | None
+
+
 def sha256_of(path: Path) -> tuple[str, int]:
     digest = hashlib.sha256()
     size = 0
@@ -130,6 +140,7 @@ class Uploader:
         self.target = target
         self.options = options
         self.stop = threading.Event()
+        self.root = options.images.resolve()
 
     # --- selection ---------------------------------------------------------------------------
 
@@ -179,30 +190,33 @@ class Uploader:
             return excluded
         sample = record.sample
         assert sample is not None
-        path, problem = self.image_path(sample)
-        if problem:
-            return self.invalid(record, {"image": problem})
+        image = self.open_image(sample)
+        if isinstance(image, str):
+            return self.invalid(record, {"image": image})
         if self.stop.is_set():
             return self.row(record, Status.FAILED, error="not attempted: the batch stopped")
-        return self.upload(record, sample, path)
+        return self.upload(record, sample, image)
 
-    def image_path(self, sample: Sample) -> tuple[Path, str]:
-        root = self.options.images.resolve()
+    def open_image(self, sample: Sample) -> Image | str:
+        """The image, read into memory if small (hash and body from one read), or why it is invalid."""
+        root = self.root
         path = (root / sample.image).resolve()
         if not path.is_relative_to(root):
-            return path, "must be inside the images folder"
-        if not path.is_file():
-            return path, f"no such file in {self.options.images}"
-        size = path.stat().st_size
+            return "must be inside the images folder"
+        try:
+            with path.open("rb") as handle:
+                size = os.fstat(handle.fileno()).st_size
+                head = handle.read(IN_MEMORY_LIMIT + 1 if size <= IN_MEMORY_LIMIT else len(JPEG_MAGIC))
+        except (FileNotFoundError, IsADirectoryError):
+            return f"no such file in {self.options.images}"
         if size > contract.MAX_SINGLE_PUT_BYTES and not self.target.multipart:
-            return path, (
+            return (
                 f"{size} bytes exceeds the 5 GiB single-PUT limit, and the {self.target.backend} store "
                 "refuses multipart uploads (they cannot carry the required tags)"
             )
-        with path.open("rb") as handle:
-            if handle.read(len(JPEG_MAGIC)) != JPEG_MAGIC:
-                return path, "is not a JPEG (no FF D8 FF signature)"
-        return path, ""
+        if not head.startswith(JPEG_MAGIC):
+            return "is not a JPEG (no FF D8 FF signature)"
+        return Image(path, size, head if size <= IN_MEMORY_LIMIT else None)
 
     # --- upload ------------------------------------------------------------------------------
 
@@ -223,11 +237,9 @@ class Uploader:
         }
         return {contract.metadata_key(k): v for k, v in {**self.fields(sample, sha256), **extra}.items()}
 
-    def upload(self, record: Record, sample: Sample, path: Path) -> dict[str, Any]:
-        size = path.stat().st_size
-        body: bytes | None = None
-        if size <= IN_MEMORY_LIMIT:
-            body = path.read_bytes()
+    def upload(self, record: Record, sample: Sample, image: Image) -> dict[str, Any]:
+        path, size, body = image.path, image.size, image.body
+        if body is not None:
             sha256 = hashlib.sha256(body).hexdigest()
         else:
             sha256, size = sha256_of(path)
@@ -342,28 +354,39 @@ def run_batch(
     """Process the records with at most ``workers`` uploads in flight and 2 x ``workers``
     records held: memory is bounded by the concurrency, not by the batch."""
     task = progress.add_task("uploading", total=total) if progress else None
+    # A semaphore bounds the records in flight; finished rows come back through a queue and
+    # are written by this thread only (cheaper than a wait() per record).
+    slots = threading.BoundedSemaphore(2 * workers)
+    finished: queue.SimpleQueue[Future[dict[str, Any]]] = queue.SimpleQueue()
+    submitted = written = 0
+
+    def write_finished(block: bool) -> None:
+        nonlocal written
+        while written < submitted:
+            try:
+                future = finished.get(block=block)
+            except queue.Empty:
+                return
+            written += 1
+            report.write(future.result())  # re-raises a worker's fatal error here
+            if progress and task is not None:
+                progress.advance(task)
+
+    def release(future: Future[dict[str, Any]]) -> None:
+        finished.put(future)
+        slots.release()
+
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="upload") as pool:
-        pending: set[Future[dict[str, Any]]] = set()
-
-        def drain(done: set[Future[dict[str, Any]]]) -> None:
-            for future in done:
-                report.write(future.result())
-                if progress and task is not None:
-                    progress.advance(task)
-
         try:
             for record in records:
-                if len(pending) >= 2 * workers:
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    drain(done)
-                pending.add(pool.submit(uploader.process, record))
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                drain(done)
+                slots.acquire()
+                submitted += 1
+                pool.submit(uploader.process, record).add_done_callback(release)
+                write_finished(block=False)
+            write_finished(block=True)
         except BaseException:
             uploader.stop.set()
-            for future in pending:
-                future.cancel()
+            pool.shutdown(wait=True, cancel_futures=True)
             raise
 
 
