@@ -132,8 +132,19 @@ class Eraser:
                 yield key
 
     def metadata(self, key: str) -> dict[str, str] | None:
-        """The user metadata of the object (of a version, if its current one is a delete marker)."""
+        """The user metadata of the object (of a version, if its current one is a delete marker).
+
+        One HeadObject per candidate; the key's versions are listed only when its current
+        version is a delete marker (HEAD answers 404 then), not for every candidate.
+        """
         bucket = self.outputs.bucket_name
+        try:
+            return dict(self.s3.head_object(Bucket=bucket, Key=key).get("Metadata", {}))
+        except ClientError as exc:
+            if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") != 404:
+                raise
+        if not self.versioned:
+            return None  # gone since it was listed
         for version in self.versions_of(self.s3, bucket, key):
             if version.delete_marker:
                 continue

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -60,7 +61,7 @@ class Retention:
     def tags_enforced(self) -> bool:
         return self.outputs.backend == "aws"
 
-    def objects(self) -> Any:
+    def objects(self) -> Iterator[dict[str, Any]]:
         for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.outputs.bucket_name):
             yield from page.get("Contents", [])
 

@@ -118,14 +118,12 @@ class Image:
     body: bytes | None
 
 
-def sha256_of(path: Path) -> tuple[str, int]:
+def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
-    size = 0
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK):
             digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
+    return digest.hexdigest()
 
 
 def b64(hex_digest: str) -> str:
@@ -220,7 +218,7 @@ class Uploader:
 
     # --- upload ------------------------------------------------------------------------------
 
-    def fields(self, sample: Sample, sha256: str) -> dict[str, str]:
+    def fields(self, sample: Sample) -> dict[str, str]:
         return {
             contract.CITY_ID: self.options.city_id,
             contract.CAMERA_ID: sample.camera_id,
@@ -235,14 +233,11 @@ class Uploader:
             contract.CONTENT_SHA256: sha256,
             **({contract.QUALITY: repr(sample.quality)} if sample.quality is not None else {}),
         }
-        return {contract.metadata_key(k): v for k, v in {**self.fields(sample, sha256), **extra}.items()}
+        return {contract.metadata_key(k): v for k, v in {**self.fields(sample), **extra}.items()}
 
     def upload(self, record: Record, sample: Sample, image: Image) -> dict[str, Any]:
         path, size, body = image.path, image.size, image.body
-        if body is not None:
-            sha256 = hashlib.sha256(body).hexdigest()
-        else:
-            sha256, size = sha256_of(path)
+        sha256 = hashlib.sha256(body).hexdigest() if body is not None else sha256_of(path)
         key = contract.sample_key(self.options.city_id, sample.camera_id, sample.event_id, sha256)
         done = {
             "key": key,
@@ -297,7 +292,7 @@ class Uploader:
             "IfNoneMatch": "*",
         }
         if self.target.tags:  # R2 has no object tags
-            args["Tagging"] = urlencode(self.fields(sample, sha256))
+            args["Tagging"] = urlencode(self.fields(sample))
         if isinstance(body, bytes):
             self.s3.put_object(Body=body, **args)
             return
@@ -472,7 +467,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"{', '.join(sorted(outputs.city_credentials))} (add it to cityIds and deploy)"
             )
         first = next(iter(read_manifest(args.manifest)), None)  # a file that is not a manifest fails here
-        total = count_records(args.manifest)
+        show_progress = not args.quiet and console.is_terminal
+        # The count only sizes the progress bar: no extra pass over the manifest without one.
+        total = count_records(args.manifest) if show_progress else None
     except (OutputsError, ManifestError) as exc:
         console.print(f"[red]error:[/] {exc}")
         return 2
@@ -498,7 +495,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with (
             JsonlReport(args.report) as report,
-            Progress(*columns, console=console, disable=args.quiet or not console.is_terminal) as progress,
+            Progress(*columns, console=console, disable=not show_progress) as progress,
         ):
             run_batch(read_manifest(args.manifest), uploader, report, args.workers, progress=progress, total=total)
             report.commit()
