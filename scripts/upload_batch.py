@@ -204,7 +204,9 @@ class Uploader:
         try:
             with path.open("rb") as handle:
                 size = os.fstat(handle.fileno()).st_size
-                head = handle.read(IN_MEMORY_LIMIT + 1 if size <= IN_MEMORY_LIMIT else len(JPEG_MAGIC))
+                # Exactly the size fstat gave: a larger request makes the buffered reader
+                # allocate (and zero) that much for every image.
+                head = handle.read(size if size <= IN_MEMORY_LIMIT else len(JPEG_MAGIC))
         except (FileNotFoundError, IsADirectoryError):
             return f"no such file in {self.options.images}"
         if size > contract.MAX_SINGLE_PUT_BYTES and not self.target.multipart:
