@@ -31,12 +31,10 @@ import base64
 import contextlib
 import hashlib
 import os
-import queue
 import sys
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -348,43 +346,47 @@ def run_batch(
     progress: Progress | None = None,
     total: int | None = None,
 ) -> None:
-    """Process the records with at most ``workers`` uploads in flight and 2 x ``workers``
-    records held: memory is bounded by the concurrency, not by the batch."""
+    """Process the records on ``workers`` threads, each pulling the next record when it is free.
+
+    Memory is bounded by the concurrency, not by the batch: a worker holds one record at a time.
+    Workers pull rather than a dispatcher pushing futures, because on a client that shares its
+    cores with the rest of the machine every wake-up of a dispatcher thread is CPU taken from the
+    uploads (measured: about 0.3 ms of client CPU per file). A worker's fatal error, or an
+    interrupt, stops the others after their current upload and is raised here.
+    """
     task = progress.add_task("uploading", total=total) if progress else None
-    # A semaphore bounds the records in flight; finished rows come back through a queue and
-    # are written by this thread only (cheaper than a wait() per record).
-    slots = threading.BoundedSemaphore(2 * workers)
-    finished: queue.SimpleQueue[Future[dict[str, Any]]] = queue.SimpleQueue()
-    submitted = written = 0
+    lock = threading.Lock()  # guards the record iterator, the report and the progress bar
+    failures: list[BaseException] = []
 
-    def write_finished(block: bool) -> None:
-        nonlocal written
-        while written < submitted:
-            try:
-                future = finished.get(block=block)
-            except queue.Empty:
-                return
-            written += 1
-            report.write(future.result())  # re-raises a worker's fatal error here
-            if progress and task is not None:
-                progress.advance(task)
-
-    def release(future: Future[dict[str, Any]]) -> None:
-        finished.put(future)
-        slots.release()
-
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="upload") as pool:
+    def work() -> None:
         try:
-            for record in records:
-                slots.acquire()
-                submitted += 1
-                pool.submit(uploader.process, record).add_done_callback(release)
-                write_finished(block=False)
-            write_finished(block=True)
-        except BaseException:
+            while not uploader.stop.is_set():
+                with lock:
+                    record = next(records, None)
+                if record is None:
+                    return
+                row = uploader.process(record)
+                with lock:
+                    report.write(row)
+                    if progress and task is not None:
+                        progress.advance(task)
+        except BaseException as exc:  # handed to the main thread and re-raised there
+            failures.append(exc)
             uploader.stop.set()
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
+
+    threads = [threading.Thread(target=work, name=f"upload-{n}") for n in range(workers)]
+    for thread in threads:
+        thread.start()
+    try:
+        for thread in threads:
+            thread.join()
+    except BaseException:
+        uploader.stop.set()
+        for thread in threads:
+            thread.join()
+        raise
+    if failures:
+        raise failures[0]
 
 
 def target_from(args: argparse.Namespace, outputs: StackOutputs | None, timeout: float) -> Target:

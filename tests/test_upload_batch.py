@@ -10,6 +10,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -275,3 +278,40 @@ def test_report_rows_are_json_with_every_field_the_command_centre_registers(loca
     (row,) = [json.loads(line) for line in report.read_text().splitlines()]
     for field in ("key", "image_reference", "status", "city_id", "camera_id", "event_id", "label_status"):
         assert row[field], f"report field {field} is what learning_samples registers"
+
+
+def test_records_held_never_exceed_the_workers_whatever_the_batch_size() -> None:
+    """Bounded memory: the batch is pulled lazily, one record per busy worker."""
+    workers, size = 4, 200
+    pulled = finished = most_held = 0
+    lock = threading.Lock()
+
+    def records() -> Iterator[Any]:
+        nonlocal pulled, most_held
+        for n in range(size):
+            with lock:
+                pulled += 1
+                most_held = max(most_held, pulled - finished)
+            yield n
+
+    class Slow:
+        stop = threading.Event()
+
+        def process(self, record: Any) -> dict[str, Any]:
+            nonlocal finished
+            time.sleep(0.001)
+            with lock:
+                finished += 1
+            return {"row": record, "status": "uploaded"}
+
+    class Rows:
+        def __init__(self) -> None:
+            self.written: list[dict[str, Any]] = []
+
+        def write(self, row: dict[str, Any]) -> None:
+            self.written.append(row)
+
+    report = Rows()
+    upload_batch.run_batch(records(), Slow(), report, workers)  # type: ignore[arg-type]
+    assert sorted(r["row"] for r in report.written) == list(range(size)), "every record ends in the report once"
+    assert most_held <= workers, f"run_batch held {most_held} records at once with {workers} workers: memory unbounded"
