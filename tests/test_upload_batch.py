@@ -271,6 +271,26 @@ def test_r2_store_gets_no_tags_and_large_files_go_multipart_create_only(tmp_path
         )
 
 
+def test_aws_store_gets_one_put_per_image_and_refuses_images_above_the_single_put_limit(
+    local: LocalStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The AWS bucket policy denies multipart (guards.deny_multipart_upload), so the uploader never
+    tries it there: above the threshold an image is still one PUT, above 5 GiB it is invalid.
+    The limit is lowered here so the test needs no 5 GiB file."""
+    monkeypatch.setattr(contract, "MAX_SINGLE_PUT_BYTES", 200_000)
+    jpeg(tmp_path / "medium.jpg", size=150_000)
+    jpeg(tmp_path / "huge.jpg", size=300_000)
+    manifest = write_csv(tmp_path / "m.csv", [sample("medium.jpg"), sample("huge.jpg")])
+    report = tmp_path / "r.jsonl"
+    assert upload(local, tmp_path, manifest, report, "--multipart-threshold", "100000") == 0
+    rows = by_row(read_report(report))
+    medium = operator_s3(local).head_object(Bucket=local.outputs["bucket_name"], Key=rows[1]["key"])
+    assert "-" not in medium["ETag"].strip('"'), "above the R2 multipart threshold an AWS upload is still one PUT"
+    assert rows[2]["status"] == "invalid" and rows[2]["fields"] == ["image"], "above the single-PUT limit: invalid"
+    assert "refuses multipart" in rows[2]["error"], f"the reason names the refused multipart: {rows[2]['error']}"
+    assert not rows[2]["key"], "an invalid image is never uploaded"
+
+
 def test_report_rows_are_json_with_every_field_the_command_centre_registers(local: LocalStore, tmp_path: Path) -> None:
     jpeg(tmp_path / "a.jpg")
     report = tmp_path / "r.jsonl"
