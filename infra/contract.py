@@ -106,6 +106,12 @@ CITY_ID_MAX_LENGTH: Final = 32
 PROBE_CITY_ID: Final = "contract-probe"
 
 
+#: The IAM actions S3 authorises one tagged upload as: a PutObject that carries ``x-amz-tagging``
+#: needs ``s3:PutObjectTagging`` too (S3 API Reference, PutObject, "Permissions": "To successfully
+#: set the tag-set with your PutObject request, you must have the s3:PutObjectTagging").
+UPLOAD_ACTIONS: Final[tuple[str, ...]] = ("s3:PutObject", "s3:PutObjectTagging")
+
+
 @dataclass(frozen=True)
 class Tier:
     """A credential tier and the S3 operations it may perform, as IAM actions.
@@ -123,21 +129,26 @@ class Tier:
     key_actions: tuple[str, ...]
 
     @property
+    def upload_actions(self) -> tuple[str, ...]:
+        return UPLOAD_ACTIONS if self.upload else ()
+
+    @property
     def s3_actions(self) -> tuple[str, ...]:
         """Every S3 action of the tier: what its grant allows and its bucket-policy deny spares."""
-        put = ("s3:PutObject",) if self.upload else ()
-        return self.bucket_actions + self.object_actions + put
+        return self.bucket_actions + self.object_actions + self.upload_actions
 
 
-# kms:GenerateDataKey is what an SSE-KMS PutObject needs; kms:Decrypt is what GetObject needs.
-# (AWS S3 User Guide, "Using server-side encryption with AWS KMS keys": permissions.)
+# An SSE-KMS PutObject needs kms:GenerateDataKey and kms:Decrypt (S3 API Reference, PutObject,
+# "Permissions": "you must also have the kms:GenerateDataKey and kms:Decrypt permissions");
+# GetObject needs kms:Decrypt. A city's kms:Decrypt is usable only through S3 (kms:ViaService),
+# where the bucket policy refuses it every read, so it widens nothing.
 CITY = Tier(
     name="city",
-    description="City clients: upload-only. No read, list, delete or tagging.",
+    description="City clients: upload-only. No read, list, delete or tag rewrite.",
     bucket_actions=(),
     object_actions=(),
     upload=True,
-    key_actions=("kms:GenerateDataKey",),
+    key_actions=("kms:Decrypt", "kms:GenerateDataKey"),
 )
 
 COMMAND_CENTRE = Tier(
@@ -172,7 +183,8 @@ TIERS: Final[tuple[Tier, ...]] = (CITY, COMMAND_CENTRE, TRAINING)
 
 #: The S3 API operations the verification probes, and the IAM action each is authorised by
 #: (Service Authorization Reference for Amazon S3). A tier may perform an operation exactly
-#: when the action is in its :attr:`Tier.s3_actions`.
+#: when the action is in its :attr:`Tier.s3_actions`. (A PutObject with tags is also authorised
+#: as ``s3:PutObjectTagging``: every uploading tier has both, see :data:`UPLOAD_ACTIONS`.)
 OPERATION_ACTIONS: Final[dict[str, str]] = {
     "GetObject": "s3:GetObject",
     "HeadObject": "s3:GetObject",
@@ -180,14 +192,18 @@ OPERATION_ACTIONS: Final[dict[str, str]] = {
     "ListObjectsV2": "s3:ListBucket",
     "ListObjectVersions": "s3:ListBucketVersions",
     "PutObject": "s3:PutObject",
-    "PutObjectTagging": "s3:PutObjectTagging",
     "DeleteObject": "s3:DeleteObject",
     "DeleteObjectVersion": "s3:DeleteObjectVersion",
 }
 
 
 def may(tier: Tier, operation: str) -> bool:
-    """Whether the contract lets ``tier`` perform the S3 API ``operation``."""
+    """Whether the contract lets ``tier`` perform the S3 API ``operation``.
+
+    A standalone tag rewrite (PutObjectTagging and friends) is not an operation any tier may
+    perform: labels are immutable, and ``s3:PutObjectTagging`` is granted only as the part of a
+    create-only upload that sets the new object's tags.
+    """
     return OPERATION_ACTIONS[operation] in tier.s3_actions
 
 

@@ -34,6 +34,8 @@ REGION_KEY = "aws:region"
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 # An IAM principal allowed to assume a tier role: an account root, a user or a role.
 _PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(root|(user|role)/[\w+=,.@/-]+)$")
+#: In ``configurationAdministrators``: whoever runs ``pulumi up`` (resolved at deployment).
+DEPLOYER = "deployer"
 _MAX_USER_TAGS = 40  # AWS allows 50 per resource; the program adds its own few.
 
 Days = Annotated[PositiveInt, Field(le=36500)]
@@ -49,6 +51,7 @@ AWS_ONLY = {
     "access_logging": "server access logs",
     "command_centre_principals": "IAM roles (its tiers are API tokens)",
     "training_principals": "IAM roles (its tiers are API tokens)",
+    "configuration_administrators": "IAM principals to hold its configuration to",
     "emulator": "local emulator stack",
     "tags": "resource tags on buckets or tokens",
     "force_destroy": "force-destroy of a non-empty bucket",
@@ -184,6 +187,17 @@ class Settings(BaseModel):
             "whose own IAM policy allows `sts:AssumeRole` on the role."
         ),
     )
+    configuration_administrators: list[str] = Field(
+        [],
+        description=(
+            "Who may change the buckets' configuration (policy, lifecycle, versioning, replication, encryption, "
+            "Object Lock, public-access block, deletion) and the store keys' policy, rotation and deletion: IAM ARNs "
+            f"(root, user or role), or `{DEPLOYER}` for the identity running `pulumi up`. Every other principal is "
+            "denied, account administrators included; the account root always can, so the store stays recoverable. "
+            "A list that leaves out the deploying identity is refused before anything is created. Empty: off, any "
+            "identity whose IAM policy allows it may reconfigure or shred the store."
+        ),
+    )
     tags: dict[str, str] = Field(
         {},
         description=(
@@ -290,6 +304,19 @@ class Settings(BaseModel):
         if len(set(arns)) != len(arns):
             raise ValueError("lists a principal twice")
         return arns
+
+    @field_validator("configuration_administrators")
+    @classmethod
+    def _administrators(cls, entries: list[str]) -> list[str]:
+        bad = [entry for entry in entries if entry != DEPLOYER and not _PRINCIPAL_ARN.match(entry)]
+        if bad:
+            raise ValueError(
+                f"not IAM principal ARNs: {', '.join(bad)} (allowed: `{DEPLOYER}`, arn:aws:iam::<12 digits>:root, "
+                ":user/<name> or :role/<name>)"
+            )
+        if len(set(entries)) != len(entries):
+            raise ValueError("lists a principal twice")
+        return entries
 
     @field_validator("tags")
     @classmethod

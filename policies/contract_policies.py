@@ -57,12 +57,14 @@ R2_MANAGED_DOMAIN = "cloudflare:index/r2ManagedDomain:R2ManagedDomain"
 R2_CUSTOM_DOMAIN = "cloudflare:index/r2CustomDomain:R2CustomDomain"
 R2_TOKENS = ("cloudflare:index/accountToken:AccountToken", "cloudflare:index/apiToken:ApiToken")
 
+#: Tag actions that only ever change a stored object's tags: no tier may hold them.
 TAGGING = (
-    "s3:PutObjectTagging",
     "s3:PutObjectVersionTagging",
     "s3:DeleteObjectTagging",
     "s3:DeleteObjectVersionTagging",
 )
+#: Granted only as the tag part of an upload: every Allow of it must condition the request's tags.
+UPLOAD_TAGGING = "s3:PutObjectTagging"
 READ_LIST = ("s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:ListBucketVersions", "s3:GetObjectTagging")
 DELETE = ("s3:DeleteObject", "s3:DeleteObjectVersion")
 WRITE = ("s3:PutObject", "s3:RestoreObject", "s3:PutObjectAcl", "s3:PutObjectRetention", "s3:PutObjectLegalHold")
@@ -80,6 +82,22 @@ def _allowed_actions(document: Mapping[str, Any]) -> list[str]:
     return [
         a for s in document.get("Statement", []) if s.get("Effect") == "Allow" for a in _as_list(s.get("Action", []))
     ]
+
+
+def _unconditional_tagging(document: Mapping[str, Any]) -> list[str]:
+    """Sids of Allows that grant ``s3:PutObjectTagging`` without a condition on the request's
+    tags: such a grant lets a caller tag what it likes, not only its own new upload."""
+    found = []
+    for statement in document.get("Statement", []):
+        actions = _as_list(statement.get("Action", []))
+        if statement.get("Effect") != "Allow" or not any(
+            fnmatch.fnmatchcase(UPLOAD_TAGGING.lower(), a.lower()) for a in actions
+        ):
+            continue
+        keys = [key for operator in (statement.get("Condition") or {}).values() for key in operator]
+        if not any(key.startswith("s3:RequestObjectTag/") for key in keys):
+            found.append(str(statement.get("Sid", "?")))
+    return found
 
 
 def _grants(document: Mapping[str, Any], action: str) -> bool:
@@ -152,6 +170,8 @@ def city_policy_upload_only(args: ResourceValidationArgs, report: ReportViolatio
     granted = [a for a in (*READ_LIST, *DELETE, *TAGGING) if _grants(document, a)]
     if granted:
         report(f"the city tier is upload-only, but its policy grants {', '.join(granted)}", args.urn)
+    if loose := _unconditional_tagging(document):
+        report(f"statements {', '.join(loose)} grant s3:PutObjectTagging without conditions on the tags", args.urn)
 
 
 def no_wildcard_s3_grants(args: ResourceValidationArgs, report: ReportViolation) -> None:
@@ -305,7 +325,7 @@ def tier_roles_least_privilege(args: StackValidationArgs, report: ReportViolatio
     graph = Graph(args.resources)
     roles: dict[str, str] = {r.urn: str((r.props.get("tags") or {}).get("tier")) for r in graph.of(ROLE)}
     forbidden = {
-        contract.TRAINING.name: (*WRITE, *DELETE, *TAGGING),
+        contract.TRAINING.name: (*WRITE, *DELETE, *TAGGING, UPLOAD_TAGGING),
         contract.COMMAND_CENTRE.name: TAGGING,
     }
     for policy in graph.of(ROLE_POLICY):
@@ -315,6 +335,11 @@ def tier_roles_least_privilege(args: StackValidationArgs, report: ReportViolatio
             granted = [a for a in forbidden[tier] if _grants(document, a)]
             if granted:
                 report(f"the {tier} tier must not have {', '.join(granted)}", policy.urn)
+            if loose := _unconditional_tagging(document):
+                report(
+                    f"statements {', '.join(loose)} grant s3:PutObjectTagging without conditions on the tags",
+                    policy.urn,
+                )
 
 
 def replication_where_required(args: StackValidationArgs, report: ReportViolation) -> None:
@@ -443,7 +468,7 @@ POLICIES: list[Policy] = [
     ),
     _stack(
         "iam-tier-roles-least-privilege",
-        "Training grants no write, delete or tagging; the Command Centre no tagging.",
+        "Training: no write, delete or tagging. Command Centre: no tag rewrite; upload tagging only conditioned.",
         "Grant tiers through infra.aws.iam.grant with the contract's tiers.",
         tier_roles_least_privilege,
     ),

@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from types import FrameType
@@ -156,9 +157,17 @@ class Verifier:
         return {k: v for k, v in {**base, **overrides}.items() if v != ""}
 
     def put(
-        self, tier: str, key: str | None = None, *, tags: dict[str, str] | None = None, conditional: bool = True
+        self,
+        tier: str,
+        key: str | None = None,
+        *,
+        tags: dict[str, str] | None = None,
+        conditional: bool = True,
+        lock: bool = False,
     ) -> Attempt:
-        """An upload as the contract asks for it, or as ``tags``/``conditional`` break it."""
+        """An upload as the contract asks for it, or as ``tags``/``conditional``/``lock`` break it.
+
+        ``tags`` values that are empty strings are sent blank, not left out."""
         key = key or new_key()
         tags = tags if tags is not None else self.fields()
         args: dict[str, Any] = {
@@ -172,6 +181,10 @@ class Verifier:
             args["Tagging"] = tag_header(tags)
         if conditional:
             args["IfNoneMatch"] = "*"
+        if lock:
+            # A COMPLIANCE date nobody could lift: the store must refuse it (GDPR erasure).
+            args["ObjectLockMode"] = "COMPLIANCE"
+            args["ObjectLockRetainUntilDate"] = datetime(2099, 1, 1, tzinfo=UTC)
         self.created.append(key)
         request = f"{tier}: PutObject {key}" + (" If-None-Match:*" if conditional else "")
         return attempt(request, lambda: self.s3[tier].put_object(**args))
@@ -411,18 +424,31 @@ class Verifier:
             lambda: self.put("city", "not-a-uuid.png"),
             reason=EMULATOR_WILDCARD_SKIP,
         )
+        self.conditional(
+            "refuse.blank-metadata",
+            "an upload with a blank metadata value is refused",
+            lambda: self.put("city", tags={**self.fields(), contract.CAMERA_ID: ""}),
+        )
+        self.conditional(
+            "refuse.lock-headers",
+            "an upload that sets its own Object Lock retention is refused",
+            lambda: self.put("city", lock=True),
+        )
         if self.main_key:
             key = self.main_key
-            retag = attempt(
-                f"command-centre: PutObjectTagging {key}",
-                lambda: self.s3["command-centre"].put_object_tagging(
-                    Bucket=self.bucket,
-                    Key=key,
-                    Tagging={"TagSet": [{"Key": contract.LABEL_STATUS, "Value": "changed"}]},
+            # s3:PutObjectTagging is also the tag part of every upload: the refusal rests on the
+            # stored object's tags (s3:ExistingObjectTag), a condition the emulator cannot read.
+            self.conditional(
+                "refuse.tag-rewrite",
+                "a tag rewrite is refused, even to the Command Centre",
+                lambda: attempt(
+                    f"command-centre: PutObjectTagging {key}",
+                    lambda: self.s3["command-centre"].put_object_tagging(
+                        Bucket=self.bucket,
+                        Key=key,
+                        Tagging={"TagSet": [{"Key": contract.LABEL_STATUS, "Value": "changed"}]},
+                    ),
                 ),
-            )
-            self.expect(
-                "refuse.tag-rewrite", "a tag rewrite is refused, even to the Command Centre", retag, allowed=False
             )
 
     # --- 4. tiers ----------------------------------------------------------------------------------

@@ -11,6 +11,8 @@ READ = ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging", "s3:GetObj
 LIST = ["s3:ListBucket", "s3:ListBucketVersions"]
 DELETE = ["s3:DeleteObject", "s3:DeleteObjectVersion"]
 TAGGING = ["s3:PutObjectTagging", "s3:PutObjectVersionTagging", "s3:DeleteObjectTagging"]
+#: Tag actions no tier is granted at all (s3:PutObjectTagging comes with an upload only).
+REWRITE = TAGGING[1:]
 WRITE = ["s3:PutObject", "s3:PutObjectAcl", "s3:RestoreObject"]
 BUCKET_ARN = "arn:aws:s3:::learning-images"
 
@@ -61,16 +63,32 @@ def test_city_tier_can_only_upload_create_only_with_its_own_city_tag(full: Graph
     }, f"{policy.urn}: a city uploads create-only, with an allowed label, as itself"
 
 
-@pytest.mark.parametrize("action", READ + LIST + DELETE + TAGGING)
-def test_city_tier_cannot_read_list_delete_or_tag(full: Graph, action: str) -> None:
+def test_city_tier_may_tag_only_its_own_new_uploads(full: Graph) -> None:
+    """A tagged PutObject is authorised as s3:PutObjectTagging too; the grant carries the same
+    tag conditions, and the bucket policy refuses it on stored objects (DenyRetagOfStoredObject)."""
+    policy = city_policy(full)
+    (tagging,) = [s for s in statements(policy) if "s3:PutObjectTagging" in as_list(s["Action"])]
+    assert tagging["Resource"] == f"{BUCKET_ARN}/????????-????-????-????-????????????.jpg"
+    assert tagging["Condition"] == {
+        "StringEquals": {
+            "s3:RequestObjectTag/label_status": ["correct", "changed"],
+            "s3:RequestObjectTag/city_id": "${aws:PrincipalTag/city_id}",
+        }
+    }, f"{policy.urn}: a city sets tags only on its own uploads, with an allowed label"
+
+
+@pytest.mark.parametrize("action", READ + LIST + DELETE + REWRITE)
+def test_city_tier_cannot_read_list_delete_or_rewrite_tags(full: Graph, action: str) -> None:
     policy = city_policy(full)
     assert not allows(policy, action), f"{policy.urn}: the city tier is upload-only, yet allows {action}"
 
 
-def test_city_tier_may_use_the_key_only_to_encrypt_through_s3(full: Graph) -> None:
+def test_city_tier_may_use_the_key_only_through_s3(full: Graph) -> None:
+    """An SSE-KMS PutObject needs kms:GenerateDataKey and kms:Decrypt (S3 API Reference)."""
     policy = city_policy(full)
     (kms,) = [s for s in statements(policy) if any(a.startswith("kms:") for a in as_list(s["Action"]))]
-    assert kms["Action"] == ["kms:GenerateDataKey"] and kms["Resource"] == full.outputs["kms_key_arn"]
+    assert sorted(kms["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert kms["Resource"] == full.outputs["kms_key_arn"]
     assert kms["Condition"] == {"StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}}
 
 
@@ -79,7 +97,7 @@ def test_command_centre_can_read_list_upload_and_delete_versions(full: Graph, ac
     assert allows(role_policy(full, "command-centre"), action), f"the Command Centre needs {action}"
 
 
-@pytest.mark.parametrize("action", [*TAGGING, "s3:PutBucketPolicy", "s3:PutLifecycleConfiguration"])
+@pytest.mark.parametrize("action", [*REWRITE, "s3:PutBucketPolicy", "s3:PutLifecycleConfiguration"])
 def test_command_centre_cannot_retag_or_reconfigure(full: Graph, action: str) -> None:
     assert not allows(role_policy(full, "command-centre"), action), f"the Command Centre must not have {action}"
 

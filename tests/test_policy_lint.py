@@ -37,7 +37,7 @@ JUSTIFIED = [
     ),
     (
         "MISMATCHED_TYPE_BUT_USABLE",
-        "StringNotEqualsIfExists requires a value of type String but given Arn",
+        "StringNotEquals requires a value of type String but given Arn",
         "AWS documents the key ARN as the value of s3:x-amz-server-side-encryption-aws-kms-key-id",
     ),
 ]

@@ -19,24 +19,43 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra import contract
-from infra.aws.iam import Document, Statement, document, flat_keys_arn, objects_arn
+from infra.aws.iam import KEY_ADMINISTRATION_SID, Document, Statement, document, flat_keys_arn, objects_arn
 
-#: Every S3 action that changes an object's tags after upload. Labels are immutable: a
-#: correction is a new object (contract, "Corrections/updates create new objects").
-TAG_REWRITE_ACTIONS = (
-    "s3:PutObjectTagging",
-    "s3:PutObjectVersionTagging",
-    "s3:DeleteObjectTagging",
-    "s3:DeleteObjectVersionTagging",
-)
+#: Tag actions no request of this store ever needs: they only change the tags of a stored
+#: object (or version). Labels are immutable: a correction is a new object (contract,
+#: "Corrections/updates create new objects").
+TAG_REWRITE_ACTIONS = ("s3:PutObjectVersionTagging", "s3:DeleteObjectTagging", "s3:DeleteObjectVersionTagging")
+#: Every tag action; the replica, which no client uploads to, refuses all of them.
+ALL_TAG_ACTIONS = ("s3:PutObjectTagging", *TAG_REWRITE_ACTIONS)
 #: Actions that remove data or loosen its protection; only the Command Centre may (GDPR).
 DELETE_ACTIONS = ("s3:DeleteObject", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention")
+#: Actions that set an object's own lock. Nobody needs them (the bucket's default retention
+#: applies), and a COMPLIANCE date in 2099 or a legal hold would make GDPR erasure impossible.
+#: A PutObject carrying lock headers is authorised as these too.
+OBJECT_LOCK_ACTIONS = ("s3:PutObjectRetention", "s3:PutObjectLegalHold")
+#: Actions that set an object's ACL, by API or by upload header.
+ACL_ACTIONS = ("s3:PutObjectAcl", "s3:PutObjectVersionAcl")
+#: The request headers that set an object's lock on upload, as IAM condition keys (Service
+#: Authorization Reference for Amazon S3, condition keys of PutObject).
+OBJECT_LOCK_KEYS = ("s3:object-lock-mode", "s3:object-lock-retain-until-date", "s3:object-lock-legal-hold")
 #: IAM reads condition values as strings and parses them for Numeric operators, so "1.2" is the
 #: number 1.2 (IAM User Guide, "Numeric condition operators"). A JSON number would do the same
 #: for AWS but breaks parliament, whose linter the tests run over every policy.
 MINIMUM_TLS_VERSION = "1.2"
 #: Actions by which S3 replication writes into the replica.
 REPLICATION_WRITE_ACTIONS = ("s3:ReplicateObject", "s3:ReplicateTags", "s3:ReplicateDelete")
+#: Bucket configuration an account administrator could use to shred the store without touching
+#: a delete guard: a lifecycle rule expiring everything, a new bucket policy, versioning or
+#: replication switched off. ``PutBucket*``/``DeleteBucket*`` cover the policy, versioning,
+#: Object Lock, public-access block, ownership, ACL, logging and the bucket itself.
+BUCKET_CONFIGURATION_ACTIONS = (
+    "s3:PutBucket*",
+    "s3:DeleteBucket*",
+    "s3:PutLifecycleConfiguration",
+    "s3:PutEncryptionConfiguration",
+    "s3:PutReplicationConfiguration",
+    "s3:PutInventoryConfiguration",
+)
 
 
 class Sid:
@@ -46,6 +65,7 @@ class Sid:
     OUTDATED_TLS = "DenyOutdatedTls"
     OVERWRITE = "DenyUploadWithoutIfNoneMatch"
     MULTIPART = "DenyMultipartUpload"
+    COPY = "DenyCopyIntoBucket"
     KEY_NOT_UUID_JPG = "DenyKeyNotUuidJpg"
     KEY_WITH_SLASH = "DenyKeyWithSlash"
     UNKNOWN_TAG = "DenyUploadWithUnknownTag"
@@ -53,20 +73,35 @@ class Sid:
     WRONG_ENCRYPTION = "DenyUploadWithWrongEncryption"
     OTHER_KMS_KEY = "DenyUploadWithOtherKmsKey"
     CUSTOMER_KEY = "DenyUploadWithCustomerKey"
+    ACL = "DenyObjectAcl"
+    OBJECT_LOCK_CHANGE = "DenyObjectLockChange"
     TAG_REWRITE = "DenyTagRewrite"
+    RETAG_STORED_OBJECT = "DenyRetagOfStoredObject"
     DELETE = "DenyDeleteExceptCommandCentre"
     UPLOAD_AS_OTHER_CITY = "DenyUploadAsAnotherCity"
+    CITY_WITHOUT_CITY_TAG = "DenyCityWithoutCityTag"
     CITY_TIER = "DenyCityTierBeyondUpload"
     TRAINING_TIER = "DenyTrainingTierBeyondRead"
     COMMAND_CENTRE_TIER = "DenyCommandCentreTierBeyondItsOperations"
+    CONFIGURATION_CHANGE = "DenyConfigurationChangeExceptAdministrators"
+    KEY_ADMINISTRATION = KEY_ADMINISTRATION_SID
     WRITE_EXCEPT_REPLICATION = "DenyWriteExceptReplication"
     LOG_DELIVERY = "AllowS3LogDelivery"
     INVENTORY_DELIVERY = "AllowS3InventoryDelivery"
 
     @staticmethod
+    def _camel(name: str) -> str:
+        return "".join(part.title() for part in name.replace("-", "_").split("_"))
+
+    @staticmethod
     def missing_tag(field: str) -> str:
         """``DenyUploadWithoutCityIdTag`` for ``city_id``: one guard per required field."""
-        return f"DenyUploadWithout{''.join(part.title() for part in field.split('_'))}Tag"
+        return f"DenyUploadWithout{Sid._camel(field)}Tag"
+
+    @staticmethod
+    def lock_header(key: str) -> str:
+        """``DenyUploadWithObjectLockMode`` for ``s3:object-lock-mode``: one guard per lock header."""
+        return f"DenyUploadWith{Sid._camel(key.removeprefix('s3:'))}"
 
 
 @dataclass(frozen=True)
@@ -79,6 +114,9 @@ class LearningBucket:
     training_role_arn: str
     #: ``ArnLike`` pattern matching every city user (and the probe): one IAM path per stack.
     city_users_arn_pattern: str
+    #: ``ArnLike`` patterns of the principals allowed to change the bucket's configuration
+    #: (the account root among them). Empty: the configuration guard is off.
+    administrator_patterns: tuple[str, ...] = ()
 
 
 def _deny(
@@ -111,29 +149,67 @@ def deny_outdated_tls(bucket_arn: str) -> Statement:
 
 
 def deny_overwrite(bucket_arn: str) -> Statement:
-    """Every object-creating request must carry ``If-None-Match: *``.
+    """Every ``s3:PutObject`` must carry ``If-None-Match: *`` ("create, never overwrite").
 
-    ``s3:ObjectCreationOperation`` is the multipart exemption AWS documents (S3 User Guide,
-    "Enforce conditional writes on Amazon S3 buckets"): CreateMultipartUpload and UploadPart
-    cannot carry the header. Copies into the bucket are refused by this guard as a side effect.
+    ``StringNotEquals`` is a negated operator, so it also matches a request without the key
+    (IAM User Guide, "Condition operators": "If the policy condition requires that the key is
+    not matched, such as StringNotLike or ArnNotLike, and the right key is not present, the
+    condition is true"). No ``s3:ObjectCreationOperation`` exemption: multipart is denied anyway
+    (:func:`deny_multipart_upload`), so every request authorised as ``s3:PutObject`` must carry
+    the header. A copy cannot carry it either and is refused on its own (:func:`deny_copy`).
     """
-    return _deny(
-        Sid.OVERWRITE,
-        "s3:PutObject",
-        objects_arn(bucket_arn),
-        {"Null": {"s3:if-none-match": "true"}, "Bool": {"s3:ObjectCreationOperation": "true"}},
-    )
+    return _deny(Sid.OVERWRITE, "s3:PutObject", objects_arn(bucket_arn), {"StringNotEquals": {"s3:if-none-match": "*"}})
 
 
 def deny_multipart_upload(bucket_arn: str) -> Statement:
-    """CreateMultipartUpload, UploadPart and UploadPartCopy (see the module docstring)."""
+    """CreateMultipartUpload, UploadPart and UploadPartCopy are authorised as ``s3:PutObject``
+    with ``s3:ObjectCreationOperation`` false (S3 User Guide, "Enforce conditional writes on
+    Amazon S3 buckets"). Why multipart is refused: see the module docstring."""
     return _deny(
         Sid.MULTIPART, "s3:PutObject", objects_arn(bucket_arn), {"Bool": {"s3:ObjectCreationOperation": "false"}}
     )
 
 
-def deny_tag_rewrite(bucket_arn: str) -> Statement:
-    return _deny(Sid.TAG_REWRITE, list(TAG_REWRITE_ACTIONS), objects_arn(bucket_arn))
+def deny_copy(bucket_arn: str) -> Statement:
+    """A CopyObject into the bucket (``x-amz-copy-source``) would duplicate an object under a
+    new key and could replace its metadata (``x-amz-metadata-directive: REPLACE``)."""
+    return _deny(Sid.COPY, "s3:PutObject", objects_arn(bucket_arn), {"Null": {"s3:x-amz-copy-source": "false"}})
+
+
+def deny_tag_rewrite(bucket_arn: str, actions: tuple[str, ...] = TAG_REWRITE_ACTIONS) -> Statement:
+    """The tag actions that only ever change a stored object's tags, refused to everyone."""
+    return _deny(Sid.TAG_REWRITE, list(actions), objects_arn(bucket_arn))
+
+
+def deny_retag_of_stored_object(bucket_arn: str) -> Statement:
+    """``s3:PutObjectTagging`` on an object that already carries the contract's tags.
+
+    S3 authorises a tagged PutObject as ``s3:PutObjectTagging`` too, so the action itself must
+    stay allowed for uploads. A new object has no tags yet: ``s3:ExistingObjectTag/<key>`` is
+    absent, and ``Null`` keeps the upload out of this Deny. Every stored object carries the label
+    (the upload guards refuse one without), so the standalone PutObjectTagging API is refused
+    on all of them (S3 User Guide, "Tagging and access control policies").
+    """
+    return _deny(
+        Sid.RETAG_STORED_OBJECT,
+        "s3:PutObjectTagging",
+        objects_arn(bucket_arn),
+        {"Null": {f"s3:ExistingObjectTag/{contract.LABEL_STATUS}": "false"}},
+    )
+
+
+def deny_object_lock_change(bucket_arn: str) -> Statement:
+    """Setting an object's retention or legal hold, by API or by upload header, to everyone."""
+    return _deny(Sid.OBJECT_LOCK_CHANGE, list(OBJECT_LOCK_ACTIONS), objects_arn(bucket_arn))
+
+
+def deny_upload_with_lock_headers(bucket_arn: str) -> list[Statement]:
+    """One Deny per Object Lock header on upload (conditions in one statement are ANDed, and
+    any one header must be enough). Belt and braces with :func:`deny_object_lock_change`."""
+    return [
+        _deny(Sid.lock_header(key), "s3:PutObject", objects_arn(bucket_arn), {"Null": {key: "false"}})
+        for key in OBJECT_LOCK_KEYS
+    ]
 
 
 def deny_delete_except(bucket_arn: str, command_centre_role_arn: str) -> Statement:
@@ -142,6 +218,22 @@ def deny_delete_except(bucket_arn: str, command_centre_role_arn: str) -> Stateme
         list(DELETE_ACTIONS),
         objects_arn(bucket_arn),
         {"ArnNotEquals": {"aws:PrincipalArn": command_centre_role_arn}},
+    )
+
+
+def deny_configuration_change_except(bucket_arn: str, administrator_patterns: tuple[str, ...]) -> Statement:
+    """Only the named administrators (and the account root) change the bucket's configuration.
+
+    A Deny binds the account's own administrators too, whatever their IAM policy. The account
+    root stays able to recover: it is listed here, and S3 lets the bucket owner's root user
+    delete a bucket policy that denies everyone (S3 User Guide, "Bucket policy examples": "you
+    can always delete the bucket policy as the root user").
+    """
+    return _deny(
+        Sid.CONFIGURATION_CHANGE,
+        list(BUCKET_CONFIGURATION_ACTIONS),
+        bucket_arn,
+        {"ArnNotLike": {"aws:PrincipalArn": list(administrator_patterns)}},
     )
 
 
@@ -164,14 +256,19 @@ def deny_key_with_slash(bucket_arn: str) -> Statement:
 
 
 def deny_missing_tags(bucket_arn: str) -> list[Statement]:
-    """One Deny per required field: conditions in one statement are ANDed, and any missing
-    field must be enough to refuse the upload."""
+    """One Deny per required field, refusing an upload whose tag is missing or blank.
+
+    ``StringNotLike "?*"`` matches an empty value (``?`` needs one character) and, being a
+    negated operator, an absent key too (IAM User Guide, "Condition operators"). ``Null`` alone
+    would let ``camera_id=`` through: S3 accepts empty tag values. One statement per field,
+    because conditions in one statement are ANDed and any one bad field must be enough.
+    """
     return [
         _deny(
             Sid.missing_tag(field),
             "s3:PutObject",
             objects_arn(bucket_arn),
-            {"Null": {f"s3:RequestObjectTag/{field}": "true"}},
+            {"StringNotLike": {f"s3:RequestObjectTag/{field}": "?*"}},
         )
         for field in contract.METADATA_FIELDS
     ]
@@ -205,21 +302,31 @@ def deny_excluded_label(bucket_arn: str) -> Statement:
 
 
 def deny_wrong_encryption(bucket_arn: str) -> Statement:
-    """IfExists: an upload without the header gets the bucket default, which is the store key."""
+    """An upload that names an encryption other than SSE-KMS (SSE-S3 ``AES256``, DSSE-KMS).
+
+    Only when the header is present: an upload without it gets the bucket default, which is the
+    store key. ``StringNotEquals`` alone (or ``...IfExists``) would also match the absent header
+    and refuse every upload that leaves encryption to the bucket, which is what the project's
+    clients do ("...IfExists condition operators" in the IAM User Guide: "If the key is not
+    present, evaluate the condition element as true"). ``Null: false`` requires the key.
+    """
+    header = "s3:x-amz-server-side-encryption"
     return _deny(
         Sid.WRONG_ENCRYPTION,
         "s3:PutObject",
         objects_arn(bucket_arn),
-        {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}},
+        {"Null": {header: "false"}, "StringNotEquals": {header: "aws:kms"}},
     )
 
 
 def deny_other_kms_key(bucket_arn: str, key_arn: str) -> Statement:
+    """An upload naming a KMS key other than the store's (present header only, as above)."""
+    header = "s3:x-amz-server-side-encryption-aws-kms-key-id"
     return _deny(
         Sid.OTHER_KMS_KEY,
         "s3:PutObject",
         objects_arn(bucket_arn),
-        {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn}},
+        {"Null": {header: "false"}, "StringNotEquals": {header: key_arn}},
     )
 
 
@@ -231,6 +338,14 @@ def deny_customer_key(bucket_arn: str) -> Statement:
         objects_arn(bucket_arn),
         {"Null": {"s3:x-amz-server-side-encryption-customer-algorithm": "false"}},
     )
+
+
+def deny_object_acl(bucket_arn: str) -> Statement:
+    """ACLs are disabled (BucketOwnerEnforced), and the policy refuses them too, so an ACL can
+    never be how an object becomes readable. S3 authorises an upload that carries any ACL header
+    (``x-amz-acl`` or an ``x-amz-grant-*``) as ``s3:PutObjectAcl`` as well (S3 API Reference,
+    PutObject, "Permissions"), so denying the action refuses every form of it."""
+    return _deny(Sid.ACL, list(ACL_ACTIONS), objects_arn(bucket_arn))
 
 
 # --- tiers -----------------------------------------------------------------------------------
@@ -257,6 +372,20 @@ def deny_upload_as_another_city(bucket_arn: str, city_users_arn_pattern: str) ->
     )
 
 
+def deny_city_without_city_tag(bucket_arn: str, city_users_arn_pattern: str) -> Statement:
+    """A city principal without its ``city_id`` tag can do nothing: the policy variable that
+    binds uploads to the city would have nothing to compare with."""
+    return _deny(
+        Sid.CITY_WITHOUT_CITY_TAG,
+        "s3:*",
+        _all(bucket_arn),
+        {
+            "ArnLike": {"aws:PrincipalArn": city_users_arn_pattern},
+            "Null": {f"aws:PrincipalTag/{contract.CITY_ID}": "true"},
+        },
+    )
+
+
 # --- the policies ------------------------------------------------------------------------------
 
 
@@ -264,12 +393,16 @@ def learning_bucket_policy(bucket: LearningBucket) -> Document:
     """Every guard of the learning bucket, in one policy. Its size does not depend on the
     number of cities: cities are matched by their IAM path, never listed."""
     arn = bucket.bucket_arn
+    administration = (
+        [deny_configuration_change_except(arn, bucket.administrator_patterns)] if bucket.administrator_patterns else []
+    )
     return document(
         [
             deny_insecure_transport(arn),
             deny_outdated_tls(arn),
             deny_overwrite(arn),
             deny_multipart_upload(arn),
+            deny_copy(arn),
             deny_key_not_uuid_jpg(arn),
             deny_key_with_slash(arn),
             *deny_missing_tags(arn),
@@ -278,9 +411,14 @@ def learning_bucket_policy(bucket: LearningBucket) -> Document:
             deny_wrong_encryption(arn),
             deny_other_kms_key(arn, bucket.key_arn),
             deny_customer_key(arn),
+            deny_object_acl(arn),
+            deny_object_lock_change(arn),
+            *deny_upload_with_lock_headers(arn),
             deny_tag_rewrite(arn),
+            deny_retag_of_stored_object(arn),
             deny_delete_except(arn, bucket.command_centre_role_arn),
             deny_upload_as_another_city(arn, bucket.city_users_arn_pattern),
+            deny_city_without_city_tag(arn, bucket.city_users_arn_pattern),
             deny_tier_beyond(
                 Sid.CITY_TIER, contract.CITY, arn, {"ArnLike": {"aws:PrincipalArn": bucket.city_users_arn_pattern}}
             ),
@@ -293,13 +431,23 @@ def learning_bucket_policy(bucket: LearningBucket) -> Document:
                 arn,
                 {"ArnEquals": {"aws:PrincipalArn": bucket.command_centre_role_arn}},
             ),
+            *administration,
         ]
     )
 
 
-def replica_bucket_policy(bucket_arn: str, replication_role_arn: str, command_centre_role_arn: str) -> Document:
+def replica_bucket_policy(
+    bucket_arn: str,
+    replication_role_arn: str,
+    command_centre_role_arn: str,
+    administrator_patterns: tuple[str, ...] = (),
+) -> Document:
     """The replica's guards: TLS, immutable tags, deletes only by the Command Centre (GDPR
-    erasure reaches the replica), and writes only by S3 replication."""
+    erasure reaches the replica), writes only by S3 replication, and (when administrators are
+    named) configuration changes only by them."""
+    administration = (
+        [deny_configuration_change_except(bucket_arn, administrator_patterns)] if administrator_patterns else []
+    )
     return document(
         [
             deny_insecure_transport(bucket_arn),
@@ -310,8 +458,11 @@ def replica_bucket_policy(bucket_arn: str, replication_role_arn: str, command_ce
                 objects_arn(bucket_arn),
                 {"ArnNotEquals": {"aws:PrincipalArn": replication_role_arn}},
             ),
-            deny_tag_rewrite(bucket_arn),
+            # No client uploads here, so every tag action is refused (replication uses ReplicateTags).
+            deny_tag_rewrite(bucket_arn, ALL_TAG_ACTIONS),
+            deny_object_lock_change(bucket_arn),
             deny_delete_except(bucket_arn, command_centre_role_arn),
+            *administration,
         ]
     )
 

@@ -76,20 +76,33 @@ def grant(tier: contract.Tier, target: StoreTarget, sid_prefix: str) -> list[Sta
             }
         )
     if tier.upload:
-        upload_conditions: dict[str, str | list[str]] = {
-            **CREATE_ONLY,
+        # The tags an upload sets: an allowed label, and for a city its own city id.
+        tag_conditions: dict[str, str | list[str]] = {
             f"s3:RequestObjectTag/{contract.LABEL_STATUS}": [label.value for label in contract.UPLOAD_LABELS],
         }
         if tier is contract.CITY:
             # Policy variable: a city may only upload objects tagged with its own city id.
-            upload_conditions[f"s3:RequestObjectTag/{contract.CITY_ID}"] = f"${{aws:PrincipalTag/{contract.CITY_ID}}}"
+            tag_conditions[f"s3:RequestObjectTag/{contract.CITY_ID}"] = f"${{aws:PrincipalTag/{contract.CITY_ID}}}"
         statements.append(
             {
                 "Sid": f"{sid_prefix}CreateOnlyUpload",
                 "Effect": "Allow",
                 "Action": "s3:PutObject",
                 "Resource": flat_keys_arn(target.bucket_arn),
-                "Condition": {"StringEquals": upload_conditions},
+                "Condition": {"StringEquals": {**CREATE_ONLY, **tag_conditions}},
+            }
+        )
+        # S3 authorises the tags of a tagged PutObject as s3:PutObjectTagging, whose request
+        # context has no s3:if-none-match (Service Authorization Reference: condition keys of
+        # PutObjectTagging), so it is its own statement. The bucket policy refuses it on any
+        # object that already carries tags (guards.deny_retag_of_stored_object).
+        statements.append(
+            {
+                "Sid": f"{sid_prefix}TagsOfNewUpload",
+                "Effect": "Allow",
+                "Action": "s3:PutObjectTagging",
+                "Resource": flat_keys_arn(target.bucket_arn),
+                "Condition": {"StringEquals": tag_conditions},
             }
         )
     if tier.key_actions:
@@ -252,29 +265,56 @@ def replication_policy(source: StoreTarget, replica: StoreTarget, object_lock: b
     )
 
 
-def key_policy(account_root_arn: str, region: str) -> Document:
+#: Key administration that would make every object unreadable or the key unmanageable.
+KEY_ADMINISTRATION_ACTIONS = (
+    "kms:ScheduleKeyDeletion",
+    "kms:PutKeyPolicy",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:DeleteImportedKeyMaterial",
+)
+KEY_ADMINISTRATION_SID = "DenyKeyAdministrationExceptAdministrators"
+
+
+def key_policy(account_root_arn: str, region: str, administrator_patterns: tuple[str, ...] = ()) -> Document:
     """A store key's policy: the account administers it through IAM, and nobody uses it for
-    data except through S3 in its own region. Constant size whatever the number of cities."""
-    return document(
-        [
+    data except through S3 in its own region. Constant size whatever the number of cities.
+
+    With ``administrator_patterns``, only those principals (and the account root, which the
+    caller includes so the key can always be recovered) may delete, disable or re-police the
+    key: without the root a wrong list would leave a key only AWS Support can restore (KMS
+    Developer Guide, "Default key policy": "the key becomes unmanageable").
+    """
+    statements: list[Statement] = [
+        {
+            # Without this statement the key becomes unmanageable (KMS "default key policy").
+            "Sid": "AccountAdministersKeyThroughIam",
+            "Effect": "Allow",
+            "Principal": {"AWS": account_root_arn},
+            "Action": "kms:*",
+            "Resource": "*",
+        },
+        {
+            "Sid": "DenyDataUseOutsideS3",
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+            "Resource": "*",
+            "Condition": {"StringNotEquals": {"kms:ViaService": s3_service(region)}},
+        },
+    ]
+    if administrator_patterns:
+        statements.append(
             {
-                # Without this statement the key becomes unmanageable (KMS "default key policy").
-                "Sid": "AccountAdministersKeyThroughIam",
-                "Effect": "Allow",
-                "Principal": {"AWS": account_root_arn},
-                "Action": "kms:*",
-                "Resource": "*",
-            },
-            {
-                "Sid": "DenyDataUseOutsideS3",
+                "Sid": KEY_ADMINISTRATION_SID,
                 "Effect": "Deny",
                 "Principal": {"AWS": "*"},
-                "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+                "Action": list(KEY_ADMINISTRATION_ACTIONS),
                 "Resource": "*",
-                "Condition": {"StringNotEquals": {"kms:ViaService": s3_service(region)}},
-            },
-        ]
-    )
+                "Condition": {"ArnNotLike": {"aws:PrincipalArn": list(administrator_patterns)}},
+            }
+        )
+    return document(statements)
 
 
 #: AWS size limits of the policy documents the program writes, in characters of the compact

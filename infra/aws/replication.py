@@ -57,6 +57,7 @@ def replicate(
     tags: dict[str, str],
     protected: pulumi.ResourceOptions,
     child: pulumi.ResourceOptions,
+    administrator_patterns: tuple[str, ...] = (),
 ) -> Replica:
     """Declare the replica (bucket, key, lifecycle, guards), the replication role and the rule."""
     key = store_key(
@@ -66,6 +67,7 @@ def replicate(
         tags=tags,
         opts=protected,
         provider_region=region,
+        administrator_patterns=administrator_patterns,
     )
     replica = hardened_bucket(
         "learning-images-replica",
@@ -111,7 +113,12 @@ def replicate(
         bucket=replica.bucket.id,
         policy=pulumi.Output.all(replica.bucket.arn, role.arn, command_centre_role_arn).apply(
             lambda a: json.dumps(
-                guards.replica_bucket_policy(a[0], replication_role_arn=a[1], command_centre_role_arn=a[2])
+                guards.replica_bucket_policy(
+                    a[0],
+                    replication_role_arn=a[1],
+                    command_centre_role_arn=a[2],
+                    administrator_patterns=administrator_patterns,
+                )
             )
         ),
         region=region,

@@ -16,6 +16,7 @@ from infra import contract
 from infra.aws import guards, iam
 from infra.aws.access import TierIdentities, grant_tiers, iam_path, tier_identities
 from infra.aws.access_logs import access_logs
+from infra.aws.administration import administrator_patterns
 from infra.aws.bucket import HardenedBucket, ObjectLock, hardened_bucket
 from infra.aws.encryption import store_key
 from infra.aws.guards import INVENTORY_PREFIX
@@ -52,8 +53,16 @@ class LearningImageStore(pulumi.ComponentResource):
             else None
         )
         lifecycle = contract.lifecycle_rules(settings.periods, settings.archive_storage_class)
+        administrators = self._administrators(settings)
 
-        key = store_key("store-key", region=region, account_root_arn=account_root, tags=tags, opts=protected)
+        key = store_key(
+            "store-key",
+            region=region,
+            account_root_arn=account_root,
+            tags=tags,
+            opts=protected,
+            administrator_patterns=administrators,
+        )
         primary = hardened_bucket(
             "learning-images",
             kms_key_arn=key.arn,
@@ -103,6 +112,7 @@ class LearningImageStore(pulumi.ComponentResource):
                 tags=tags,
                 protected=protected,
                 child=child,
+                administrator_patterns=administrators,
             )
         grant_tiers(identities, primary=primary_target, replica=replica.target if replica else None, opts=child)
 
@@ -123,7 +133,7 @@ class LearningImageStore(pulumi.ComponentResource):
         if settings.emulator:
             pulumi.log.warn("emulator stack: bucket policies are left out; this stack must never target AWS", self)
         else:
-            self._attach_guards(primary, key, identities)
+            self._attach_guards(primary, key, identities, administrators)
         self.outputs = self._outputs(
             settings=settings,
             primary=primary,
@@ -135,7 +145,27 @@ class LearningImageStore(pulumi.ComponentResource):
         )
         self.register_outputs(self.outputs)
 
-    def _attach_guards(self, primary: HardenedBucket, key: aws.kms.Key, identities: TierIdentities) -> None:
+    def _administrators(self, settings: Settings) -> tuple[str, ...]:
+        """``configurationAdministrators`` as principal patterns, checked against the deploying
+        identity now: a synchronous invoke, so a list that would lock the deployer out fails
+        before any resource is registered."""
+        if not settings.configuration_administrators:
+            return ()
+        caller = aws.get_caller_identity(opts=pulumi.InvokeOptions(parent=self))
+        partition = caller.arn.split(":")[1]
+        return administrator_patterns(
+            settings.configuration_administrators,
+            caller_arn=caller.arn,
+            account_root_arn=f"arn:{partition}:iam::{caller.account_id}:root",
+        )
+
+    def _attach_guards(
+        self,
+        primary: HardenedBucket,
+        key: aws.kms.Key,
+        identities: TierIdentities,
+        administrators: tuple[str, ...],
+    ) -> None:
         """The learning bucket's one policy: every guard of ``guards.learning_bucket_policy``."""
         aws.s3.BucketPolicy(
             "learning-images-policy",
@@ -155,6 +185,7 @@ class LearningImageStore(pulumi.ComponentResource):
                             command_centre_role_arn=a[2],
                             training_role_arn=a[3],
                             city_users_arn_pattern=a[4],
+                            administrator_patterns=administrators,
                         )
                     )
                 )

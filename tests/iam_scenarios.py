@@ -1,0 +1,378 @@
+"""Requests and principals for the IAM evaluation, generated from the contract and a rendered stack.
+
+The compliant uploads are the project's own: the requests ``scripts.upload_batch`` and
+``scripts.verify_contract`` really send, captured from botocore just before they would leave
+(``before-send``). Every violation is one change to such a request, so a guard that refuses the
+project's own clients fails a test. Reads, deletes and tag rewrites are botocore requests too,
+one per operation the contract's tiers name.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from infra import contract
+from scripts import s3_authorization
+from scripts.iam_simulator import Check, Decision, IamSimulator, Policy, Principal, simulation
+from scripts.s3_authorization import HttpRequest
+from tests.stack import Graph, Resource, policy_of
+
+ACCOUNT = "123456789012"
+OTHER_ACCOUNT = "999999999999"
+KEY = "0f8fad5b-d9cb-469f-a165-70867728950e.jpg"
+JPEG = b"\xff\xd8\xff\xe0scenario-image\xff\xd9"
+ADMIN_POLICY: Policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+
+
+class Captured(Exception):  # noqa: N818 (a signal, not an error)
+    """Raised from botocore's ``before-send`` with the request that was about to leave."""
+
+    def __init__(self, request: Any) -> None:
+        super().__init__("captured")
+        self.request = request
+
+
+def capturing_client(region: str) -> Any:
+    client = boto3.client(
+        "s3", region_name=region, aws_access_key_id="AKIASCENARIO", aws_secret_access_key="scenario-secret"
+    )
+
+    def stop(request: Any, **_: Any) -> None:
+        raise Captured(request)
+
+    client.meta.events.register("before-send", stop)
+    return client
+
+
+def capture(call: Callable[[], object]) -> HttpRequest:
+    try:
+        call()
+    except Captured as sent:
+        return HttpRequest.from_prepared(sent.request)
+    raise AssertionError("the call sent no request")
+
+
+# --- the store, as the rendered graph says -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Store:
+    """What the evaluation needs of one rendered AWS stack."""
+
+    stack: str
+    graph: Graph
+    region: str
+    bucket: str
+    bucket_arn: str
+    key_arn: str
+    bucket_policy: Policy
+    key_policy: Policy
+    principals: dict[str, Principal]
+    city_ids: tuple[str, ...]
+    administrators: bool
+
+    def resource_policy(self, check: Check) -> Policy | None:
+        if check.action.startswith("kms:"):
+            return self.key_policy
+        if check.resource == self.bucket_arn or check.resource.startswith(self.bucket_arn + "/"):
+            return self.bucket_policy
+        return None
+
+
+def _inline_policies(graph: Graph, type_: str, attribute: str, name: str) -> tuple[tuple[str, Policy], ...]:
+    return tuple((r.name, policy_of(r)) for r in graph.of_type(type_) if r.get(attribute) == name)
+
+
+def _user(graph: Graph, resource: Resource) -> Principal:
+    group = graph.one("aws:iam/group:Group")
+    members = graph.one("aws:iam/groupMembership:GroupMembership")
+    grouped = resource.outputs["name"] in members["users"]
+    policies = _inline_policies(graph, "aws:iam/groupPolicy:GroupPolicy", "group", group.outputs["name"])
+    return Principal(
+        name=f"city {resource.inputs['tags'][contract.CITY_ID]}",
+        arn=resource.outputs["arn"],
+        principal_arn=resource.outputs["arn"],
+        account=ACCOUNT,
+        tags=dict(resource.inputs.get("tags") or {}),
+        identity_policies=policies if grouped else (),
+    )
+
+
+def _role_session(graph: Graph, name: str, label: str) -> Principal:
+    role = graph.named(name)
+    return Principal(
+        name=label,
+        arn=f"arn:aws:sts::{ACCOUNT}:assumed-role/{role.outputs['name']}/scenario",
+        principal_arn=role.outputs["arn"],
+        account=ACCOUNT,
+        tags=dict(role.inputs.get("tags") or {}),
+        identity_policies=_inline_policies(graph, "aws:iam/rolePolicy:RolePolicy", "role", role.outputs["name"]),
+    )
+
+
+def store_of(stack: str, graph: Graph) -> Store:
+    outputs = graph.outputs
+    city_users = [u for u in graph.of_type("aws:iam/user:User") if contract.CITY_ID in (u.inputs.get("tags") or {})]
+    cities = {u.inputs["tags"][contract.CITY_ID]: _user(graph, u) for u in city_users}
+    some_city = next(iter(cities.values()))
+    principals: dict[str, Principal] = {f"city:{city}": p for city, p in cities.items()}
+    principals.update(
+        {
+            "command-centre": _role_session(graph, "command-centre-role", "the Command Centre"),
+            "training": _role_session(graph, "training-role", "the training pipeline"),
+            # A city user whose city_id tag is missing (a mistake, or a tag removed later).
+            "untagged-city": replace(
+                some_city, name="a city user without its city_id tag", arn=f"{some_city.arn}-untagged", tags={}
+            ),
+            "account-admin": Principal(
+                "an account administrator (AdministratorAccess)",
+                f"arn:aws:iam::{ACCOUNT}:user/administrator",
+                f"arn:aws:iam::{ACCOUNT}:user/administrator",
+                ACCOUNT,
+                identity_policies=(("AdministratorAccess", ADMIN_POLICY),),
+            ),
+            # The render's deploying identity (scripts/render.py mocks getCallerIdentity so).
+            "deployer": Principal(
+                "the deploying identity",
+                f"arn:aws:iam::{ACCOUNT}:user/deployer",
+                f"arn:aws:iam::{ACCOUNT}:user/deployer",
+                ACCOUNT,
+                identity_policies=(("AdministratorAccess", ADMIN_POLICY),),
+            ),
+            # The root user may do anything in its account unless an explicit Deny says otherwise
+            # (IAM User Guide, "AWS account root user"); the evaluator needs that as a policy.
+            "root": Principal(
+                "the account root",
+                f"arn:aws:iam::{ACCOUNT}:root",
+                f"arn:aws:iam::{ACCOUNT}:root",
+                ACCOUNT,
+                identity_policies=(("RootUserImplicitAccess", ADMIN_POLICY),),
+            ),
+            "other-account": Principal(
+                "an administrator of another account",
+                f"arn:aws:iam::{OTHER_ACCOUNT}:user/administrator",
+                f"arn:aws:iam::{OTHER_ACCOUNT}:user/administrator",
+                OTHER_ACCOUNT,
+                identity_policies=(("AdministratorAccess", ADMIN_POLICY),),
+            ),
+            "anonymous": Principal("an anonymous caller", None),
+        }
+    )
+    key = graph.named("store-key")
+    return Store(
+        stack=stack,
+        graph=graph,
+        region=str(outputs["region"]),
+        bucket=str(outputs["bucket_name"]),
+        bucket_arn=str(outputs["bucket_arn"]),
+        key_arn=key.outputs["arn"],
+        bucket_policy=policy_of(graph.named("learning-images-policy")),
+        key_policy=policy_of(key),
+        principals=principals,
+        city_ids=tuple(cities),
+        administrators=any(
+            s.get("Sid") == "DenyConfigurationChangeExceptAdministrators"
+            for s in policy_of(graph.named("learning-images-policy"))["Statement"]
+        ),
+    )
+
+
+# --- the project's own requests --------------------------------------------------------------------
+
+
+def uploader_request(store: Store, city_id: str, label: contract.Label, key: str = KEY) -> HttpRequest:
+    """The request ``scripts.upload_batch`` sends for one sample."""
+    from scripts.clients import Endpoint  # noqa: PLC0415 (client code, imported where used)
+    from scripts.manifest import Sample  # noqa: PLC0415
+    from scripts.upload_batch import Options, Target, Uploader  # noqa: PLC0415
+
+    target = Target("aws", store.bucket, "s3", Endpoint(None, store.region, 5.0))
+    options = Options(
+        city_id=city_id,
+        images=Path("."),
+        uploaded_at="2026-11-25T03:00:00Z",
+        min_quality=None,
+        multipart_threshold=contract.MAX_SINGLE_PUT_BYTES,
+    )
+    uploader = Uploader(capturing_client(store.region), target, options)
+    sample = Sample(
+        image="cam-1/evt-1.jpg",
+        camera_id="cam-1",
+        event_id="evt-1",
+        label_status=label,
+        captured_at=datetime(2026, 11, 24, 17, 4, 5, tzinfo=UTC),
+        quality=0.9,
+    )
+    return capture(lambda: uploader.put(key, JPEG, sample, "ab" * 32))
+
+
+def verifier_request(store: Store) -> HttpRequest:
+    """The compliant upload ``scripts.verify_contract`` probes with (as the probe city)."""
+    import scripts.verify_contract as verify  # noqa: PLC0415
+
+    verifier = verify.Verifier.__new__(verify.Verifier)
+    verifier.outputs = _StackOutputsView(store.bucket)  # type: ignore[assignment]
+    verifier.created = []
+    client = capturing_client(store.region)
+    verifier.s3 = {"city": client}
+    return capture(lambda: verifier.put("city", KEY))
+
+
+@dataclass(frozen=True)
+class _StackOutputsView:
+    """The two outputs ``Verifier.put`` reads."""
+
+    bucket_name: str
+    backend: str = "aws"
+
+
+def operation_request(store: Store, operation: str, key: str = KEY) -> HttpRequest:
+    """A botocore request for each contract operation (``contract.OPERATION_ACTIONS``) and the
+    other calls the scenarios need."""
+    s3 = capturing_client(store.region)
+    b = store.bucket
+    calls: dict[str, Callable[[], object]] = {
+        "GetObject": lambda: s3.get_object(Bucket=b, Key=key),
+        "HeadObject": lambda: s3.head_object(Bucket=b, Key=key),
+        "GetObjectVersion": lambda: s3.get_object(Bucket=b, Key=key, VersionId="v1"),
+        "GetObjectTagging": lambda: s3.get_object_tagging(Bucket=b, Key=key),
+        "ListObjectsV2": lambda: s3.list_objects_v2(Bucket=b),
+        "ListObjectVersions": lambda: s3.list_object_versions(Bucket=b),
+        "DeleteObject": lambda: s3.delete_object(Bucket=b, Key=key),
+        "DeleteObjectVersion": lambda: s3.delete_object(Bucket=b, Key=key, VersionId="v1"),
+        "EraseLockedVersion": lambda: s3.delete_object(
+            Bucket=b, Key=key, VersionId="v1", BypassGovernanceRetention=True
+        ),
+        "PutObjectTagging": lambda: s3.put_object_tagging(
+            Bucket=b, Key=key, Tagging={"TagSet": [{"Key": contract.LABEL_STATUS, "Value": "changed"}]}
+        ),
+        "PutObjectVersionTagging": lambda: s3.put_object_tagging(
+            Bucket=b, Key=key, VersionId="v1", Tagging={"TagSet": [{"Key": contract.LABEL_STATUS, "Value": "changed"}]}
+        ),
+        "DeleteObjectTagging": lambda: s3.delete_object_tagging(Bucket=b, Key=key),
+        "PutObjectRetention": lambda: s3.put_object_retention(
+            Bucket=b, Key=key, Retention={"Mode": "COMPLIANCE", "RetainUntilDate": datetime(2099, 1, 1, tzinfo=UTC)}
+        ),
+        "PutObjectLegalHold": lambda: s3.put_object_legal_hold(Bucket=b, Key=key, LegalHold={"Status": "ON"}),
+        "CreateMultipartUpload": lambda: s3.create_multipart_upload(
+            Bucket=b, Key=key, Tagging="city_id=x", ContentType=contract.OBJECT_CONTENT_TYPE
+        ),
+        "UploadPart": lambda: s3.upload_part(Bucket=b, Key=key, UploadId="u", PartNumber=1, Body=JPEG),
+        "CompleteMultipartUpload": lambda: s3.complete_multipart_upload(
+            Bucket=b,
+            Key=key,
+            UploadId="u",
+            IfNoneMatch="*",
+            MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": "e"}]},
+        ),
+        "PutBucketPolicy": lambda: s3.put_bucket_policy(Bucket=b, Policy=json.dumps({"Version": "2012-10-17"})),
+        "DeleteBucketPolicy": lambda: s3.delete_bucket_policy(Bucket=b),
+        "PutBucketLifecycleConfiguration": lambda: s3.put_bucket_lifecycle_configuration(
+            Bucket=b, LifecycleConfiguration={"Rules": []}
+        ),
+        "PutBucketVersioning": lambda: s3.put_bucket_versioning(
+            Bucket=b, VersioningConfiguration={"Status": "Suspended"}
+        ),
+        "DeleteBucket": lambda: s3.delete_bucket(Bucket=b),
+    }
+    return capture(calls[operation])
+
+
+# --- changing one thing about a request ----------------------------------------------------------
+
+
+def with_headers(request: HttpRequest, **changes: str | None) -> HttpRequest:
+    """``request`` with headers set (or removed with None); names use ``_`` for ``-``."""
+    headers = dict(request.headers)
+    for name, value in changes.items():
+        header = name.replace("_", "-").lower()
+        if value is None:
+            headers.pop(header, None)
+        else:
+            headers[header] = value
+    return replace(request, headers=headers)
+
+
+def tags_of(request: HttpRequest) -> dict[str, str]:
+    return dict(urllib.parse.parse_qsl(request.header("x-amz-tagging") or "", keep_blank_values=True))
+
+
+def with_tags(request: HttpRequest, tags: Mapping[str, str]) -> HttpRequest:
+    return with_headers(request, x_amz_tagging=urllib.parse.urlencode(dict(tags)))
+
+
+def with_key(request: HttpRequest, key: str) -> HttpRequest:
+    return replace(request, key=key)
+
+
+# --- scenarios and their evaluation ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    principal: str
+    request: HttpRequest
+    allowed: bool
+    #: Tags the target object already carries (a stored object), for s3:ExistingObjectTag.
+    existing_tags: Mapping[str, str] | None = None
+    extra_checks: tuple[tuple[Check, Policy | None], ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Outcome:
+    scenario: Scenario
+    decisions: tuple[tuple[Check, Decision], ...]
+
+    @property
+    def allowed(self) -> bool:
+        return all(decision.allowed for _, decision in self.decisions)
+
+    def explain(self, stack: str) -> str:
+        expected = "allowed" if self.scenario.allowed else "refused"
+        got = "allowed" if self.allowed else "refused"
+        lines = [
+            f"stack {stack}, scenario '{self.scenario.name}' ({self.scenario.principal}): expected {expected}, {got}"
+        ]
+        lines += [f"    {check.action} on {check.resource}: {decision}" for check, decision in self.decisions]
+        return "\n".join(lines)
+
+
+def evaluate(simulator: IamSimulator, store: Store, scenarios: Iterable[Scenario]) -> list[Outcome]:
+    """Every scenario as IAM would decide it: each of its S3 and KMS authorisations."""
+    planned: list[tuple[Scenario, list[tuple[Check, Policy | None]]]] = []
+    for scenario in scenarios:
+        checks = [
+            (check, store.resource_policy(check))
+            for check in s3_authorization.checks(
+                scenario.request, account=ACCOUNT, existing_tags=scenario.existing_tags
+            )
+        ]
+        checks += [
+            (check, store.key_policy)
+            for check in s3_authorization.kms_checks(
+                scenario.request, key_arn=store.key_arn, region=store.region, account=ACCOUNT
+            )
+        ]
+        checks += list(scenario.extra_checks)
+        planned.append((scenario, checks))
+    sims = [
+        simulation(store.principals[scenario.principal], check, policy)
+        for scenario, checks in planned
+        for check, policy in checks
+    ]
+    decisions = iter(simulator.evaluate_many(sims))
+    return [Outcome(scenario, tuple((check, next(decisions)) for check, _ in checks)) for scenario, checks in planned]
+
+
+def failures(outcomes: Iterable[Outcome], stack: str) -> str:
+    wrong = [o for o in outcomes if o.allowed != o.scenario.allowed]
+    return "\n".join(o.explain(stack) for o in wrong)
