@@ -256,7 +256,6 @@ AUTHORIZATION: Mapping[str, Authorization] = {
     "GetBucketInventoryConfiguration": Authorization("s3:GetInventoryConfiguration"),
     "PutBucketInventoryConfiguration": Authorization("s3:PutInventoryConfiguration"),
     "DeleteBucket": Authorization("s3:DeleteBucket"),
-    "CreateBucket": Authorization("s3:CreateBucket"),
 }
 
 #: Request headers that are IAM condition keys of S3 under their own name (``s3:<header>``).

@@ -242,3 +242,58 @@ def test_cloudflare_account_id_is_rejected_for_aws() -> None:
 def test_aws_requires_a_region() -> None:
     with pytest.raises(SettingsError, match="aws:region: is required for the aws backend"):
         parse_settings({f"{PROJECT}:replication": "false"})
+
+
+def test_configuration_administrators_that_leave_out_the_deployer_fail_before_any_resource() -> None:
+    """The render's deploying identity is arn:aws:iam::123456789012:user/deployer (mocked)."""
+    config = {
+        "aws:region": "eu-west-1",
+        f"{PROJECT}:replication": "false",
+        f"{PROJECT}:configurationAdministrators": '["arn:aws:iam::123456789012:role/someone-else"]',
+    }
+    deployer = "arn:aws:iam::123456789012:user/deployer"
+    with pytest.raises(SettingsError, match=f"leaves out the deploying identity {deployer}"):
+        render(config)
+    assert not last_graph().resources, (
+        f"a lock-out must fail before any resource is registered, found {[r.urn for r in last_graph()]}"
+    )
+
+
+@pytest.mark.parametrize(
+    "administrators",
+    [
+        '["deployer"]',
+        '["arn:aws:iam::123456789012:user/deployer"]',
+        '["arn:aws:iam::123456789012:role/ops", "deployer"]',
+    ],
+)
+def test_configuration_administrators_that_include_the_deployer_render(administrators: str) -> None:
+    config = {
+        "aws:region": "eu-west-1",
+        f"{PROJECT}:replication": "false",
+        f"{PROJECT}:configurationAdministrators": administrators,
+    }
+    assert render(config).resources
+
+
+def test_configuration_administrators_must_be_principal_arns_or_deployer() -> None:
+    message = problems(configurationAdministrators='["ops-team", "deployer"]')
+    assert f"{PROJECT}:configurationAdministrators: not IAM principal ARNs: ops-team (allowed: `deployer`" in message
+
+
+def test_a_role_session_deployer_is_matched_by_its_role_whatever_its_path() -> None:
+    from infra.aws.administration import administrator_patterns  # noqa: PLC0415
+
+    session = "arn:aws:sts::123456789012:assumed-role/ci-deploy/github-1234"
+    patterns = administrator_patterns(
+        ["arn:aws:iam::123456789012:role/pipelines/ci-deploy"],
+        caller_arn=session,
+        account_root_arn="arn:aws:iam::123456789012:root",
+    )
+    assert patterns == ("arn:aws:iam::123456789012:root", "arn:aws:iam::123456789012:role/pipelines/ci-deploy")
+    with pytest.raises(SettingsError, match="leaves out the deploying identity"):
+        administrator_patterns(
+            ["arn:aws:iam::123456789012:role/ci-deploy-other"],
+            caller_arn=session,
+            account_root_arn="arn:aws:iam::123456789012:root",
+        )

@@ -35,6 +35,9 @@ class LearningImageStore(pulumi.ComponentResource):
     outputs: dict[str, Any]
 
     def __init__(self, name: str, settings: Settings, *, stack: str, opts: pulumi.ResourceOptions | None = None):
+        # Before anything is registered, the component included: a list that would lock the
+        # deployer out is invalid config.
+        administrators = self._administrators(settings, opts)
         super().__init__(COMPONENT_TYPE, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         # Buckets and keys hold or unlock the images: `protect` makes Pulumi refuse to delete them.
@@ -53,7 +56,6 @@ class LearningImageStore(pulumi.ComponentResource):
             else None
         )
         lifecycle = contract.lifecycle_rules(settings.periods, settings.archive_storage_class)
-        administrators = self._administrators(settings)
 
         key = store_key(
             "store-key",
@@ -145,13 +147,14 @@ class LearningImageStore(pulumi.ComponentResource):
         )
         self.register_outputs(self.outputs)
 
-    def _administrators(self, settings: Settings) -> tuple[str, ...]:
+    @staticmethod
+    def _administrators(settings: Settings, opts: pulumi.ResourceOptions | None) -> tuple[str, ...]:
         """``configurationAdministrators`` as principal patterns, checked against the deploying
-        identity now: a synchronous invoke, so a list that would lock the deployer out fails
-        before any resource is registered."""
+        identity: a synchronous invoke, so a list that would lock the deployer out fails before
+        any resource is registered."""
         if not settings.configuration_administrators:
             return ()
-        caller = aws.get_caller_identity(opts=pulumi.InvokeOptions(parent=self))
+        caller = aws.get_caller_identity(opts=pulumi.InvokeOptions(provider=opts.provider if opts else None))
         partition = caller.arn.split(":")[1]
         return administrator_patterns(
             settings.configuration_administrators,
