@@ -96,6 +96,8 @@ class StackOutputs(_Model):
     training_credentials: Credentials | None = None
     city_credentials: dict[str, Credentials]
     probe_credentials: Credentials
+    #: AWS: the principal patterns allowed to change the configuration (empty: the guard is off).
+    configuration_administrators: list[str] = []
 
 
 def parse_outputs(data: object, source: str) -> StackOutputs:

@@ -39,8 +39,7 @@ from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionEr
 from rich.console import Console
 from rich.table import Table
 
-from infra import capabilities, contract
-from infra.aws.guards import LearningBucket, learning_bucket_policy
+from infra import contract, rules
 from scripts.clients import CREDENTIAL_ERRORS, Endpoint, TierSessions, tier_sessions
 from scripts.stack_outputs import OutputsError, StackOutputs, add_outputs_arguments, outputs_from_args
 
@@ -192,7 +191,7 @@ class Verifier:
     def record(self, rule: str, title: str, status: Status, evidence: object = "", reason: str = "") -> None:
         # On R2 the capability matrix decides: a rule R2 does not enforce is a GAP whatever the
         # probe saw (a gap is never a PASS), one it cannot answer through its S3 API is SKIP.
-        if self.r2 and (treatment := capabilities.r2_treatment(rule)):
+        if self.r2 and (treatment := rules.r2_treatment(rule)):
             status, reason = Status(treatment[0]), treatment[1]
         self.results.append(Result(rule, title, status, str(evidence), reason))
 
@@ -320,7 +319,7 @@ class Verifier:
             return
         got = self.read_config("GetBucketPolicy")
         present = {s.get("Sid") for s in json.loads(got.response.get("Policy", "{}")).get("Statement", [])}
-        expected = {s["Sid"] for s in learning_bucket_policy_sids()}
+        expected = rules.learning_bucket_sids(administrators=bool(self.outputs.configuration_administrators))
         missing = sorted(expected - present)
         self.verdict(
             rule,
@@ -661,12 +660,6 @@ class Verifier:
                 f"(city_id={contract.PROBE_CITY_ID}; the retention job removes them afterwards): {', '.join(kept)}",
                 file=sys.stderr,
             )
-
-
-def learning_bucket_policy_sids() -> list[dict[str, Any]]:
-    """The guards the deployed policy must carry (their Sids do not depend on the ARNs)."""
-    placeholder = LearningBucket("arn:aws:s3:::bucket", "key", "role", "role", "user")
-    return list(learning_bucket_policy(placeholder)["Statement"])
 
 
 def _expected_rule(rule: contract.LifecycleRule) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from infra import contract
-from infra.aws.guards import Sid
+from infra.rules import Sid
 from tests.stack import Graph, bucket_policy_for, statement, statements
 
 BUCKET_ARN = "arn:aws:s3:::learning-images"

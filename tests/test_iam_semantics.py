@@ -17,7 +17,7 @@ from dataclasses import replace
 import pytest
 
 from infra import contract
-from infra.aws.guards import OBJECT_LOCK_KEYS
+from infra.rules import OBJECT_LOCK_KEYS
 from scripts.iam_simulator import Check, IamSimulator, Principal, iam_simulator
 from tests.iam_scenarios import (
     ACCOUNT,

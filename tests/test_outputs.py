@@ -27,6 +27,7 @@ REQUIRED = {
     "training_role_arn",
     "city_credentials",
     "probe_credentials",
+    "configuration_administrators",
 }
 CREDENTIALS = {"city_credentials", "probe_credentials"}
 

@@ -23,7 +23,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
-from infra.aws.guards import Sid
+from infra.rules import Sid
 from policies.contract_policies import POLICIES
 from scripts.render import ROOT, Graph, Resource, render, stack_config
 

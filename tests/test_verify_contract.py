@@ -12,7 +12,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from infra import capabilities
+from infra import rules
 from scripts import verify_contract
 from scripts.sandbox import client, sandbox
 
@@ -218,7 +218,7 @@ def test_r2_stack_reports_every_gap_as_gap_and_never_passes_one(tmp_path: Path) 
 
     code, report, _ = run_sandbox(tmp_path, tamper=as_r2)
     got = statuses(report)
-    gaps = {check for check in capabilities.all_checks() if (capabilities.r2_treatment(check) or ("",))[0] == "GAP"}
+    gaps = {check for check in rules.all_checks() if (rules.r2_treatment(check) or ("",))[0] == "GAP"}
     assert {rule for rule, status in got.items() if status == "GAP"} == gaps, got
     assert not {rule for rule, status in got.items() if status == "PASS"} & gaps, "a gap is never a PASS"
     assert got["upload.accepted"] == got["upload.read-back"] == got["upload.reference"] == "PASS", got

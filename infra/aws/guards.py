@@ -3,8 +3,9 @@
 A Deny in the bucket policy holds whatever identity policy a principal has, so these are what
 make the contract a property of the bucket rather than of well-behaved clients. All guards are
 on; they are merged into exactly one bucket policy per bucket (:func:`learning_bucket_policy`,
-:func:`replica_bucket_policy`, :func:`log_bucket_policy`). Pure functions, no Pulumi imports:
-the policy pack and the verification script check for the same Sids.
+:func:`replica_bucket_policy`, :func:`log_bucket_policy`). Pure functions, no Pulumi imports.
+Every Sid comes from the rule catalogue (``infra.rules.Sid``), which the policy pack and the
+verification script check against: they never ask these builders what they build.
 
 Why multipart uploads are denied: tags and ``If-None-Match`` travel on ``PutObject`` and
 ``CompleteMultipartUpload``, but ``UploadPart`` carries neither and ``CompleteMultipartUpload``
@@ -19,7 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra import contract
-from infra.aws.iam import KEY_ADMINISTRATION_SID, Document, Statement, document, flat_keys_arn, objects_arn
+from infra.aws.iam import Document, Statement, document, flat_keys_arn, objects_arn
+from infra.rules import OBJECT_LOCK_KEYS, Sid
 
 #: Tag actions no request of this store ever needs: they only change the tags of a stored
 #: object (or version). Labels are immutable: a correction is a new object (contract,
@@ -35,9 +37,6 @@ DELETE_ACTIONS = ("s3:DeleteObject", "s3:DeleteObjectVersion", "s3:BypassGoverna
 OBJECT_LOCK_ACTIONS = ("s3:PutObjectRetention", "s3:PutObjectLegalHold")
 #: Actions that set an object's ACL, by API or by upload header.
 ACL_ACTIONS = ("s3:PutObjectAcl", "s3:PutObjectVersionAcl")
-#: The request headers that set an object's lock on upload, as IAM condition keys (Service
-#: Authorization Reference for Amazon S3, condition keys of PutObject).
-OBJECT_LOCK_KEYS = ("s3:object-lock-mode", "s3:object-lock-retain-until-date", "s3:object-lock-legal-hold")
 #: IAM reads condition values as strings and parses them for Numeric operators, so "1.2" is the
 #: number 1.2 (IAM User Guide, "Numeric condition operators"). A JSON number would do the same
 #: for AWS but breaks parliament, whose linter the tests run over every policy.
@@ -56,52 +55,6 @@ BUCKET_CONFIGURATION_ACTIONS = (
     "s3:PutReplicationConfiguration",
     "s3:PutInventoryConfiguration",
 )
-
-
-class Sid:
-    """Stable statement ids: the policy pack and the verification script look guards up by these."""
-
-    INSECURE_TRANSPORT = "DenyInsecureTransport"
-    OUTDATED_TLS = "DenyOutdatedTls"
-    OVERWRITE = "DenyUploadWithoutIfNoneMatch"
-    MULTIPART = "DenyMultipartUpload"
-    COPY = "DenyCopyIntoBucket"
-    KEY_NOT_UUID_JPG = "DenyKeyNotUuidJpg"
-    KEY_WITH_SLASH = "DenyKeyWithSlash"
-    UNKNOWN_TAG = "DenyUploadWithUnknownTag"
-    EXCLUDED_LABEL = "DenyUploadWithExcludedLabel"
-    WRONG_ENCRYPTION = "DenyUploadWithWrongEncryption"
-    OTHER_KMS_KEY = "DenyUploadWithOtherKmsKey"
-    CUSTOMER_KEY = "DenyUploadWithCustomerKey"
-    ACL = "DenyObjectAcl"
-    OBJECT_LOCK_CHANGE = "DenyObjectLockChange"
-    TAG_REWRITE = "DenyTagRewrite"
-    RETAG_STORED_OBJECT = "DenyRetagOfStoredObject"
-    DELETE = "DenyDeleteExceptCommandCentre"
-    UPLOAD_AS_OTHER_CITY = "DenyUploadAsAnotherCity"
-    CITY_WITHOUT_CITY_TAG = "DenyCityWithoutCityTag"
-    CITY_TIER = "DenyCityTierBeyondUpload"
-    TRAINING_TIER = "DenyTrainingTierBeyondRead"
-    COMMAND_CENTRE_TIER = "DenyCommandCentreTierBeyondItsOperations"
-    CONFIGURATION_CHANGE = "DenyConfigurationChangeExceptAdministrators"
-    KEY_ADMINISTRATION = KEY_ADMINISTRATION_SID
-    WRITE_EXCEPT_REPLICATION = "DenyWriteExceptReplication"
-    LOG_DELIVERY = "AllowS3LogDelivery"
-    INVENTORY_DELIVERY = "AllowS3InventoryDelivery"
-
-    @staticmethod
-    def _camel(name: str) -> str:
-        return "".join(part.title() for part in name.replace("-", "_").split("_"))
-
-    @staticmethod
-    def missing_tag(field: str) -> str:
-        """``DenyUploadWithoutCityIdTag`` for ``city_id``: one guard per required field."""
-        return f"DenyUploadWithout{Sid._camel(field)}Tag"
-
-    @staticmethod
-    def lock_header(key: str) -> str:
-        """``DenyUploadWithObjectLockMode`` for ``s3:object-lock-mode``: one guard per lock header."""
-        return f"DenyUploadWith{Sid._camel(key.removeprefix('s3:'))}"
 
 
 @dataclass(frozen=True)

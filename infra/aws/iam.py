@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra import contract
+from infra.rules import Sid
 
 Statement = dict[str, Any]
 Document = dict[str, Any]
@@ -273,7 +274,6 @@ KEY_ADMINISTRATION_ACTIONS = (
     "kms:DisableKeyRotation",
     "kms:DeleteImportedKeyMaterial",
 )
-KEY_ADMINISTRATION_SID = "DenyKeyAdministrationExceptAdministrators"
 
 
 def key_policy(account_root_arn: str, region: str, administrator_patterns: tuple[str, ...] = ()) -> Document:
@@ -306,7 +306,7 @@ def key_policy(account_root_arn: str, region: str, administrator_patterns: tuple
     if administrator_patterns:
         statements.append(
             {
-                "Sid": KEY_ADMINISTRATION_SID,
+                "Sid": Sid.KEY_ADMINISTRATION,
                 "Effect": "Deny",
                 "Principal": {"AWS": "*"},
                 "Action": list(KEY_ADMINISTRATION_ACTIONS),

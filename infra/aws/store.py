@@ -137,6 +137,7 @@ class LearningImageStore(pulumi.ComponentResource):
         else:
             self._attach_guards(primary, key, identities, administrators)
         self.outputs = self._outputs(
+            administrators=administrators,
             settings=settings,
             primary=primary,
             key=key,
@@ -199,6 +200,7 @@ class LearningImageStore(pulumi.ComponentResource):
     @staticmethod
     def _outputs(
         *,
+        administrators: tuple[str, ...],
         settings: Settings,
         primary: HardenedBucket,
         key: aws.kms.Key,
@@ -266,6 +268,8 @@ class LearningImageStore(pulumi.ComponentResource):
             # Access keys are secrets end to end: the whole map, ids included, is marked secret.
             "city_credentials": pulumi.Output.secret({city: credentials(city) for city in settings.city_ids}),
             "probe_credentials": pulumi.Output.secret(credentials(contract.PROBE_CITY_ID)),
+            # Who may change the bucket and key configuration (empty: the guard is off).
+            "configuration_administrators": list(administrators),
         }
 
 

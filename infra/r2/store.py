@@ -102,5 +102,6 @@ class R2LearningImageStore(pulumi.ComponentResource):
                 {city: credentials(city, found) for city, found in cities.items() if city != contract.PROBE_CITY_ID}
             ),
             "probe_credentials": credentials(contract.PROBE_CITY_ID, cities[contract.PROBE_CITY_ID]),
+            "configuration_administrators": [],
         }
         self.register_outputs(self.outputs)

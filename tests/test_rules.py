@@ -1,18 +1,21 @@
-"""The capability matrix and the verification script agree, and the README shows the matrix."""
+"""The rule catalogue, the verification script and the builders agree, and the README shows the catalogue."""
 
 from __future__ import annotations
 
 import functools
+import json
 
 import boto3
 import pytest
 
-from infra import capabilities
-from infra.capabilities import Enforcement
+from infra import contract, rules
+from infra.rules import Enforcement
+from policies.contract_policies import POLICIES
 from scripts.clients import Endpoint, TierSessions
 from scripts.render import ROOT, render, stack_config
 from scripts.stack_outputs import StackOutputs, parse_outputs
 from scripts.verify_contract import Status, Verifier
+from tests.stack import Graph
 from tests.test_verify_contract import PASS_LOCALLY, SKIP_LOCALLY
 
 
@@ -29,17 +32,17 @@ def verifier(stack: str) -> Verifier:
 
 
 def test_matrix_covers_exactly_the_checks_the_verifier_makes() -> None:
-    checks = capabilities.all_checks()
+    checks = rules.all_checks()
     assert len(checks) == len(set(checks)), "each check belongs to one contract rule"
     assert set(checks) == PASS_LOCALLY | SKIP_LOCALLY, "every reported rule has a row, and every row's checks are made"
 
 
-@pytest.mark.parametrize("check", capabilities.all_checks())
+@pytest.mark.parametrize("check", rules.all_checks())
 def test_r2_reports_a_gap_as_gap_never_as_pass(check: str) -> None:
     r2 = verifier("r2")
     r2.record(check, "probe", Status.PASS, "as if the probe had passed")
     (result,) = r2.results
-    row = next(c for c in capabilities.CAPABILITIES if check in c.checks)
+    row = next(c for c in rules.RULES if check in c.checks)
     if check in row.r2_unprobed:
         assert (result.status, result.reason) == (Status.SKIP, row.r2_unprobed[check])
     elif row.r2 is not Enforcement.STORAGE:
@@ -49,7 +52,7 @@ def test_r2_reports_a_gap_as_gap_never_as_pass(check: str) -> None:
         assert result.status is Status.PASS, f"{check}: R2 enforces it, so the probe decides"
 
 
-@pytest.mark.parametrize("check", capabilities.all_checks())
+@pytest.mark.parametrize("check", rules.all_checks())
 def test_aws_reports_the_probe_unchanged(check: str) -> None:
     aws = verifier("dev")
     aws.record(check, "probe", Status.FAIL, "as the probe saw it")
@@ -57,14 +60,49 @@ def test_aws_reports_the_probe_unchanged(check: str) -> None:
 
 
 def test_every_r2_gap_names_its_mitigation() -> None:
-    for row in capabilities.CAPABILITIES:
+    for row in rules.RULES:
         if row.r2 is not Enforcement.STORAGE:
             assert row.mitigation, f"capability matrix row {row.rule!r}: an R2 gap needs what covers it"
         assert row.aws is Enforcement.STORAGE, f"capability matrix row {row.rule!r}: S3 enforces every rule"
 
 
 def test_readme_capability_matrix_matches_the_data() -> None:
-    assert capabilities.markdown_table() in (ROOT / "README.md").read_text(), (
-        "README.md's capability matrix differs from infra/capabilities.py: regenerate it with "
-        "`python -m infra.capabilities` and paste it"
+    assert rules.markdown_table() in (ROOT / "README.md").read_text(), (
+        "README.md's capability matrix differs from infra/rules.py: regenerate it with "
+        "`python -m infra.rules` and paste it"
     )
+
+
+def test_every_guard_of_the_rendered_policy_is_a_catalogued_rule_and_back(prod: Graph, dev: Graph) -> None:
+    for graph, administrators in ((prod, True), (dev, False)):
+        policy = next(
+            r for r in graph.of_type("aws:s3/bucketPolicy:BucketPolicy") if r.name == "learning-images-policy"
+        )
+        rendered = {s["Sid"] for s in json.loads(policy.inputs["policy"])["Statement"]}
+        catalogued = rules.learning_bucket_sids(administrators=administrators)
+        assert rendered == catalogued, (
+            f"{policy.urn}: guards without a rule {sorted(rendered - catalogued)}, "
+            f"rules without their guard {sorted(catalogued - rendered)}"
+        )
+
+
+def test_every_proof_the_catalogue_names_exists() -> None:
+    missing = []
+    for rule in rules.RULES:
+        for proof in rule.proofs:
+            path, name = proof.split("::")
+            if f"def {name}(" not in (ROOT / path).read_text():
+                missing.append(f"{rule.rule}: {proof}")
+    assert not missing, f"the rule catalogue names proofs that do not exist: {missing}"
+
+
+def test_every_lifecycle_rule_and_pack_policy_the_catalogue_names_exists() -> None:
+    lifecycle = {
+        r.id for r in contract.lifecycle_rules(contract.CONTRACT_PERIODS, contract.ArchiveStorageClass.GLACIER_IR)
+    }
+    policies = {p.name for p in POLICIES}
+    for rule in rules.RULES:
+        assert set(rule.lifecycle) <= lifecycle, (
+            f"{rule.rule}: unknown lifecycle rules {set(rule.lifecycle) - lifecycle}"
+        )
+        assert set(rule.policies) <= policies, f"{rule.rule}: unknown pack policies {set(rule.policies) - policies}"

@@ -1,0 +1,479 @@
+"""The rule catalogue: every contract rule, where each backend enforces it, and what proves it.
+
+Data, defined once, with no Pulumi or backend imports. Read by:
+
+- the AWS guard builders, which take their statement ids from :class:`Sid`;
+- the policy pack and the verification script, which check a bucket policy for the Sids listed
+  here (:func:`learning_bucket_sids`), never by asking a builder what it builds, so a builder's
+  bug cannot pass its own check;
+- the verification script, which reports an R2 gap as GAP with the reason given here, never PASS;
+- the README, whose rule table is generated from it (``python -m infra.rules``).
+
+Each rule names its verifier checks, its bucket-policy Sids on AWS, its lifecycle rule ids, the
+policy-pack policies that guard it in previews, the offline tests that prove it, and what only a
+live run against AWS can prove.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from infra import contract
+
+
+class Sid:
+    """Stable statement ids of the AWS bucket-policy guards (one per rule they enforce)."""
+
+    INSECURE_TRANSPORT = "DenyInsecureTransport"
+    OUTDATED_TLS = "DenyOutdatedTls"
+    OVERWRITE = "DenyUploadWithoutIfNoneMatch"
+    MULTIPART = "DenyMultipartUpload"
+    COPY = "DenyCopyIntoBucket"
+    KEY_NOT_UUID_JPG = "DenyKeyNotUuidJpg"
+    KEY_WITH_SLASH = "DenyKeyWithSlash"
+    UNKNOWN_TAG = "DenyUploadWithUnknownTag"
+    EXCLUDED_LABEL = "DenyUploadWithExcludedLabel"
+    WRONG_ENCRYPTION = "DenyUploadWithWrongEncryption"
+    OTHER_KMS_KEY = "DenyUploadWithOtherKmsKey"
+    CUSTOMER_KEY = "DenyUploadWithCustomerKey"
+    ACL = "DenyObjectAcl"
+    OBJECT_LOCK_CHANGE = "DenyObjectLockChange"
+    TAG_REWRITE = "DenyTagRewrite"
+    RETAG_STORED_OBJECT = "DenyRetagOfStoredObject"
+    DELETE = "DenyDeleteExceptCommandCentre"
+    UPLOAD_AS_OTHER_CITY = "DenyUploadAsAnotherCity"
+    CITY_WITHOUT_CITY_TAG = "DenyCityWithoutCityTag"
+    CITY_TIER = "DenyCityTierBeyondUpload"
+    TRAINING_TIER = "DenyTrainingTierBeyondRead"
+    COMMAND_CENTRE_TIER = "DenyCommandCentreTierBeyondItsOperations"
+    CONFIGURATION_CHANGE = "DenyConfigurationChangeExceptAdministrators"
+    KEY_ADMINISTRATION = "DenyKeyAdministrationExceptAdministrators"
+    WRITE_EXCEPT_REPLICATION = "DenyWriteExceptReplication"
+    LOG_DELIVERY = "AllowS3LogDelivery"
+    INVENTORY_DELIVERY = "AllowS3InventoryDelivery"
+
+    @staticmethod
+    def _camel(name: str) -> str:
+        return "".join(part.title() for part in name.replace("-", "_").split("_"))
+
+    @staticmethod
+    def missing_tag(field: str) -> str:
+        """``DenyUploadWithoutCityIdTag`` for ``city_id``: one guard per required field."""
+        return f"DenyUploadWithout{Sid._camel(field)}Tag"
+
+    @staticmethod
+    def lock_header(key: str) -> str:
+        """``DenyUploadWithObjectLockMode`` for ``s3:object-lock-mode``: one guard per lock header."""
+        return f"DenyUploadWith{Sid._camel(key.removeprefix('s3:'))}"
+
+
+#: The request headers that set an object's lock on upload, as IAM condition keys (Service
+#: Authorization Reference for Amazon S3, condition keys of PutObject).
+OBJECT_LOCK_KEYS = ("s3:object-lock-mode", "s3:object-lock-retain-until-date", "s3:object-lock-legal-hold")
+MISSING_TAG_SIDS = tuple(Sid.missing_tag(f) for f in contract.METADATA_FIELDS)
+LOCK_HEADER_SIDS = tuple(Sid.lock_header(k) for k in OBJECT_LOCK_KEYS)
+
+
+class Enforcement(StrEnum):
+    STORAGE = "enforced by the storage"
+    CLIENT = "only by well-behaved clients"
+    NONE = "not enforced"
+
+
+@dataclass(frozen=True)
+class Rule:
+    rule: str
+    checks: tuple[str, ...]
+    aws: Enforcement
+    aws_how: str
+    r2: Enforcement
+    r2_how: str
+    #: What covers the gap on R2 (empty where R2 enforces the rule).
+    mitigation: str = ""
+    #: Checks of this rule that R2's S3 API cannot answer, with why (reported SKIP).
+    r2_unprobed: dict[str, str] = field(default_factory=dict)
+    #: The learning bucket's guards that enforce it on AWS.
+    sids: tuple[str, ...] = ()
+    #: The contract's lifecycle rules (``contract.lifecycle_rules`` ids) that enforce it.
+    lifecycle: tuple[str, ...] = ()
+    #: Policy-pack policies that refuse a preview breaking it.
+    policies: tuple[str, ...] = ()
+    #: Offline tests that prove it (``file::test``); under IAM semantics where it rests on a condition.
+    proofs: tuple[str, ...] = ()
+    #: What only a live run against AWS proves (the verifier's checks on a deployed stack).
+    live: str = ""
+
+
+S, C, N = Enforcement.STORAGE, Enforcement.CLIENT, Enforcement.NONE
+NO_TAGS = "R2 has no object tags API"
+NO_VERSIONS = "R2 has no object versioning API"
+MANAGED_KEYS = "R2 encrypts every object at rest with Cloudflare-managed keys: no key to read back"
+IAM = "tests/test_iam_semantics.py::"
+LIVE_CONDITION = "that S3 evaluates these conditions as the offline evaluator did (the verifier's probes)"
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "valid uploads are accepted and read back identical, with their reference",
+        ("upload.accepted", "upload.read-back", "upload.reference"),
+        S,
+        "metadata and tags round-trip; reference `s3://<bucket>/<key>`",
+        S,
+        "metadata round-trips (R2 has no tags); reference `r2://<bucket>/<key>`",
+        proofs=(f"{IAM}test_every_city_and_the_command_centre_can_upload_compliant_samples",),
+        live="that a compliant upload by the probe city succeeds: the probe that would have caught "
+        "every upload refused for its tags (`upload.accepted`)",
+    ),
+    Rule(
+        "no public access",
+        ("config.public-access-block", "access.anonymous-read-refused", "access.anonymous-list-refused"),
+        S,
+        "all four public-access blocks, ACLs disabled and refused, no Allow in any bucket policy",
+        S,
+        "buckets are private; the r2.dev domain is declared off and no custom domain is attached",
+        r2_unprobed={
+            "config.public-access-block": "R2 has no public-access-block API (its r2.dev domain is declared off)"
+        },
+        sids=(Sid.ACL,),
+        policies=("s3-public-access-block-complete", "s3-every-bucket-has-public-access-block", "r2-no-public-domain"),
+        proofs=(f"{IAM}test_anonymous_and_other_account_callers_are_refused_everything",),
+        live="the account-level public-access block and anonymous requests answered 403",
+    ),
+    Rule(
+        "encryption at rest",
+        ("config.default-encryption", "upload.encrypted"),
+        S,
+        "SSE-KMS with a customer-managed, rotated key usable only through S3; other keys, SSE-S3 and SSE-C refused",
+        S,
+        "R2 encrypts every object with Cloudflare-managed keys (no customer key)",
+        r2_unprobed={"config.default-encryption": MANAGED_KEYS, "upload.encrypted": MANAGED_KEYS},
+        sids=(Sid.WRONG_ENCRYPTION, Sid.OTHER_KMS_KEY, Sid.CUSTOMER_KEY),
+        policies=("s3-buckets-encrypted-with-customer-key", "kms-keys-rotate"),
+        proofs=(
+            f"{IAM}test_every_single_upload_violation_is_refused_to_cities_the_command_centre_and_administrators",
+            f"{IAM}test_the_store_key_is_used_only_through_s3",
+        ),
+        live="that objects are stored under the stack's key (`upload.encrypted`) and KMS honours the key policy",
+    ),
+    Rule(
+        "encryption in transit",
+        ("access.plain-http-refused",),
+        S,
+        "bucket policy denies requests without TLS or below TLS 1.2",
+        S,
+        "the S3 API is served over HTTPS only",
+        r2_unprobed={"access.plain-http-refused": "R2's S3 endpoint has no plain-HTTP listener to probe"},
+        sids=(Sid.INSECURE_TRANSPORT, Sid.OUTDATED_TLS),
+        proofs=(f"{IAM}test_every_single_upload_violation_is_refused_to_cities_the_command_centre_and_administrators",),
+        live="a plain-HTTP request refused by the deployed policy",
+    ),
+    Rule(
+        "objects are never overwritten",
+        ("refuse.overwrite",),
+        S,
+        "versioning, If-None-Match required, copies refused, optional Object Lock",
+        S,
+        "bucket lock refuses overwrites while an object is younger than the lock; If-None-Match refuses the rest",
+        sids=(Sid.COPY,),
+        policies=("s3-every-bucket-versioned",),
+        proofs=(f"{IAM}test_every_single_upload_violation_is_refused_to_cities_the_command_centre_and_administrators",),
+        live="S3's 412 on a second create of the same key",
+    ),
+    Rule(
+        "every write is create-only (If-None-Match)",
+        ("refuse.without-if-none-match",),
+        S,
+        "bucket policy denies any PutObject without `If-None-Match: *`, and multipart uploads",
+        C,
+        "R2 cannot require a request header",
+        "the bucket lock refuses overwrites of young objects; the uploader always sends If-None-Match: *",
+        sids=(Sid.OVERWRITE, Sid.MULTIPART),
+        proofs=(f"{IAM}test_every_single_upload_violation_is_refused_to_cities_the_command_centre_and_administrators",),
+        live=LIVE_CONDITION,
+    ),
+    Rule(
+        "deleted objects stay recoverable for a while",
+        ("config.versioning",),
+        S,
+        "versioning; noncurrent versions expire after noncurrentVersionExpiryDays",
+        N,
+        "R2 has no object versioning: a deletion is final",
+        "the bucket lock refuses deletions while objects are young; only the Command Centre token deletes by design",
+        lifecycle=("expire-noncurrent-versions-and-incomplete-uploads",),
+        policies=("s3-every-bucket-versioned",),
+        proofs=("tests/test_bucket.py::test_image_buckets_are_versioned",),
+        live="versioning read back as Enabled",
+    ),
+    Rule(
+        "objects locked against deletion",
+        ("config.object-lock",),
+        S,
+        "optional Object Lock (GOVERNANCE lets the Command Centre erase)",
+        S,
+        "bucket lock by age (the `bucket_lock_days` output)",
+        r2_unprobed={
+            "config.object-lock": "R2's bucket lock is not readable through its S3 API (see `bucket_lock_days`)"
+        },
+        proofs=("tests/test_bucket.py::test_object_lock_applies_the_configured_default_retention",),
+        live="the default retention read back, and that a locked version resists deletion",
+    ),
+    Rule(
+        "no upload sets its own lock (GDPR erasure stays possible)",
+        ("refuse.lock-headers",),
+        S,
+        "bucket policy refuses Object Lock headers on upload and PutObjectRetention/LegalHold to everyone",
+        S,
+        "R2 locks by bucket rule only; its S3 API has no per-object retention a client could set",
+        r2_unprobed={"refuse.lock-headers": "R2 has no per-object Object Lock to set (bucket lock rules only)"},
+        sids=(Sid.OBJECT_LOCK_CHANGE, *LOCK_HEADER_SIDS),
+        proofs=(f"{IAM}test_labels_are_immutable_no_tag_rewrite_or_lock_change_for_anyone",),
+        live=LIVE_CONDITION,
+    ),
+    Rule(
+        "flat namespace: keys are <uuid>.jpg, no folders",
+        ("refuse.key-with-slash", "refuse.key-not-uuid"),
+        S,
+        "bucket policy refuses other key shapes and any '/' (IAM cannot hold keys to lowercase hex: "
+        "a limit, covered by the uploader)",
+        C,
+        "R2 tokens cannot restrict object keys",
+        "the uploader validates keys with contract.OBJECT_KEY_PATTERN; the retention job reports foreign keys",
+        sids=(Sid.KEY_NOT_UUID_JPG, Sid.KEY_WITH_SLASH),
+        proofs=(
+            f"{IAM}test_every_single_upload_violation_is_refused_to_cities_the_command_centre_and_administrators",
+            f"{IAM}test_iam_cannot_hold_keys_to_lowercase_hex_so_clients_do",
+        ),
+        live=LIVE_CONDITION,
+    ),
+    Rule(
+        "every object carries the required metadata",
+        ("refuse.missing-tag", "refuse.blank-metadata"),
+        S,
+        "bucket policy refuses an upload whose metadata tag is missing or blank, or carries another tag",
+        C,
+        "R2 has no tags and cannot require metadata",
+        "the uploader refuses incomplete samples; the retention job reports objects missing metadata",
+        sids=(*MISSING_TAG_SIDS, Sid.UNKNOWN_TAG),
+        proofs=(f"{IAM}test_every_single_upload_violation_is_refused_to_cities_the_command_centre_and_administrators",),
+        live=LIVE_CONDITION,
+    ),
+    Rule(
+        "`unsure` samples are never uploaded",
+        ("refuse.unsure-label",),
+        S,
+        "bucket policy refuses any label but correct and changed (case-sensitive)",
+        C,
+        "R2 cannot read an upload's metadata",
+        "the uploader excludes unsure; the retention job deletes any after unsureExpiryDays",
+        sids=(Sid.EXCLUDED_LABEL,),
+        proofs=(f"{IAM}test_every_single_upload_violation_is_refused_to_cities_the_command_centre_and_administrators",),
+        live=LIVE_CONDITION,
+    ),
+    Rule(
+        "a city uploads only as itself",
+        ("refuse.other-city",),
+        S,
+        "city_id tag must equal the uploader's principal tag; a city user without the tag can do nothing",
+        N,
+        "a city token can write any metadata",
+        "one token per city (revocable); Command Centre-minted temporary credentials per batch would bind uploads",
+        sids=(Sid.UPLOAD_AS_OTHER_CITY, Sid.CITY_WITHOUT_CITY_TAG),
+        proofs=(
+            f"{IAM}test_every_single_upload_violation_is_refused_to_cities_the_command_centre_and_administrators",
+            f"{IAM}test_a_city_user_without_its_city_tag_cannot_upload",
+        ),
+        live=LIVE_CONDITION,
+    ),
+    Rule(
+        "labels are immutable",
+        ("refuse.tag-rewrite",),
+        S,
+        "bucket policy denies every tag rewrite of a stored object",
+        C,
+        "R2 has no tags; metadata changes need an overwrite, refused only while the object is locked",
+        "clients never rewrite; a correction is a new object",
+        sids=(Sid.TAG_REWRITE, Sid.RETAG_STORED_OBJECT),
+        proofs=(f"{IAM}test_labels_are_immutable_no_tag_rewrite_or_lock_change_for_anyone",),
+        live="that S3 sets s3:ExistingObjectTag for a standalone PutObjectTagging (the verifier's retag probe)",
+    ),
+    Rule(
+        "lifecycle by label: archive, expire `unsure`, retain `correct`, keep `changed`",
+        ("config.lifecycle",),
+        S,
+        "lifecycle rules filtered by the label tag",
+        C,
+        "R2 lifecycle is prefix-only and R2 has no tags: archiving by age is declared, expiry by label is not",
+        "the metadata-driven retention job expires `unsure` and `correct` from each object's metadata",
+        lifecycle=(
+            "archive-then-expire-correct",
+            "archive-and-keep-changed",
+            "expire-unsure",
+            "expire-probe-objects",
+        ),
+        policies=("s3-lifecycle-follows-contract", "s3-image-buckets-have-lifecycle"),
+        proofs=(
+            "tests/test_lifecycle.py::test_unsure_objects_expire_after_30_days",
+            "tests/test_lifecycle.py::test_changed_objects_are_archived_and_never_expire",
+        ),
+        live="the rules read back; that S3 runs them takes days and is not probed",
+    ),
+    Rule(
+        "city clients are upload-only",
+        ("tier.city.GetObject", "tier.city.ListObjectsV2", "tier.city.GetObjectTagging", "tier.city.DeleteObject"),
+        S,
+        "group policy grants only create-only, tagged PutObject; bucket policy denies the rest",
+        N,
+        "R2 has no write-only permission: a city token reads, lists and writes (deletes only once unlocked)",
+        "R2 temporary credentials restricted to upload, minted by the Command Centre per batch (the closest R2 offers)",
+        sids=(Sid.CITY_TIER,),
+        policies=("iam-city-tier-upload-only",),
+        proofs=(f"{IAM}test_each_tier_may_do_exactly_its_contract_operations",),
+        live="each operation answered as the tier says, with the probe city's key",
+    ),
+    Rule(
+        "the training pipeline is read-only",
+        (
+            "tier.training.GetObject",
+            "tier.training.GetObjectTagging",
+            "tier.training.ListObjectsV2",
+            "tier.training.ListObjectVersions",
+            "tier.training.PutObject",
+            "tier.training.DeleteObject",
+        ),
+        S,
+        "role policy grants read and list; bucket policy denies the rest",
+        S,
+        "an Object Read token scoped to the bucket",
+        r2_unprobed={"tier.training.GetObjectTagging": NO_TAGS, "tier.training.ListObjectVersions": NO_VERSIONS},
+        sids=(Sid.TRAINING_TIER,),
+        policies=("iam-tier-roles-least-privilege",),
+        proofs=(f"{IAM}test_each_tier_may_do_exactly_its_contract_operations",),
+        live="each operation answered as the tier says, with the training role",
+    ),
+    Rule(
+        "the Command Centre reads, lists and writes",
+        (
+            "tier.command-centre.GetObject",
+            "tier.command-centre.GetObjectTagging",
+            "tier.command-centre.ListObjectsV2",
+            "tier.command-centre.ListObjectVersions",
+            "tier.command-centre.PutObject",
+        ),
+        S,
+        "role policy; bucket policy denies what the tier must not do",
+        S,
+        "an Object Read & Write token scoped to the bucket",
+        r2_unprobed={
+            "tier.command-centre.GetObjectTagging": NO_TAGS,
+            "tier.command-centre.ListObjectVersions": NO_VERSIONS,
+        },
+        sids=(Sid.COMMAND_CENTRE_TIER,),
+        policies=("iam-tier-roles-least-privilege", "iam-no-wildcard-s3-grants"),
+        proofs=(f"{IAM}test_each_tier_may_do_exactly_its_contract_operations",),
+        live="each operation answered as the tier says, with the Command Centre role",
+    ),
+    Rule(
+        "GDPR erasure by the Command Centre at any time",
+        ("tier.command-centre.DeleteObjectVersion",),
+        S,
+        "only the Command Centre deletes, every version, bypassing GOVERNANCE retention",
+        N,
+        "R2's bucket lock cannot be bypassed: erasure waits until the object is older than the lock",
+        "the lock lasts unsureExpiryDays (30 by default), inside GDPR's one-month deadline; erase when it ends",
+        sids=(Sid.DELETE,),
+        proofs=(f"{IAM}test_only_the_command_centre_erases_and_may_bypass_governance_retention",),
+        live="every version of a probe object erased by the Command Centre",
+    ),
+    Rule(
+        "only named administrators reconfigure or shred the store",
+        (),
+        S,
+        "with `configurationAdministrators` (on in prod): bucket configuration and key administration "
+        "denied to all others; the account root can always recover",
+        N,
+        "R2 has no bucket policies: whoever holds an account token with R2 admin rights can",
+        "keep Cloudflare API tokens with R2 admin rights to the deploy pipeline",
+        sids=(Sid.CONFIGURATION_CHANGE,),
+        proofs=(
+            f"{IAM}test_only_configuration_administrators_and_the_root_change_the_bucket_configuration",
+            f"{IAM}test_only_configuration_administrators_and_the_root_delete_or_re_police_the_key",
+        ),
+        live="not probed (it would need an administrator's credentials): Access Analyzer checks the documents in PRs",
+    ),
+    Rule(
+        "replication for disaster recovery",
+        ("config.replication", "replication.arrives"),
+        S,
+        "cross-region replication, KMS-encrypted and tagged, to a replica only replication writes",
+        N,
+        "R2 has no replication",
+        "a scheduled copy to a second bucket (not part of this project yet)",
+        policies=("s3-replication-where-required",),
+        proofs=(
+            f"{IAM}test_replication_is_assumable_only_by_s3_for_this_bucket",
+            f"{IAM}test_the_replica_is_written_only_by_replication_and_erased_only_by_the_command_centre",
+        ),
+        live="the probe object arriving in the replica (`--wait-replication`)",
+    ),
+    Rule(
+        "one bucket policy carries every guard",
+        ("config.bucket-policy-guards",),
+        S,
+        "one bucket policy, each guard a Deny with a stable Sid",
+        N,
+        "R2 has no bucket policies",
+        "each guard's own row says what covers it on R2",
+        policies=("s3-learning-bucket-policy-guards", "s3-every-bucket-has-one-bucket-policy"),
+        proofs=("tests/test_bucket_policy.py::test_guard_sids_are_stable",),
+        live="the deployed policy read back with every Sid of this catalogue",
+    ),
+)
+
+
+def learning_bucket_sids(*, administrators: bool) -> frozenset[str]:
+    """The Sids the learning bucket's policy must carry: every rule's, and the configuration
+    guard only where ``configurationAdministrators`` is set."""
+    sids = {sid for rule in RULES for sid in rule.sids}
+    if not administrators:
+        sids.discard(Sid.CONFIGURATION_CHANGE)
+    return frozenset(sids)
+
+
+def r2_treatment(check: str) -> tuple[str, str] | None:
+    """How the verifier reports ``check`` on R2: ("GAP", why), ("SKIP", why), or None to probe."""
+    for rule in RULES:
+        if check in rule.checks:
+            if check in rule.r2_unprobed:
+                return "SKIP", rule.r2_unprobed[check]
+            if rule.r2 is not Enforcement.STORAGE:
+                return "GAP", f"{rule.r2_how}; covered by: {rule.mitigation}"
+            return None
+    return None
+
+
+def all_checks() -> list[str]:
+    return [check for rule in RULES for check in rule.checks]
+
+
+def _code(values: tuple[str, ...]) -> str:
+    return ", ".join(f"`{v}`" for v in values) or "-"
+
+
+def markdown_table() -> str:
+    """The README's rule table: per rule, how each backend holds it and what proves it."""
+    rows = [
+        "| contract rule | AWS S3 | AWS guards (Sids) and lifecycle rules | proven offline by | only a live AWS run "
+        "proves | Cloudflare R2 | what covers the R2 gap |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in RULES:
+        proofs = ", ".join(f"`{p.split('::')[1]}`" for p in r.proofs) or "-"
+        rows.append(
+            f"| {r.rule} | **{r.aws.value}**: {r.aws_how} | {_code(r.sids + r.lifecycle)} | {proofs} | "
+            f"{r.live or '-'} | **{r.r2.value}**: {r.r2_how} | {r.mitigation or '-'} |"
+        )
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(markdown_table())
