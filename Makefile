@@ -14,9 +14,12 @@ IAM_SIMULATE := tools/iam-simulate/node_modules/.package-lock.json
 
 install: $(VENV)/.installed $(IAM_SIMULATE)
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	# The project itself, editable: infra/ and scripts/learning_images import as packages everywhere
+	# (Pulumi's program, the policy pack's tests, the console commands), with no sys.path edits.
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 
 $(IAM_SIMULATE): tools/iam-simulate/package.json tools/iam-simulate/package-lock.json $(VENV)/.installed
@@ -26,13 +29,13 @@ $(IAM_SIMULATE): tools/iam-simulate/package.json tools/iam-simulate/package-lock
 	touch $@
 
 # The main job on the embedded local default: the local stack in a moto server on 127.0.0.1,
-# verified rule by rule by scripts/verify_contract.py. No cloud account, no Pulumi CLI needed.
+# verified rule by rule by scripts/learning_images/verify/verify_contract.py. No cloud account, no Pulumi CLI needed.
 sandbox: install
-	$(PY) -m scripts.sandbox
+	$(PY) -m learning_images.sandbox.sandbox
 
 # Render a stack under Pulumi mocks and list what it declares (no CLI, no cloud).
 plan: install
-	$(PY) -m scripts.render --stack $(STACK)
+	$(PY) -m learning_images.sandbox.render --stack $(STACK)
 
 lint: install
 	$(PY) -m ruff check .

@@ -13,7 +13,7 @@ import json
 import time
 
 from infra.aws.iam import POLICY_SIZE_LIMITS, compact_size
-from scripts.render import Graph, render, stack_config
+from learning_images.sandbox.render import Graph, render, stack_config
 
 
 def measure(cities: int) -> tuple[float, Graph]:

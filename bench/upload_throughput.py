@@ -9,7 +9,7 @@ One moto server, the local stack, the city's credentials for every variant, in o
   the endpoint can take from this client);
 - same-requests: the uploader's request shape (metadata, tags, checksum, ``If-None-Match``) from
   the same threads, without its selection, naming or report: what the request shape costs;
-- uploader: ``scripts.upload_batch`` (validation, hashing, UUID v5 keys, metadata, tags,
+- uploader: ``learning_images.ops.upload_batch`` (validation, hashing, UUID v5 keys, metadata, tags,
   checksum, ``If-None-Match``, report), with the same number of workers.
 
 Each variant runs in its own process, so its peak memory (high-water RSS since exec) is its
@@ -62,7 +62,7 @@ def child(variant: str, outputs_file: Path, url: str, folder: Path, workers: int
     reading the outputs and the manifest are included."""
     # Only what the variant needs, so each peak RSS is its own.
     if variant == "uploader":
-        from scripts import upload_batch  # noqa: PLC0415
+        from learning_images.ops import upload_batch  # noqa: PLC0415
     else:
         import boto3  # noqa: PLC0415, F401
 
@@ -166,7 +166,7 @@ def main() -> int:
         return 0
     # Imported here, not at the top: the variants' processes must not carry the sandbox's
     # Pulumi imports in their peak memory.
-    from scripts.sandbox import local_store  # noqa: PLC0415
+    from learning_images.sandbox.sandbox import local_store  # noqa: PLC0415
     from tests.ops import jpeg, sample, write_csv  # noqa: PLC0415
 
     runs: dict[str, list[dict[str, float]]] = {v: [] for v in VARIANTS}

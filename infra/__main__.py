@@ -1,12 +1,6 @@
 """The learning image store: read the stack's settings, build the store, export its outputs."""
 
-import sys
-from pathlib import Path
 from typing import Any
-
-# Pulumi runs this directory with runpy.run_path, which puts infra/ (not the repository root)
-# on sys.path; the program imports itself as the `infra` package like the tests and scripts do.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import pulumi
 

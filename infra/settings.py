@@ -26,7 +26,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from infra import contract
+from learning_images import contract
 
 PROJECT: Literal["learning-images"] = "learning-images"
 REGION_KEY = "aws:region"
@@ -159,7 +159,7 @@ class Settings(BaseModel):
         True,
         description=(
             "Keep a separate log bucket with its own expiry: S3 server access logs, and the daily S3 Inventory "
-            "of every object version that GDPR erasure reads at scale (`scripts/erase.py --inventory`)."
+            "of every object version that GDPR erasure reads at scale (`learning-images-erase --inventory`)."
         ),
     )
     access_log_retention_days: Days = Field(

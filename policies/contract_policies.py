@@ -36,8 +36,8 @@ from pulumi_policy import (
 # The pack runs from policies/ (its own directory on sys.path): import the contract by package.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from infra import contract, rules
-from infra.rules import Sid
+from learning_images import contract, rules
+from learning_images.rules import Sid
 
 BUCKET = "aws:s3/bucket:Bucket"
 PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"

@@ -1,7 +1,7 @@
 """Requests and principals for the IAM evaluation, generated from the contract and a rendered stack.
 
-The compliant uploads are the project's own: the requests ``scripts.upload_batch`` and
-``scripts.verify_contract`` really send, captured from botocore just before they would leave
+The compliant uploads are the project's own: the requests ``learning_images.ops.upload_batch`` and
+``learning_images.verify.verify_contract`` really send, captured from botocore just before they would leave
 (``before-send``). Every violation is one change to such a request, so a guard that refuses the
 project's own clients fails a test. Reads, deletes and tag rewrites are botocore requests too,
 one per operation the contract's tiers name.
@@ -19,10 +19,10 @@ from typing import Any
 
 import boto3
 
-from infra import contract
-from scripts import s3_authorization
-from scripts.iam_simulator import Check, Decision, IamSimulator, Policy, Principal, simulation
-from scripts.s3_authorization import HttpRequest
+from learning_images import contract
+from learning_images.sandbox import s3_authorization
+from learning_images.sandbox.iam_simulator import Check, Decision, IamSimulator, Policy, Principal, simulation
+from learning_images.sandbox.s3_authorization import HttpRequest
 from tests.stack import Graph, Resource, policy_of
 
 ACCOUNT = "123456789012"
@@ -139,7 +139,7 @@ def store_of(stack: str, graph: Graph) -> Store:
                 ACCOUNT,
                 identity_policies=(("AdministratorAccess", ADMIN_POLICY),),
             ),
-            # The render's deploying identity (scripts/render.py mocks getCallerIdentity so).
+            # The render's deploying identity (scripts/learning_images/sandbox/render.py mocks getCallerIdentity so).
             "deployer": Principal(
                 "the deploying identity",
                 f"arn:aws:iam::{ACCOUNT}:user/deployer",
@@ -189,10 +189,10 @@ def store_of(stack: str, graph: Graph) -> Store:
 
 
 def uploader_request(store: Store, city_id: str, label: contract.Label, key: str = KEY) -> HttpRequest:
-    """The request ``scripts.upload_batch`` sends for one sample."""
-    from scripts.clients import Endpoint  # noqa: PLC0415 (client code, imported where used)
-    from scripts.manifest import Sample  # noqa: PLC0415
-    from scripts.upload_batch import Options, Target, Uploader  # noqa: PLC0415
+    """The request ``learning_images.ops.upload_batch`` sends for one sample."""
+    from learning_images.ops.clients import Endpoint  # noqa: PLC0415 (client code, imported where used)
+    from learning_images.ops.manifest import Sample  # noqa: PLC0415
+    from learning_images.ops.upload_batch import Options, Target, Uploader  # noqa: PLC0415
 
     target = Target("aws", store.bucket, "s3", Endpoint(None, store.region, 5.0))
     options = Options(
@@ -215,8 +215,8 @@ def uploader_request(store: Store, city_id: str, label: contract.Label, key: str
 
 
 def verifier_request(store: Store) -> HttpRequest:
-    """The compliant upload ``scripts.verify_contract`` probes with (as the probe city)."""
-    import scripts.verify_contract as verify  # noqa: PLC0415
+    """The compliant upload ``learning_images.verify.verify_contract`` probes with (as the probe city)."""
+    import learning_images.verify.verify_contract as verify  # noqa: PLC0415
 
     verifier = verify.Verifier.__new__(verify.Verifier)
     verifier.outputs = _StackOutputsView(store.bucket)  # type: ignore[assignment]

@@ -9,8 +9,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from scripts import upload_batch
-from scripts.sandbox import LocalStore, client
+from learning_images.ops import upload_batch
+from learning_images.sandbox.sandbox import LocalStore, client
 
 CITY = "sandbox-city"
 COLUMNS = ["image", "camera_id", "event_id", "label_status", "captured_at", "quality"]

@@ -1,4 +1,4 @@
-"""Test helpers: the offline render (scripts/render.py) and readers for its policy documents."""
+"""Test helpers: the offline render (scripts/learning_images/sandbox/render.py) and readers for its policy documents."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import fnmatch
 import json
 from typing import Any
 
-from scripts import render as _render
-from scripts.render import ROOT, Graph, Resource, render, stack_config
+from learning_images.sandbox import render as _render
+from learning_images.sandbox.render import ROOT, Graph, Resource, render, stack_config
 
 __all__ = ["ROOT", "Graph", "Resource", "last_graph", "render", "stack_config"]
 

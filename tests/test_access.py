@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra import contract
+from learning_images import contract
 from tests.stack import Graph, allowed_actions, allows, as_list, render, statements
 
 READ = ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging", "s3:GetObjectAttributes"]

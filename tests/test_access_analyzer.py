@@ -8,7 +8,7 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from scripts import access_analyzer
+from learning_images.sandbox import access_analyzer
 from tests.stack import Graph
 
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from infra import contract
-from infra.rules import Sid
+from learning_images import contract
+from learning_images.rules import Sid
 from tests.stack import Graph, bucket_policy_for, statement, statements
 
 BUCKET_ARN = "arn:aws:s3:::learning-images"

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from infra import contract
+from learning_images import contract
 
 
 def test_iam_key_wildcard_accepts_every_contract_key() -> None:

@@ -19,8 +19,8 @@ import boto3
 import pytest
 
 from infra.aws.inventory import INVENTORY_ID
-from scripts import erase, inventory
-from scripts.sandbox import REGION, LocalStore, client, local_store
+from learning_images.ops import erase, inventory
+from learning_images.sandbox.sandbox import REGION, LocalStore, client, local_store
 from tests.ops import jpeg, operator_s3, read_report, sample, upload, versions, write_csv
 
 REPLICA = "learning-images-replica"

@@ -3,7 +3,7 @@ independent evaluator (``@cloud-copilot/iam-simulate``), request by request.
 
 moto ignores every IAM ``Condition``, so nothing else in the offline suite proves a rule that
 rests on one. Here each request is evaluated as every action S3 authorises it as
-(``scripts.s3_authorization``), against the identity policies of the caller, the bucket policy
+(``learning_images.sandbox.s3_authorization``), against the identity policies of the caller, the bucket policy
 and, for SSE-KMS, the key policy. Compliant requests are the project's own clients' requests
 (captured from botocore); every violation is one change to one of them. A failure names the
 stack, the scenario, each action and the statements that decided it.
@@ -16,9 +16,9 @@ from dataclasses import replace
 
 import pytest
 
-from infra import contract
-from infra.rules import OBJECT_LOCK_KEYS
-from scripts.iam_simulator import Check, IamSimulator, Principal, iam_simulator
+from learning_images import contract
+from learning_images.rules import OBJECT_LOCK_KEYS
+from learning_images.sandbox.iam_simulator import Check, IamSimulator, Principal, iam_simulator
 from tests.iam_scenarios import (
     ACCOUNT,
     KEY,

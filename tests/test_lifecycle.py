@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from infra import contract
+from learning_images import contract
 from tests.stack import Graph, for_bucket, render
 
 LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"

@@ -23,9 +23,9 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
-from infra.rules import Sid
+from learning_images.rules import Sid
+from learning_images.sandbox.render import ROOT, Graph, Resource, render, stack_config
 from policies.contract_policies import POLICIES
-from scripts.render import ROOT, Graph, Resource, render, stack_config
 
 Mutation = Callable[[list[Resource]], None]
 OPTIONS = PolicyResourceOptions(

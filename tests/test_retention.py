@@ -14,9 +14,9 @@ from urllib.parse import urlencode
 
 import boto3
 
-from infra import contract
-from scripts import retention
-from scripts.sandbox import REGION, LocalStore, local_store
+from learning_images import contract
+from learning_images.ops import retention
+from learning_images.sandbox.sandbox import REGION, LocalStore, local_store
 from tests.ops import jpeg, operator_s3, read_report, sample, upload, write_csv
 
 

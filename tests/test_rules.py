@@ -8,13 +8,13 @@ import json
 import boto3
 import pytest
 
-from infra import contract, rules
-from infra.rules import Enforcement
+from learning_images import contract, rules
+from learning_images.ops.clients import Endpoint, TierSessions
+from learning_images.outputs import StackOutputs, parse_outputs
+from learning_images.rules import Enforcement
+from learning_images.sandbox.render import ROOT, render, stack_config
+from learning_images.verify.verify_contract import Status, Verifier
 from policies.contract_policies import POLICIES
-from scripts.clients import Endpoint, TierSessions
-from scripts.render import ROOT, render, stack_config
-from scripts.stack_outputs import StackOutputs, parse_outputs
-from scripts.verify_contract import Status, Verifier
 from tests.stack import Graph
 from tests.test_verify_contract import PASS_LOCALLY, SKIP_LOCALLY
 
@@ -68,8 +68,8 @@ def test_every_r2_gap_names_its_mitigation() -> None:
 
 def test_readme_capability_matrix_matches_the_data() -> None:
     assert rules.markdown_table() in (ROOT / "README.md").read_text(), (
-        "README.md's capability matrix differs from infra/rules.py: regenerate it with "
-        "`python -m infra.rules` and paste it"
+        "README.md's capability matrix differs from scripts/learning_images/rules.py: regenerate it with "
+        "`python -m learning_images.rules` and paste it"
     )
 
 

@@ -1,4 +1,4 @@
-"""The S3 authorisation table (scripts/s3_authorization.py) in step with botocore's service model.
+"""The S3 authorisation table (learning_images.sandbox.s3_authorization) in step with botocore's service model.
 
 The S3 API Reference's "Permissions" paragraph of each operation names the IAM actions S3 checks;
 botocore's model carries the same sentences. Every action named there must be in the table for
@@ -12,7 +12,7 @@ import re
 import botocore.session
 import pytest
 
-from scripts.s3_authorization import AUTHORIZATION, HttpRequest, checks, operation_of
+from learning_images.sandbox.s3_authorization import AUTHORIZATION, HttpRequest, checks, operation_of
 from tests.iam_scenarios import capture, capturing_client
 
 #: Actions a Permissions paragraph names that are not checked for the operation itself.

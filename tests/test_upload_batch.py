@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from infra import contract
-from scripts import upload_batch
-from scripts.sandbox import LocalStore, client, free_port, local_store
+from learning_images import contract
+from learning_images.ops import upload_batch
+from learning_images.sandbox.sandbox import LocalStore, client, free_port, local_store
 from tests.ops import CITY, by_row, jpeg, operator_s3, read_report, sample, upload, versions, write_csv, write_jsonl
 
 

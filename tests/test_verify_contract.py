@@ -1,6 +1,6 @@
 """The verification script against the local sandbox: what it proves, and how it fails.
 
-Each test starts its own moto server on 127.0.0.1 (scripts/sandbox.py) and stops it.
+Each test starts its own moto server on 127.0.0.1 (scripts/learning_images/sandbox/sandbox.py) and stops it.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from infra import rules
-from scripts import verify_contract
-from scripts.sandbox import client, sandbox
+from learning_images import rules
+from learning_images.sandbox.sandbox import client, sandbox
+from learning_images.verify import verify_contract
 
 #: What moto evaluates faithfully (action/resource grants, If-None-Match, metadata, tags,
 #: configuration read-back) must PASS ...

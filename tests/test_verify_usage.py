@@ -9,10 +9,10 @@ from pathlib import Path
 import boto3
 import pytest
 
-from scripts import verify_contract
-from scripts.clients import Endpoint
-from scripts.render import render, stack_config
-from scripts.sandbox import free_port, widen_wildcards
+from learning_images.ops.clients import Endpoint
+from learning_images.sandbox.render import render, stack_config
+from learning_images.sandbox.sandbox import free_port, widen_wildcards
+from learning_images.verify import verify_contract
 
 #: Credentials that let botocore sign and send a request; whoever answers decides on them.
 OPERATOR = boto3.Session(aws_access_key_id="operator", aws_secret_access_key="operator", region_name="eu-west-1")

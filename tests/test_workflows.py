@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from scripts.render import ROOT
+from learning_images.sandbox.render import ROOT
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 ACTIONLINT = shutil.which("actionlint", path=str(Path(sys.executable).parent)) or shutil.which("actionlint")
@@ -77,7 +77,9 @@ def test_merge_deploys_dev_then_verifies_it() -> None:
     (up,) = uses(dev, "pulumi/actions")
     assert up["with"]["command"] == "up" and up["with"]["stack-name"].endswith("/dev")
     runs = " ".join(str(s.get("run", "")) for s in steps(dev))
-    assert "scripts.verify_contract" in runs and "--junit" in runs, "dev is verified and the JUnit report kept"
+    assert "learning_images.verify.verify_contract" in runs and "--junit" in runs, (
+        "dev is verified and the JUnit report kept"
+    )
     assert uses(dev, "mikepenz/action-junit-report"), "the verification report is published"
 
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra import contract
 from infra.aws import iam
+from learning_images import contract
 
 
 @dataclass

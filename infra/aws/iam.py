@@ -12,8 +12,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from infra import contract
-from infra.rules import Sid
+from learning_images import contract
+from learning_images.rules import Sid
 
 Statement = dict[str, Any]
 Document = dict[str, Any]

@@ -1,7 +1,7 @@
 """A daily S3 Inventory of every object version, delivered to the log bucket.
 
 GDPR erasure at scale reads this list instead of calling ListObjectVersions over millions of
-keys (``scripts/erase.py --inventory``). S3 Inventory lists keys, versions, sizes and dates,
+keys (``scripts/learning_images/ops/erase.py --inventory``). S3 Inventory lists keys, versions, sizes and dates,
 never user metadata or tags, so a selection by metadata still starts from ``learning_samples``
 (references) or reads each candidate's metadata.
 """

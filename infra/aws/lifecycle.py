@@ -9,7 +9,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from infra import contract
+from learning_images import contract
 
 
 def s3_rule(rule: contract.LifecycleRule) -> aws.s3.BucketLifecycleConfigurationRuleArgs:

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra import contract
 from infra.aws import guards, iam
 from infra.aws.bucket import HardenedBucket, ObjectLock, hardened_bucket
 from infra.aws.encryption import store_key
 from infra.aws.lifecycle import lifecycle_configuration
+from learning_images import contract
 
 
 @dataclass

@@ -12,7 +12,6 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from infra import contract
 from infra.aws import guards, iam
 from infra.aws.access import TierIdentities, grant_tiers, iam_path, tier_identities
 from infra.aws.access_logs import access_logs
@@ -24,6 +23,7 @@ from infra.aws.inventory import INVENTORY_ID, grant_inventory_read, inventory
 from infra.aws.lifecycle import lifecycle_configuration
 from infra.aws.replication import Replica, replicate
 from infra.settings import PROJECT, Settings
+from learning_images import contract
 
 COMPONENT_TYPE = "learning-images:aws:LearningImageStore"
 REFERENCE_SCHEME = "s3"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_cloudflare as cloudflare
 
-from infra import contract
+from learning_images import contract
 
 #: Cloudflare's permission groups for objects of one bucket (names, looked up to ids at deploy).
 ITEM_READ = "Workers R2 Storage Bucket Item Read"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_cloudflare as cloudflare
 
-from infra import contract
+from learning_images import contract
 
 DAY_SECONDS = 86_400
 #: R2's one colder class (R2 docs, "Storage classes").

@@ -10,10 +10,10 @@ from typing import Any
 
 import pulumi
 
-from infra import contract
 from infra.r2.access import TokenCredentials, tier_token
 from infra.r2.bucket import INFREQUENT_ACCESS, r2_bucket
 from infra.settings import PROJECT, Settings
+from learning_images import contract
 
 COMPONENT_TYPE = "learning-images:r2:LearningImageStore"
 REFERENCE_SCHEME = "r2"

@@ -1,6 +1,6 @@
 """The daily batch upload of a city: the reference client of the storage contract.
 
-    python -m scripts.upload_batch --outputs outputs.json --city paris \\
+    python -m learning_images.ops.upload_batch --outputs outputs.json --city paris \\
         --images batch/ --manifest batch/manifest.csv --report paris-2026-11-24.jsonl
 
 Selection as the contract says: ``unsure`` samples and samples below ``--min-quality`` are
@@ -47,11 +47,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from infra import contract
-from scripts.clients import CREDENTIAL_ERRORS, Endpoint, key_session
-from scripts.manifest import ManifestError, Record, Sample, count_records, read_manifest
-from scripts.reports import JsonlReport, print_counts
-from scripts.stack_outputs import OutputsError, StackOutputs, add_outputs_arguments, outputs_from_args
+from learning_images import contract
+from learning_images.ops.clients import CREDENTIAL_ERRORS, Endpoint, key_session
+from learning_images.ops.manifest import ManifestError, Record, Sample, count_records, read_manifest
+from learning_images.ops.reports import JsonlReport, print_counts
+from learning_images.outputs import OutputsError, StackOutputs, add_outputs_arguments, outputs_from_args
 
 JPEG_MAGIC = b"\xff\xd8\xff"
 #: Images up to this size are read once into memory (hash and body from the same bytes); larger

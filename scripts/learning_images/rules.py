@@ -7,7 +7,7 @@ Data, defined once, with no Pulumi or backend imports. Read by:
   here (:func:`learning_bucket_sids`), never by asking a builder what it builds, so a builder's
   bug cannot pass its own check;
 - the verification script, which reports an R2 gap as GAP with the reason given here, never PASS;
-- the README, whose rule table is generated from it (``python -m infra.rules``).
+- the README, whose rule table is generated from it (``python -m learning_images.rules``).
 
 Each rule names its verifier checks, its bucket-policy Sids on AWS, its lifecycle rule ids, the
 policy-pack policies that guard it in previews, the offline tests that prove it, and what only a
@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from infra import contract
+from learning_images import contract
 
 
 class Sid:

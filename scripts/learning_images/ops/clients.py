@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from scripts.stack_outputs import Credentials, StackOutputs
+from learning_images.outputs import Credentials, StackOutputs
 
 SESSION_NAME = "verify-contract"
 

@@ -18,13 +18,14 @@ import runpy
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pulumi
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from learning_images.sandbox.project import project_root
+
+ROOT = project_root()
 PROGRAM = ROOT / "infra" / "__main__.py"
 PROJECT = "learning-images"
 ACCOUNT_ID = "123456789012"

@@ -16,7 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
-from infra import contract
+from learning_images import contract
 
 
 class OutputsError(Exception):

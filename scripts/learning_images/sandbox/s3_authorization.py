@@ -29,7 +29,7 @@ from xml.etree import ElementTree as ET
 
 import botocore.session
 
-from scripts.iam_simulator import Check
+from learning_images.sandbox.iam_simulator import Check
 
 # --- the request -----------------------------------------------------------------------------
 
@@ -369,7 +369,9 @@ def checks(
     try:
         rule = AUTHORIZATION[operation]
     except KeyError:
-        raise ValueError(f"{operation} is not in the authorisation table (scripts/s3_authorization.py)") from None
+        raise ValueError(
+            f"{operation} is not in the authorisation table (learning_images.sandbox.s3_authorization)"
+        ) from None
     context = request_context(request, operation, existing_tags=existing_tags)
     bucket = bucket_arn(request.bucket, partition)
     if operation == "DeleteObjects":

@@ -26,7 +26,7 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from infra import contract
+from learning_images import contract
 
 REQUIRED_COLUMNS = ("image", "camera_id", "event_id", "label_status", "captured_at")
 OPTIONAL_COLUMNS = ("quality",)

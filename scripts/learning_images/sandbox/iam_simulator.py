@@ -23,7 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-TOOL = Path(__file__).resolve().parent.parent / "tools" / "iam-simulate"
+from learning_images.sandbox.project import project_root
+
+TOOL = project_root() / "tools" / "iam-simulate"
 SERVER = TOOL / "server.mjs"
 PACKAGE = TOOL / "node_modules" / "@cloud-copilot" / "iam-simulate"
 

@@ -1,8 +1,8 @@
 """AWS's own analysis of every policy a stack renders: IAM Access Analyzer, in pull requests.
 
-    python -m scripts.access_analyzer --stack prod     # needs AWS credentials (the PR's OIDC role)
+    python -m learning_images.sandbox.access_analyzer --stack prod     # needs AWS credentials (the PR's OIDC role)
 
-The stack is rendered offline (scripts/render.py); each policy document is sent to Access
+The stack is rendered offline (scripts/learning_images/sandbox/render.py); each policy document is sent to Access
 Analyzer's ``ValidatePolicy`` (grammar, and security warnings such as a missing condition) and
 each resource policy to ``CheckNoPublicAccess`` (would it grant the public access?). Complementary
 to the offline evaluation in ``make test``: AWS's checker, on the same documents, where AWS
@@ -21,7 +21,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from scripts.render import Graph, render, stack_config
+from learning_images.sandbox.render import Graph, render, stack_config
 
 #: Resource types whose ``policy`` input is a resource policy, and the type Access Analyzer names.
 RESOURCE_POLICIES = {

@@ -1,7 +1,7 @@
 """GDPR erasure by metadata or by reference: every version, primary and replica, then proof.
 
-    python -m scripts.erase --stack prod --city-id paris --camera-id cam-17            # dry run
-    python -m scripts.erase --stack prod --references refs.txt --confirm --audit audit.jsonl
+    python -m learning_images.ops.erase --stack prod --city-id paris --camera-id cam-17            # dry run
+    python -m learning_images.ops.erase --stack prod --references refs.txt --confirm --audit audit.jsonl
 
 Select by metadata (``--city-id``, ``--camera-id``, ``--event-id``, any combination) or by a
 file of references, one per line (what a ``learning_samples`` query returns). Without
@@ -40,11 +40,11 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 
-from infra import contract
-from scripts.clients import Endpoint, command_centre_session, identity
-from scripts.inventory import InventoryError, read_inventory
-from scripts.reports import JsonlReport, print_counts
-from scripts.stack_outputs import OutputsError, StackOutputs, add_outputs_arguments, outputs_from_args
+from learning_images import contract
+from learning_images.ops.clients import Endpoint, command_centre_session, identity
+from learning_images.ops.inventory import InventoryError, read_inventory
+from learning_images.ops.reports import JsonlReport, print_counts
+from learning_images.outputs import OutputsError, StackOutputs, add_outputs_arguments, outputs_from_args
 
 DELETE_WORKERS = 16
 SELECTORS = {"city_id": contract.CITY_ID, "camera_id": contract.CAMERA_ID, "event_id": contract.EVENT_ID}

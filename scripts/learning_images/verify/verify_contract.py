@@ -1,7 +1,7 @@
 """Prove, rule by rule, that a deployed stack honours the storage contract.
 
-    python -m scripts.verify_contract --stack prod            # outputs from the Pulumi CLI
-    python -m scripts.verify_contract --outputs outputs.json  # outputs from a file
+    python -m learning_images.verify.verify_contract --stack prod            # outputs from the Pulumi CLI
+    python -m learning_images.verify.verify_contract --outputs outputs.json  # outputs from a file
 
 Every rule is probed with the real tier credentials (the probe city, the Command Centre and
 training roles) and reported PASS, FAIL or SKIP with the reason and the evidence (the request
@@ -39,9 +39,9 @@ from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionEr
 from rich.console import Console
 from rich.table import Table
 
-from infra import contract, rules
-from scripts.clients import CREDENTIAL_ERRORS, Endpoint, TierSessions, tier_sessions
-from scripts.stack_outputs import OutputsError, StackOutputs, add_outputs_arguments, outputs_from_args
+from learning_images import contract, rules
+from learning_images.ops.clients import CREDENTIAL_ERRORS, Endpoint, TierSessions, tier_sessions
+from learning_images.outputs import OutputsError, StackOutputs, add_outputs_arguments, outputs_from_args
 
 EMULATOR_SKIP = (
     "not evaluated by the local emulator: enforced by bucket-policy guards and grant conditions, "

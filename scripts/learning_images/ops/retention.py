@@ -1,7 +1,7 @@
 """Metadata-driven retention: the contract's lifecycle, evaluated from each object's metadata.
 
-    python -m scripts.retention --stack r2 --report retention.jsonl            # dry run
-    python -m scripts.retention --stack r2 --report retention.jsonl --confirm  # expire what is due
+    python -m learning_images.ops.retention --stack r2 --report retention.jsonl            # dry run
+    python -m learning_images.ops.retention --stack r2 --report retention.jsonl --confirm  # expire what is due
 
 For storage whose lifecycle cannot filter by metadata (R2: by age and prefix only) and for
 objects whose tags disagree with their metadata (S3 lifecycle reads tags). Every current object
@@ -31,10 +31,10 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 
-from infra import contract
-from scripts.clients import Endpoint, command_centre_session
-from scripts.reports import JsonlReport, print_counts
-from scripts.stack_outputs import OutputsError, StackOutputs, add_outputs_arguments, outputs_from_args
+from learning_images import contract
+from learning_images.ops.clients import Endpoint, command_centre_session
+from learning_images.ops.reports import JsonlReport, print_counts
+from learning_images.outputs import OutputsError, StackOutputs, add_outputs_arguments, outputs_from_args
 
 STATUS_ORDER = ["keep", "covered-by-lifecycle", "drift", "would-expire", "expired", "failed"]
 #: The fields lifecycle rules filter on; a disagreement elsewhere does not change what is due.

@@ -1,6 +1,6 @@
 """The local sandbox: the `local` stack in a moto server on 127.0.0.1, verified rule by rule.
 
-    make sandbox     # = python -m scripts.sandbox
+    make sandbox     # = python -m learning_images.sandbox.sandbox
 
 1. Start a moto server on a free loopback port, with IAM authentication off.
 2. Provision the `local` stack into it: with the real engine when the `pulumi` CLI is on PATH
@@ -40,8 +40,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from scripts import verify_contract
-from scripts.render import ROOT, Graph, Resource, render, stack_config
+from learning_images.sandbox.render import ROOT, Graph, Resource, render, stack_config
+from learning_images.verify import verify_contract
 
 STACK = "local"
 REGION = "eu-west-1"
@@ -276,7 +276,7 @@ def apply_graph(graph: Graph, url: str) -> dict[str, Any]:
         handler = handlers.get(resource.type)
         if handler is None:
             raise SystemExit(
-                f"error: the sandbox applier does not know {resource.type} ({resource.urn}); teach scripts/sandbox.py"
+                f"error: the sandbox applier does not know {resource.type} ({resource.urn}); teach it in {__name__}"
             )
         handler(resource, swap(resource.inputs))
     outputs: dict[str, Any] = swap(graph.outputs)
