@@ -20,6 +20,7 @@ from typing import Any
 import boto3
 
 from learning_images import contract
+from learning_images.outputs import BackendProfile
 from learning_images.sandbox import s3_authorization
 from learning_images.sandbox.iam_simulator import Check, Decision, IamSimulator, Policy, Principal, simulation
 from learning_images.sandbox.s3_authorization import HttpRequest
@@ -78,6 +79,7 @@ class Store:
     principals: dict[str, Principal]
     city_ids: tuple[str, ...]
     administrators: bool
+    profile: BackendProfile
 
     def resource_policy(self, check: Check) -> Policy | None:
         if check.action.startswith("kms:"):
@@ -178,6 +180,7 @@ def store_of(stack: str, graph: Graph) -> Store:
         key_policy=policy_of(key),
         principals=principals,
         city_ids=tuple(cities),
+        profile=BackendProfile.model_validate(outputs["capabilities"]),
         administrators=any(
             s.get("Sid") == "DenyConfigurationChangeExceptAdministrators"
             for s in policy_of(graph.named("learning-images-policy"))["Statement"]
@@ -194,7 +197,7 @@ def uploader_request(store: Store, city_id: str, label: contract.Label, key: str
     from learning_images.ops.manifest import Sample  # noqa: PLC0415
     from learning_images.ops.upload_batch import Options, Target, Uploader  # noqa: PLC0415
 
-    target = Target("aws", store.bucket, "s3", Endpoint(None, store.region, 5.0))
+    target = Target(store.bucket, store.profile, Endpoint(None, store.region, 5.0))
     options = Options(
         city_id=city_id,
         images=Path("."),
@@ -219,7 +222,7 @@ def verifier_request(store: Store) -> HttpRequest:
     import learning_images.verify.verify_contract as verify  # noqa: PLC0415
 
     verifier = verify.Verifier.__new__(verify.Verifier)
-    verifier.outputs = _StackOutputsView(store.bucket)  # type: ignore[assignment]
+    verifier.outputs = _StackOutputsView(store.bucket, store.profile)  # type: ignore[assignment]
     verifier.created = []
     client = capturing_client(store.region)
     verifier.s3 = {"city": client}
@@ -228,10 +231,10 @@ def verifier_request(store: Store) -> HttpRequest:
 
 @dataclass(frozen=True)
 class _StackOutputsView:
-    """The two outputs ``Verifier.put`` reads."""
+    """The outputs ``Verifier.put`` reads."""
 
     bucket_name: str
-    backend: str = "aws"
+    capabilities: BackendProfile
 
 
 def operation_request(store: Store, operation: str, key: str = KEY) -> HttpRequest:

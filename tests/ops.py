@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import os
 import uuid
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from learning_images.ops import upload_batch
+from learning_images.sandbox.render import render, stack_config
 from learning_images.sandbox.sandbox import LocalStore, client
 
 CITY = "sandbox-city"
@@ -91,3 +93,51 @@ def versions(store: LocalStore, bucket: str | None = None, prefix: str = "") -> 
     ):
         found += page.get("Versions", []) + page.get("DeleteMarkers", [])
     return found
+
+
+@functools.cache
+def _rendered_r2_outputs() -> str:
+    return json.dumps(render(stack_config("r2"), stack="r2").outputs)
+
+
+def as_r2(url: str, outputs: dict[str, Any], operator: dict[str, str]) -> None:
+    """A ``local_store`` tamper hook: the real rendered ``r2`` stack's outputs drive the clients.
+
+    Only what a local stand-in must supply is replaced: the bucket (moto's), the endpoint and
+    the credentials. IAM users stand in for the R2 tokens: the Command Centre's and training's
+    get their role's policies; the city's (an "Object Read & Write" token) may also abort its
+    multipart uploads. Everything else (backend, capabilities, lifecycle, lock days) is what
+    the R2 program exports.
+    """
+    real = json.loads(_rendered_r2_outputs())
+    iam = client(url, "iam", **operator)
+    for tier in ("command-centre", "training"):
+        (role,) = [r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"].startswith(f"{tier}-role")]
+        iam.create_user(UserName=f"{tier}-token")
+        for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+            document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+            text = document if isinstance(document, str) else json.dumps(document)
+            iam.put_user_policy(UserName=f"{tier}-token", PolicyName=name, PolicyDocument=text)
+        key = iam.create_access_key(UserName=f"{tier}-token")["AccessKey"]
+        real[f"{tier.replace('-', '_')}_credentials"] = {
+            "city_id": tier,
+            "access_key_id": key["AccessKeyId"],
+            "secret_access_key": key["SecretAccessKey"],
+        }
+    (group,) = [g["GroupName"] for g in iam.list_groups()["Groups"] if g["GroupName"].startswith("city")]
+    abort = {"Effect": "Allow", "Action": "s3:AbortMultipartUpload", "Resource": "*"}
+    iam.put_group_policy(
+        GroupName=group,
+        PolicyName="r2-token-abort",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [abort]}),
+    )
+    real.update(
+        bucket_name=outputs["bucket_name"],
+        endpoint_url=url,
+        # The endpoint is the local emulator, not R2: the verifier must know what it is talking to.
+        emulator=True,
+        city_credentials=outputs["city_credentials"],
+        probe_credentials=outputs["probe_credentials"],
+    )
+    outputs.clear()
+    outputs.update(real)

@@ -4,42 +4,33 @@ from __future__ import annotations
 
 import json
 
-from tests.stack import Graph
+import pytest
 
-REQUIRED = {
-    "backend",
-    "emulator",
-    "lifecycle",
-    "endpoint_url",
-    "bucket_lock_days",
-    "command_centre_credentials",
-    "training_credentials",
-    "region",
-    "bucket_name",
-    "bucket_arn",
-    "kms_key_arn",
-    "reference_prefix",
-    "object_lock",
-    "replica",
-    "access_log_bucket_name",
-    "inventory",
-    "command_centre_role_arn",
-    "training_role_arn",
-    "city_credentials",
-    "probe_credentials",
-    "configuration_administrators",
-}
+from learning_images.outputs import PROFILES, StackOutputs, parse_outputs
+from tests.stack import Graph, render, stack_config
+
 CREDENTIALS = {"city_credentials", "probe_credentials"}
 
 
-def test_outputs_name_everything_a_client_needs(full: Graph) -> None:
-    assert set(full.outputs) == REQUIRED, (
-        f"missing {REQUIRED - set(full.outputs)}, unexpected {set(full.outputs) - REQUIRED}"
-    )
+@pytest.mark.parametrize("stack", ["dev", "prod", "local", "r2"])
+def test_every_shipped_stack_exports_exactly_the_outputs_schema(stack: str) -> None:
+    """The schema (learning_images.outputs) is the one description of the outputs: each backend
+    fills it, and its real rendered outputs parse with the same model every client uses."""
+    outputs = render(stack_config(stack), stack=stack).outputs
+    fields = set(StackOutputs.model_fields)
+    assert set(outputs) == fields, f"stack {stack}: missing {fields - set(outputs)}, unexpected {set(outputs) - fields}"
+    parsed = parse_outputs(outputs, f"stack {stack}")
+    assert parsed.capabilities == PROFILES[parsed.backend], f"stack {stack}: capabilities must be its backend's profile"
+    assert parsed.lifecycle.rules(), f"stack {stack}: the lifecycle outputs must rebuild the contract's rules"
 
 
-def test_reference_prefix_is_the_s3_uri_of_the_bucket(full: Graph) -> None:
-    assert full.outputs["reference_prefix"] == f"s3://{full.outputs['bucket_name']}/"
+@pytest.mark.parametrize(("stack", "scheme"), [("dev", "s3"), ("r2", "r2")])
+def test_image_references_are_made_by_one_function_per_store(stack: str, scheme: str) -> None:
+    parsed = parse_outputs(render(stack_config(stack), stack=stack).outputs, stack)
+    key = "0f8fad5b-d9cb-469f-a165-70867728950e.jpg"
+    reference = parsed.reference(key)
+    assert reference == f"{scheme}://{parsed.bucket_name}/{key}"
+    assert parsed.key_of(reference) == key and parsed.key_of(f"other://{parsed.bucket_name}/{key}") is None
 
 
 def test_every_configured_city_has_credentials(full: Graph) -> None:

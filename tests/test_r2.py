@@ -123,7 +123,7 @@ def test_r2_credential_outputs_are_secret(r2: Graph, name: str) -> None:
 
 def test_r2_outputs_have_the_aws_shape(r2: Graph, dev: Graph) -> None:
     assert set(r2.outputs) == set(dev.outputs), "clients and the verification script read one shape"
-    assert r2.outputs["reference_prefix"] == "r2://learning-images-r2/"
+    assert r2.outputs["capabilities"]["reference_scheme"] == "r2"
     assert r2.outputs["kms_key_arn"] is None, "R2 encrypts with Cloudflare-managed keys: no key to fake"
 
 

@@ -17,11 +17,7 @@ import boto3
 from learning_images import contract
 from learning_images.ops import retention
 from learning_images.sandbox.sandbox import REGION, LocalStore, local_store
-from tests.ops import jpeg, operator_s3, read_report, sample, upload, write_csv
-
-
-def as_r2(url: str, outputs: dict[str, Any], operator: dict[str, str]) -> None:
-    outputs.update(backend="r2", reference_prefix=f"r2://{outputs['bucket_name']}/")
+from tests.ops import as_r2, jpeg, operator_s3, read_report, sample, upload, write_csv
 
 
 def accidental(store: LocalStore, label: str, tag_label: str | None = None) -> str:

@@ -21,8 +21,20 @@ from botocore.exceptions import ClientError
 
 from learning_images import contract
 from learning_images.ops import upload_batch
-from learning_images.sandbox.sandbox import LocalStore, client, free_port, local_store
-from tests.ops import CITY, by_row, jpeg, operator_s3, read_report, sample, upload, versions, write_csv, write_jsonl
+from learning_images.sandbox.sandbox import LocalStore, free_port, local_store
+from tests.ops import (
+    CITY,
+    as_r2,
+    by_row,
+    jpeg,
+    operator_s3,
+    read_report,
+    sample,
+    upload,
+    versions,
+    write_csv,
+    write_jsonl,
+)
 
 
 def mixed_batch(folder: Path) -> list[dict[str, Any]]:
@@ -235,19 +247,6 @@ def test_failed_upload_is_reported_with_its_error_and_exits_1(
 
 
 def test_r2_store_gets_no_tags_and_large_files_go_multipart_create_only(tmp_path: Path) -> None:
-    def as_r2(url: str, outputs: dict[str, Any], operator: dict[str, str]) -> None:
-        outputs.update(backend="r2", reference_prefix=f"r2://{outputs['bucket_name']}/")
-        # An R2 city token ("Object Read & Write" on the bucket) may abort its multipart uploads;
-        # the IAM user standing in for it gets that one action too.
-        iam = client(url, "iam", **operator)
-        (group,) = [g["GroupName"] for g in iam.list_groups()["Groups"] if g["GroupName"].startswith("city")]
-        abort = {"Effect": "Allow", "Action": "s3:AbortMultipartUpload", "Resource": "*"}
-        iam.put_group_policy(
-            GroupName=group,
-            PolicyName="r2-token-abort",
-            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [abort]}),
-        )
-
     with local_store(tamper=as_r2) as store:
         jpeg(tmp_path / "big.jpg", size=300_000)
         jpeg(tmp_path / "small.jpg", size=1000)

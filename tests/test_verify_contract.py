@@ -5,7 +5,10 @@ Each test starts its own moto server on 127.0.0.1 (scripts/learning_images/sandb
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -15,6 +18,7 @@ import pytest
 from learning_images import rules
 from learning_images.sandbox.sandbox import client, sandbox
 from learning_images.verify import verify_contract
+from tests.ops import as_r2
 
 #: What moto evaluates faithfully (action/resource grants, If-None-Match, metadata, tags,
 #: configuration read-back) must PASS ...
@@ -91,27 +95,57 @@ def statuses(report: dict[str, Any]) -> dict[str, str]:
     return {r["rule"]: r["status"] for r in report["results"]}
 
 
-def test_sandbox_passes_what_moto_evaluates_and_skips_the_rest(tmp_path: Path) -> None:
-    code, report, left = run_sandbox(tmp_path)
-    got = statuses(report)
+@dataclass(frozen=True)
+class CleanRun:
+    """One sandbox run of the untouched local stack: what several rules are checked against."""
+
+    code: int
+    report: dict[str, Any]
+    left: list[str]
+    printed: str
+    secrets: list[str]
+    junit: Path
+
+
+@pytest.fixture(scope="module")
+def clean_run(tmp_path_factory: pytest.TempPathFactory) -> CleanRun:
+    tmp_path = tmp_path_factory.mktemp("clean-run")
+    secrets: list[str] = []
+
+    def remember(url: str, outputs: dict[str, Any], operator: dict[str, str]) -> None:
+        secrets.append(outputs["probe_credentials"]["secret_access_key"])
+        secrets.extend(c["secret_access_key"] for c in outputs["city_credentials"].values())
+
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code, report, left = run_sandbox(tmp_path, tamper=remember)
+    return CleanRun(code, report, left, printed.getvalue(), secrets, tmp_path / "report.xml")
+
+
+def test_sandbox_passes_what_moto_evaluates_and_skips_the_rest(clean_run: CleanRun) -> None:
+    got = statuses(clean_run.report)
     assert {rule for rule, status in got.items() if status == "PASS"} == PASS_LOCALLY, got
     assert {rule for rule, status in got.items() if status == "SKIP"} == SKIP_LOCALLY, got
-    assert code == 0, f"nothing failed, so the exit code must be 0: {report['summary']}"
-    assert not left, f"probe objects left behind: {left}"
+    assert clean_run.code == 0, f"nothing failed, so the exit code must be 0: {clean_run.report['summary']}"
+    assert not clean_run.left, f"probe objects left behind: {clean_run.left}"
 
 
-def test_skips_say_why(tmp_path: Path) -> None:
-    _, report, _ = run_sandbox(tmp_path)
-    for result in report["results"]:
+def test_skips_say_why(clean_run: CleanRun) -> None:
+    for result in clean_run.report["results"]:
         if result["status"] == "SKIP":
             assert result["reason"], f"{result['rule']}: a SKIP must give its reason"
 
 
-def test_junit_report_counts_failures_and_skips(tmp_path: Path) -> None:
-    run_sandbox(tmp_path)
-    suite = ET.parse(tmp_path / "report.xml").getroot()
+def test_junit_report_counts_failures_and_skips(clean_run: CleanRun) -> None:
+    suite = ET.parse(clean_run.junit).getroot()
     assert suite.get("failures") == "0" and suite.get("skipped") == str(len(SKIP_LOCALLY))
     assert int(suite.get("tests", "0")) == len(PASS_LOCALLY | SKIP_LOCALLY)
+
+
+def test_secrets_are_never_printed(clean_run: CleanRun) -> None:
+    printed = clean_run.printed + json.dumps(clean_run.report)
+    assert clean_run.code == 0 and clean_run.secrets
+    assert not [s for s in clean_run.secrets if s in printed], "a secret access key was printed"
 
 
 def test_broken_stack_city_tier_with_read_access_fails_and_exits_1(tmp_path: Path) -> None:
@@ -175,50 +209,13 @@ def test_exhausted_time_budget_exits_2(tmp_path: Path, capsys: pytest.CaptureFix
     assert "the time budget ran out" in capsys.readouterr().out
 
 
-def test_secrets_are_never_printed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    secrets: list[str] = []
-
-    def remember(url: str, outputs: dict[str, Any], operator: dict[str, str]) -> None:
-        secrets.append(outputs["probe_credentials"]["secret_access_key"])
-        secrets.extend(c["secret_access_key"] for c in outputs["city_credentials"].values())
-
-    code, report, _ = run_sandbox(tmp_path, tamper=remember)
-    printed = capsys.readouterr().out + json.dumps(report)
-    assert code == 0 and secrets
-    assert not [s for s in secrets if s in printed], "a secret access key was printed"
-
-
 def test_r2_stack_reports_every_gap_as_gap_and_never_passes_one(tmp_path: Path) -> None:
     """The R2 path end to end, on moto: token-style credentials for every tier (IAM users carrying
     the tier policies stand in for R2 tokens), R2-shaped outputs, the matrix deciding GAP."""
 
-    def as_r2(url: str, outputs: dict[str, Any], operator: dict[str, str]) -> None:
-        iam = client(url, "iam", **operator)
-        for tier in ("command-centre", "training"):
-            (role,) = [r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"].startswith(f"{tier}-role")]
-            iam.create_user(UserName=f"{tier}-token")
-            for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
-                document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
-                text = document if isinstance(document, str) else json.dumps(document)
-                iam.put_user_policy(UserName=f"{tier}-token", PolicyName=name, PolicyDocument=text)
-            key = iam.create_access_key(UserName=f"{tier}-token")["AccessKey"]
-            outputs[f"{tier.replace('-', '_')}_credentials"] = {
-                "city_id": tier,
-                "access_key_id": key["AccessKeyId"],
-                "secret_access_key": key["SecretAccessKey"],
-            }
-        outputs.update(
-            backend="r2",
-            endpoint_url=url,
-            reference_prefix=f"r2://{outputs['bucket_name']}/",
-            command_centre_role_arn=None,
-            training_role_arn=None,
-            bucket_lock_days=30,
-        )
-
     code, report, _ = run_sandbox(tmp_path, tamper=as_r2)
     got = statuses(report)
-    gaps = {check for check in rules.all_checks() if (rules.r2_treatment(check) or ("",))[0] == "GAP"}
+    gaps = {check for check in rules.all_checks() if (rules.treatment("r2", check) or ("",))[0] == "GAP"}
     assert {rule for rule, status in got.items() if status == "GAP"} == gaps, got
     assert not {rule for rule, status in got.items() if status == "PASS"} & gaps, "a gap is never a PASS"
     assert got["upload.accepted"] == got["upload.read-back"] == got["upload.reference"] == "PASS", got

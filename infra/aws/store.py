@@ -24,9 +24,9 @@ from infra.aws.lifecycle import lifecycle_configuration
 from infra.aws.replication import Replica, replicate
 from infra.settings import PROJECT, Settings
 from learning_images import contract
+from learning_images.outputs import PROFILES, checked_export
 
 COMPONENT_TYPE = "learning-images:aws:LearningImageStore"
-REFERENCE_SCHEME = "s3"
 
 
 class LearningImageStore(pulumi.ComponentResource):
@@ -220,57 +220,59 @@ class LearningImageStore(pulumi.ComponentResource):
             }
 
         periods = settings.periods
-        return {
-            "backend": settings.backend,
-            "emulator": settings.emulator,
-            "region": settings.region,
-            "endpoint_url": None,  # the AWS SDK's own
-            "bucket_name": primary.bucket.bucket,
-            "bucket_arn": primary.bucket.arn,
-            "kms_key_arn": key.arn,
-            "reference_prefix": pulumi.Output.concat(REFERENCE_SCHEME, "://", primary.bucket.bucket, "/"),
-            "object_lock": {"mode": object_lock.mode, "days": object_lock.days} if object_lock else None,
-            "bucket_lock_days": None,
-            # The periods this stack applies; contract.lifecycle_rules turns them into the rules.
-            "lifecycle": {
-                "archive_storage_class": settings.archive_storage_class.value,
-                "archive_after_days": periods.archive_after_days,
-                "correct_retention_days": periods.correct_retention_days,
-                "unsure_expiry_days": periods.unsure_expiry_days,
-                "noncurrent_version_expiry_days": periods.noncurrent_version_expiry_days,
-            },
-            "replica": (
-                {
-                    "bucket_name": replica.bucket.bucket.bucket,
-                    "bucket_arn": replica.bucket.bucket.arn,
-                    "region": replica.region,
-                    "kms_key_arn": replica.key.arn,
-                    "replication_role_arn": replica.role.arn,
-                }
-                if replica
-                else None
-            ),
-            "access_log_bucket_name": logs.bucket.bucket if logs else None,
-            # Where the daily inventory's manifests appear (S3 Inventory's documented layout).
-            "inventory": (
-                {
-                    "bucket_name": logs.bucket.bucket,
-                    "prefix": primary.bucket.bucket.apply(lambda b: f"{INVENTORY_PREFIX}/{b}/{INVENTORY_ID}/"),
-                }
-                if logs
-                else None
-            ),
-            "command_centre_role_arn": identities.command_centre_role.arn,
-            "training_role_arn": identities.training_role.arn,
-            # The tiers are roles the operator assumes; R2 has token credentials here instead.
-            "command_centre_credentials": None,
-            "training_credentials": None,
-            # Access keys are secrets end to end: the whole map, ids included, is marked secret.
-            "city_credentials": pulumi.Output.secret({city: credentials(city) for city in settings.city_ids}),
-            "probe_credentials": pulumi.Output.secret(credentials(contract.PROBE_CITY_ID)),
-            # Who may change the bucket and key configuration (empty: the guard is off).
-            "configuration_administrators": list(administrators),
-        }
+        return checked_export(
+            {
+                "backend": settings.backend,
+                "capabilities": PROFILES[settings.backend].model_dump(),
+                "emulator": settings.emulator,
+                "region": settings.region,
+                "endpoint_url": None,  # the AWS SDK's own
+                "bucket_name": primary.bucket.bucket,
+                "bucket_arn": primary.bucket.arn,
+                "kms_key_arn": key.arn,
+                "object_lock": {"mode": object_lock.mode, "days": object_lock.days} if object_lock else None,
+                "bucket_lock_days": None,
+                # The periods this stack applies; contract.lifecycle_rules turns them into the rules.
+                "lifecycle": {
+                    "archive_storage_class": settings.archive_storage_class.value,
+                    "archive_after_days": periods.archive_after_days,
+                    "correct_retention_days": periods.correct_retention_days,
+                    "unsure_expiry_days": periods.unsure_expiry_days,
+                    "noncurrent_version_expiry_days": periods.noncurrent_version_expiry_days,
+                },
+                "replica": (
+                    {
+                        "bucket_name": replica.bucket.bucket.bucket,
+                        "bucket_arn": replica.bucket.bucket.arn,
+                        "region": replica.region,
+                        "kms_key_arn": replica.key.arn,
+                        "replication_role_arn": replica.role.arn,
+                    }
+                    if replica
+                    else None
+                ),
+                "access_log_bucket_name": logs.bucket.bucket if logs else None,
+                # Where the daily inventory's manifests appear (S3 Inventory's documented layout).
+                "inventory": (
+                    {
+                        "bucket_name": logs.bucket.bucket,
+                        "prefix": primary.bucket.bucket.apply(lambda b: f"{INVENTORY_PREFIX}/{b}/{INVENTORY_ID}/"),
+                    }
+                    if logs
+                    else None
+                ),
+                "command_centre_role_arn": identities.command_centre_role.arn,
+                "training_role_arn": identities.training_role.arn,
+                # The tiers are roles the operator assumes; R2 has token credentials here instead.
+                "command_centre_credentials": None,
+                "training_credentials": None,
+                # Access keys are secrets end to end: the whole map, ids included, is marked secret.
+                "city_credentials": pulumi.Output.secret({city: credentials(city) for city in settings.city_ids}),
+                "probe_credentials": pulumi.Output.secret(credentials(contract.PROBE_CITY_ID)),
+                # Who may change the bucket and key configuration (empty: the guard is off).
+                "configuration_administrators": list(administrators),
+            }
+        )
 
 
 def _principals_or_account(principals: list[str], account_root: pulumi.Output[str]) -> pulumi.Input[list[str]]:

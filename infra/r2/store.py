@@ -14,9 +14,9 @@ from infra.r2.access import TokenCredentials, tier_token
 from infra.r2.bucket import INFREQUENT_ACCESS, r2_bucket
 from infra.settings import PROJECT, Settings
 from learning_images import contract
+from learning_images.outputs import PROFILES, checked_export
 
 COMPONENT_TYPE = "learning-images:r2:LearningImageStore"
-REFERENCE_SCHEME = "r2"
 
 
 def endpoint_url(account_id: str, jurisdiction: str) -> str:
@@ -73,35 +73,37 @@ class R2LearningImageStore(pulumi.ComponentResource):
             )
 
         periods = settings.periods
-        self.outputs = {
-            "backend": settings.backend,
-            "emulator": False,
-            "region": "auto",
-            "endpoint_url": endpoint_url(account, jurisdiction),
-            "bucket_name": bucket.name,
-            "bucket_arn": None,
-            "kms_key_arn": None,  # R2 encrypts every object at rest with Cloudflare-managed keys
-            "reference_prefix": pulumi.Output.concat(REFERENCE_SCHEME, "://", bucket.name, "/"),
-            "object_lock": None,
-            "bucket_lock_days": lock_days,
-            "lifecycle": {
-                "archive_storage_class": INFREQUENT_ACCESS,
-                "archive_after_days": periods.archive_after_days,
-                "correct_retention_days": periods.correct_retention_days,
-                "unsure_expiry_days": periods.unsure_expiry_days,
-                "noncurrent_version_expiry_days": periods.noncurrent_version_expiry_days,
-            },
-            "replica": None,
-            "access_log_bucket_name": None,
-            "inventory": None,
-            "command_centre_role_arn": None,
-            "training_role_arn": None,
-            "command_centre_credentials": credentials("command-centre", command_centre),
-            "training_credentials": credentials("training", training),
-            "city_credentials": pulumi.Output.secret(
-                {city: credentials(city, found) for city, found in cities.items() if city != contract.PROBE_CITY_ID}
-            ),
-            "probe_credentials": credentials(contract.PROBE_CITY_ID, cities[contract.PROBE_CITY_ID]),
-            "configuration_administrators": [],
-        }
+        self.outputs = checked_export(
+            {
+                "backend": settings.backend,
+                "capabilities": PROFILES[settings.backend].model_dump(),
+                "emulator": False,
+                "region": "auto",
+                "endpoint_url": endpoint_url(account, jurisdiction),
+                "bucket_name": bucket.name,
+                "bucket_arn": None,
+                "kms_key_arn": None,  # R2 encrypts every object at rest with Cloudflare-managed keys
+                "object_lock": None,
+                "bucket_lock_days": lock_days,
+                "lifecycle": {
+                    "archive_storage_class": INFREQUENT_ACCESS,
+                    "archive_after_days": periods.archive_after_days,
+                    "correct_retention_days": periods.correct_retention_days,
+                    "unsure_expiry_days": periods.unsure_expiry_days,
+                    "noncurrent_version_expiry_days": periods.noncurrent_version_expiry_days,
+                },
+                "replica": None,
+                "access_log_bucket_name": None,
+                "inventory": None,
+                "command_centre_role_arn": None,
+                "training_role_arn": None,
+                "command_centre_credentials": credentials("command-centre", command_centre),
+                "training_credentials": credentials("training", training),
+                "city_credentials": pulumi.Output.secret(
+                    {city: credentials(city, found) for city, found in cities.items() if city != contract.PROBE_CITY_ID}
+                ),
+                "probe_credentials": credentials(contract.PROBE_CITY_ID, cities[contract.PROBE_CITY_ID]),
+                "configuration_administrators": [],
+            }
+        )
         self.register_outputs(self.outputs)

@@ -256,14 +256,15 @@ class LifecycleRule:
     id: str
     tag: tuple[str, str] | None
     transition_days: int | None = None
-    transition_class: ArchiveStorageClass | None = None
+    #: The backend's own name of the colder class (S3 ``GLACIER_IR``, R2 ``InfrequentAccess``).
+    transition_class: str | None = None
     expiration_days: int | None = None
     noncurrent_expiration_days: int | None = None
     abort_incomplete_multipart_days: int | None = None
     expired_object_delete_marker: bool = False
 
 
-def lifecycle_rules(periods: LifecyclePeriods, archive_class: ArchiveStorageClass) -> list[LifecycleRule]:
+def lifecycle_rules(periods: LifecyclePeriods, archive_class: str) -> list[LifecycleRule]:
     """The contract's lifecycle as rules, each scoped by a positive tag.
 
     ``changed`` has a transition and no expiration: kept forever. Lifecycle filters can combine
@@ -305,6 +306,10 @@ def lifecycle_rules(periods: LifecyclePeriods, archive_class: ArchiveStorageClas
 
 
 # --- References ------------------------------------------------------------------------------
+
+
+#: A key of the contract's shape, for deriving a store's reference prefix.
+PLACEHOLDER_KEY: Final = "00000000-0000-0000-0000-000000000000.jpg"
 
 
 def object_reference(scheme: str, bucket: str, key: str) -> str:

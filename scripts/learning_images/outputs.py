@@ -1,8 +1,11 @@
-"""A deployed stack's outputs, read once and validated: what every operational script starts from.
+"""The stack outputs: one typed schema, filled by every backend and read by every client.
 
-Read from ``pulumi stack output --json --show-secrets --stack NAME`` or from a JSON file of the
-same shape (for runs without the Pulumi CLI). Access keys are ``SecretStr``: they never appear
-in a repr, a log line or a report.
+This module is the seam between the store and its clients. The Pulumi components export exactly
+these fields (:func:`checked_export` refuses a missing or unknown one at program time); clients
+read them with :func:`parse_outputs` from ``pulumi stack output --json --show-secrets`` or a file
+of the same shape. What a backend can and cannot do is data here (:class:`BackendProfile`,
+exported as ``capabilities``): clients branch on it, never on the backend's name. Access keys
+are ``SecretStr``: they never appear in a repr, a log line or a report.
 """
 
 from __future__ import annotations
@@ -11,12 +14,57 @@ import argparse
 import json
 import shutil
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
 from learning_images import contract
+
+
+class BackendProfile(BaseModel):
+    """What a storage backend has, as the clients need to know it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: The ``image_reference`` scheme: ``s3://bucket/key``, ``r2://bucket/key``.
+    reference_scheme: str
+    #: Uploads carry the contract's fields as object tags too (the guards and lifecycle read them).
+    object_tags: bool
+    #: Objects have versions (ListObjectVersions, deleting a version, delete markers).
+    object_versions: bool
+    #: The store accepts multipart uploads (the AWS store refuses them: their parts carry no tags).
+    multipart_uploads: bool
+    #: The endpoint also answers plain HTTP, so refusing it is a probe-able rule.
+    plain_http_listener: bool
+    #: Lifecycle rules filter on the label, so lifecycle expires objects whose tags are right.
+    lifecycle_reads_labels: bool
+    #: Who acts can be asked of STS (audit records name the role session); else the key id.
+    caller_identity: bool
+
+
+#: Each backend's profile, defined once. The stores export theirs as ``capabilities``.
+PROFILES: Mapping[str, BackendProfile] = {
+    "aws": BackendProfile(
+        reference_scheme="s3",
+        object_tags=True,
+        object_versions=True,
+        multipart_uploads=False,
+        plain_http_listener=True,
+        lifecycle_reads_labels=True,
+        caller_identity=True,
+    ),
+    "r2": BackendProfile(
+        reference_scheme="r2",
+        object_tags=False,
+        object_versions=False,
+        multipart_uploads=True,
+        plain_http_listener=False,
+        lifecycle_reads_labels=False,
+        caller_identity=False,
+    ),
+}
 
 
 class OutputsError(Exception):
@@ -47,7 +95,7 @@ class ObjectLockOutputs(_Model):
 
 
 class LifecycleOutputs(_Model):
-    #: An S3 storage class on AWS; R2's "InfrequentAccess" on R2.
+    #: The backend's own name of the colder class: an S3 storage class, R2's "InfrequentAccess".
     archive_storage_class: str
     archive_after_days: int
     correct_retention_days: int
@@ -62,7 +110,7 @@ class LifecycleOutputs(_Model):
             unsure_expiry_days=self.unsure_expiry_days,
             noncurrent_version_expiry_days=self.noncurrent_version_expiry_days,
         )
-        return contract.lifecycle_rules(periods, contract.ArchiveStorageClass(self.archive_storage_class))
+        return contract.lifecycle_rules(periods, self.archive_storage_class)
 
 
 class InventoryOutputs(_Model):
@@ -73,6 +121,8 @@ class InventoryOutputs(_Model):
 
 class StackOutputs(_Model):
     backend: Literal["aws", "r2"]
+    #: What this backend can do; clients decide from it, never from ``backend``.
+    capabilities: BackendProfile
     emulator: bool = False
     region: str
     #: The S3 API endpoint; None means the SDK's own (AWS).
@@ -81,7 +131,6 @@ class StackOutputs(_Model):
     bucket_arn: str | None = None
     #: None on R2, which encrypts with Cloudflare-managed keys.
     kms_key_arn: str | None = None
-    reference_prefix: str
     object_lock: ObjectLockOutputs | None = None
     bucket_lock_days: int | None = None
     lifecycle: LifecycleOutputs
@@ -98,6 +147,25 @@ class StackOutputs(_Model):
     probe_credentials: Credentials
     #: AWS: the principal patterns allowed to change the configuration (empty: the guard is off).
     configuration_administrators: list[str] = []
+
+    def reference(self, key: str) -> str:
+        """The ``learning_samples.image_reference`` of an object of this store."""
+        return contract.object_reference(self.capabilities.reference_scheme, self.bucket_name, key)
+
+    def key_of(self, reference: str) -> str | None:
+        """The object key a reference of this store names, or None if it names another store."""
+        prefix = self.reference(contract.PLACEHOLDER_KEY).removesuffix(contract.PLACEHOLDER_KEY)
+        return reference[len(prefix) :] if reference.startswith(prefix) else None
+
+
+def checked_export(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The stack outputs a component exports, checked against the schema's fields at program time
+    (values may still be unknown Pulumi outputs: their types are checked when clients read them)."""
+    fields = set(StackOutputs.model_fields)
+    missing, unknown = fields - set(values), set(values) - fields
+    if missing or unknown:
+        raise ValueError(f"stack outputs differ from learning_images.outputs: missing {missing}, unknown {unknown}")
+    return dict(values)
 
 
 def parse_outputs(data: object, source: str) -> StackOutputs:

@@ -439,14 +439,18 @@ def learning_bucket_sids(*, administrators: bool) -> frozenset[str]:
     return frozenset(sids)
 
 
-def r2_treatment(check: str) -> tuple[str, str] | None:
-    """How the verifier reports ``check`` on R2: ("GAP", why), ("SKIP", why), or None to probe."""
+def treatment(backend: str, check: str) -> tuple[str, str] | None:
+    """How the verifier reports ``check`` on ``backend``: ("GAP", why) where the backend does
+    not enforce the rule (a gap is never a PASS), ("SKIP", why) where its API cannot answer the
+    check, or None to report what the probe saw."""
     for rule in RULES:
         if check in rule.checks:
-            if check in rule.r2_unprobed:
-                return "SKIP", rule.r2_unprobed[check]
-            if rule.r2 is not Enforcement.STORAGE:
-                return "GAP", f"{rule.r2_how}; covered by: {rule.mitigation}"
+            enforcement: Enforcement = getattr(rule, backend)
+            unprobed: dict[str, str] = getattr(rule, f"{backend}_unprobed", {})
+            if check in unprobed:
+                return "SKIP", unprobed[check]
+            if enforcement is not Enforcement.STORAGE:
+                return "GAP", f"{getattr(rule, f'{backend}_how')}; covered by: {rule.mitigation}"
             return None
     return None
 

@@ -80,10 +80,11 @@ def parse_references(lines: Iterable[str], outputs: StackOutputs) -> list[str]:
         text = line.strip()
         if not text or text.startswith("#"):
             continue
-        if not text.startswith(outputs.reference_prefix):
-            problems.append(f"line {number}: {text!r} is not a reference of this store ({outputs.reference_prefix}…)")
+        key = outputs.key_of(text)
+        if key is None:
+            like = outputs.reference(contract.PLACEHOLDER_KEY)
+            problems.append(f"line {number}: {text!r} is not a reference of this store (like {like})")
             continue
-        key = text[len(outputs.reference_prefix) :]
         if not contract.OBJECT_KEY_PATTERN.match(key):
             problems.append(f"line {number}: {key!r} is not a '<uuid>.jpg' key")
             continue
@@ -102,7 +103,7 @@ class Eraser:
 
     @property
     def versioned(self) -> bool:
-        return self.outputs.backend == "aws"
+        return self.outputs.capabilities.object_versions
 
     def candidates(self, use_inventory: bool) -> Iterator[str]:
         """Every key in the bucket, from the inventory or a listing (each key once)."""
@@ -186,11 +187,7 @@ class Eraser:
         for key in keys:
             versions = self.everywhere(key)
             if versions:
-                plan.references.append(
-                    contract.object_reference(
-                        self.outputs.reference_prefix.split("://")[0], self.outputs.bucket_name, key
-                    )
-                )
+                plan.references.append(self.outputs.reference(key))
                 plan.versions += versions
         return plan
 
@@ -363,7 +360,7 @@ def version_row(outputs: StackOutputs, version: Version) -> dict[str, Any]:
         "key": version.key,
         "version_id": version.version_id,
         "delete_marker": version.delete_marker,
-        "image_reference": f"{outputs.reference_prefix}{version.key}",
+        "image_reference": outputs.reference(version.key),
     }
 
 

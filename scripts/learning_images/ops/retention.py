@@ -39,13 +39,7 @@ from learning_images.outputs import OutputsError, StackOutputs, add_outputs_argu
 STATUS_ORDER = ["keep", "covered-by-lifecycle", "drift", "would-expire", "expired", "failed"]
 #: The fields lifecycle rules filter on; a disagreement elsewhere does not change what is due.
 FILTERED_FIELDS = tuple(
-    sorted(
-        {
-            rule.tag[0]
-            for rule in contract.lifecycle_rules(contract.CONTRACT_PERIODS, contract.ArchiveStorageClass.GLACIER_IR)
-            if rule.tag
-        }
-    )
+    sorted({rule.tag[0] for rule in contract.lifecycle_rules(contract.CONTRACT_PERIODS, "archive") if rule.tag})
 )
 
 
@@ -59,7 +53,7 @@ class Retention:
 
     @property
     def tags_enforced(self) -> bool:
-        return self.outputs.backend == "aws"
+        return self.outputs.capabilities.lifecycle_reads_labels
 
     def objects(self) -> Iterator[dict[str, Any]]:
         for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.outputs.bucket_name):
@@ -82,7 +76,7 @@ class Retention:
         age = (self.as_of - item["LastModified"]).total_seconds() / 86400
         row: dict[str, Any] = {
             "key": key,
-            "image_reference": f"{self.outputs.reference_prefix}{key}",
+            "image_reference": self.outputs.reference(key),
             "age_days": round(age, 2),
             "storage_class": item.get("StorageClass"),
             "error": None,

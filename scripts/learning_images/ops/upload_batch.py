@@ -51,7 +51,14 @@ from learning_images import contract
 from learning_images.ops.clients import CREDENTIAL_ERRORS, Endpoint, key_session
 from learning_images.ops.manifest import ManifestError, Record, Sample, count_records, read_manifest
 from learning_images.ops.reports import JsonlReport, print_counts
-from learning_images.outputs import OutputsError, StackOutputs, add_outputs_arguments, outputs_from_args
+from learning_images.outputs import (
+    PROFILES,
+    BackendProfile,
+    OutputsError,
+    StackOutputs,
+    add_outputs_arguments,
+    outputs_from_args,
+)
 
 JPEG_MAGIC = b"\xff\xd8\xff"
 #: Images up to this size are read once into memory (hash and body from the same bytes); larger
@@ -81,21 +88,14 @@ class FatalError(Exception):
 
 @dataclass(frozen=True)
 class Target:
-    """Where a batch goes: the bucket, its backend and how its objects are referenced."""
+    """Where a batch goes: the bucket, what its backend can do, and its endpoint."""
 
-    backend: str
     bucket: str
-    reference_scheme: str
+    profile: BackendProfile
     endpoint: Endpoint
 
-    @property
-    def multipart(self) -> bool:
-        """Whether the store accepts multipart uploads (AWS's guards deny them, R2 has none)."""
-        return self.backend == "r2"
-
-    @property
-    def tags(self) -> bool:
-        return self.backend == "aws"
+    def reference(self, key: str) -> str:
+        return contract.object_reference(self.profile.reference_scheme, self.bucket, key)
 
 
 @dataclass(frozen=True)
@@ -207,9 +207,9 @@ class Uploader:
                 head = handle.read(size if size <= IN_MEMORY_LIMIT else len(JPEG_MAGIC))
         except (FileNotFoundError, IsADirectoryError):
             return f"no such file in {self.options.images}"
-        if size > contract.MAX_SINGLE_PUT_BYTES and not self.target.multipart:
+        if size > contract.MAX_SINGLE_PUT_BYTES and not self.target.profile.multipart_uploads:
             return (
-                f"{size} bytes exceeds the 5 GiB single-PUT limit, and the {self.target.backend} store "
+                f"{size} bytes exceeds the 5 GiB single-PUT limit, and this store "
                 "refuses multipart uploads (they cannot carry the required tags)"
             )
         if not head.startswith(JPEG_MAGIC):
@@ -241,11 +241,11 @@ class Uploader:
         key = contract.sample_key(self.options.city_id, sample.camera_id, sample.event_id, sha256)
         done = {
             "key": key,
-            "image_reference": contract.object_reference(self.target.reference_scheme, self.target.bucket, key),
+            "image_reference": self.target.reference(key),
             "content_sha256": sha256,
             "uploaded_at": self.options.uploaded_at,
         }
-        multipart = self.target.multipart and size > self.options.multipart_threshold
+        multipart = self.target.profile.multipart_uploads and size > self.options.multipart_threshold
         for _ in range(CONFLICT_ATTEMPTS):
             try:
                 if multipart:
@@ -291,7 +291,7 @@ class Uploader:
             "ChecksumSHA256": b64(sha256),
             "IfNoneMatch": "*",
         }
-        if self.target.tags:  # R2 has no object tags
+        if self.target.profile.object_tags:
             args["Tagging"] = urlencode(self.fields(sample))
         if isinstance(body, bytes):
             self.s3.put_object(Body=body, **args)
@@ -391,16 +391,12 @@ def run_batch(
 
 def target_from(args: argparse.Namespace, outputs: StackOutputs | None, timeout: float) -> Target:
     if outputs is not None:
-        scheme = outputs.reference_prefix.split("://", 1)[0]
         url = args.endpoint_url or outputs.endpoint_url
-        return Target(outputs.backend, outputs.bucket_name, scheme, Endpoint(url, outputs.region, timeout))
-    backend = args.backend or "aws"
-    return Target(
-        backend,
-        args.bucket,
-        "r2" if backend == "r2" else "s3",
-        Endpoint(args.endpoint_url, args.region or ("auto" if backend == "r2" else "us-east-1"), timeout),
-    )
+        return Target(outputs.bucket_name, outputs.capabilities, Endpoint(url, outputs.region, timeout))
+    profile = PROFILES[args.backend or "aws"]
+    # R2's S3 API takes the region "auto"; the AWS SDK needs a real one to sign.
+    region = args.region or ("us-east-1" if profile.caller_identity else "auto")
+    return Target(args.bucket, profile, Endpoint(args.endpoint_url, region, timeout))
 
 
 def session_for(args: argparse.Namespace, outputs: StackOutputs | None, region: str) -> boto3.Session:
@@ -423,7 +419,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     add_outputs_arguments(parser, required=False)
     parser.add_argument("--bucket", help="without stack outputs: the learning bucket's name")
-    parser.add_argument("--backend", choices=["aws", "r2"], help="without stack outputs: the backend (default aws)")
+    parser.add_argument("--backend", choices=sorted(PROFILES), help="without stack outputs: the backend (default aws)")
     parser.add_argument("--region", help="without stack outputs: the bucket's region")
     parser.add_argument("--endpoint-url", help="S3 endpoint (default: the stack's, else the SDK's own)")
     parser.add_argument("--city", required=True, help="the uploading city's id (its metadata city_id)")

@@ -176,7 +176,7 @@ class Verifier:
             "ContentType": contract.OBJECT_CONTENT_TYPE,
             "Metadata": {contract.metadata_key(k): v for k, v in tags.items()},
         }
-        if not self.r2:  # R2 has no object tags
+        if self.outputs.capabilities.object_tags:
             args["Tagging"] = tag_header(tags)
         if conditional:
             args["IfNoneMatch"] = "*"
@@ -191,13 +191,9 @@ class Verifier:
     def record(self, rule: str, title: str, status: Status, evidence: object = "", reason: str = "") -> None:
         # On R2 the capability matrix decides: a rule R2 does not enforce is a GAP whatever the
         # probe saw (a gap is never a PASS), one it cannot answer through its S3 API is SKIP.
-        if self.r2 and (treatment := rules.r2_treatment(rule)):
+        if treatment := rules.treatment(self.outputs.backend, rule):
             status, reason = Status(treatment[0]), treatment[1]
         self.results.append(Result(rule, title, status, str(evidence), reason))
-
-    @property
-    def r2(self) -> bool:
-        return self.outputs.backend == "r2"
 
     def expect(
         self, rule: str, title: str, result: Attempt, *, allowed: bool, refused_with: set[str] | None = None
@@ -349,7 +345,11 @@ class Verifier:
         metadata = head.response.get("Metadata", {})
         tag_set = {t["Key"]: t["Value"] for t in tags.response.get("TagSet", [])}
         expected_metadata = {contract.metadata_key(k): v for k, v in fields.items()}
-        identical = head.ok and metadata == expected_metadata and (self.r2 or (tags.ok and tag_set == fields))
+        identical = (
+            head.ok
+            and metadata == expected_metadata
+            and (not self.outputs.capabilities.object_tags or (tags.ok and tag_set == fields))
+        )
         self.verdict(
             "upload.read-back",
             "the Command Centre reads it back with identical metadata and tags",
@@ -368,8 +368,8 @@ class Verifier:
             head,
             f"encryption {head.response.get('ServerSideEncryption')} key {head.response.get('SSEKMSKeyId')}",
         )
-        reference = contract.object_reference(self.outputs.backend if self.r2 else "s3", self.bucket, key)
-        good = reference == f"{self.outputs.reference_prefix}{key}"
+        reference = self.outputs.reference(key)
+        good = reference == f"{self.outputs.capabilities.reference_scheme}://{self.bucket}/{key}"
         self.verdict(
             "upload.reference",
             "its image_reference is in the backend's format",
@@ -545,7 +545,7 @@ class Verifier:
             self.expect("access.anonymous-list-refused", "an anonymous listing is refused", listing, allowed=False)
 
         rule, title = "access.plain-http-refused", "requests over plain HTTP are refused"
-        if self.r2:  # no plain-HTTP listener: a probe would only time out
+        if not self.outputs.capabilities.plain_http_listener:  # a probe would only time out
             self.skip(rule, title, "")
             return
         if self.outputs.emulator:
@@ -631,7 +631,7 @@ class Verifier:
                     replica.bucket_name,
                 )
             )
-        if self.r2:
+        if not self.outputs.capabilities.object_versions:
             self.clean_up_locked()
             return
         for s3, bucket in targets:
@@ -665,7 +665,7 @@ class Verifier:
 def _expected_rule(rule: contract.LifecycleRule) -> dict[str, Any]:
     return {
         "tag": list(rule.tag) if rule.tag else None,
-        "transition": [rule.transition_days, rule.transition_class.value] if rule.transition_class else None,
+        "transition": [rule.transition_days, rule.transition_class] if rule.transition_class else None,
         "expiration_days": rule.expiration_days,
         "expired_object_delete_marker": rule.expired_object_delete_marker,
         "noncurrent_days": rule.noncurrent_expiration_days,
@@ -784,7 +784,7 @@ def main(argv: list[str] | None = None, *, operator: boto3.Session | None = None
     endpoint = Endpoint(
         url=args.endpoint_url or outputs.endpoint_url,
         region=outputs.region,
-        timeout=max(2.0, min(30.0, args.time_budget / 10)),
+        timeout=max(1.0, min(30.0, args.time_budget / 10)),
     )
     deadline = time.monotonic() + args.time_budget
     verifier = None
