@@ -53,9 +53,9 @@ bench: install
 bench-upload: install
 	$(PY) -m bench.upload_throughput
 
-# Print the generated settings docs: the README table, or Pulumi.yaml's config block (--pulumi-yaml).
+# Regenerate what is generated from code: docs/settings.md, README.md's rule table, Pulumi.yaml's config.
 docs: install
-	$(PY) -m infra.settings
+	$(PY) -m infra.docs
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tools/iam-simulate/node_modules

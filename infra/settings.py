@@ -39,6 +39,9 @@ DEPLOYER = "deployer"
 _MAX_USER_TAGS = 40  # AWS allows 50 per resource; the program adds its own few.
 
 Days = Annotated[PositiveInt, Field(le=36500)]
+#: What the policy pack refuses at preview, the settings refuse first: the contract's own limits.
+ArchiveDays = Annotated[PositiveInt, Field(le=contract.CONTRACT_PERIODS.archive_after_days)]
+UnsureDays = Annotated[PositiveInt, Field(le=contract.CONTRACT_PERIODS.unsure_expiry_days)]
 
 #: Settings that only the aws backend has, with what R2 lacks in their place (for messages).
 AWS_ONLY = {
@@ -118,9 +121,12 @@ class Settings(BaseModel):
             "images readable by the training pipeline without a restore."
         ),
     )
-    archive_after_days: Days = Field(
+    archive_after_days: ArchiveDays = Field(
         contract.CONTRACT_PERIODS.archive_after_days,
-        description="Age at which `correct` and `changed` objects are archived (contract: one year).",
+        description=(
+            "Age at which `correct` and `changed` objects are archived: at most the contract's one year "
+            "(the policy pack refuses more)."
+        ),
     )
     correct_retention_days: Days = Field(
         contract.CONTRACT_PERIODS.correct_retention_days,
@@ -128,9 +134,12 @@ class Settings(BaseModel):
             "Age at which `correct` objects expire (contract example: two years). `changed` objects never expire."
         ),
     )
-    unsure_expiry_days: Days = Field(
+    unsure_expiry_days: UnsureDays = Field(
         contract.CONTRACT_PERIODS.unsure_expiry_days,
-        description="Age at which accidentally uploaded `unsure` objects expire (contract: 30 days).",
+        description=(
+            "Age at which accidentally uploaded `unsure` objects expire: at most the contract's 30 days. On R2 it is "
+            "also the bucket lock, so GDPR erasure never waits longer than a month."
+        ),
     )
     noncurrent_version_expiry_days: Days = Field(
         contract.CONTRACT_PERIODS.noncurrent_version_expiry_days,

@@ -1,7 +1,7 @@
 """The learning bucket's policy: every contract guard, each a Deny with a stable Sid.
 
 These tests read the rendered policy. What they cannot show is how IAM evaluates it; the
-verification script (issue 3) probes a deployed stack for that.
+verification script probes a deployed stack for that.
 """
 
 from __future__ import annotations

@@ -68,8 +68,7 @@ def test_every_r2_gap_names_its_mitigation() -> None:
 
 def test_readme_capability_matrix_matches_the_data() -> None:
     assert rules.markdown_table() in (ROOT / "README.md").read_text(), (
-        "README.md's capability matrix differs from scripts/learning_images/rules.py: regenerate it with "
-        "`python -m learning_images.rules` and paste it"
+        "README.md's rule table differs from learning_images/rules.py: regenerate it with `make docs`"
     )
 
 

@@ -47,8 +47,8 @@ def test_unknown_backend_is_rejected_naming_allowed_values() -> None:
 
 
 def test_archive_days_not_below_retention_is_rejected() -> None:
-    message = problems(archiveAfterDays="730", correctRetentionDays="730")
-    assert f"{PROJECT}:correctRetentionDays: (730) must be greater than `archiveAfterDays` (730)" in message, message
+    message = problems(archiveAfterDays="300", correctRetentionDays="300")
+    assert f"{PROJECT}:correctRetentionDays: (300) must be greater than `archiveAfterDays` (300)" in message, message
 
 
 @pytest.mark.parametrize(
@@ -159,18 +159,17 @@ def test_shipped_stack_files_are_valid(name: str) -> None:
     parse_settings(stack_config(name))
 
 
-def test_readme_settings_table_matches_settings() -> None:
-    readme = (ROOT / "README.md").read_text()
-    assert settings_table() in readme, (
-        "README.md's settings table differs from infra/settings.py: regenerate it with `make docs` and paste it"
+def test_settings_doc_table_matches_settings() -> None:
+    documented = (ROOT / "docs" / "settings.md").read_text()
+    assert settings_table() in documented, (
+        "docs/settings.md's settings table differs from infra/settings.py: regenerate it with `make docs`"
     )
 
 
 def test_pulumi_yaml_declares_project_settings_with_type_and_default() -> None:
     declared = yaml.safe_load(Path(ROOT / "Pulumi.yaml").read_text())["config"]
     assert declared == pulumi_project_config(), (
-        "Pulumi.yaml's config block differs from infra/settings.py: regenerate it with "
-        "`python -m infra.settings --pulumi-yaml`"
+        "Pulumi.yaml's config block differs from infra/settings.py: regenerate it with `make docs`"
     )
 
 
@@ -297,3 +296,26 @@ def test_a_role_session_deployer_is_matched_by_its_role_whatever_its_path() -> N
             caller_arn=session,
             account_root_arn="arn:aws:iam::123456789012:root",
         )
+
+
+@pytest.mark.parametrize("backend", ["aws", "r2"])
+def test_unsure_expiry_beyond_the_contracts_30_days_is_refused_for_every_backend(backend: str) -> None:
+    """What the policy pack refuses at preview, the settings refuse first: on R2 the bucket lock
+    equals this value and would otherwise outlast GDPR's one-month erasure deadline."""
+    config = (
+        {**VALID}
+        if backend == "aws"
+        else {
+            f"{PROJECT}:backend": "r2",
+            f"{PROJECT}:cloudflareAccountId": "0" * 32,
+            f"{PROJECT}:replication": "false",
+            f"{PROJECT}:accessLogging": "false",
+        }
+    )
+    with pytest.raises(SettingsError, match=rf"{PROJECT}:unsureExpiryDays: Input should be less than or equal to 30"):
+        parse_settings({**config, f"{PROJECT}:unsureExpiryDays": "31"})
+
+
+def test_archiving_later_than_the_contracts_year_is_refused() -> None:
+    message = problems(archiveAfterDays="400")
+    assert f"{PROJECT}:archiveAfterDays: Input should be less than or equal to 365" in message, message

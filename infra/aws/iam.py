@@ -1,7 +1,7 @@
 """IAM documents for the store's identities, as plain data.
 
 Pure functions over ARN strings, no Pulumi imports: the program renders them inside ``apply``,
-the tests lint them with parliament, the policy pack (issue 5) and the verification script read
+the tests lint them with parliament, the policy pack and the verification script read
 the same constants. Every grant of a tier goes through :func:`grant`, which adds the KMS actions
 the S3 actions need, so a tier can never be given S3 access it cannot use.
 """

@@ -2,7 +2,7 @@
 
 R2 lifecycle conditions are prefix-only and R2 has no object tags, so label-based expiry
 (`unsure` after 30 days, `correct` at retention) cannot be declared here: the metadata-driven
-retention job (issue 6) applies it. What R2 can do by age, it does here.
+retention job applies it. What R2 can do by age, it does here.
 """
 
 from __future__ import annotations
