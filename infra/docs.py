@@ -2,7 +2,8 @@
 
 - ``docs/settings.md``'s settings table, from :class:`infra.settings.Settings`;
 - ``Pulumi.yaml``'s ``config:`` block, from the same model;
-- ``README.md``'s rule table, from the rule catalogue (``learning_images.rules``).
+- ``README.md``'s rule table, from the rule catalogue (``learning_images.rules``);
+- ``policies/catalogue.json``, what the self-contained policy pack knows of the contract.
 
 Each block is replaced in place between its first row and the next blank line; tests fail
 whenever a block and its source differ.
@@ -10,12 +11,14 @@ whenever a block and its source differ.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from infra.settings import pulumi_project_config, settings_table
-from learning_images import rules
+from learning_images import contract, rules
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,6 +30,25 @@ def _replace_table(path: Path, first_row: str, table: str) -> None:
     path.write_text(text[:start] + table + (text[end:] if end >= 0 else "\n"), encoding="utf-8")
 
 
+def pack_catalogue() -> dict[str, Any]:
+    """The contract facts the policy pack checks against, as plain data."""
+    return {
+        "label_status_field": contract.LABEL_STATUS,
+        "labels": {label.name: label.value for label in contract.Label},
+        "periods": {
+            "unsure_expiry_days": contract.CONTRACT_PERIODS.unsure_expiry_days,
+            "archive_after_days": contract.CONTRACT_PERIODS.archive_after_days,
+        },
+        "tiers": {"TRAINING": contract.TRAINING.name, "COMMAND_CENTRE": contract.COMMAND_CENTRE.name},
+        "learning_bucket_sids": sorted(rules.learning_bucket_sids(administrators=False)),
+        "replica_write_guard_sid": rules.Sid.WRITE_EXCEPT_REPLICATION,
+    }
+
+
+def pack_catalogue_json() -> str:
+    return json.dumps(pack_catalogue(), indent=2, sort_keys=True) + "\n"
+
+
 def regenerate(root: Path = ROOT) -> None:
     _replace_table(root / "docs" / "settings.md", "| Setting | Type | Default | Behaviour |", settings_table())
     _replace_table(root / "README.md", "| contract rule |", rules.markdown_table())
@@ -35,8 +57,9 @@ def regenerate(root: Path = ROOT) -> None:
     head = text[: text.index("config:\n")]
     block = yaml.safe_dump({"config": pulumi_project_config()}, sort_keys=False, width=100)
     manifest.write_text(head + block, encoding="utf-8")
+    (root / "policies" / "catalogue.json").write_text(pack_catalogue_json(), encoding="utf-8")
 
 
 if __name__ == "__main__":
     regenerate()
-    print("regenerated docs/settings.md, README.md's rule table and Pulumi.yaml's config block")
+    print("regenerated docs/settings.md, README.md's rule table, Pulumi.yaml's config and policies/catalogue.json")

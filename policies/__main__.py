@@ -1,13 +1,10 @@
 """The learning-images policy pack: `pulumi preview --policy-pack policies`.
 
 Only constructs the pack (which starts its server and blocks); the policies live in the
-importable contract_policies module, which the tests exercise without the CLI.
+importable contract_policies module, which the tests exercise without the CLI. Pulumi runs this
+directory with ``runpy.run_path``, which puts the directory itself first on ``sys.path``
+(Python docs, runpy.run_path), so the pack's own modules import by name.
 """
-
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from contract_policies import POLICIES  # type: ignore[import-not-found]  # the pack's own directory
 from pulumi_policy import EnforcementLevel, PolicyPack

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import sys
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -33,11 +32,17 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-# The pack runs from policies/ (its own directory on sys.path): import the contract by package.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from learning_images import contract, rules
-from learning_images.rules import Sid
+#: What the pack knows of the contract: generated from the project's contract and rule catalogue
+#: (``make docs``; a test keeps it equal), shipped inside the pack so that the pack is
+#: self-contained and judges resources whatever program made them.
+CATALOGUE: dict[str, Any] = json.loads((Path(__file__).resolve().parent / "catalogue.json").read_text())
+LABEL_STATUS: str = CATALOGUE["label_status_field"]
+LABELS: dict[str, str] = CATALOGUE["labels"]  # CORRECT/CHANGED/UNSURE -> the label value
+UNSURE_EXPIRY_DAYS: int = CATALOGUE["periods"]["unsure_expiry_days"]
+ARCHIVE_AFTER_DAYS: int = CATALOGUE["periods"]["archive_after_days"]
+TIERS: dict[str, str] = CATALOGUE["tiers"]  # TRAINING/COMMAND_CENTRE -> the tier tag value
+LEARNING_BUCKET_SIDS: frozenset[str] = frozenset(CATALOGUE["learning_bucket_sids"])
+WRITE_EXCEPT_REPLICATION_SID: str = CATALOGUE["replica_write_guard_sid"]
 
 BUCKET = "aws:s3/bucket:Bucket"
 PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
@@ -135,28 +140,25 @@ def lifecycle_follows_contract(args: ResourceValidationArgs, report: ReportViola
     by_label = {
         r["filter"]["tag"]["value"]: r
         for r in rules
-        if (r.get("filter") or {}).get("tag", {}).get("key") == contract.LABEL_STATUS
+        if (r.get("filter") or {}).get("tag", {}).get("key") == LABEL_STATUS
     }
     if not by_label:
         return  # not a learning-image bucket (e.g. the access-log bucket)
-    limits = contract.CONTRACT_PERIODS
-    changed, unsure, correct = (
-        by_label.get(label.value) for label in (contract.Label.CHANGED, contract.Label.UNSURE, contract.Label.CORRECT)
-    )
+    changed, unsure, correct = (by_label.get(LABELS[label]) for label in ("CHANGED", "UNSURE", "CORRECT"))
     if changed is None or changed.get("expiration"):
         report("`changed` objects must be kept forever: a rule for them without expiration is required", args.urn)
     if (
         unsure is None
         or not (unsure.get("expiration") or {}).get("days")
-        or unsure["expiration"]["days"] > limits.unsure_expiry_days
+        or unsure["expiration"]["days"] > UNSURE_EXPIRY_DAYS
     ):
-        report(f"`unsure` objects must expire within {limits.unsure_expiry_days} days", args.urn)
+        report(f"`unsure` objects must expire within {UNSURE_EXPIRY_DAYS} days", args.urn)
     if correct is None or not (correct.get("expiration") or {}).get("days"):
         report("`correct` objects must expire at their retention period", args.urn)
-    for label, rule in ((contract.Label.CORRECT, correct), (contract.Label.CHANGED, changed)):
+    for label, rule in ((LABELS["CORRECT"], correct), (LABELS["CHANGED"], changed)):
         transitions = (rule or {}).get("transitions") or []
-        if not transitions or transitions[0].get("days", 0) > limits.archive_after_days:
-            report(f"`{label.value}` objects must be archived within {limits.archive_after_days} days", args.urn)
+        if not transitions or transitions[0].get("days", 0) > ARCHIVE_AFTER_DAYS:
+            report(f"`{label}` objects must be archived within {ARCHIVE_AFTER_DAYS} days", args.urn)
     housekeeping = [r for r in rules if not r.get("filter") or not r["filter"].get("tag")]
     if not any(r.get("noncurrentVersionExpiration") and r.get("abortIncompleteMultipartUpload") for r in housekeeping):
         report("an unfiltered rule must expire noncurrent versions and abort incomplete multipart uploads", args.urn)
@@ -235,7 +237,7 @@ class Graph:
             urn
             for policy in self.of(BUCKET_POLICY)
             if any(
-                s.get("Sid") == Sid.WRITE_EXCEPT_REPLICATION
+                s.get("Sid") == WRITE_EXCEPT_REPLICATION_SID
                 for s in _policy_document(policy.props["policy"]).get("Statement", [])
             )
             for urn in self.targets(policy, "bucket")
@@ -309,7 +311,7 @@ def image_buckets_have_contract_lifecycle(args: StackValidationArgs, report: Rep
 def learning_bucket_policy_carries_every_guard(args: StackValidationArgs, report: ReportViolation) -> None:
     graph = Graph(args.resources)
     # From the rule catalogue, never from the program's builders: a builder's bug must fail here.
-    expected = rules.learning_bucket_sids(administrators=False)
+    expected = LEARNING_BUCKET_SIDS
     for bucket in graph.learning_buckets():
         for policy in graph.attached(bucket, BUCKET_POLICY):
             statements = _policy_document(policy.props["policy"]).get("Statement", [])
@@ -325,8 +327,8 @@ def tier_roles_least_privilege(args: StackValidationArgs, report: ReportViolatio
     graph = Graph(args.resources)
     roles: dict[str, str] = {r.urn: str((r.props.get("tags") or {}).get("tier")) for r in graph.of(ROLE)}
     forbidden = {
-        contract.TRAINING.name: (*WRITE, *DELETE, *TAGGING, UPLOAD_TAGGING),
-        contract.COMMAND_CENTRE.name: TAGGING,
+        TIERS["TRAINING"]: (*WRITE, *DELETE, *TAGGING, UPLOAD_TAGGING),
+        TIERS["COMMAND_CENTRE"]: TAGGING,
     }
     for policy in graph.of(ROLE_POLICY):
         tiers = {roles.get(urn, "") for urn in Graph.targets(policy, "role")}
@@ -403,7 +405,7 @@ POLICIES: list[Policy] = [
     _resource(
         "s3-lifecycle-follows-contract",
         "Label lifecycle rules follow the contract: changed kept, unsure within 30 days, correct archived and expired.",
-        "Build the rules with infra.contract.lifecycle_rules; keep unsureExpiryDays <= 30 and archiveAfterDays <= 365.",
+        "Expire unsure within 30 days, archive within 365, never expire changed (learning_images.contract).",
         lifecycle_follows_contract,
     ),
     _resource(

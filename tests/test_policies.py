@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import re
+import shutil
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -331,3 +337,52 @@ def test_an_s3_star_grant_is_refused(stacks: dict[str, Graph]) -> None:
 
     edit_policy("aws:iam/rolePolicy:RolePolicy", "training-role-policy", star)(resources)
     assert "iam-no-wildcard-s3-grants" in violations(resources)
+
+
+def test_the_pack_folder_alone_passes_its_own_tests(tmp_path: Path) -> None:
+    """As `pulumi policy publish` packs it: the folder copied alone, nothing of the project
+    importable, its own tests run there."""
+    pack = tmp_path / "pack"
+    shutil.copytree(ROOT / "policies", pack, ignore=shutil.ignore_patterns("__pycache__", "venv"))
+    for source in pack.rglob("*.py"):
+        text = source.read_text()
+        assert "learning_images" not in text.replace("learning_images.contract)", ""), (
+            f"{source.name} imports the client"
+        )
+        assert not re.search(r"^\s*(from|import) infra\b", text, re.M), f"{source.name} imports the program"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    result = subprocess.run(
+        [sys.executable, "-I", "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", "tests"],
+        cwd=pack,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, (
+        f"the pack's tests failed in a copy of the folder alone:\n{result.stdout}{result.stderr}"
+    )
+
+
+def test_the_packs_catalogue_is_the_projects_contract() -> None:
+    from infra.docs import pack_catalogue_json  # noqa: PLC0415
+
+    shipped = (ROOT / "policies" / "catalogue.json").read_text()
+    assert shipped == pack_catalogue_json(), "policies/catalogue.json differs from the contract: run `make docs`"
+
+
+def test_a_broken_guard_builder_fails_the_pack(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Mutation: a builder that loses a guard (here the create-only one renamed) must fail the
+    pack's check, which knows the guards from the catalogue, not from the builders."""
+    from infra.aws import guards  # noqa: PLC0415
+
+    real = guards.deny_overwrite
+
+    def renamed(bucket_arn: str) -> dict[str, Any]:
+        return {**real(bucket_arn), "Sid": "SomethingElse"}
+
+    monkeypatch.setattr(guards, "deny_overwrite", renamed)
+    found = violations(render(stack_config("dev"), stack="dev").resources)
+    messages = found.get("s3-learning-bucket-policy-guards", [])
+    assert any(Sid.OVERWRITE in m for m in messages), f"the pack missed the lost guard: {found}"

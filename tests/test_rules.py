@@ -7,6 +7,7 @@ import json
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 
 from learning_images import contract, rules
 from learning_images.ops.clients import Endpoint, TierSessions
@@ -105,3 +106,22 @@ def test_every_lifecycle_rule_and_pack_policy_the_catalogue_names_exists() -> No
             f"{rule.rule}: unknown lifecycle rules {set(rule.lifecycle) - lifecycle}"
         )
         assert set(rule.policies) <= policies, f"{rule.rule}: unknown pack policies {set(rule.policies) - policies}"
+
+
+@pytest.mark.parametrize("broken", ["renamed", "dropped"])
+def test_the_verifier_fails_a_deployed_policy_that_lost_a_guard(dev: Graph, broken: str) -> None:
+    """Mutation: the verifier knows the guards from the catalogue, so a builder that renames or
+    drops one is reported FAIL on the deployed policy, never passed by its own output."""
+    policy = json.loads(dev.named("learning-images-policy").inputs["policy"])
+    statements = [s for s in policy["Statement"] if s["Sid"] != rules.Sid.OVERWRITE]
+    if broken == "renamed":
+        statements.append({**next(s for s in policy["Statement"] if s["Sid"] == rules.Sid.OVERWRITE), "Sid": "Other"})
+    check = verifier("dev")
+    s3 = boto3.client("s3", region_name="eu-west-1", aws_access_key_id="id", aws_secret_access_key="secret")
+    stub = Stubber(s3)
+    stub.add_response("get_bucket_policy", {"Policy": json.dumps({**policy, "Statement": statements})})
+    stub.activate()
+    check.s3["operator"] = s3
+    check.check_bucket_policy()
+    (result,) = check.results
+    assert result.status is Status.FAIL and rules.Sid.OVERWRITE in result.reason, result
