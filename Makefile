@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 
 STACK ?= dev
 
-.PHONY: install sandbox plan lint test bench bench-upload docs clean
+.PHONY: install sandbox plan lint test bench bench-upload docs lock clean
 
 # The independent IAM evaluator the tests run as a separate process (tools/iam-simulate, AGPL-3.0,
 # never shipped): installed from its lockfile. node and npm from PATH, else from the
@@ -14,9 +14,11 @@ IAM_SIMULATE := tools/iam-simulate/node_modules/.package-lock.json
 
 install: $(VENV)/.installed $(IAM_SIMULATE)
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
+# requirements-dev.lock pins every package of the development set, transitive ones included, with
+# their hashes (`make lock` regenerates it from requirements-dev.txt).
+$(VENV)/.installed: requirements-dev.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
 	# The project itself, editable: infra/ and scripts/learning_images import as packages everywhere
 	# (Pulumi's program, the policy pack's tests, the console commands), with no sys.path edits.
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
@@ -56,6 +58,13 @@ bench-upload: install
 # Regenerate what is generated from code: docs/settings.md, README.md's rule table, Pulumi.yaml's config.
 docs: install
 	$(PY) -m infra.docs
+
+# Re-pin the development set after changing requirements*.txt (pip-tools, in a throw-away virtualenv).
+lock:
+	$(PYTHON) -m venv .lock-venv && .lock-venv/bin/pip install --quiet pip-tools==7.6.2
+	.lock-venv/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+		--no-emit-find-links --output-file requirements-dev.lock requirements-dev.txt
+	rm -rf .lock-venv
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tools/iam-simulate/node_modules

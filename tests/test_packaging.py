@@ -1,0 +1,86 @@
+"""The project installs as a client: a wheel with the commands and only the client's dependencies,
+and a development lock that pins what requirements-dev.txt asks for."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from learning_images.sandbox.render import ROOT
+
+COMMANDS = {
+    "learning-images-upload": "learning_images.ops.upload_batch:main",
+    "learning-images-erase": "learning_images.ops.erase:main",
+    "learning-images-retention": "learning_images.ops.retention:main",
+    "learning-images-verify": "learning_images.verify.verify_contract:main",
+    "learning-images-sandbox": "learning_images.sandbox.sandbox:main",
+}
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(  # noqa: S603 (fixed argv)
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(out),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    (built,) = out.glob("learning_images-*.whl")
+    return zipfile.ZipFile(built)
+
+
+def test_the_wheel_installs_every_client_command(wheel: zipfile.ZipFile) -> None:
+    entry_points = next(n for n in wheel.namelist() if n.endswith("entry_points.txt"))
+    declared = dict(re.findall(r"^(\S+) = (\S+)$", wheel.read(entry_points).decode(), re.M))
+    assert declared == COMMANDS, f"console commands differ: {declared}"
+    for target in COMMANDS.values():
+        module = target.split(":")[0].replace(".", "/") + ".py"
+        assert module in wheel.namelist(), f"{module} is not in the wheel"
+
+
+def test_a_citys_install_needs_neither_pulumi_nor_the_sandbox(wheel: zipfile.ZipFile) -> None:
+    metadata = wheel.read(next(n for n in wheel.namelist() if n.endswith("METADATA"))).decode()
+    required = [line for line in metadata.splitlines() if line.startswith("Requires-Dist:") and "extra ==" not in line]
+    names = {re.split(r"[<>=! ;\[]", line.removeprefix("Requires-Dist:").strip())[0].lower() for line in required}
+    assert names == {"boto3", "botocore", "pydantic", "rich"}, f"the base install requires {names}"
+
+
+def test_the_lock_pins_every_requirement_at_its_version_with_hashes() -> None:
+    lock = (ROOT / "requirements-dev.lock").read_text()
+    pinned = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+) \\$", lock, re.M))
+    pinned = {name.lower().replace("_", "-"): version for name, version in pinned.items()}
+    wanted: dict[str, str] = {}
+    for source in ("requirements.txt", "requirements-dev.txt"):
+        for name, version in re.findall(r"^([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?==(\S+)", (ROOT / source).read_text(), re.M):
+            wanted[name.lower().replace("_", "-")] = version
+    stale = {name: (version, pinned.get(name)) for name, version in wanted.items() if pinned.get(name) != version}
+    assert not stale, f"requirements-dev.lock is stale (wanted, locked): {stale}; run `make lock`"
+    unhashed = [line for line in lock.splitlines() if re.match(r"^[A-Za-z0-9_.-]+==\S+$", line)]
+    assert not unhashed, f"every locked package carries its hashes: {unhashed}"
+
+
+def test_the_client_package_needs_no_checkout() -> None:
+    """Nothing a city runs reads files of the repository."""
+    client = ROOT / "scripts" / "learning_images"
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in [*client.glob("*.py"), *(client / "ops").glob("*.py"), *(client / "verify").glob("*.py")]
+        if "project_root" in p.read_text() or re.search(r"^from learning_images\.sandbox", p.read_text(), re.M)
+    ]
+    assert not offenders, f"client modules that need the checkout or the sandbox: {offenders}"
