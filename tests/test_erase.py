@@ -21,7 +21,7 @@ import pytest
 from infra.aws.inventory import INVENTORY_ID
 from learning_images.ops import erase, inventory
 from learning_images.sandbox.sandbox import REGION, LocalStore, client, local_store
-from tests.ops import jpeg, operator_s3, read_report, sample, upload, versions, write_csv
+from tests.ops import as_r2, jpeg, operator_s3, read_report, sample, upload, versions, write_csv
 
 REPLICA = "learning-images-replica"
 LOGS = "access-logs"
@@ -223,3 +223,24 @@ def test_the_newest_inventory_manifest_is_read() -> None:
     assert inventory.latest_manifest_key(Listing(keys), "logs", prefix) == keys[1]
     with pytest.raises(inventory.InventoryError, match="no inventory under"):
         inventory.latest_manifest_key(Listing([]), "logs", prefix)
+
+
+def test_erasure_runs_on_the_real_r2_outputs_by_reference_and_by_metadata(tmp_path: Path) -> None:
+    """The rendered r2 stack's outputs (no versions, r2:// references, a token for the Command
+    Centre) drive erasure end to end, as they drive the uploader, retention and the verifier."""
+    with local_store(tamper=as_r2) as r2:
+        for name in ("a.jpg", "b.jpg"):
+            jpeg(tmp_path / name)
+        rows = [sample("a.jpg", camera_id="cam-r2-erase"), sample("b.jpg")]
+        assert upload(r2, tmp_path, write_csv(tmp_path / "m.csv", rows), tmp_path / "up.jsonl") == 0
+        done = sorted(read_report(tmp_path / "up.jsonl"), key=lambda r: r["row"])
+        assert all(r["image_reference"].startswith("r2://") for r in done), done
+        refs = tmp_path / "refs.txt"
+        refs.write_text(done[1]["image_reference"] + "\n")
+        assert run(r2, tmp_path, "--references", str(refs), "--confirm") == 0
+        assert run(r2, tmp_path, "--camera-id", "cam-r2-erase", "--confirm") == 0
+        s3 = operator_s3(r2)
+        left = s3.list_objects_v2(Bucket=r2.outputs["bucket_name"]).get("Contents", [])
+        assert not {o["Key"] for o in left} & {r["key"] for r in done}, "both erased, the one selection each"
+        (audit, *_) = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+        assert audit["by"].startswith("r2-token:"), "on R2 the audit names the token (no STS there)"

@@ -352,7 +352,7 @@ def test_the_pack_folder_alone_passes_its_own_tests(tmp_path: Path) -> None:
         assert not re.search(r"^\s*(from|import) infra\b", text, re.M), f"{source.name} imports the program"
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     result = subprocess.run(
-        [sys.executable, "-I", "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", "tests"],
+        [sys.executable, "-s", "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", "tests"],
         cwd=pack,
         env=env,
         capture_output=True,

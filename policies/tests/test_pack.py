@@ -1,16 +1,13 @@
 """The pack judges resources whatever program made them: a hand-written graph, no project code.
 
-Runs inside the pack folder alone (``pytest tests`` there, as ``pulumi policy publish`` would
-pack it): only the pack's own modules and its requirements are importable.
+Runs inside the pack folder alone (``python -m pytest tests`` there, as ``pulumi policy publish``
+would pack it; ``-m`` puts the folder on ``sys.path``): only the pack's own modules and its
+requirements are needed.
 """
 
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the pack folder, wherever it was copied
 
 from contract_policies import CATALOGUE, POLICIES  # type: ignore[import-not-found]  # the pack folder
 from harness import Given, violations  # type: ignore[import-not-found]  # the pack folder
