@@ -223,9 +223,9 @@ class Settings(BaseModel):
     emulator: bool = Field(
         False,
         description=(
-            "The stack targets a local S3 emulator (moto), never AWS: the bucket policies are left out, "
-            "because the emulator treats every conditional Deny as matching and would refuse every "
-            "request. Only for the sandbox stack (`Pulumi.local.yaml`)."
+            "The stack targets the local sandbox (the enforcing local S3 on 127.0.0.1), never AWS. Its policies are "
+            "the real ones; replication, Object Lock and access logs are refused with it, because the sandbox cannot "
+            "prove them. Only for the sandbox stack (`Pulumi.local.yaml`)."
         ),
     )
     protect: bool = Field(

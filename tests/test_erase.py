@@ -21,7 +21,7 @@ import pytest
 from infra.aws.inventory import INVENTORY_ID
 from learning_images.ops import erase, inventory
 from learning_images.sandbox.sandbox import REGION, LocalStore, client, local_store
-from tests.ops import as_r2, jpeg, operator_s3, read_report, sample, upload, versions, write_csv
+from tests.ops import as_r2, command_centre_s3, jpeg, operator_s3, read_report, sample, upload, versions, write_csv
 
 REPLICA = "learning-images-replica"
 LOGS = "access-logs"
@@ -72,7 +72,8 @@ def stored(store: LocalStore, tmp_path: Path, rows: list[dict[str, Any]]) -> lis
     for row in done:
         body = s3.get_object(Bucket=store.outputs["bucket_name"], Key=row["key"])["Body"].read()
         s3.put_object(Bucket=REPLICA, Key=row["key"], Body=body)
-    s3.delete_object(Bucket=store.outputs["bucket_name"], Key=done[0]["key"])  # a delete marker too
+    # A delete marker too, as the Command Centre (the only tier that may delete).
+    command_centre_s3(store).delete_object(Bucket=store.outputs["bucket_name"], Key=done[0]["key"])
     return done
 
 

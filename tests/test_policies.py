@@ -118,9 +118,10 @@ def test_every_policy_has_a_kebab_case_name_description_and_remediation() -> Non
         assert policy.description and policy.remediation_steps, f"{policy.name}: description and remediation"
 
 
-def test_the_emulator_stack_fails_the_pack(stacks: dict[str, Graph]) -> None:
+def test_the_sandbox_stack_passes_the_pack_like_dev(stacks: dict[str, Graph]) -> None:
+    """The local stack is the real program (the sandbox judges it with its own policies)."""
     found = violations(stacks["local"].resources)
-    assert "s3-every-bucket-has-one-bucket-policy" in found, "a guard-less emulator stack must never pass a preview"
+    assert not found, f"Pulumi.local.yaml violates the contract: {json.dumps(found, indent=1)}"
 
 
 # --- one mutation per rule -----------------------------------------------------------------------

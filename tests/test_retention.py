@@ -17,21 +17,23 @@ import boto3
 from learning_images import contract
 from learning_images.ops import retention
 from learning_images.sandbox.sandbox import REGION, LocalStore, local_store
-from tests.ops import as_r2, jpeg, operator_s3, read_report, sample, upload, write_csv
+from tests.ops import as_r2, jpeg, operator_s3, read_report, sample, upload, without_guards, write_csv
 
 
 def accidental(store: LocalStore, label: str, tag_label: str | None = None) -> str:
-    """An object the uploader would never send (e.g. ``unsure``), written as the operator."""
+    """An object the uploader would never send (e.g. ``unsure``), which the guards refuse: written
+    as the operator with the bucket policy lifted (an object from before the guards, or a bypass)."""
     key = contract.sample_key("sandbox-city", "cam-x", label + (tag_label or ""), "0" * 64)
     fields = {contract.CITY_ID: "sandbox-city", contract.LABEL_STATUS: label}
     extra = {"Tagging": urlencode({**fields, contract.LABEL_STATUS: tag_label})} if tag_label else {}
-    operator_s3(store).put_object(
-        Bucket=store.outputs["bucket_name"],
-        Key=key,
-        Body=b"\xff\xd8\xff",
-        Metadata={contract.metadata_key(k): v for k, v in fields.items()},
-        **extra,
-    )
+    with without_guards(store) as s3:
+        s3.put_object(
+            Bucket=store.outputs["bucket_name"],
+            Key=key,
+            Body=b"\xff\xd8\xff",
+            Metadata={contract.metadata_key(k): v for k, v in fields.items()},
+            **extra,
+        )
     return key
 
 

@@ -17,6 +17,11 @@ from tests.iam_scenarios import capture, capturing_client
 
 #: Actions a Permissions paragraph names that are not checked for the operation itself.
 NOT_AUTHORISING = {
+    ("CreateBucket", "s3:PutBucketPublicAccessBlock"): "names how to change the default block later",
+    (
+        "CreateBucket",
+        "s3:PutBucketVersioning",
+    ): "needed with Object Lock, which also needs PutBucketObjectLockConfiguration",
     ("GetObject", "s3:ListBucket"): "only decides 404 or 403 for a missing key",
     ("HeadObject", "s3:ListBucket"): "only decides 404 or 403 for a missing key",
     ("GetObjectAttributes", "s3:ListBucket"): "only decides 404 or 403 for a missing key",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 import yaml
 
 from infra.settings import PROJECT, SettingsError, parse_settings, pulumi_project_config, settings_table
-from tests.stack import ROOT, last_graph, render, stack_config
+from tests.stack import ROOT, Graph, last_graph, render, stack_config
 
 VALID = {"aws:region": "eu-west-1", f"{PROJECT}:replicaRegion": "eu-central-1"}
 
@@ -178,10 +179,15 @@ def test_emulator_stack_cannot_claim_features_the_emulator_lacks() -> None:
     assert f"{PROJECT}:emulator: cannot be combined with replication, objectLockMode, accessLogging" in message, message
 
 
-def test_emulator_stack_leaves_bucket_policies_out() -> None:
-    graph = render(stack_config("local"), stack="local")
-    assert not graph.of_type("aws:s3/bucketPolicy:BucketPolicy"), "the emulator would treat every guard as a Deny"
-    assert graph.outputs["emulator"] is True
+def test_the_sandbox_stack_carries_the_same_policies_as_dev() -> None:
+    """The local stack is the real program: the enforcing sandbox judges it with these policies."""
+    local, dev = render(stack_config("local"), stack="local"), render(stack_config("dev"), stack="dev")
+
+    def sids(graph: Graph) -> list[str]:
+        return [s["Sid"] for s in json.loads(graph.named("learning-images-policy").inputs["policy"])["Statement"]]
+
+    assert sids(local) == sids(dev), "the sandbox stack must carry dev's bucket-policy guards, in order"
+    assert local.outputs["emulator"] is True
 
 
 def test_aws_stacks_are_not_emulator_stacks() -> None:

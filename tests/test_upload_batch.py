@@ -21,11 +21,12 @@ from botocore.exceptions import ClientError
 
 from learning_images import contract
 from learning_images.ops import upload_batch
-from learning_images.sandbox.sandbox import LocalStore, free_port, local_store
+from learning_images.sandbox.sandbox import LocalStore, local_store
 from tests.ops import (
     CITY,
     as_r2,
     by_row,
+    free_port,
     jpeg,
     operator_s3,
     read_report,

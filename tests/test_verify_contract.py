@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,13 +17,26 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from learning_images import rules
-from learning_images.sandbox.sandbox import client, sandbox
+from learning_images.rules import Sid
+from learning_images.sandbox.sandbox import Hook, client, sandbox
 from learning_images.verify import verify_contract
 from tests.ops import as_r2
 
-#: What moto evaluates faithfully (action/resource grants, If-None-Match, metadata, tags,
-#: configuration read-back) must PASS ...
+#: Every rule the enforcing local S3 can judge must PASS in the sandbox (the stack's own bucket,
+#: identity and key policies evaluated under IAM semantics) ...
 PASS_LOCALLY = {
+    "config.bucket-policy-guards",
+    "refuse.without-if-none-match",
+    "refuse.unsure-label",
+    "refuse.missing-tag",
+    "refuse.blank-metadata",
+    "refuse.lock-headers",
+    "refuse.tag-rewrite",
+    "refuse.other-city",
+    "refuse.key-with-slash",
+    "refuse.key-not-uuid",
+    "access.anonymous-list-refused",
+    "access.plain-http-refused",
     "config.public-access-block",
     "config.default-encryption",
     "config.versioning",
@@ -50,23 +64,11 @@ PASS_LOCALLY = {
     "tier.command-centre.DeleteObjectVersion",
     "access.anonymous-read-refused",
 }
-#: ... and what rests on IAM conditions, guards left out locally, or features the local stack
-#: does not have is SKIP, never PASS.
+#: ... and only what a cloud alone proves is SKIP, never PASS: every rule that rests on an IAM
+#: condition gets a verdict from the enforcing local S3.
 SKIP_LOCALLY = {
     "config.replication",
     "config.object-lock",
-    "config.bucket-policy-guards",
-    "refuse.without-if-none-match",
-    "refuse.unsure-label",
-    "refuse.missing-tag",
-    "refuse.blank-metadata",
-    "refuse.lock-headers",
-    "refuse.tag-rewrite",
-    "refuse.other-city",
-    "refuse.key-with-slash",
-    "refuse.key-not-uuid",
-    "access.anonymous-list-refused",
-    "access.plain-http-refused",
     "replication.arrives",
 }
 
@@ -148,18 +150,45 @@ def test_secrets_are_never_printed(clean_run: CleanRun) -> None:
     assert not [s for s in clean_run.secrets if s in printed], "a secret access key was printed"
 
 
-def test_broken_stack_city_tier_with_read_access_fails_and_exits_1(tmp_path: Path) -> None:
-    def grant_city_read(url: str, outputs: dict[str, Any], operator: dict[str, str]) -> None:
-        iam = client(url, "iam", **operator)
-        (group,) = [g["GroupName"] for g in iam.list_groups()["Groups"] if g["GroupName"].startswith("city-uploaders")]
-        misattached = {
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}],
-        }
-        iam.put_group_policy(GroupName=group, PolicyName="misattached", PolicyDocument=json.dumps(misattached))
+def weaken(sid: str, change: Callable[[dict[str, Any]], dict[str, Any] | None]) -> Hook:
+    """A tamper hook that rewrites one guard of the provisioned bucket policy (None drops it)."""
 
-    code, report, left = run_sandbox(tmp_path, tamper=grant_city_read)
-    assert statuses(report)["tier.city.GetObject"] == "FAIL", "a city that can read must be reported"
+    def tamper(url: str, outputs: dict[str, Any], operator: dict[str, str]) -> None:
+        s3 = client(url, "s3", **operator)
+        policy = json.loads(s3.get_bucket_policy(Bucket=outputs["bucket_name"])["Policy"])
+        kept = []
+        for statement in policy["Statement"]:
+            changed = change(statement) if statement["Sid"] == sid else statement
+            if changed is not None:
+                kept.append(changed)
+        s3.put_bucket_policy(Bucket=outputs["bucket_name"], Policy=json.dumps({**policy, "Statement": kept}))
+
+    return tamper
+
+
+def narrow_to_unsure(statement: dict[str, Any]) -> dict[str, Any]:
+    """The retag guard's ``Null`` (any stored object) becomes ``StringEquals unsure`` (only objects
+    labelled unsure): a careless edit that leaves every correct object retaggable."""
+    return {**statement, "Condition": {"StringEquals": {"s3:ExistingObjectTag/label_status": "unsure"}}}
+
+
+@pytest.mark.parametrize(
+    ("sid", "change", "expected"),
+    [
+        # A dropped Sid is also missing from the deployed policy (config.bucket-policy-guards).
+        (Sid.INSECURE_TRANSPORT, lambda s: None, {"access.plain-http-refused", "config.bucket-policy-guards"}),
+        (Sid.RETAG_STORED_OBJECT, narrow_to_unsure, {"refuse.tag-rewrite"}),
+    ],
+    ids=["drop-a-sid", "narrow-a-condition"],
+)
+def test_a_weakened_guard_fails_exactly_its_rule(
+    tmp_path: Path, sid: str, change: Callable[[dict[str, Any]], dict[str, Any] | None], expected: set[str]
+) -> None:
+    """Mutation: the same local stack with one guard weakened (a guard backed by nothing else);
+    the enforcing sandbox must report exactly that rule FAIL, and exit 1."""
+    code, report, left = run_sandbox(tmp_path, tamper=weaken(sid, change))
+    failed = {r for r, status in statuses(report).items() if status == "FAIL"}
+    assert failed == expected, f"weakening {sid} must fail exactly {sorted(expected)}, failed {sorted(failed)}"
     assert code == 1
     assert not left, f"probe objects left behind: {left}"
 

@@ -11,8 +11,8 @@ import pytest
 
 from learning_images.ops.clients import Endpoint
 from learning_images.sandbox.render import render, stack_config
-from learning_images.sandbox.sandbox import free_port, widen_wildcards
 from learning_images.verify import verify_contract
+from tests.ops import free_port
 
 #: Credentials that let botocore sign and send a request; whoever answers decides on them.
 OPERATOR = boto3.Session(aws_access_key_id="operator", aws_secret_access_key="operator", region_name="eu-west-1")
@@ -87,11 +87,3 @@ def test_missing_operator_credentials_exit_2_saying_how_to_provide_them(
     out = capsys.readouterr().out
     assert code == 2
     assert "no AWS credentials for the operator: set AWS_PROFILE" in out, out
-
-
-def test_moto_widening_collapses_wildcard_runs_and_spares_the_program() -> None:
-    policy = {"Statement": [{"Resource": "arn:aws:s3:::b/????????-????-????-????-????????????.jpg"}]}
-    widened = json.loads(widen_wildcards(json.dumps(policy)))
-    assert widened["Statement"][0]["Resource"] == "arn:aws:s3:::b/*-*-*-*-*.jpg"
-    city = render(stack_config("local"), stack="local").one("aws:iam/groupPolicy:GroupPolicy")
-    assert "????????-????" in city["policy"], "the program's own grant keeps IAM's exact '?' pattern"

@@ -132,10 +132,7 @@ class LearningImageStore(pulumi.ComponentResource):
             inventory(source=primary, logs=logs, account_id=caller.account_id, opts=child)
             grant_inventory_read(role=identities.command_centre_role, logs=logs, opts=child)
 
-        if settings.emulator:
-            pulumi.log.warn("emulator stack: bucket policies are left out; this stack must never target AWS", self)
-        else:
-            self._attach_guards(primary, key, identities, administrators)
+        self._attach_guards(primary, key, identities, administrators)
         self.outputs = self._outputs(
             administrators=administrators,
             settings=settings,

@@ -294,7 +294,7 @@ RULES: tuple[Rule, ...] = (
         "clients never rewrite; a correction is a new object",
         sids=(Sid.TAG_REWRITE, Sid.RETAG_STORED_OBJECT),
         proofs=(f"{IAM}test_labels_are_immutable_no_tag_rewrite_or_lock_change_for_anyone",),
-        live="that S3 sets s3:ExistingObjectTag for a standalone PutObjectTagging (the verifier's retag probe)",
+        live="a standalone PutObjectTagging on the probe object refused (the verifier's retag probe)",
     ),
     Rule(
         "lifecycle by label: archive, expire `unsure`, retain `correct`, keep `changed`",

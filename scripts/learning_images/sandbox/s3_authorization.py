@@ -256,6 +256,14 @@ AUTHORIZATION: Mapping[str, Authorization] = {
     "GetBucketInventoryConfiguration": Authorization("s3:GetInventoryConfiguration"),
     "PutBucketInventoryConfiguration": Authorization("s3:PutInventoryConfiguration"),
     "DeleteBucket": Authorization("s3:DeleteBucket"),
+    "CreateBucket": Authorization(
+        "s3:CreateBucket",
+        when_header={
+            "x-amz-acl": "s3:PutBucketAcl",
+            "x-amz-bucket-object-lock-enabled": "s3:PutBucketObjectLockConfiguration",
+            "x-amz-object-ownership": "s3:PutBucketOwnershipControls",
+        },
+    ),
 }
 
 #: Request headers that are IAM condition keys of S3 under their own name (``s3:<header>``).
@@ -321,6 +329,24 @@ def _deleted_keys(body: bytes) -> list[tuple[str, str | None]]:
     return pairs
 
 
+#: Operations whose request context never carries ``s3:ExistingObjectTag``: "When granting
+#: permissions for the PUT Object and DELETE Object operations, this condition key is not
+#: supported" (S3 User Guide, "Tagging and access control policies"), so neither does the tag
+#: check of an upload that would overwrite a stored object.
+NO_EXISTING_TAGS = frozenset(
+    {
+        "PutObject",
+        "CopyObject",
+        "CreateMultipartUpload",
+        "UploadPart",
+        "UploadPartCopy",
+        "CompleteMultipartUpload",
+        "DeleteObject",
+        "DeleteObjects",
+    }
+)
+
+
 def request_context(request: HttpRequest, operation: str, *, existing_tags: Mapping[str, str] | None) -> dict[str, Any]:
     """The S3 and transport condition keys of ``request``. The evaluator keeps, per action,
     only the keys IAM defines for it."""
@@ -347,7 +373,7 @@ def request_context(request: HttpRequest, operation: str, *, existing_tags: Mapp
     if tags is not None:
         context["s3:RequestObjectTagKeys"] = list(tags)
         context.update({f"s3:RequestObjectTag/{k}": v for k, v in tags.items()})
-    if existing_tags:
+    if existing_tags and operation not in NO_EXISTING_TAGS:
         context.update({f"s3:ExistingObjectTag/{k}": v for k, v in existing_tags.items()})
     if "versionId" in request.query:
         context["s3:VersionId"] = request.query["versionId"]

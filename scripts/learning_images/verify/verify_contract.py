@@ -5,8 +5,8 @@
 
 Every rule is probed with the real tier credentials (the probe city, the Command Centre and
 training roles) and reported PASS, FAIL or SKIP with the reason and the evidence (the request
-made and the status or error code seen). On a local emulator the rules whose enforcement rests
-on IAM conditions are SKIP "not evaluated by the local emulator", never PASS.
+made and the status or error code seen). Rules that rest on IAM conditions are probed like every
+other: against AWS, or against the sandbox's enforcing local S3, which evaluates them as IAM does.
 
 Exit codes: 0 nothing failed; 1 a rule failed; 2 usage, credentials, connection or time budget.
 Every object a run creates (all versions, in the primary and the replica) is removed before it
@@ -43,11 +43,6 @@ from learning_images import contract, rules
 from learning_images.ops.clients import CREDENTIAL_ERRORS, Endpoint, TierSessions, tier_sessions
 from learning_images.outputs import OutputsError, StackOutputs, add_outputs_arguments, outputs_from_args
 
-EMULATOR_SKIP = (
-    "not evaluated by the local emulator: enforced by bucket-policy guards and grant conditions, "
-    "and moto ignores IAM conditions and policy variables"
-)
-EMULATOR_WILDCARD_SKIP = f"{EMULATOR_SKIP}, and cannot match IAM's '?' wildcard"
 ACCESS_DENIED = {"AccessDenied", "403"}
 
 
@@ -123,8 +118,18 @@ def tag_header(fields: dict[str, str]) -> str:
 class Verifier:
     """Runs the rules in order against one stack; remembers what it created for cleanup."""
 
-    def __init__(self, outputs: StackOutputs, sessions: TierSessions, endpoint: Endpoint, *, wait_replication: float):
+    def __init__(
+        self,
+        outputs: StackOutputs,
+        sessions: TierSessions,
+        endpoint: Endpoint,
+        *,
+        wait_replication: float,
+        plain_http_url: str | None = None,
+    ):
         self.outputs = outputs
+        #: Where the same store answers plain HTTP (default: the endpoint with http://).
+        self.plain_http_url = plain_http_url
         self.endpoint = endpoint
         self.wait_replication = wait_replication
         self.s3 = {
@@ -215,12 +220,9 @@ class Verifier:
     def skip(self, rule: str, title: str, reason: str) -> None:
         self.record(rule, title, Status.SKIP, reason=reason)
 
-    def conditional(self, rule: str, title: str, probe: Callable[[], Attempt], *, reason: str = EMULATOR_SKIP) -> None:
-        """A refusal that rests on IAM conditions: SKIP on the emulator, which cannot evaluate them."""
-        if self.outputs.emulator:
-            self.skip(rule, title, reason)
-        else:
-            self.expect(rule, title, probe(), allowed=False)
+    def conditional(self, rule: str, title: str, probe: Callable[[], Attempt]) -> None:
+        """A refusal that rests on IAM conditions (a verdict on AWS and in the enforcing sandbox)."""
+        self.expect(rule, title, probe(), allowed=False)
 
     # --- 1. configuration read back -----------------------------------------------------------
 
@@ -305,14 +307,6 @@ class Verifier:
 
     def check_bucket_policy(self) -> None:
         rule, title = "config.bucket-policy-guards", "the bucket policy carries every guard"
-        if self.outputs.emulator:
-            self.skip(
-                rule,
-                title,
-                "the local stack leaves the bucket-policy guards out: "
-                "moto would treat every conditional Deny as matching",
-            )
-            return
         got = self.read_config("GetBucketPolicy")
         present = {s.get("Sid") for s in json.loads(got.response.get("Policy", "{}")).get("Statement", [])}
         expected = rules.learning_bucket_sids(administrators=bool(self.outputs.configuration_administrators))
@@ -415,13 +409,11 @@ class Verifier:
             "refuse.key-with-slash",
             "a key with '/' is refused",
             lambda: self.put("city", f"paris/{new_key()}"),
-            reason=EMULATOR_WILDCARD_SKIP,
         )
         self.conditional(
             "refuse.key-not-uuid",
             "a key that is not <uuid>.jpg is refused",
             lambda: self.put("city", "not-a-uuid.png"),
-            reason=EMULATOR_WILDCARD_SKIP,
         )
         self.conditional(
             "refuse.blank-metadata",
@@ -436,7 +428,7 @@ class Verifier:
         if self.main_key:
             key = self.main_key
             # s3:PutObjectTagging is also the tag part of every upload: the refusal rests on the
-            # stored object's tags (s3:ExistingObjectTag), a condition the emulator cannot read.
+            # stored object's tags (s3:ExistingObjectTag).
             self.conditional(
                 "refuse.tag-rewrite",
                 "a tag rewrite is refused, even to the Command Centre",
@@ -469,7 +461,6 @@ class Verifier:
         if not self.main_key:
             self.skip("tier.*", "tier probes", "need the valid upload, which was refused")
             return
-        # Destructive probes last: a wrongly allowed delete must not hide the other results.
         plan = [
             (contract.CITY, ["GetObject", "ListObjectsV2", "GetObjectTagging", "DeleteObject"]),
             (
@@ -481,15 +472,18 @@ class Verifier:
                 ["GetObject", "GetObjectTagging", "ListObjectsV2", "ListObjectVersions", "PutObject"],
             ),
         ]
-        for tier, operations in plan:
-            for name in operations:
-                allowed = contract.may(tier, name)
-                self.expect(
-                    f"tier.{tier.name}.{name}",
-                    f"{tier.name} {'may' if allowed else 'may not'} {name}",
-                    self.operation(tier.name, name),
-                    allowed=allowed,
-                )
+        # Destructive probes after every other tier's: where a backend lets a tier delete (an R2
+        # city token, once its lock has passed), the object must still be there for the reads.
+        probes = [(tier, name) for tier, operations in plan for name in operations]
+        probes.sort(key=lambda probe: probe[1].startswith("Delete"))
+        for tier, name in probes:
+            allowed = contract.may(tier, name)
+            self.expect(
+                f"tier.{tier.name}.{name}",
+                f"{tier.name} {'may' if allowed else 'may not'} {name}",
+                self.operation(tier.name, name),
+                allowed=allowed,
+            )
         self.check_erase_versions()
 
     def check_erase_versions(self) -> None:
@@ -534,24 +528,15 @@ class Verifier:
         listing = attempt(
             f"anonymous: ListObjectsV2 {self.bucket}", lambda: anonymous.list_objects_v2(Bucket=self.bucket)
         )
-        if self.outputs.emulator and listing.code.startswith("5"):
-            # moto 5.2 fails an unsigned listing with authentication on instead of refusing it.
-            self.skip(
-                "access.anonymous-list-refused",
-                "an anonymous listing is refused",
-                f"the local emulator failed the request ({listing}) instead of answering it",
-            )
-        else:
-            self.expect("access.anonymous-list-refused", "an anonymous listing is refused", listing, allowed=False)
+        self.expect("access.anonymous-list-refused", "an anonymous listing is refused", listing, allowed=False)
 
         rule, title = "access.plain-http-refused", "requests over plain HTTP are refused"
         if not self.outputs.capabilities.plain_http_listener:  # a probe would only time out
             self.skip(rule, title, "")
             return
-        if self.outputs.emulator:
-            self.skip(rule, title, "the local emulator serves plain HTTP only; aws:SecureTransport is an IAM condition")
-            return
-        url = (self.endpoint.url or f"https://s3.{self.outputs.region}.amazonaws.com").replace("https://", "http://", 1)
+        url = self.plain_http_url or (self.endpoint.url or f"https://s3.{self.outputs.region}.amazonaws.com").replace(
+            "https://", "http://", 1
+        )
         plain = self.sessions.command_centre.client("s3", endpoint_url=url, config=self.endpoint.config())
         got = attempt(
             f"command-centre: GetObject {key} over {url}", lambda: plain.get_object(Bucket=self.bucket, Key=key)
@@ -758,6 +743,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     add_outputs_arguments(parser)
     parser.add_argument("--endpoint-url", help="S3/IAM/STS endpoint (default: the backend's own, e.g. AWS)")
+    parser.add_argument(
+        "--plain-http-url", help="where the store answers plain HTTP, to prove it refuses (default: the endpoint's)"
+    )
     parser.add_argument("--time-budget", type=float, default=300.0, help="seconds for the whole run (default: 300)")
     parser.add_argument(
         "--wait-replication",
@@ -806,7 +794,9 @@ def main(argv: list[str] | None = None, *, operator: boto3.Session | None = None
                 ) from None
             except BotoCoreError as exc:
                 raise CannotVerifyError(f"cannot reach or authenticate to the endpoint: {exc}") from None
-            verifier = Verifier(outputs, sessions, endpoint, wait_replication=args.wait_replication)
+            verifier = Verifier(
+                outputs, sessions, endpoint, wait_replication=args.wait_replication, plain_http_url=args.plain_http_url
+            )
             results = verifier.run(deadline)
     except CannotVerifyError as exc:
         console.print(f"[red]error:[/] {exc}")

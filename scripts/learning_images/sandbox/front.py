@@ -1,0 +1,433 @@
+"""The enforcing local S3: moto's server behind an authorising front that judges each S3 request
+as AWS would, with the independent IAM evaluator.
+
+    python -m learning_images.sandbox.front --port 0 --https-port 0 --ready-file ready.json
+
+moto ignores every IAM ``Condition``, so on its own it cannot prove a guard. Here moto serves
+with its own authentication off, and every S3 request first passes this front, in the same
+process as moto (so it reads moto's IAM, STS, S3 and KMS state directly):
+
+1. **Who**: the SigV4 ``Authorization`` header is checked with botocore's own signer against the
+   secret the emulator's IAM (a user's access key) or STS (a role session) holds for the key id;
+   an unsigned request is anonymous.
+2. **What**: the request becomes every IAM action S3 authorises it as, with its request context
+   (``learning_images.sandbox.s3_authorization``: headers, request tags, ``If-None-Match``,
+   encryption and lock headers, TLS from the real connection, the stored object's tags), and the
+   KMS actions S3 takes on the caller's behalf for an SSE-KMS bucket.
+3. **Decision**: the caller's identity policies (inline and attached, a user's groups' too), the
+   bucket policy and the key policy, read back from the emulator, go to the evaluator; any action
+   not allowed answers 403 ``AccessDenied`` in S3's XML, otherwise moto serves the request.
+
+``sts:AssumeRole`` is judged the same way against the role's trust policy. IAM and KMS API calls
+are the sandbox operator's administration and pass unjudged (said in the sandbox report).
+The front listens on 127.0.0.1 only: HTTPS with a certificate made at start (``trustme``), so
+``aws:SecureTransport`` and ``s3:TlsVersion`` are real, and plain HTTP on a second port, so the
+policy (not a missing listener) is what refuses it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import re
+import ssl
+import sys
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+from botocore.auth import S3SigV4Auth, SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from learning_images.sandbox import s3_authorization
+from learning_images.sandbox.iam_simulator import Check, IamSimulator, Policy, Principal, iam_simulator, simulation
+from learning_images.sandbox.s3_authorization import HttpRequest
+
+ACCOUNT_ID = "123456789012"  # moto's default account
+TLS_ENVIRON = "learning_images.tls_version"
+_CREDENTIAL = re.compile(r"Credential=(?P<key>[^/]+)/(?P<date>\d{8})/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request")
+_SIGNED_HEADERS = re.compile(r"SignedHeaders=(?P<headers>[^,\s]+)")
+_SIGNATURE = re.compile(r"Signature=(?P<signature>[0-9a-f]+)")
+
+StartResponse = Callable[..., Any]
+
+
+class Refused(Exception):  # noqa: N818 (an answer, not a failure)
+    """A request the front answers itself: ``status`` and S3's error ``code``."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+@dataclass(frozen=True)
+class Caller:
+    principal: Principal
+    secret: str
+
+
+def _documents(policies: Mapping[str, Any]) -> list[tuple[str, Policy]]:
+    return [(name, json.loads(doc) if isinstance(doc, str) else doc) for name, doc in policies.items()]
+
+
+def _managed(attached: Mapping[str, Any]) -> list[tuple[str, Policy]]:
+    found = []
+    for arn, policy in attached.items():
+        version = getattr(policy, "default_version", None)
+        document = getattr(version, "document", None) or getattr(policy, "document", None)
+        if document:
+            found.append((arn, json.loads(document) if isinstance(document, str) else document))
+    return found
+
+
+def _tags(tags: Any) -> dict[str, str]:
+    if isinstance(tags, dict):
+        return {str(k): str(v.get("Value", v) if isinstance(v, dict) else v) for k, v in tags.items()}
+    return {t["Key"]: t["Value"] for t in tags or []}
+
+
+class MotoState:
+    """What the front reads of the emulator's own state (same process)."""
+
+    def __init__(self, account_id: str = ACCOUNT_ID) -> None:
+        from moto.iam.models import iam_backends  # noqa: PLC0415 (moto loads its backends lazily)
+        from moto.kms.models import kms_backends  # noqa: PLC0415
+        from moto.s3.models import s3_backends  # noqa: PLC0415
+        from moto.sts.models import sts_backends  # noqa: PLC0415
+
+        self.account_id = account_id
+        self.iam = iam_backends[account_id]["global"]
+        self.sts = sts_backends[account_id]["global"]
+        self.s3 = s3_backends[account_id]["global"]
+        self.kms = kms_backends[account_id]
+
+    def caller(self, access_key_id: str) -> Caller | None:
+        """The principal holding ``access_key_id``: an IAM user's key, or a role session's."""
+        with contextlib.suppress(Exception):
+            user = self.iam.get_user_from_access_key_id(access_key_id)
+            if user is not None:
+                key = next(k for k in user.access_keys if k.access_key_id == access_key_id)
+                if getattr(key, "status", "Active") != "Active":
+                    return None
+                policies = _documents(user.policies) + _managed(user.managed_policies)
+                for group in self.iam.get_groups_for_user(user.name):
+                    policies += _documents(group.policies) + _managed(group.managed_policies)
+                principal = Principal(
+                    name=user.name,
+                    arn=user.arn,
+                    principal_arn=user.arn,
+                    account=self.account_id,
+                    tags=_tags(user.tags),
+                    identity_policies=tuple(policies),
+                )
+                return Caller(principal, key.secret_access_key)
+        with contextlib.suppress(Exception):
+            session = self.sts.get_assumed_role_from_access_key(access_key_id)
+            if session is not None:
+                role = self.iam.get_role_by_arn(session.role_arn)
+                policies = _documents(role.policies) + _managed(role.managed_policies)
+                principal = Principal(
+                    name=f"{role.name} session",
+                    arn=session.arn,
+                    principal_arn=role.arn,
+                    account=self.account_id,
+                    tags=_tags(role.tags),
+                    identity_policies=tuple(policies),
+                )
+                return Caller(principal, session.secret_access_key)
+        return None
+
+    def bucket_policy(self, bucket: str) -> Policy | None:
+        with contextlib.suppress(Exception):
+            policy = self.s3.get_bucket(bucket).policy
+            if policy:
+                return json.loads(policy)  # type: ignore[no-any-return]
+        return None
+
+    def bucket_key(self, bucket: str) -> tuple[str, str] | None:
+        """The SSE-KMS default key ARN of ``bucket`` and its region, if it has one."""
+        with contextlib.suppress(Exception):
+            found = self.s3.get_bucket(bucket)
+            rules = (found.encryption or {}).get("Rule", {})
+            rules = rules if isinstance(rules, list) else [rules]
+            for rule in rules:
+                default = rule.get("ApplyServerSideEncryptionByDefault", {})
+                if default.get("SSEAlgorithm") == "aws:kms" and default.get("KMSMasterKeyID"):
+                    arn = default["KMSMasterKeyID"]
+                    return arn, arn.split(":")[3]
+        return None
+
+    def key_policy(self, key_arn: str, region: str) -> Policy | None:
+        with contextlib.suppress(Exception):
+            return json.loads(self.kms[region].describe_key(key_arn).policy)  # type: ignore[no-any-return]
+        return None
+
+    def object_tags(self, bucket: str, key: str) -> dict[str, str] | None:
+        with contextlib.suppress(Exception):
+            stored = self.s3.get_object(bucket, key)
+            if stored is not None:
+                return _tags(self.s3.tagger.list_tags_for_resource(stored.arn)["Tags"])
+        return None
+
+    def trust_policy(self, role_arn: str) -> Policy | None:
+        with contextlib.suppress(Exception):
+            return json.loads(self.iam.get_role_by_arn(role_arn).assume_role_policy_document)  # type: ignore[no-any-return]
+        return None
+
+
+def request_url(environ: Mapping[str, Any], headers: Mapping[str, str]) -> str:
+    """The URL as the client sent it: the raw path and query, as the signature covers them."""
+    target = environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ["PATH_INFO"]
+    return f"{environ['wsgi.url_scheme']}://{headers.get('host', '127.0.0.1')}{target}"
+
+
+def verify_signature(environ: Mapping[str, Any], headers: Mapping[str, str], body: bytes, caller: Caller) -> bool:
+    """Recompute the request's SigV4 signature with botocore's signer and the caller's secret.
+    (S3 signs the payload hash the client declares in ``x-amz-content-sha256``; STS the body.)"""
+    authorization = headers.get("authorization", "")
+    scope, signed, given = (
+        _CREDENTIAL.search(authorization),
+        _SIGNED_HEADERS.search(authorization),
+        _SIGNATURE.search(authorization),
+    )
+    if not (scope and signed and given):
+        return False
+    names = signed["headers"].split(";")
+    request = AWSRequest(
+        method=environ["REQUEST_METHOD"],
+        url=request_url(environ, headers),
+        headers={name: headers.get(name, "") for name in names},
+        data=body,
+    )
+    request.context["timestamp"] = headers.get("x-amz-date", "")
+    signer_class = S3SigV4Auth if scope["service"] == "s3" else SigV4Auth
+    signer = signer_class(Credentials(scope["key"], caller.secret), scope["service"], scope["region"])
+    expected = signer.signature(signer.string_to_sign(request, signer.canonical_request(request)), request)
+    return bool(expected == given["signature"])
+
+
+def error_response(
+    status: int, code: str, message: str, method: str, start_response: StartResponse, *, query_api: bool = False
+) -> list[bytes]:
+    """The error as the service would answer it: S3's ``<Error>``, or the query APIs' (STS)
+    ``<ErrorResponse>`` envelope, so a client parses the code."""
+    error = f"<Code>{code}</Code><Message>{message}</Message>"
+    request_id = uuid.uuid4().hex
+    xml = (
+        f"<ErrorResponse><Error><Type>Sender</Type>{error}</Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+        if query_api
+        else f"<Error>{error}<RequestId>{request_id}</RequestId></Error>"
+    )
+    body = ('<?xml version="1.0" encoding="UTF-8"?>\n' + xml).encode()
+    reason = {403: "Forbidden", 400: "Bad Request"}.get(status, "Error")
+    start_response(
+        f"{status} {reason}",
+        [("Content-Type", "application/xml"), ("Content-Length", "0" if method == "HEAD" else str(len(body)))],
+    )
+    return [] if method == "HEAD" else [body]
+
+
+class AuthorisingFront:
+    """WSGI middleware: judge, then hand the request (body restored) to moto's own app."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], simulator: IamSimulator, state: MotoState) -> None:
+        self.app = app
+        self.simulator = simulator
+        self.state = state
+        self.decisions = 0
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        # The whole body, once: a chunked upload (botocore's aws-chunked with a trailing checksum)
+        # comes de-chunked from the server with no length; moto then reads the same bytes.
+        if environ.get("wsgi.input_terminated"):
+            body = environ["wsgi.input"].read()
+        else:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
+        if environ.get("CONTENT_TYPE"):
+            headers["content-type"] = environ["CONTENT_TYPE"]
+        if environ.get("CONTENT_LENGTH"):
+            headers["content-length"] = environ["CONTENT_LENGTH"]
+        try:
+            self.judge(environ, headers, body)
+        except Refused as refused:
+            query_api = "/sts/" in headers.get("authorization", "")
+            return error_response(
+                refused.status,
+                refused.code,
+                refused.message,
+                environ["REQUEST_METHOD"],
+                start_response,
+                query_api=query_api,
+            )
+        return self.app(environ, start_response)
+
+    def judge(self, environ: Mapping[str, Any], headers: Mapping[str, str], body: bytes) -> None:
+        if environ["PATH_INFO"].startswith("/moto-api"):
+            return
+        scope = _CREDENTIAL.search(headers.get("authorization", ""))
+        service = scope["service"] if scope else "s3"
+        if service == "sts":
+            self.judge_assume_role(environ, headers, body)
+            return
+        if service != "s3":
+            return  # IAM and KMS: the sandbox operator's administration, not judged (see the report)
+        principal = self.authenticate(environ, headers, body, scope)
+        request = HttpRequest.from_url(
+            environ["REQUEST_METHOD"],
+            request_url(environ, headers),
+            headers,
+            body,
+            tls_version=environ.get(TLS_ENVIRON, "1.2"),
+        )
+        if not request.bucket:
+            return  # ListBuckets: no bucket policy to judge it by
+        existing = self.state.object_tags(request.bucket, request.key) if request.key else None
+        try:
+            checks = s3_authorization.checks(request, account=self.state.account_id, existing_tags=existing)
+        except ValueError as exc:
+            raise Refused(400, "InvalidRequest", str(exc)) from None
+        bucket_policy = self.state.bucket_policy(request.bucket)
+        planned = [(check, bucket_policy if check.action.startswith("s3:") else None) for check in checks]
+        if key := self.state.bucket_key(request.bucket):
+            key_arn, region = key
+            key_policy = self.state.key_policy(key_arn, region)
+            planned += [
+                (check, key_policy)
+                for check in s3_authorization.kms_checks(
+                    request, key_arn=key_arn, region=region, account=self.state.account_id
+                )
+            ]
+        self.decide(principal, planned)
+
+    def authenticate(
+        self, environ: Mapping[str, Any], headers: Mapping[str, str], body: bytes, scope: Any
+    ) -> Principal:
+        if scope is None:
+            return Principal("anonymous", None)
+        caller = self.state.caller(scope["key"])
+        if caller is None:
+            raise Refused(403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist.")
+        if not verify_signature(environ, headers, body, caller):
+            raise Refused(403, "SignatureDoesNotMatch", "The request signature we calculated does not match.")
+        return caller.principal
+
+    def judge_assume_role(self, environ: Mapping[str, Any], headers: Mapping[str, str], body: bytes) -> None:
+        form = dict(parse_qsl(body.decode(errors="replace")))
+        if form.get("Action") != "AssumeRole":
+            return
+        scope = _CREDENTIAL.search(headers.get("authorization", ""))
+        principal = self.authenticate(environ, headers, body, scope)
+        role_arn = form.get("RoleArn", "")
+        check = Check("sts:AssumeRole", role_arn, self.state.account_id, {"aws:SecureTransport": "true"})
+        self.decide(principal, [(check, self.state.trust_policy(role_arn))])
+
+    def decide(self, principal: Principal, planned: list[tuple[Check, Policy | None]]) -> None:
+        decisions = self.simulator.evaluate_many(simulation(principal, check, policy) for check, policy in planned)
+        self.decisions += len(decisions)
+        for (check, _), decision in zip(planned, decisions, strict=True):
+            if not decision.allowed:
+                raise Refused(403, "AccessDenied", f"Access Denied ({check.action}: {decision})")
+
+
+class TlsAwareHandler(WSGIRequestHandler):
+    """Puts the negotiated TLS version ("1.2", "1.3") into the WSGI environ for s3:TlsVersion."""
+
+    def make_environ(self) -> dict[str, Any]:
+        environ: dict[str, Any] = super().make_environ()
+        version = getattr(self.connection, "version", lambda: None)()
+        if version:
+            environ[TLS_ENVIRON] = version.removeprefix("TLSv")
+        return environ
+
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        return  # quiet: the sandbox reports what matters
+
+
+def tls_context(certificate: Path, key: Path) -> ssl.SSLContext:
+    """TLS 1.0 and up are accepted on the wire, so the bucket policy (not the handshake) is what
+    refuses an outdated TLS version, as S3 would."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+    with contextlib.suppress(ssl.SSLError):
+        context.set_ciphers("DEFAULT:@SECLEVEL=0")
+    context.load_cert_chain(str(certificate), str(key))
+    return context
+
+
+@contextlib.contextmanager
+def serving(app: Any, *, port: int, context: ssl.SSLContext | None) -> Iterator[BaseWSGIServer]:
+    server = make_server("127.0.0.1", port, app, threaded=True, request_handler=TlsAwareHandler, ssl_context=context)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+
+
+def moto_authorises_nothing() -> None:
+    """moto's authentication is off (its default), but its S3 still applies a bucket policy's
+    Deny to object requests by itself (moto issue 7837), reading every conditional Deny as
+    matching. The front has judged the request already: moto only serves it."""
+    from moto.iam.access_control import PermissionResult  # noqa: PLC0415
+    from moto.s3.models import FakeBucket  # noqa: PLC0415
+
+    def neutral(self: Any, action: str, resource: str) -> Any:
+        return PermissionResult.NEUTRAL
+
+    FakeBucket.get_permission = neutral  # type: ignore[method-assign]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="front", description="The enforcing local S3 (moto behind IAM evaluation).")
+    parser.add_argument("--https-port", type=int, default=0)
+    parser.add_argument("--http-port", type=int, default=0)
+    parser.add_argument("--certificate-dir", type=Path, required=True, help="where to write the CA and server cert")
+    parser.add_argument("--ready-file", type=Path, required=True, help="written with the URLs once serving")
+    args = parser.parse_args(argv)
+
+    import trustme  # noqa: PLC0415 (sandbox-only dependency)
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app  # noqa: PLC0415
+
+    authority = trustme.CA()
+    certificate = authority.issue_cert("127.0.0.1", "localhost")
+    args.certificate_dir.mkdir(parents=True, exist_ok=True)
+    ca_file = args.certificate_dir / "sandbox-ca.pem"
+    authority.cert_pem.write_to_path(str(ca_file))
+    cert_file, key_file = args.certificate_dir / "server.pem", args.certificate_dir / "server-key.pem"
+    certificate.cert_chain_pems[0].write_to_path(str(cert_file))
+    certificate.private_key_pem.write_to_path(str(key_file))
+
+    moto_authorises_nothing()
+    moto_app = DomainDispatcherApplication(create_backend_app)
+    with iam_simulator() as simulator:
+        front = AuthorisingFront(moto_app, simulator, MotoState())
+        with (
+            serving(front, port=args.https_port, context=tls_context(cert_file, key_file)) as https,
+            serving(front, port=args.http_port, context=None) as http,
+        ):
+            ready = {
+                "https": f"https://127.0.0.1:{https.server_port}",
+                "http": f"http://127.0.0.1:{http.server_port}",
+                "ca_bundle": str(ca_file),
+            }
+            args.ready_file.write_text(json.dumps(ready))
+            print(json.dumps(ready), flush=True)
+            with contextlib.suppress(KeyboardInterrupt):
+                threading.Event().wait()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
