@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 
 STACK ?= dev
 
-.PHONY: install sandbox plan lint test bench bench-upload docs lock clean
+.PHONY: install sandbox sandbox-up sandbox-down plan lint test bench bench-upload docs lock clean
 
 # The independent IAM evaluator the tests run as a separate process (tools/iam-simulate, AGPL-3.0,
 # never shipped): installed from its lockfile. node and npm from PATH, else from the
@@ -30,10 +30,17 @@ $(IAM_SIMULATE): tools/iam-simulate/package.json tools/iam-simulate/package-lock
 	PATH="$$PATH:$(CURDIR)/$(VENV)/bin" npm ci --prefix tools/iam-simulate --no-audit --no-fund --loglevel=error
 	touch $@
 
-# The main job on the embedded local default: the local stack in a moto server on 127.0.0.1,
-# verified rule by rule by scripts/learning_images/verify/verify_contract.py. No cloud account, no Pulumi CLI needed.
+# The main job on the embedded local default: the local stack in the enforcing local S3 on
+# 127.0.0.1, verified rule by rule. No cloud account, no Pulumi CLI needed.
 sandbox: install
 	$(PY) -m learning_images.sandbox.sandbox
+
+# A sandbox that stays up for a city team's own client: writes .sandbox/outputs.json and .sandbox/env.
+sandbox-up: install
+	$(PY) -m learning_images.sandbox.sandbox up
+
+sandbox-down: install
+	$(PY) -m learning_images.sandbox.sandbox down
 
 # Render a stack under Pulumi mocks and list what it declares (no CLI, no cloud).
 plan: install

@@ -88,7 +88,7 @@ def run_sandbox(tmp_path: Path, **hooks: Any) -> tuple[int, dict[str, Any], list
         left.extend(leftover_objects(url, outputs, operator))
 
     code = sandbox(
-        ["--json", str(report), "--junit", str(tmp_path / "report.xml")], use_cli=False, after=after, **hooks
+        ["--json", str(report), "--junit", str(tmp_path / "report.xml")], engine="applier", after=after, **hooks
     )
     return code, json.loads(report.read_text()) if report.exists() else {}, left
 
@@ -233,7 +233,7 @@ def test_interrupted_run_exits_2_and_leaves_nothing(tmp_path: Path, monkeypatch:
 
 
 def test_exhausted_time_budget_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = sandbox(["--time-budget", "0"], use_cli=False)
+    code = sandbox(["--time-budget", "0"], engine="applier")
     assert code == 2
     assert "the time budget ran out" in capsys.readouterr().out
 

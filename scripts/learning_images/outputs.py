@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 from collections.abc import Mapping
@@ -205,12 +206,22 @@ def read_stack_outputs(stack: str) -> StackOutputs:
     return parse_outputs(json.loads(result.stdout), f"stack {stack}")
 
 
+#: Names the outputs file when neither ``--stack`` nor ``--outputs`` is given (the sandbox's env
+#: file sets it, so the commands run against a running sandbox with no flags).
+OUTPUTS_ENVIRONMENT = "LEARNING_IMAGES_OUTPUTS"
+
+
 def add_outputs_arguments(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
-    """``--stack`` or ``--outputs``: where every operational script finds the deployed stack."""
-    source = parser.add_mutually_exclusive_group(required=required)
+    """``--stack`` or ``--outputs``: where every operational script finds the deployed stack;
+    ``$LEARNING_IMAGES_OUTPUTS`` when neither is given."""
+    default = os.environ.get(OUTPUTS_ENVIRONMENT)
+    source = parser.add_mutually_exclusive_group(required=required and not default)
     source.add_argument("--stack", help="read the outputs of this stack with the Pulumi CLI")
     source.add_argument(
-        "--outputs", type=Path, help="read the outputs from this JSON file (pulumi stack output --json --show-secrets)"
+        "--outputs",
+        type=Path,
+        default=Path(default) if default else None,
+        help=f"the outputs as JSON (pulumi stack output --json --show-secrets); default ${OUTPUTS_ENVIRONMENT}",
     )
 
 

@@ -48,7 +48,15 @@ from botocore.credentials import Credentials
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from learning_images.sandbox import s3_authorization
-from learning_images.sandbox.iam_simulator import Check, IamSimulator, Policy, Principal, iam_simulator, simulation
+from learning_images.sandbox.iam_simulator import (
+    Check,
+    IamSimulator,
+    IamSimulatorPool,
+    Policy,
+    Principal,
+    iam_simulator_pool,
+    simulation,
+)
 from learning_images.sandbox.s3_authorization import HttpRequest
 
 ACCOUNT_ID = "123456789012"  # moto's default account
@@ -238,8 +246,17 @@ def error_response(
 class AuthorisingFront:
     """WSGI middleware: judge, then hand the request (body restored) to moto's own app."""
 
-    def __init__(self, app: Callable[..., Iterable[bytes]], simulator: IamSimulator, state: MotoState) -> None:
+    def __init__(
+        self,
+        app: Callable[..., Iterable[bytes]],
+        simulator: IamSimulator | IamSimulatorPool,
+        state: MotoState,
+        *,
+        enforce: bool = True,
+    ) -> None:
         self.app = app
+        #: False only for the benchmark's baseline: the same server, moto alone.
+        self.enforce = enforce
         self.simulator = simulator
         self.state = state
         self.decisions = 0
@@ -259,7 +276,8 @@ class AuthorisingFront:
         if environ.get("CONTENT_LENGTH"):
             headers["content-length"] = environ["CONTENT_LENGTH"]
         try:
-            self.judge(environ, headers, body)
+            if self.enforce:
+                self.judge(environ, headers, body)
         except Refused as refused:
             query_api = "/sts/" in headers.get("authorization", "")
             return error_response(
@@ -395,6 +413,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--http-port", type=int, default=0)
     parser.add_argument("--certificate-dir", type=Path, required=True, help="where to write the CA and server cert")
     parser.add_argument("--ready-file", type=Path, required=True, help="written with the URLs once serving")
+    parser.add_argument(
+        "--pass-through", action="store_true", help="judge nothing: moto alone (the benchmark's baseline)"
+    )
+    parser.add_argument("--evaluators", type=int, default=2, help="evaluator processes (default 2, one per core here)")
     args = parser.parse_args(argv)
 
     import trustme  # noqa: PLC0415 (sandbox-only dependency)
@@ -411,8 +433,8 @@ def main(argv: list[str] | None = None) -> int:
 
     moto_authorises_nothing()
     moto_app = DomainDispatcherApplication(create_backend_app)
-    with iam_simulator() as simulator:
-        front = AuthorisingFront(moto_app, simulator, MotoState())
+    with iam_simulator_pool(args.evaluators) as simulator:
+        front = AuthorisingFront(moto_app, simulator, MotoState(), enforce=not args.pass_through)
         with (
             serving(front, port=args.https_port, context=tls_context(cert_file, key_file)) as https,
             serving(front, port=args.http_port, context=None) as http,

@@ -19,9 +19,11 @@ its reason: replication, Object Lock retention, lifecycle execution, KMS cryptog
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -58,37 +60,50 @@ class Emulator:
     ca_bundle: Path
 
 
-@contextmanager
-def enforcing_s3(workdir: Path, startup_timeout: float = 60.0) -> Iterator[Emulator]:
-    """Start the front in its own process on 127.0.0.1 and stop it, whatever happens. While it
-    runs, ``AWS_CA_BUNDLE`` names its certificate authority, so every boto3 client of this
-    process (and of commands it starts) trusts it."""
+def start_front(
+    workdir: Path, *, detached: bool = False, enforce: bool = True, startup_timeout: float = 60.0
+) -> tuple[Any, Emulator]:
+    """Start the front in its own process on 127.0.0.1 and wait until it serves. ``detached``:
+    in its own session, so it outlives this command (``up``)."""
+    workdir = workdir.resolve()  # the CA path goes into env files read from anywhere
     ready = workdir / "front.json"
-    log = (workdir / "front.log").open("w")
-    process = subprocess.Popen(  # noqa: S603 (fixed argv)
-        [
-            sys.executable,
-            "-m",
-            "learning_images.sandbox.front",
-            "--certificate-dir",
-            str(workdir / "tls"),
-            "--ready-file",
-            str(ready),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-    )
+    ready.unlink(missing_ok=True)
+    with (workdir / "front.log").open("w") as log:
+        process = subprocess.Popen(  # noqa: S603 (fixed argv)
+            [
+                sys.executable,
+                "-m",
+                "learning_images.sandbox.front",
+                "--certificate-dir",
+                str(workdir / "tls"),
+                "--ready-file",
+                str(ready),
+                *([] if enforce else ["--pass-through"]),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            start_new_session=detached,
+        )
+    deadline = time.monotonic() + startup_timeout
+    while not ready.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise SystemExit(f"error: the local S3 did not start:\n{(workdir / 'front.log').read_text()[-2000:]}")
+        time.sleep(0.05)
+    found = json.loads(ready.read_text())
+    return process, Emulator(found["https"], found["http"], Path(found["ca_bundle"]))
+
+
+@contextmanager
+def enforcing_s3(workdir: Path, *, enforce: bool = True) -> Iterator[Emulator]:
+    """The enforcing local S3 for the block, stopped whatever happens. While it runs,
+    ``AWS_CA_BUNDLE`` names its certificate authority, so every boto3 client of this process
+    (and of commands it starts) trusts it."""
+    process, emulator = start_front(workdir, enforce=enforce)
     previous = os.environ.get("AWS_CA_BUNDLE")
+    os.environ["AWS_CA_BUNDLE"] = str(emulator.ca_bundle)
     try:
-        deadline = time.monotonic() + startup_timeout
-        while not ready.exists():
-            if process.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                raise SystemExit(f"error: the local S3 did not start:\n{(workdir / 'front.log').read_text()[-2000:]}")
-            time.sleep(0.05)
-        found = json.loads(ready.read_text())
-        os.environ["AWS_CA_BUNDLE"] = found["ca_bundle"]
-        yield Emulator(found["https"], found["http"], Path(found["ca_bundle"]))
+        yield emulator
     finally:
         if previous is None:
             os.environ.pop("AWS_CA_BUNDLE", None)
@@ -99,7 +114,6 @@ def enforcing_s3(workdir: Path, startup_timeout: float = 60.0) -> Iterator[Emula
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
-        log.close()
 
 
 def client(url: str, service: str, **credentials: str) -> Any:
@@ -258,8 +272,13 @@ def apply_graph(graph: Graph, url: str, operator: dict[str, str]) -> dict[str, A
 # --- provisioning with the real engine ---------------------------------------------------------
 
 
-def provision_with_pulumi(pulumi: str, url: str, workdir: Path) -> dict[str, Any]:
-    """`pulumi up` of the local stack against the emulator, state in a throw-away local backend."""
+class EngineUnavailableError(RuntimeError):
+    """The Pulumi engine could not provision (no provider plugin, no login, no network)."""
+
+
+def provision_with_pulumi(pulumi: str, url: str, operator: dict[str, str], workdir: Path) -> dict[str, Any]:
+    """`pulumi up` of the local stack against the emulator, as the operator, state in a
+    throw-away local backend."""
     config = workdir / "Pulumi.local.yaml"
     shutil.copy(ROOT / "Pulumi.local.yaml", config)
     env = {**os.environ, "PULUMI_CONFIG_PASSPHRASE": "sandbox", "PULUMI_BACKEND_URL": f"file://{workdir}"}
@@ -267,12 +286,18 @@ def provision_with_pulumi(pulumi: str, url: str, workdir: Path) -> dict[str, Any
     def run(*args: str) -> str:
         result = subprocess.run([pulumi, *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False)  # noqa: S603
         if result.returncode != 0:
-            raise SystemExit(f"error: pulumi {' '.join(args)} failed:\n{result.stderr or result.stdout}")
+            last = (result.stderr or result.stdout).strip().splitlines()
+            raise EngineUnavailableError(f"pulumi {args[0]} failed: {last[-1] if last else 'no output'}")
         return result.stdout
 
     run("stack", "select", "--create", STACK)
-    for service in ("s3", "iam", "sts", "kms"):
-        run("config", "set", "--path", f"aws:endpoints[0].{service}", url, "--config-file", str(config))
+    settings = {
+        "aws:accessKey": operator["aws_access_key_id"],
+        "aws:secretKey": operator["aws_secret_access_key"],
+        **{f"aws:endpoints[0].{service}": url for service in ("s3", "iam", "sts", "kms")},
+    }
+    for key, value in settings.items():
+        run("config", "set", "--path", key, value, "--config-file", str(config))
     run("up", "--yes", "--skip-preview", "--stack", STACK, "--config-file", str(config))
     outputs: dict[str, Any] = json.loads(run("stack", "output", "--json", "--show-secrets", "--stack", STACK))
     return outputs
@@ -281,17 +306,29 @@ def provision_with_pulumi(pulumi: str, url: str, workdir: Path) -> dict[str, Any
 # --- the sandbox run ---------------------------------------------------------------------------
 
 
-def provision(url: str, operator: dict[str, str], workdir: Path, *, use_cli: bool) -> dict[str, Any]:
+#: How the local stack is provisioned: the Pulumi engine, the built-in applier, or the engine when
+#: it can (falling back to the applier with a one-line note).
+ENGINES = ("auto", "pulumi", "applier")
+
+
+def provision(url: str, operator: dict[str, str], workdir: Path, *, engine: str = "applier") -> dict[str, Any]:
     """Provision the local stack, saying first which way (the sandbox's first line)."""
-    pulumi = shutil.which("pulumi") if use_cli else None
-    how = (
-        "with the Pulumi engine"
-        if pulumi
-        else "without the Pulumi CLI: the program's resource graph, rendered under mocks, applied through boto3"
-    )
-    print(f"sandbox: enforcing local S3 at {url}; provisioning stack `{STACK}` {how}", flush=True)
+    pulumi = shutil.which("pulumi") if engine in ("auto", "pulumi") else None
+    if engine == "pulumi" and pulumi is None:
+        raise SystemExit("error: --engine pulumi, but no `pulumi` CLI is on PATH (use --engine applier)")
     if pulumi:
-        return provision_with_pulumi(pulumi, url, workdir)
+        print(f"sandbox: enforcing local S3 at {url}; provisioning stack `{STACK}` with the Pulumi engine", flush=True)
+        try:
+            return provision_with_pulumi(pulumi, url, operator, workdir)
+        except EngineUnavailableError as exc:
+            if engine == "pulumi":
+                raise SystemExit(f"error: {exc}") from None
+            print(f"sandbox: the Pulumi engine cannot provision here ({exc}); using the built-in applier", flush=True)
+    print(
+        f"sandbox: enforcing local S3 at {url}; provisioning stack `{STACK}` with the built-in applier "
+        "(the program's resource graph, rendered under Pulumi's mocks, applied through boto3)",
+        flush=True,
+    )
     return apply_graph(render(stack_config(STACK), stack=STACK), url, operator)
 
 
@@ -321,12 +358,12 @@ class LocalStore:
 
 
 @contextmanager
-def local_store(*, use_cli: bool = False, tamper: Hook | None = None) -> Iterator[LocalStore]:
+def local_store(*, engine: str = "applier", tamper: Hook | None = None, enforce: bool = True) -> Iterator[LocalStore]:
     """The enforcing local S3 with the local stack applied; the operational scripts' test bed too.
     ``tamper`` may change the provisioned stack (or its outputs) before it is used."""
-    with tempfile.TemporaryDirectory(prefix="sandbox-") as tmp, enforcing_s3(Path(tmp)) as emulator:
+    with tempfile.TemporaryDirectory(prefix="sandbox-") as tmp, enforcing_s3(Path(tmp), enforce=enforce) as emulator:
         operator = create_operator(emulator.url)
-        outputs = provision(emulator.url, operator, Path(tmp), use_cli=use_cli)
+        outputs = provision(emulator.url, operator, Path(tmp), engine=engine)
         if tamper:
             tamper(emulator.url, outputs, operator)
         outputs_file = Path(tmp) / "outputs.json"
@@ -335,12 +372,12 @@ def local_store(*, use_cli: bool = False, tamper: Hook | None = None) -> Iterato
 
 
 def sandbox(
-    extra_args: list[str], *, use_cli: bool = True, tamper: Hook | None = None, after: Hook | None = None
+    extra_args: list[str], *, engine: str = "auto", tamper: Hook | None = None, after: Hook | None = None
 ) -> int:
     """Run the whole flow. ``tamper`` may change the provisioned stack before verification
     (a broken stack must be reported); ``after`` sees the emulator before it stops (nothing
     the run wrote may be left)."""
-    with local_store(use_cli=use_cli, tamper=tamper) as store:
+    with local_store(engine=engine, tamper=tamper) as store:
         print(
             "sandbox: every S3 request is judged by the stack's own bucket, identity and key policies under IAM "
             f"semantics; not held locally: {'; '.join(NOT_LOCAL)}",
@@ -364,21 +401,98 @@ def sandbox(
         return code
 
 
-def main() -> int:
+#: Where ``up`` keeps a running sandbox: its outputs, env file, certificate and process id.
+UP_DIR = Path(".sandbox")
+
+
+def environment_file(store: LocalStore, directory: Path) -> str:
+    """Shell exports that point every client command at the running sandbox with no flags: the
+    outputs (``--outputs``; they hold each city's key, which the uploader takes for ``--city``),
+    the CA, and the operator's credentials (erasure, retention and the verifier assume the tier
+    roles with them)."""
+    lines = [
+        "# Generated by `make sandbox-up`: `source` it, then run the client commands without flags.",
+        f"export LEARNING_IMAGES_OUTPUTS={directory.resolve() / 'outputs.json'}",
+        f"export LEARNING_IMAGES_PLAIN_HTTP_URL={store.plain_url}",
+        f"export AWS_CA_BUNDLE={store.ca_bundle}",
+        f"export AWS_DEFAULT_REGION={REGION}",
+        f"export AWS_ACCESS_KEY_ID={store.operator['aws_access_key_id']}",
+        f"export AWS_SECRET_ACCESS_KEY={store.operator['aws_secret_access_key']}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def up(directory: Path, engine: str) -> int:
+    """Start a sandbox that stays running (``down`` stops it)."""
+    if (directory / "front.pid").exists():
+        print(f"sandbox: already up ({directory}); `make sandbox-down` first", file=sys.stderr)
+        return 2
+    directory.mkdir(parents=True, exist_ok=True)
+    process, emulator = start_front(directory, detached=True)
+    (directory / "front.pid").write_text(str(process.pid))
+    os.environ["AWS_CA_BUNDLE"] = str(emulator.ca_bundle)
+    try:
+        operator = create_operator(emulator.url)
+        outputs = provision(emulator.url, operator, directory, engine=engine)
+    except BaseException:
+        down(directory)
+        raise
+    outputs["endpoint_url"] = emulator.url
+    (directory / "outputs.json").write_text(json.dumps(outputs, indent=2))
+    store = LocalStore(
+        emulator.url, outputs, operator, directory / "outputs.json", emulator.plain_url, emulator.ca_bundle
+    )
+    env = directory / "env"
+    env.write_text(environment_file(store, directory))
+    env.chmod(0o600)
+    print(
+        f"sandbox: up at {emulator.url} (plain HTTP {emulator.plain_url}), stack `{STACK}` provisioned.\n"
+        f"  source {env}        # the outputs, the CA and the operator's credentials (secrets: never commit it)\n"
+        "  learning-images-verify\n"
+        "  learning-images-upload --city sandbox-city --images DIR --manifest FILE --report FILE\n"
+        "  make sandbox-down    # stop it and remove .sandbox/"
+    )
+    return 0
+
+
+def down(directory: Path) -> int:
+    pid_file = directory / "front.pid"
+    if pid_file.exists():
+        with contextlib.suppress(ProcessLookupError, ValueError):
+            os.kill(int(pid_file.read_text()), signal.SIGTERM)
+    shutil.rmtree(directory, ignore_errors=True)
+    print(f"sandbox: down ({directory} removed)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description="Verify the storage contract against a local S3 (moto), no cloud account needed."
+        description="The storage contract against an enforcing local S3 on 127.0.0.1: no cloud account needed."
     )
     parser.add_argument(
-        "--no-cli",
-        action="store_true",
-        help="apply the rendered graph through boto3 even when the pulumi CLI is on PATH",
+        "action",
+        nargs="?",
+        choices=["run", "up", "down"],
+        default="run",
+        help="run: start, provision, verify, stop (default); up: start and keep running; down: stop",
     )
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="auto",
+        help="provision with the Pulumi engine, the built-in applier, or the engine when it can (default: auto)",
+    )
+    parser.add_argument("--dir", type=Path, default=UP_DIR, help="where `up` keeps its files (default: .sandbox)")
     parser.add_argument("--json", help="also write the report as JSON here")
     parser.add_argument("--junit", help="also write the report as JUnit XML here")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    if args.action == "up":
+        return up(args.dir, args.engine)
+    if args.action == "down":
+        return down(args.dir)
     extra = [*(["--json", args.json] if args.json else []), *(["--junit", args.junit] if args.junit else [])]
     started = time.monotonic()
-    code = sandbox(extra, use_cli=not args.no_cli)
+    code = sandbox(extra, engine=args.engine)
     print(f"sandbox: done in {time.monotonic() - started:.1f}s, exit {code}")
     return code
 

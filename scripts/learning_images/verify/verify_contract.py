@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import time
@@ -744,7 +745,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add_outputs_arguments(parser)
     parser.add_argument("--endpoint-url", help="S3/IAM/STS endpoint (default: the backend's own, e.g. AWS)")
     parser.add_argument(
-        "--plain-http-url", help="where the store answers plain HTTP, to prove it refuses (default: the endpoint's)"
+        "--plain-http-url",
+        default=os.environ.get("LEARNING_IMAGES_PLAIN_HTTP_URL"),
+        help="where the store answers plain HTTP, to prove it refuses (default: the endpoint's)",
     )
     parser.add_argument("--time-budget", type=float, default=300.0, help="seconds for the whole run (default: 300)")
     parser.add_argument(

@@ -1,0 +1,145 @@
+"""The enforcing sandbox itself: a real boto3 client's violations get S3's 403, compliant requests
+succeed, a sandbox stays up for a city team, and the Pulumi-engine path falls back cleanly."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import botocore
+import pytest
+from botocore.exceptions import ClientError
+
+from learning_images import contract
+from learning_images.sandbox import sandbox
+from learning_images.sandbox.sandbox import REGION, LocalStore, local_store
+from tests.ops import CITY
+
+KEY = "0f8fad5b-d9cb-469f-a165-70867728950e.jpg"
+JPEG = b"\xff\xd8\xff\xe0sandbox\xff\xd9"
+
+
+@pytest.fixture(scope="module")
+def store() -> Iterator[LocalStore]:
+    with local_store() as found:
+        yield found
+
+
+def city_s3(store: LocalStore, *, url: str | None = None) -> Any:
+    found = store.outputs["city_credentials"][CITY]
+    return boto3.client(
+        "s3",
+        endpoint_url=url or store.url,
+        region_name=REGION,
+        aws_access_key_id=found["access_key_id"],
+        aws_secret_access_key=found["secret_access_key"],
+        config=botocore.config.Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
+    )
+
+
+def tags(**overrides: str) -> str:
+    fields = {
+        contract.CITY_ID: CITY,
+        contract.CAMERA_ID: "cam-1",
+        contract.EVENT_ID: "evt-1",
+        contract.LABEL_STATUS: "correct",
+        contract.UPLOADED_AT: "2026-11-25T00:00:00Z",
+    }
+    return "&".join(f"{k}={v}" for k, v in {**fields, **overrides}.items())
+
+
+def put(**changes: Any) -> Callable[[Any, str], object]:
+    def call(s3: Any, bucket: str) -> object:
+        args = {"Bucket": bucket, "Key": changes.pop("Key", None) or f"{os.urandom(4).hex()}{KEY[8:]}"}
+        args |= {"Body": JPEG, "Tagging": tags(), "IfNoneMatch": "*", **changes}
+        return s3.put_object(**{k: v for k, v in args.items() if v is not None})
+
+    return call
+
+
+VIOLATIONS: dict[str, Callable[[Any, str], object]] = {
+    "no If-None-Match": put(IfNoneMatch=None),
+    "a blank camera_id": put(Tagging=tags(camera_id="")),
+    "no event_id": put(Tagging=tags().replace("event_id=evt-1&", "")),
+    "label unsure": put(Tagging=tags(label_status="unsure")),
+    "another city": put(Tagging=tags(city_id="another-city")),
+    "SSE-S3": put(ServerSideEncryption="AES256"),
+    "a public ACL": put(ACL="public-read"),
+    "a COMPLIANCE lock": put(ObjectLockMode="COMPLIANCE", ObjectLockRetainUntilDate="2099-01-01T00:00:00Z"),
+    "a key in a folder": put(Key=f"paris/{KEY}"),
+    "a key that is not a UUID": put(Key="not-a-uuid.jpg"),
+    "a read": lambda s3, bucket: s3.list_objects_v2(Bucket=bucket),
+}
+
+
+@pytest.mark.parametrize("violation", sorted(VIOLATIONS))
+def test_each_violation_by_a_real_client_gets_s3s_403(store: LocalStore, violation: str) -> None:
+    with pytest.raises(ClientError) as refused:
+        VIOLATIONS[violation](city_s3(store), store.outputs["bucket_name"])
+    error = refused.value.response
+    assert (error["ResponseMetadata"]["HTTPStatusCode"], error["Error"]["Code"]) == (403, "AccessDenied"), error
+
+
+def test_a_compliant_upload_by_a_real_client_succeeds(store: LocalStore) -> None:
+    assert put()(city_s3(store), store.outputs["bucket_name"])
+
+
+def test_plain_http_is_refused_by_the_policy_not_by_a_missing_listener(store: LocalStore) -> None:
+    with pytest.raises(ClientError) as refused:
+        put()(city_s3(store, url=store.plain_url), store.outputs["bucket_name"])
+    assert "aws:SecureTransport" not in str(refused.value) and refused.value.response["Error"]["Code"] == "AccessDenied"
+
+
+def test_a_sandbox_stays_up_for_a_city_team_and_goes_down(tmp_path: Path) -> None:
+    directory = tmp_path / ".sandbox"
+    previous = os.environ.get("AWS_CA_BUNDLE")
+    try:
+        assert sandbox.main(["up", "--dir", str(directory), "--engine", "applier"]) == 0
+        env = (directory / "env").read_text()
+        assert stat.S_IMODE((directory / "env").stat().st_mode) == 0o600, "the env file holds secrets"
+        outputs = json.loads((directory / "outputs.json").read_text())
+        assert f"LEARNING_IMAGES_OUTPUTS={directory.resolve() / 'outputs.json'}" in env
+        assert "AWS_CA_BUNDLE=" in env and "AWS_ACCESS_KEY_ID=" in env
+        exports = dict(
+            line.removeprefix("export ").split("=", 1) for line in env.splitlines() if line.startswith("export")
+        )
+        result = subprocess.run(
+            [sys.executable, "-m", "learning_images.verify.verify_contract"],
+            env={**os.environ, **exports},
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+        assert outputs["endpoint_url"].startswith("https://127.0.0.1:")
+    finally:
+        assert sandbox.main(["down", "--dir", str(directory)]) == 0
+        if previous is None:
+            os.environ.pop("AWS_CA_BUNDLE", None)
+    assert not directory.exists()
+
+
+def test_a_pulumi_cli_that_cannot_provision_falls_back_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake = tmp_path / "bin" / "pulumi"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\necho 'error: no resource plugin aws found' >&2\nexit 255\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    with local_store(engine="auto") as found:
+        assert found.outputs["bucket_name"]
+    out = capsys.readouterr().out
+    assert "the Pulumi engine cannot provision here (pulumi stack failed: error: no resource plugin aws found)" in out
+    assert "Traceback" not in out
+    with pytest.raises(SystemExit, match="error: pulumi stack failed"), local_store(engine="pulumi"):
+        pass
