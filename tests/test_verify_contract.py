@@ -124,7 +124,7 @@ def clean_run(tmp_path_factory: pytest.TempPathFactory) -> CleanRun:
     return CleanRun(code, report, left, printed.getvalue(), secrets, tmp_path / "report.xml")
 
 
-def test_sandbox_passes_what_moto_evaluates_and_skips_the_rest(clean_run: CleanRun) -> None:
+def test_sandbox_passes_every_rule_it_can_judge_and_skips_only_what_a_cloud_proves(clean_run: CleanRun) -> None:
     got = statuses(clean_run.report)
     assert {rule for rule, status in got.items() if status == "PASS"} == PASS_LOCALLY, got
     assert {rule for rule, status in got.items() if status == "SKIP"} == SKIP_LOCALLY, got
