@@ -37,10 +37,12 @@ class Given:
     name: str
     props: dict[str, Any]
     deps: dict[str, list[str]] = field(default_factory=dict)
+    #: The engine's URN; made up from the type and name when not given.
+    given_urn: str | None = None
 
     @property
     def urn(self) -> str:
-        return f"urn:pulumi:test::any-project::{self.type}::{self.name}"
+        return self.given_urn or f"urn:pulumi:test::any-project::{self.type}::{self.name}"
 
 
 def stack_resources(resources: Iterable[Given]) -> list[PolicyResource]:

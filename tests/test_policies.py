@@ -19,29 +19,19 @@ from typing import Any
 
 import pytest
 from pulumi_policy import (
-    PolicyCustomTimeouts,
     PolicyResource,
-    PolicyResourceOptions,
     ResourceValidationArgs,
     ResourceValidationPolicy,
-    StackValidationArgs,
-    StackValidationPolicy,
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
 from learning_images.rules import Sid
 from learning_images.sandbox.render import ROOT, Graph, Resource, render, stack_config
 from policies.contract_policies import POLICIES
+from policies.harness import OPTIONS, Given
+from policies.harness import violations as harness_violations
 
 Mutation = Callable[[list[Resource]], None]
-OPTIONS = PolicyResourceOptions(
-    protect=False,
-    ignore_changes=[],
-    delete_before_replace=None,
-    aliases=[],
-    custom_timeouts=PolicyCustomTimeouts(0, 0, 0),
-    additional_secret_outputs=[],
-)
 
 
 def identities(resource: Resource) -> set[str]:
@@ -80,21 +70,8 @@ def policy_resources(resources: list[Resource]) -> list[PolicyResource]:
 
 def violations(resources: list[Resource], config: dict[str, dict[str, Any]] | None = None) -> dict[str, list[str]]:
     """Policy name -> its violation messages (with the URN), over the whole graph."""
-    found: dict[str, list[str]] = {}
-    stack_resources = policy_resources(resources)
-    for policy in POLICIES:
-
-        def report(message: str, urn: str | None = None, name: str = policy.name) -> None:
-            found.setdefault(name, []).append(f"{urn}: {message}")
-
-        policy_config = (config or {}).get(policy.name, {})
-        if isinstance(policy, StackValidationPolicy):
-            policy.validate(StackValidationArgs(stack_resources, policy_config), report)
-        elif isinstance(policy, ResourceValidationPolicy):
-            for r in resources:
-                args = ResourceValidationArgs(r.type, r.inputs, r.urn, r.name, OPTIONS, None, policy_config)
-                policy.validate(args, report)
-    return found
+    given = [Given(r.type, r.name, r.inputs, given_urn=r.urn) for r in resources]
+    return harness_violations(POLICIES, given, config, stack=policy_resources(resources))
 
 
 @pytest.fixture(scope="module")
