@@ -23,7 +23,7 @@ from tests.ops import as_r2, jpeg, operator_s3, read_report, sample, upload, wit
 def accidental(store: LocalStore, label: str, tag_label: str | None = None) -> str:
     """An object the uploader would never send (e.g. ``unsure``), which the guards refuse: written
     as the operator with the bucket policy lifted (an object from before the guards, or a bypass)."""
-    key = contract.sample_key("sandbox-city", "cam-x", label + (tag_label or ""), "0" * 64)
+    key = contract.sample_key("sandbox-city", "cam-x", "evt-x", label + (tag_label or ""), "0" * 64)
     fields = {contract.CITY_ID: "sandbox-city", contract.LABEL_STATUS: label}
     extra = {"Tagging": urlencode({**fields, contract.LABEL_STATUS: tag_label})} if tag_label else {}
     with without_guards(store) as s3:

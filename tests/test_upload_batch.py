@@ -109,7 +109,9 @@ def test_upload_carries_metadata_tags_content_type_and_verified_checksum(local: 
     }
     assert set(tags) == set(contract.METADATA_FIELDS), f"{done['key']}: exactly the contract's fields as tags"
     assert tags["event_id"] == row["event_id"] and tags["city_id"] == CITY
-    assert done["key"] == contract.sample_key(CITY, row["camera_id"], row["event_id"], digest.hexdigest())
+    assert done["key"] == contract.sample_key(
+        CITY, row["camera_id"], row["event_id"], row["label_status"], digest.hexdigest()
+    )
     assert done["image_reference"] == f"s3://{local.outputs['bucket_name']}/{done['key']}"
 
 
@@ -335,3 +337,17 @@ def test_records_held_never_exceed_the_workers_whatever_the_batch_size() -> None
     upload_batch.run_batch(records(), Slow(), report, workers)  # type: ignore[arg-type]
     assert sorted(r["row"] for r in report.written) == list(range(size)), "every record ends in the report once"
     assert most_held <= workers, f"run_batch held {most_held} records at once with {workers} workers: memory unbounded"
+
+
+def test_a_correction_of_a_stored_sample_is_stored_as_a_new_object(local: LocalStore, tmp_path: Path) -> None:
+    """The same image, camera and event re-labelled `changed` is a new sample (the contract:
+    corrections create new objects), not `already-present` under the old label."""
+    jpeg(tmp_path / "a.jpg")
+    first = sample("a.jpg", "correct")
+    assert upload(local, tmp_path, write_csv(tmp_path / "m1.csv", [first]), tmp_path / "r1.jsonl") == 0
+    corrected = {**first, "label_status": "changed"}
+    assert upload(local, tmp_path, write_csv(tmp_path / "m2.csv", [corrected]), tmp_path / "r2.jsonl") == 0
+    (before,), (after,) = read_report(tmp_path / "r1.jsonl"), read_report(tmp_path / "r2.jsonl")
+    assert after["status"] == "uploaded" and after["key"] != before["key"], (before, after)
+    head = operator_s3(local).head_object(Bucket=local.outputs["bucket_name"], Key=after["key"])
+    assert head["Metadata"][contract.metadata_key(contract.LABEL_STATUS)] == "changed"

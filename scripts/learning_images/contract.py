@@ -80,14 +80,24 @@ OBJECT_CONTENT_TYPE: Final = "image/jpeg"
 SAMPLE_KEY_NAMESPACE: Final = uuid.UUID("5b0c4a6e-2f64-4a39-9d0e-5f1c8e3b7a21")
 
 
-def sample_key(city_id: str, camera_id: str, event_id: str, content_sha256: str) -> str:
-    """The object key of a sample: a UUID v5 of its identity and image content, plus ``.jpg``.
+#: What makes a sample a sample, in the order the key hashes them: where and when it was seen
+#: (city, camera, event), what a human said of it (the label), and the image itself. A change of
+#: any of them is a different sample, so a new object; the same five again is the same object.
+#: ``uploaded_at`` is not identity (a rerun is the same sample), nor are captured_at and quality,
+#: which describe the image the hash already names.
+SAMPLE_IDENTITY: Final[tuple[str, ...]] = (CITY_ID, CAMERA_ID, EVENT_ID, LABEL_STATUS, CONTENT_SHA256)
+
+
+def sample_key(city_id: str, camera_id: str, event_id: str, label_status: str, content_sha256: str) -> str:
+    """The object key of a sample: a UUID v5 of its identity (:data:`SAMPLE_IDENTITY`), plus ``.jpg``.
 
     Deterministic, so a rerun or a second batch maps the same sample to the same key and the
-    create-only upload turns the duplicate into "already stored". The content is part of the
-    identity: a re-labelled image is a new object (objects are immutable), never an overwrite.
+    create-only upload turns the duplicate into "already stored". The label is part of the
+    identity: a correction (``correct`` re-labelled ``changed``) is a new object, as the contract
+    says ("Corrections/updates create new objects"), never an overwrite and never lost as
+    "already present".
     """
-    name = "\n".join((city_id, camera_id, event_id, content_sha256))
+    name = "\n".join((city_id, camera_id, event_id, label_status, content_sha256))
     return f"{uuid.uuid5(SAMPLE_KEY_NAMESPACE, name)}.jpg"
 
 

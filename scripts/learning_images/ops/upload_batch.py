@@ -7,7 +7,8 @@ Selection as the contract says: ``unsure`` samples and samples below ``--min-qua
 excluded; a record with a missing or malformed field is ``invalid`` (the report names the field
 and the reason) and never uploaded. Every manifest row ends in the report.
 
-Each sample's key is a UUID v5 of its identity and image content (``contract.sample_key``), and
+Each sample's key is a UUID v5 of its identity: city, camera, event, label and image content
+(``contract.sample_key``; a correction is a new object), and
 every upload is create-only (``If-None-Match: *``): a 412 means the sample is already stored and
 counts as success, so a rerun, an interrupted batch run again, or the same sample in two
 batches never creates a duplicate. An upload carries the contract's metadata (user metadata,
@@ -238,7 +239,9 @@ class Uploader:
     def upload(self, record: Record, sample: Sample, image: Image) -> dict[str, Any]:
         path, size, body = image.path, image.size, image.body
         sha256 = hashlib.sha256(body).hexdigest() if body is not None else sha256_of(path)
-        key = contract.sample_key(self.options.city_id, sample.camera_id, sample.event_id, sha256)
+        key = contract.sample_key(
+            self.options.city_id, sample.camera_id, sample.event_id, sample.label_status.value, sha256
+        )
         done = {
             "key": key,
             "image_reference": self.target.reference(key),
