@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -74,7 +75,7 @@ def test_batch_ends_with_exactly_the_right_statuses_and_objects(local: LocalStor
     code = upload(local, tmp_path, write_csv(tmp_path / "m.csv", rows), report, "--min-quality", "0.5")
     got = by_row(read_report(report))
     assert {n: r["status"] for n, r in got.items()} == EXPECTED, "every manifest row ends in the report, rightly"
-    assert code == 0, "no sample failed, so the batch exits 0"
+    assert code == 1, "the batch has invalid rows, so it exits 1 (a scheduler must see a bad batch)"
     assert got[5]["fields"] == ["label_status"] and got[6]["fields"] == ["camera_id"]
     assert got[7]["fields"] == ["image"] and "no such file" in got[7]["error"]
     assert got[8]["fields"] == ["image"] and "not a JPEG" in got[8]["error"]
@@ -118,9 +119,10 @@ def test_upload_carries_metadata_tags_content_type_and_verified_checksum(local: 
 def test_rerun_uploads_nothing_new(local: LocalStore, tmp_path: Path) -> None:
     rows = mixed_batch(tmp_path)
     manifest = write_csv(tmp_path / "m.csv", rows)
-    assert upload(local, tmp_path, manifest, tmp_path / "first.jsonl", "--min-quality", "0.5") == 0
+    # The mixed batch carries invalid rows: exit 1 both times, and nothing new the second time.
+    assert upload(local, tmp_path, manifest, tmp_path / "first.jsonl", "--min-quality", "0.5") == 1
     first = by_row(read_report(tmp_path / "first.jsonl"))
-    assert upload(local, tmp_path, manifest, tmp_path / "second.jsonl", "--min-quality", "0.5") == 0
+    assert upload(local, tmp_path, manifest, tmp_path / "second.jsonl", "--min-quality", "0.5") == 1
     second = by_row(read_report(tmp_path / "second.jsonl"))
     for n, row in first.items():
         if row["status"] == "uploaded":
@@ -284,7 +286,7 @@ def test_aws_store_gets_one_put_per_image_and_refuses_images_above_the_single_pu
     jpeg(tmp_path / "huge.jpg", size=300_000)
     manifest = write_csv(tmp_path / "m.csv", [sample("medium.jpg"), sample("huge.jpg")])
     report = tmp_path / "r.jsonl"
-    assert upload(local, tmp_path, manifest, report, "--multipart-threshold", "100000") == 0
+    assert upload(local, tmp_path, manifest, report, "--multipart-threshold", "100000") == 1, "one row is invalid"
     rows = by_row(read_report(report))
     medium = operator_s3(local).head_object(Bucket=local.outputs["bucket_name"], Key=rows[1]["key"])
     assert "-" not in medium["ETag"].strip('"'), "above the R2 multipart threshold an AWS upload is still one PUT"
@@ -351,3 +353,67 @@ def test_a_correction_of_a_stored_sample_is_stored_as_a_new_object(local: LocalS
     assert after["status"] == "uploaded" and after["key"] != before["key"], (before, after)
     head = operator_s3(local).head_object(Bucket=local.outputs["bucket_name"], Key=after["key"])
     assert head["Metadata"][contract.metadata_key(contract.LABEL_STATUS)] == "changed"
+
+
+def test_a_csv_quote_that_never_closes_is_refused_before_any_upload(
+    local: LocalStore, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """12 data lines, the second with an unclosed quote: before, 10 valid samples were neither
+    uploaded nor reported and the batch exited 0."""
+    rows = [sample(f"{i}.jpg") for i in range(12)]
+    for row in rows:
+        jpeg(tmp_path / row["image"])
+    manifest = write_csv(tmp_path / "m.csv", rows)
+    lines = manifest.read_text().splitlines()
+    lines[2] = lines[2].replace(",cam-", ',"cam-', 1)
+    manifest.write_text("\n".join(lines) + "\n")
+    report = tmp_path / "r.jsonl"
+    assert upload(local, tmp_path, manifest, report) == 2
+    assert "a quote that never closes" in " ".join(capsys.readouterr().err.split())
+    assert not report.exists(), "a refused manifest writes no report"
+
+
+@pytest.mark.parametrize("kind", ["unreadable", "symlink-loop", "nul-byte", "fifo"])
+def test_an_image_that_cannot_be_read_is_one_invalid_row_not_a_crashed_batch(
+    local: LocalStore, tmp_path: Path, kind: str
+) -> None:
+    good = sample("good.jpg")
+    jpeg(tmp_path / "good.jpg")
+    bad = sample(f"bad-{kind}.jpg")
+    path = tmp_path / bad["image"]
+    if kind == "unreadable":
+        jpeg(path).chmod(0)
+    elif kind == "symlink-loop":
+        path.symlink_to(path)
+    elif kind == "fifo":
+        os.mkfifo(path)
+    else:
+        bad["image"] = "bad\x00.jpg"
+    manifest = write_jsonl(tmp_path / "m.jsonl", [good, bad])
+    report = tmp_path / "r.jsonl"
+    if kind == "unreadable" and os.geteuid() == 0:
+        pytest.skip("root reads a file whatever its mode")
+    assert upload(local, tmp_path, manifest, report) == 1, "an invalid row makes the batch exit 1"
+    rows = by_row(read_report(report))
+    assert rows[1]["status"] == "uploaded" and rows[2]["status"] == "invalid", rows
+
+
+def test_a_mistyped_images_folder_is_refused_before_any_upload(local: LocalStore, tmp_path: Path) -> None:
+    manifest = write_csv(tmp_path / "m.csv", [sample("a.jpg")])
+    report = tmp_path / "r.jsonl"
+    assert upload(local, tmp_path / "no-such-folder", manifest, report) == 2
+    assert not report.exists()
+
+
+@pytest.mark.parametrize("export", ["bom", "semicolons"])
+def test_spreadsheet_exports_are_read(local: LocalStore, tmp_path: Path, export: str) -> None:
+    jpeg(tmp_path / "a.jpg")
+    manifest = write_csv(tmp_path / "m.csv", [sample("a.jpg")])
+    text = manifest.read_text()
+    if export == "bom":
+        manifest.write_text("\ufeff" + text, encoding="utf-8")
+    else:
+        manifest.write_text(text.replace(",", ";"))
+    assert upload(local, tmp_path, manifest, tmp_path / "r.jsonl") == 0
+    (row,) = read_report(tmp_path / "r.jsonl")
+    assert row["status"] == "uploaded", row

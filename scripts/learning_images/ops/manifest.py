@@ -100,25 +100,85 @@ def manifest_format(path: Path) -> str:
         ) from None
 
 
+#: A CSV field may be this long; longer is a broken file (an image path or an id is never near it).
+FIELD_LIMIT = 64 * 1024
+#: Delimiters a spreadsheet export may use; the header decides which.
+DELIMITERS = (",", ";", "\t")
+
+
+def _open(path: Path) -> Any:
+    """The manifest as text; a UTF-8 byte-order mark (spreadsheet exports) is not part of it."""
+    try:
+        return path.open(encoding="utf-8-sig", newline="")
+    except FileNotFoundError:
+        raise ManifestError(f"manifest {path} does not exist") from None
+    except IsADirectoryError:
+        raise ManifestError(f"manifest {path} is a folder, not a file") from None
+    except PermissionError:
+        raise ManifestError(f"manifest {path} cannot be read (permission denied)") from None
+
+
+def _delimiter(path: Path, header_line: str) -> str:
+    found = [d for d in DELIMITERS if d in header_line]
+    if len(found) != 1:
+        return ","  # the header check names what is missing
+    return found[0]
+
+
+def check_manifest(path: Path) -> int:
+    """Read the whole manifest once before anything is uploaded: a file that is not a manifest,
+    or a CSV that cannot be read to its end (a quote that never closes swallows every later line;
+    an absurdly long field), is refused here, with its line, and nothing is sent. Returns the
+    number of records."""
+    kind = manifest_format(path)
+    with _open(path) as handle:
+        try:
+            if kind == "jsonl":
+                return sum(1 for record in _jsonl_records(path, handle) if record is not None)
+            header_line = handle.readline()
+            handle.seek(0)
+            reader = csv.reader(handle, delimiter=_delimiter(path, header_line), strict=True)
+            count = 0
+            for row in reader:
+                if any(len(field) > FIELD_LIMIT for field in row):
+                    raise ManifestError(
+                        f"manifest {path} line {reader.line_num}: a field is longer than {FIELD_LIMIT} characters "
+                        "(a quote that never closes?)"
+                    )
+                count += 1
+        except csv.Error as exc:
+            raise ManifestError(
+                f"manifest {path} is not readable CSV near line {reader.line_num}: {exc} "
+                "(a quote that never closes swallows every later line; close it or remove it)"
+            ) from None
+        except UnicodeDecodeError:
+            raise ManifestError(f"manifest {path} is not UTF-8 text") from None
+    if count and kind == "csv":
+        next(iter(read_manifest(path)), None)  # the header check
+    return max(0, count - 1)
+
+
 def read_manifest(path: Path) -> Iterator[Record]:
     """Yield the records one by one (a batch of any size is never held in memory)."""
     kind = manifest_format(path)
-    try:
-        with path.open(encoding="utf-8", newline="") as handle:
+    with _open(path) as handle:
+        try:
             yield from (_csv_records if kind == "csv" else _jsonl_records)(path, handle)
-    except FileNotFoundError:
-        raise ManifestError(f"manifest {path} does not exist") from None
-    except UnicodeDecodeError:
-        raise ManifestError(f"manifest {path} is not UTF-8 text") from None
+        except UnicodeDecodeError:
+            raise ManifestError(f"manifest {path} is not UTF-8 text") from None
 
 
 def _csv_records(path: Path, handle: Any) -> Iterator[Record]:
-    reader = csv.DictReader(handle)
+    header_line = handle.readline()
+    handle.seek(0)
+    delimiter = _delimiter(path, header_line)
+    reader = csv.DictReader(handle, delimiter=delimiter)
     header = [h.strip() for h in reader.fieldnames or []]
     if missing := [c for c in REQUIRED_COLUMNS if c not in header]:
         raise ManifestError(
             f"manifest {path} is not a batch manifest: its header lacks {', '.join(missing)} "
-            f"(required columns: {', '.join(REQUIRED_COLUMNS)}; optional: {', '.join(OPTIONAL_COLUMNS)})"
+            f"(required columns: {', '.join(REQUIRED_COLUMNS)}; optional: {', '.join(OPTIONAL_COLUMNS)}; "
+            "separated by commas, semicolons or tabs)"
         )
     reader.fieldnames = header
     for number, row in enumerate(reader, start=1):
@@ -158,9 +218,5 @@ def _jsonl_records(path: Path, handle: Any) -> Iterator[Record]:
 
 
 def count_records(path: Path) -> int:
-    """Records in the manifest (for the progress bar): one cheap pass without validation."""
-    kind = manifest_format(path)
-    with path.open(encoding="utf-8", newline="") as handle:
-        if kind == "csv":
-            return max(0, sum(1 for row in csv.reader(handle) if row) - 1)
-        return sum(1 for line in handle if line.strip())
+    """Records in the manifest (the progress bar's total); refuses a broken file like check_manifest."""
+    return check_manifest(path)

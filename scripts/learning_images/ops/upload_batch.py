@@ -21,8 +21,10 @@ so on AWS an image is one PUT of at most 5 GiB. On R2, which has no such guard, 
 ``--multipart-threshold`` go multipart with a create-only ``CompleteMultipartUpload``. boto3's
 ``upload_file`` is not used: it cannot send ``If-None-Match`` (boto3 issue 4366).
 
-Exit codes: 0 every sample ended well; 1 some sample failed (see the report); 2 usage, manifest,
-credentials or endpoint (no report is written); 130 interrupted (no report; rerun to finish).
+Exit codes: 0 every sample is stored (or already was) or left out by the contract's selection;
+1 some row was invalid or failed (see the report); 2 usage, manifest, images folder, credentials
+or endpoint, before anything is sent (no report is written); 130 interrupted (no report; rerun
+to finish).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import base64
 import contextlib
 import hashlib
 import os
+import stat
 import sys
 import threading
 import time
@@ -50,7 +53,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from learning_images import contract
 from learning_images.ops.clients import CREDENTIAL_ERRORS, Endpoint, key_session
-from learning_images.ops.manifest import ManifestError, Record, Sample, count_records, read_manifest
+from learning_images.ops.manifest import ManifestError, Record, Sample, check_manifest, read_manifest
 from learning_images.ops.reports import JsonlReport, print_counts
 from learning_images.outputs import (
     PROFILES,
@@ -194,20 +197,26 @@ class Uploader:
             return self.row(record, Status.FAILED, error="not attempted: the batch stopped")
         return self.upload(record, sample, image)
 
-    def open_image(self, sample: Sample) -> Image | str:
+    def open_image(self, sample: Sample) -> Image | str:  # noqa: PLR0911 (one return per reason an image is invalid)
         """The image, read into memory if small (hash and body from one read), or why it is invalid."""
         root = self.root
-        path = (root / sample.image).resolve()
-        if not path.is_relative_to(root):
-            return "must be inside the images folder"
         try:
+            path = (root / sample.image).resolve()
+            if not path.is_relative_to(root):
+                return "must be inside the images folder"
+            # A FIFO or a device would block the read forever: only regular files are images.
+            if not stat.S_ISREG(path.stat().st_mode):
+                return "is not a regular file"
             with path.open("rb") as handle:
                 size = os.fstat(handle.fileno()).st_size
                 # Exactly the size fstat gave: a larger request makes the buffered reader
                 # allocate (and zero) that much for every image.
                 head = handle.read(size if size <= IN_MEMORY_LIMIT else len(JPEG_MAGIC))
-        except (FileNotFoundError, IsADirectoryError):
+        except FileNotFoundError:
             return f"no such file in {self.options.images}"
+        except (OSError, ValueError, RuntimeError) as exc:
+            # Unreadable, a symlink loop, a NUL byte in the path: this row is invalid, not the batch.
+            return f"cannot be read ({type(exc).__name__}: {exc})"
         if size > contract.MAX_SINGLE_PUT_BYTES and not self.target.profile.multipart_uploads:
             return (
                 f"{size} bytes exceeds the 5 GiB single-PUT limit, and this store "
@@ -469,10 +478,12 @@ def main(argv: list[str] | None = None) -> int:
                 f"city {args.city!r} has no credentials in the stack outputs; its cities are "
                 f"{', '.join(sorted(outputs.city_credentials))} (add it to cityIds and deploy)"
             )
-        first = next(iter(read_manifest(args.manifest)), None)  # a file that is not a manifest fails here
+        if not args.images.is_dir():
+            raise ManifestError(f"--images {args.images} is not a folder: nothing was uploaded")
+        # The whole manifest is read once before any upload: a broken file is refused whole, here.
+        total = check_manifest(args.manifest)
+        first = total or None
         show_progress = not args.quiet and console.is_terminal
-        # The count only sizes the progress bar: no extra pass over the manifest without one.
-        total = count_records(args.manifest) if show_progress else None
     except (OutputsError, ManifestError) as exc:
         console.print(f"[red]error:[/] {exc}")
         return 2
@@ -516,7 +527,12 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     print_counts(console, f"batch {args.manifest.name} -> {target.bucket}", report.counts, STATUS_ORDER)
     console.print(f"report: {args.report}")
-    return 1 if report.counts.get(Status.FAILED) else 0
+    # 0 only when every sample is stored (or already was) or left out as the contract says: a
+    # scheduler must be able to tell a bad batch from a good one.
+    bad = report.counts.get(Status.FAILED, 0) + report.counts.get(Status.INVALID, 0)
+    if bad:
+        console.print(f"[red]{bad} rows were not stored[/] (invalid or failed; see the report); exit 1")
+    return 1 if bad else 0
 
 
 if __name__ == "__main__":
