@@ -14,10 +14,12 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import boto3
 import pytest
 
+from infra.aws import iam as iam_documents
 from infra.aws.inventory import INVENTORY_ID
 from learning_images.ops import erase, inventory
 from learning_images.sandbox.sandbox import REGION, LocalStore, client, local_store
@@ -34,15 +36,17 @@ def add_replica_and_log_bucket(url: str, outputs: dict[str, Any], operator: dict
     s3.put_bucket_versioning(Bucket=REPLICA, VersioningConfiguration={"Status": "Enabled"})
     iam = client(url, "iam", **operator)
     role = outputs["command_centre_role_arn"].rsplit("/", 1)[1]
-    # What the program grants the Command Centre on a replica and on the inventory (iam.py).
-    grants = [
-        {
-            "Effect": "Allow",
-            "Action": ["s3:ListBucket", "s3:ListBucketVersions", "s3:DeleteObject", "s3:DeleteObjectVersion"],
-            "Resource": [f"arn:aws:s3:::{REPLICA}", f"arn:aws:s3:::{REPLICA}/*"],
-        },
-        {"Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetObject"], "Resource": [f"arn:aws:s3:::{LOGS}*"]},
+    # What the program grants the Command Centre on a replica (iam.command_centre_policy) and on
+    # the inventory (iam.inventory_read_policy), built by the program's own builders.
+    primary = iam_documents.StoreTarget(f"arn:aws:s3:::{outputs['bucket_name']}", outputs["kms_key_arn"], REGION)
+    replica = iam_documents.StoreTarget(f"arn:aws:s3:::{REPLICA}", "arn:aws:kms:eu-west-1:123456789012:key/r", REGION)
+    replica_grants = [
+        st
+        for st in iam_documents.command_centre_policy(primary, replica)["Statement"]
+        if st["Sid"].startswith("Replica") and not st["Sid"].endswith("KeyThroughS3")
     ]
+    inventory = iam_documents.inventory_read_policy(f"arn:aws:s3:::{LOGS}", "inventory")["Statement"]
+    grants = [*replica_grants, *inventory]
     iam.put_role_policy(
         RoleName=role, PolicyName="replica", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": grants})
     )
@@ -70,11 +74,19 @@ def stored(store: LocalStore, tmp_path: Path, rows: list[dict[str, Any]]) -> lis
     done = sorted(read_report(tmp_path / "up.jsonl"), key=lambda r: r["row"])  # rows in manifest order
     s3 = operator_s3(store)
     for row in done:
+        # As S3 replication copies it: the bytes and the tags (which carry the contract's fields).
         body = s3.get_object(Bucket=store.outputs["bucket_name"], Key=row["key"])["Body"].read()
-        s3.put_object(Bucket=REPLICA, Key=row["key"], Body=body)
+        tags = s3.get_object_tagging(Bucket=store.outputs["bucket_name"], Key=row["key"])["TagSet"]
+        s3.put_object(
+            Bucket=REPLICA, Key=row["key"], Body=body, Tagging=urlencode({t["Key"]: t["Value"] for t in tags})
+        )
     # A delete marker too, as the Command Centre (the only tier that may delete).
     command_centre_s3(store).delete_object(Bucket=store.outputs["bucket_name"], Key=done[0]["key"])
     return done
+
+
+def audit_records(tmp_path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
 
 
 def run(store: LocalStore, tmp_path: Path, *args: str) -> int:
@@ -116,9 +128,13 @@ def test_erasure_removes_every_version_in_primary_and_replica(store: LocalStore,
         store.outputs["bucket_name"],
         REPLICA,
     }
-    (audit,) = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    records = audit_records(tmp_path)
+    (audit,) = [r for r in records if r["event"] == "erasure-finished"]
     assert audit["action"] == "erased" and audit["remaining"] == 0 and audit["failed"] == 0
-    assert audit["by"].endswith("sandbox-operator"), "the audit names who erased"
+    assert audit["by"]["operator"].endswith("user/sandbox-operator"), "the audit names the person behind the run"
+    assert "assumed-role" in audit["by"]["acting_as"], "and the tier session it acted as"
+    deleted = [r for r in records if r["event"] == "version-deleted"]
+    assert len(deleted) == len(report) and {r["run"] for r in records} == {audit["run"]}, "every version, one run"
     assert audit["at"] and audit["selection"] == {"city_id": "sandbox-city", "camera_id": camera}
     assert sorted(audit["references"]) == sorted(r["image_reference"] for r in done[:2]), "the audit says what"
     assert "\\xff\\xd8" not in json.dumps(audit) and set(audit) >= {"at", "by", "references"}
@@ -190,7 +206,7 @@ def test_large_erasure_writes_batch_operations_manifests_instead_of_deleting(sto
     assert {(r[0], r[1]) for r in primary} == {(store.outputs["bucket_name"], done[0]["key"])} and len(primary) == 2
     assert len(replica) == 1 and all(r[2] for r in primary + replica), "every manifest line names its version"
     assert everywhere(store, done[0]["key"]) == 3, "a Batch Operations erasure deletes nothing itself"
-    (audit,) = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    (audit,) = audit_records(tmp_path)
     assert audit["action"] == "batch-manifest"
 
 
@@ -243,5 +259,58 @@ def test_erasure_runs_on_the_real_r2_outputs_by_reference_and_by_metadata(tmp_pa
         s3 = operator_s3(r2)
         left = s3.list_objects_v2(Bucket=r2.outputs["bucket_name"]).get("Contents", [])
         assert not {o["Key"] for o in left} & {r["key"] for r in done}, "both erased, the one selection each"
-        (audit, *_) = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
-        assert audit["by"].startswith("r2-token:"), "on R2 the audit names the token (no STS there)"
+        (audit, *_) = [r for r in audit_records(tmp_path) if r["event"] == "erasure-finished"]
+        assert audit["by"]["acting_as"].startswith("r2-token:"), "on R2 the audit names the token (no STS there)"
+
+
+def test_an_erasure_killed_half_way_is_on_record_and_a_rerun_converges(
+    store: LocalStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kill after some deletions (here: after the primary's, before the replica's): every
+    version deleted is in the audit, and a rerun by the same metadata finds the copies left only
+    in the replica, removes them, and completes the record."""
+    camera = "cam-killed-half-way"
+    done = stored(store, tmp_path, [sample("a.jpg", camera_id=camera), sample("b.jpg", camera_id=camera)])
+    real = erase.Eraser.delete
+
+    def killed_half_way(self: erase.Eraser, versions: list[erase.Version], journal: Any = None) -> Any:
+        real(self, [v for v in versions if v.bucket != REPLICA], journal)
+        raise KeyboardInterrupt  # as SIGINT or SIGTERM would, mid-run
+
+    monkeypatch.setattr(erase.Eraser, "delete", killed_half_way)
+    assert run(store, tmp_path, "--camera-id", camera, "--confirm") == 130
+    records = audit_records(tmp_path)
+    deleted = {(r["bucket"], r["key"], r["version_id"]) for r in records if r["event"] == "version-deleted"}
+    assert deleted and all(bucket == store.outputs["bucket_name"] for bucket, _, _ in deleted), records
+    assert not [v for row in done for v in versions(store, prefix=row["key"])], "the primary is erased"
+    assert all(everywhere(store, row["key"]) for row in done), "the replica still holds the copies"
+
+    monkeypatch.setattr(erase.Eraser, "delete", real)
+    assert run(store, tmp_path, "--camera-id", camera, "--confirm") == 0, "the rerun finds replica-only copies"
+    assert not any(everywhere(store, row["key"]) for row in done), "nothing left anywhere"
+    finished = [r for r in audit_records(tmp_path) if r["event"] == "erasure-finished"]
+    assert finished and finished[-1]["remaining"] == 0
+
+
+def test_a_deletion_announced_by_a_killed_run_is_confirmed_by_the_next(store: LocalStore, tmp_path: Path) -> None:
+    """A kill between S3's answer and the audit line: the intent is on record; the next run
+    sees the version gone and records it deleted, so the audit misses no deleted version."""
+    (row,) = stored(store, tmp_path, [sample("a.jpg", camera_id="cam-intent")])
+    (version,) = [v for v in versions(store, REPLICA, prefix=row["key"])]
+    journal = erase.AuditJournal(tmp_path / "audit.jsonl", "killed-run", {"operator": "test"})
+    lost = erase.Version(REPLICA, row["key"], version["VersionId"])
+    journal.write({"event": "version-deleting", **erase.version_fields(lost)})
+    command_centre_s3(store).delete_object(Bucket=REPLICA, Key=row["key"], VersionId=version["VersionId"])
+    assert run(store, tmp_path, "--camera-id", "cam-intent", "--confirm") == 0
+    confirmed = [r for r in audit_records(tmp_path) if r["event"] == "version-deleted" and r["run"] == "killed-run"]
+    assert len(confirmed) == 1 and confirmed[0]["version_id"] == version["VersionId"], audit_records(tmp_path)
+
+
+def test_a_reference_that_matches_nothing_is_named_and_exits_1(
+    store: LocalStore, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = store.outputs["bucket_name"]
+    refs = tmp_path / "refs.txt"
+    refs.write_text(f"s3://{missing}/00000000-0000-4000-8000-000000000000.jpg\n")
+    assert run(store, tmp_path, "--references", str(refs), "--confirm") == 1
+    assert "match no object in this store" in " ".join(capsys.readouterr().err.split())

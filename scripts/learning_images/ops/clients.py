@@ -7,7 +7,11 @@ The probe city uses the probe uploader's access key from the stack outputs.
 
 from __future__ import annotations
 
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from types import FrameType
 from typing import Any
 
 import boto3
@@ -115,3 +119,18 @@ def identity(session: boto3.Session, endpoint: Endpoint, outputs: StackOutputs) 
         return f"r2-token:{credentials.access_key if credentials else 'unknown'}"
     arn: str = endpoint.client(session, "sts").get_caller_identity()["Arn"]
     return arn
+
+
+@contextmanager
+def interrupts_as_exceptions() -> Iterator[None]:
+    """SIGTERM (what cron, systemd and Kubernetes send) unwinds like Ctrl-C, so a command can
+    finish its record and exit with a message instead of dying silently."""
+
+    def raise_interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, raise_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

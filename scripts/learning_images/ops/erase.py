@@ -26,9 +26,13 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import json
+import os
 import sys
+import threading
 import time
+import uuid
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -41,7 +45,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 
 from learning_images import contract
-from learning_images.ops.clients import Endpoint, command_centre_session, identity
+from learning_images.ops.clients import Endpoint, command_centre_session, identity, interrupts_as_exceptions
 from learning_images.ops.inventory import InventoryError, read_inventory
 from learning_images.ops.reports import JsonlReport, print_counts
 from learning_images.outputs import OutputsError, StackOutputs, add_outputs_arguments, outputs_from_args
@@ -106,7 +110,8 @@ class Eraser:
         return self.outputs.capabilities.object_versions
 
     def candidates(self, use_inventory: bool) -> Iterator[str]:
-        """Every key in the bucket, from the inventory or a listing (each key once)."""
+        """Every key in the bucket, from the inventory or a listing (each key once), and every key
+        of the replica: an interrupted erasure can leave a copy there only, and a rerun must find it."""
         seen: set[str] = set()
         if use_inventory:
             if self.outputs.inventory is None or self.log_s3 is None:
@@ -115,22 +120,27 @@ class Eraser:
                 e.key
                 for e in read_inventory(self.log_s3, self.outputs.inventory.bucket_name, self.outputs.inventory.prefix)
             )
-        elif self.versioned:
-            keys = (
-                v["Key"]
-                for page in self.s3.get_paginator("list_object_versions").paginate(Bucket=self.outputs.bucket_name)
-                for v in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
-            )
         else:
-            keys = (
-                o["Key"]
-                for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.outputs.bucket_name)
-                for o in page.get("Contents", [])
-            )
-        for key in keys:
+            keys = self.listed(self.s3, self.outputs.bucket_name)
+        replica = self.outputs.replica
+        # The inventory covers the primary only, and reading it is the point at scale: after an
+        # interrupted erasure, rerun without --inventory (or by reference) to reach the replica.
+        listing = replica is not None and self.replica_s3 is not None and not use_inventory
+        replica_keys = self.listed(self.replica_s3, replica.bucket_name) if listing and replica else iter(())
+        for key in itertools.chain(keys, replica_keys):
             if key not in seen:
                 seen.add(key)
                 yield key
+
+    def listed(self, s3: Any, bucket: str) -> Iterator[str]:
+        if self.versioned:
+            for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+                for v in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+                    yield v["Key"]
+        else:
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+                for o in page.get("Contents", []):
+                    yield o["Key"]
 
     def metadata(self, key: str) -> dict[str, str] | None:
         """The user metadata of the object (of a version, if its current one is a delete marker).
@@ -152,6 +162,15 @@ class Eraser:
             extra = {"VersionId": version.version_id} if version.version_id else {}
             head = self.s3.head_object(Bucket=bucket, Key=key, **extra)
             return dict(head.get("Metadata", {}))
+        # Only the replica still holds it (an erasure interrupted between the two buckets). The
+        # Command Centre reads tags there, not objects; replication copied the tags, which carry
+        # the contract's fields, so they stand in for the metadata.
+        if self.replica_s3 is not None and self.outputs.replica is not None:
+            for version in self.versions_of(self.replica_s3, self.outputs.replica.bucket_name, key):
+                if not version.delete_marker:
+                    extra = {"VersionId": version.version_id} if version.version_id else {}
+                    tags = self.replica_s3.get_object_tagging(Bucket=version.bucket, Key=key, **extra)["TagSet"]
+                    return {contract.metadata_key(t["Key"]): t["Value"] for t in tags}
         return None
 
     def matches(self, key: str, selector: dict[str, str]) -> bool:
@@ -196,9 +215,12 @@ class Eraser:
     def client_for(self, bucket: str) -> Any:
         return self.s3 if bucket == self.outputs.bucket_name else self.replica_s3
 
-    def delete(self, versions: list[Version]) -> dict[Version, str]:
+    def delete(self, versions: list[Version], journal: AuditJournal | None = None) -> dict[Version, str]:
         """Delete each version (one request each, 16 in flight); return those refused, with why.
 
+        With a ``journal``, each deletion is recorded as an intent before the request and as
+        done after it, both on disk before the next step: a kill at any instant leaves every
+        deleted version in the audit, or an intent the next run confirms (:func:`reconcile`).
         One DeleteObject per version rather than DeleteObjects: each answer carries its own
         error, and above ``--batch-threshold`` versions S3 Batch Operations takes over anyway.
         """
@@ -207,15 +229,88 @@ class Eraser:
 
         def delete_one(version: Version) -> tuple[Version, str | None]:
             extra = {"VersionId": version.version_id, **bypass} if version.version_id else {}
+            if journal:
+                journal.write({"event": "version-deleting", **version_fields(version)})
             try:
                 self.client_for(version.bucket).delete_object(Bucket=version.bucket, Key=version.key, **extra)
             except ClientError as exc:
                 error = exc.response.get("Error", {})
                 return version, f"{error.get('Code')}: {error.get('Message')}"
+            if journal:
+                journal.write({"event": "version-deleted", **version_fields(version)})
             return version, None
 
         with ThreadPoolExecutor(max_workers=DELETE_WORKERS) as pool:
             return {version: error for version, error in pool.map(delete_one, versions) if error}
+
+    def exists(self, version: Version) -> bool:
+        return any(
+            v.version_id == version.version_id
+            for v in self.versions_of(self.client_for(version.bucket), version.bucket, version.key)
+        )
+
+
+def version_fields(version: Version) -> dict[str, Any]:
+    return {
+        "bucket": version.bucket,
+        "key": version.key,
+        "version_id": version.version_id,
+        "delete_marker": version.delete_marker,
+    }
+
+
+class AuditJournal:
+    """The erasure audit: JSONL records appended and flushed to disk one by one, from any thread,
+    so that a kill at any instant leaves a record of everything already done (GDPR: the audit is
+    the proof)."""
+
+    def __init__(self, path: Path, run: str, by: dict[str, str]) -> None:
+        self.path = path
+        self.run = run
+        self.by = by
+        self._lock = threading.Lock()
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+    def write(self, record: dict[str, Any]) -> None:
+        line = json.dumps(
+            {"run": self.run, "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **record}, sort_keys=True
+        )
+        with self._lock, self.path.open("a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def unconfirmed(self) -> list[tuple[str, Version]]:
+        """Deletions a killed run announced but never confirmed, with the run they belong to."""
+        if not self.path.exists():
+            return []
+        announced: dict[tuple[str, str, str, str | None], Version] = {}
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line a kill cut short: its deletion had not been confirmed either
+            if record.get("event") not in ("version-deleting", "version-deleted"):
+                continue
+            identity = (record["run"], record["bucket"], record["key"], record.get("version_id"))
+            if record["event"] == "version-deleting":
+                announced[identity] = Version(record["bucket"], record["key"], record.get("version_id"))
+            else:
+                announced.pop(identity, None)
+        return [(identity[0], version) for identity, version in announced.items()]
+
+
+def reconcile(journal: AuditJournal, eraser: Eraser) -> int:
+    """Complete a killed run's record: each announced deletion whose version is gone is recorded
+    as deleted (confirmed by this run). Returns how many were confirmed."""
+    confirmed = 0
+    for run, version in journal.unconfirmed():
+        if not eraser.exists(version):
+            journal.write(
+                {"event": "version-deleted", **version_fields(version), "run": run, "confirmed_by": journal.run}
+            )
+            confirmed += 1
+    return confirmed
 
 
 def write_batch_manifests(versions: list[Version], base: Path) -> list[Path]:
@@ -274,7 +369,11 @@ class Prepared:
     outputs: StackOutputs
     eraser: Eraser
     plan: Plan
-    actor: str
+    #: Who erases: the operator (the person or pipeline behind the credentials) and the tier
+    #: session it acts as.
+    actor: dict[str, str]
+    #: References of the selection that match nothing in the store (a typo, or already erased).
+    unmatched: list[str]
 
 
 def prepare(args: argparse.Namespace, operator: boto3.Session | None) -> Prepared:
@@ -289,13 +388,18 @@ def prepare(args: argparse.Namespace, operator: boto3.Session | None) -> Prepare
     endpoint = Endpoint(args.endpoint_url or outputs.endpoint_url, outputs.region, timeout=30.0)
     try:
         session = command_centre_session(outputs, operator, endpoint, "gdpr-erasure")
-        actor = identity(operator or session, endpoint, outputs)
+        actor = {"operator": identity(operator or boto3.Session(region_name=outputs.region), endpoint, outputs)}
+        actor["acting_as"] = identity(session, endpoint, outputs)
         s3 = endpoint.client(session, "s3")
         replica_s3 = endpoint.client(session, "s3", region_name=outputs.replica.region) if outputs.replica else None
         eraser = Eraser(outputs, s3, replica_s3, s3 if outputs.inventory else None)
+        by_reference = keys is not None
         if keys is None:
             keys = [k for k in eraser.candidates(args.inventory) if eraser.matches(k, args.selector)]
-        return Prepared(outputs, eraser, eraser.plan(keys), actor)
+        plan = eraser.plan(keys)
+        found = {outputs.key_of(reference) for reference in plan.references}
+        unmatched = [outputs.reference(key) for key in keys if key not in found] if by_reference else []
+        return Prepared(outputs, eraser, plan, actor, unmatched)
     except InventoryError as exc:
         raise UsageError(str(exc)) from None
     except (ClientError, BotoCoreError, ValueError) as exc:
@@ -305,14 +409,26 @@ def prepare(args: argparse.Namespace, operator: boto3.Session | None) -> Prepare
 def main(argv: list[str] | None = None, *, operator: boto3.Session | None = None) -> int:
     args = parse_args(argv)
     console = Console(stderr=True)
+    with interrupts_as_exceptions():
+        try:
+            return erase(args, console, operator)
+        except KeyboardInterrupt:
+            console.print(
+                f"[red]interrupted:[/] every version deleted so far is in {args.audit}; "
+                "run the same command again to finish (it completes the record and the erasure)"
+            )
+            return 130
+
+
+def erase(args: argparse.Namespace, console: Console, operator: boto3.Session | None) -> int:
     try:
         ready = prepare(args, operator)
     except UsageError as exc:
         console.print(f"[red]error:[/] {exc}")
         return 2
     outputs, plan = ready.outputs, ready.plan
+    journal = AuditJournal(args.audit, uuid.uuid4().hex, ready.actor)
     audit = {
-        "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "by": ready.actor,
         "bucket": outputs.bucket_name,
         "selection": {"references_file": str(args.references)} if args.references else dict(args.selector),
@@ -320,13 +436,24 @@ def main(argv: list[str] | None = None, *, operator: boto3.Session | None = None
         "versions": len(plan.versions),
         "references": plan.references,
     }
+    if ready.unmatched:
+        console.print(
+            f"[yellow]{len(ready.unmatched)} references match no object in this store:[/] "
+            + ", ".join(ready.unmatched[:10])
+            + (" ..." if len(ready.unmatched) > 10 else "")
+        )
     if not args.confirm:
-        return report_only(
+        code = report_only(
             args, console, outputs, plan, status="would-delete", message="dry run: nothing deleted; add --confirm"
         )
+        return 1 if ready.unmatched else code
+    if args.confirm and (confirmed := reconcile(journal, ready.eraser)):
+        console.print(f"completed the record of an interrupted erasure: {confirmed} deleted versions confirmed")
     if len(plan.versions) > args.batch_threshold:
         manifests = write_batch_manifests(plan.versions, args.batch_manifest)
-        append_audit(args.audit, {**audit, "action": "batch-manifest", "manifests": [str(p) for p in manifests]})
+        journal.write(
+            {"event": "erasure-planned", **audit, "action": "batch-manifest", "manifests": [str(p) for p in manifests]}
+        )
         return report_only(
             args,
             console,
@@ -334,12 +461,14 @@ def main(argv: list[str] | None = None, *, operator: boto3.Session | None = None
             plan,
             status="in-batch-manifest",
             message=f"{len(plan.versions)} versions exceed --batch-threshold {args.batch_threshold}: wrote "
-            f"{', '.join(map(str, manifests))}; run one S3 Batch Operations job per manifest (README, GDPR erasure)",
+            f"{', '.join(map(str, manifests))}; run one S3 Batch Operations job per manifest (docs/operating.md)",
         )
+    journal.write({"event": "erasure-started", **audit})
     try:
-        failed = ready.eraser.delete(plan.versions)
+        failed = ready.eraser.delete(plan.versions, journal)
         remaining = [v for key in {v.key for v in plan.versions} for v in ready.eraser.everywhere(key)]
     except (ClientError, BotoCoreError) as exc:
+        journal.write({"event": "erasure-stopped", "error": str(exc)})
         console.print(f"[red]error:[/] erasure stopped: {exc}; run it again, it resumes from what remains")
         return 2
     with JsonlReport(args.report) as report:
@@ -347,11 +476,13 @@ def main(argv: list[str] | None = None, *, operator: boto3.Session | None = None
             status = "failed" if version in failed else ("remaining" if version in remaining else "deleted")
             report.write({**version_row(outputs, version), "status": status, "error": failed.get(version)})
         report.commit()
-    append_audit(args.audit, {**audit, "action": "erased", "failed": len(failed), "remaining": len(remaining)})
+    journal.write(
+        {"event": "erasure-finished", **audit, "action": "erased", "failed": len(failed), "remaining": len(remaining)}
+    )
     print_counts(console, "erasure", report.counts, ["deleted", "failed", "remaining"])
     if remaining:
         console.print(f"[red]{len(remaining)} versions still exist[/] (see {args.report})")
-    return 1 if failed or remaining else 0
+    return 1 if failed or remaining or ready.unmatched else 0
 
 
 def version_row(outputs: StackOutputs, version: Version) -> dict[str, Any]:
@@ -374,12 +505,6 @@ def report_only(
     print_counts(console, "erasure", report.counts, [status])
     console.print(message)
     return 0
-
-
-def append_audit(path: Path, record: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(record, sort_keys=True) + "\n")
 
 
 if __name__ == "__main__":
