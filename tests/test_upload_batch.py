@@ -11,6 +11,8 @@ import base64
 import hashlib
 import json
 import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -153,7 +155,12 @@ def test_interrupted_batch_rerun_ends_complete_with_no_duplicates(
     monkeypatch.setattr(upload_batch.Uploader, "put", interrupted_half_way)
     report = tmp_path / "r.jsonl"
     assert upload(local, tmp_path, manifest, report, "--workers", "1") == 130, "an interrupt exits 130"
-    assert not report.exists() and not list(tmp_path.glob("*.partial")), "an interrupted run writes no report"
+    assert not report.exists(), "an interrupted run never names its report as whole"
+    partial = read_report(report.with_name(report.name + ".partial"))
+    stored = [r for r in partial if r["status"] == "uploaded"]
+    assert len(stored) == 6 and all(versions(local, prefix=r["key"]) for r in stored), (
+        "the interrupted run's record holds every upload it finished, and each is stored"
+    )
     monkeypatch.setattr(upload_batch.Uploader, "put", real_put)
     assert upload(local, tmp_path, manifest, report) == 0
     done = read_report(report)
@@ -212,7 +219,7 @@ def test_unreachable_endpoint_exits_2_with_a_message_and_no_report(
         ]
     )
     err = capsys.readouterr().err
-    assert code == 2 and "cannot upload" in err, err
+    assert code == 2 and "cannot reach the store" in err, err
     assert not report.exists() and not list(tmp_path.glob("*.partial"))
 
 
@@ -417,3 +424,61 @@ def test_spreadsheet_exports_are_read(local: LocalStore, tmp_path: Path, export:
     assert upload(local, tmp_path, manifest, tmp_path / "r.jsonl") == 0
     (row,) = read_report(tmp_path / "r.jsonl")
     assert row["status"] == "uploaded", row
+
+
+def test_two_uploaders_cannot_write_one_report(local: LocalStore, tmp_path: Path) -> None:
+    """The second is refused at once (exit 2) instead of crashing on the rename or interleaving
+    unparseable lines into the first one's report."""
+    from learning_images.ops.reports import JsonlReport  # noqa: PLC0415
+
+    jpeg(tmp_path / "a.jpg")
+    report = tmp_path / "r.jsonl"
+    with JsonlReport(report):
+        assert upload(local, tmp_path, write_csv(tmp_path / "m.csv", [sample("a.jpg")]), report) == 2
+    assert not report.exists()
+
+
+def test_sigterm_ends_the_batch_with_a_record_and_exit_130(tmp_path: Path) -> None:
+    """What cron, systemd and Kubernetes send: the uploader stops like Ctrl-C, says where the
+    record of what it did is, and exits 130, without a traceback."""
+    script = tmp_path / "slow.py"
+    script.write_text(
+        "import os, signal, sys, time\n"
+        "from learning_images.ops import upload_batch\n"
+        "def put(self, *args):\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    time.sleep(5)\n"
+        "upload_batch.Uploader.put = put\n"
+        "upload_batch.preflight = lambda s3, target: None\n"
+        "sys.exit(upload_batch.main(sys.argv[1:]))\n"
+    )
+    jpeg(tmp_path / "a.jpg")
+    manifest = write_csv(tmp_path / "m.csv", [sample("a.jpg")])
+    result = subprocess.run(  # noqa: S603 (the uploader, as a scheduler runs it)
+        [
+            sys.executable,
+            str(script),
+            *("--bucket", "b", "--region", "eu-west-1", "--endpoint-url", f"http://127.0.0.1:{free_port()}"),
+            *("--city", CITY, "--images", str(tmp_path), "--manifest", str(manifest), "--report", str(tmp_path / "r")),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"},
+    )
+    assert result.returncode == 130, result.stderr
+    assert "interrupted" in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+
+def test_a_quality_threshold_outside_zero_to_one_is_refused(tmp_path: Path) -> None:
+    """`--min-quality 7` was accepted and excluded everything."""
+    with pytest.raises(SystemExit) as refused:
+        upload_batch.parse_args(
+            [
+                *("--bucket", "b", "--region", "eu-west-1", "--city", CITY, "--images", str(tmp_path)),
+                *("--manifest", "m.csv", "--report", "r.jsonl", "--min-quality", "7"),
+            ]
+        )
+    assert refused.value.code == 2

@@ -54,6 +54,8 @@ QUALITY: Final = "quality"
 #: The image's SHA-256 (hex): finds the same image uploaded under different samples.
 CONTENT_SHA256: Final = "content_sha256"
 EXTRA_METADATA_FIELDS: Final[tuple[str, ...]] = (CAPTURED_AT, QUALITY, CONTENT_SHA256)
+#: A sample's quality score, and the uploader's --min-quality threshold, lie in this range.
+QUALITY_RANGE: Final = (0.0, 1.0)
 
 #: What an S3 tag value may hold (S3 User Guide, "Categorizing your storage using tags"), so a
 #: field that is also a tag is refused by the client before S3 refuses the upload.

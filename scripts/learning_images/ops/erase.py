@@ -340,8 +340,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--references", type=Path, help="select by reference: a file with one image_reference per line")
     parser.add_argument("--inventory", action="store_true", help="read candidates from the newest S3 Inventory")
     parser.add_argument("--confirm", action="store_true", help="delete (without it: a dry run that deletes nothing)")
-    parser.add_argument("--report", type=Path, default=Path("erasure-report.jsonl"), help="JSONL row per version")
-    parser.add_argument("--audit", type=Path, default=Path("erasure-audit.jsonl"), help="audit log to append to")
+    parser.add_argument("--report", type=Path, required=True, help="where to write the JSONL row per version")
+    parser.add_argument(
+        "--audit", type=Path, required=True, help="the audit journal to append to (the proof of every erasure)"
+    )
     parser.add_argument(
         "--batch-threshold",
         type=int,
@@ -408,7 +410,8 @@ def prepare(args: argparse.Namespace, operator: boto3.Session | None) -> Prepare
 
 def main(argv: list[str] | None = None, *, operator: boto3.Session | None = None) -> int:
     args = parse_args(argv)
-    console = Console(stderr=True)
+    # soft_wrap: outside a terminal a message stays one line (grep in logs finds it whole).
+    console = Console(stderr=True, soft_wrap=True)
     with interrupts_as_exceptions():
         try:
             return erase(args, console, operator)

@@ -7,7 +7,7 @@ CSV (with a header row) or JSONL, chosen by the file's extension. Columns/keys:
     event_id      the detection event (same rule)
     label_status  correct | changed | unsure
     captured_at   ISO 8601 with a time zone, e.g. 2026-11-23T17:04:05Z
-    quality       optional number; compared with the uploader's --min-quality
+    quality       optional number from 0 to 1; compared with the uploader's --min-quality
 
 Other columns are ignored and never uploaded. A file that is not a manifest (no header with the
 required columns, not text, not JSON lines) raises :class:`ManifestError` before any upload;
@@ -67,8 +67,9 @@ class Sample(BaseModel):
     @field_validator("quality")
     @classmethod
     def _finite(cls, value: float | None) -> float | None:
-        if value is not None and not math.isfinite(value):
-            raise ValueError("must be a finite number")
+        low, high = contract.QUALITY_RANGE
+        if value is not None and not (math.isfinite(value) and low <= value <= high):
+            raise ValueError(f"must be a number from {low:g} to {high:g}")
         return value
 
 

@@ -32,8 +32,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 
 from learning_images import contract
-from learning_images.ops.clients import Endpoint, command_centre_session
-from learning_images.ops.reports import JsonlReport, print_counts
+from learning_images.ops.clients import Endpoint, command_centre_session, interrupts_as_exceptions
+from learning_images.ops.reports import JsonlReport, ReportBusyError, print_counts
 from learning_images.outputs import OutputsError, StackOutputs, add_outputs_arguments, outputs_from_args
 
 STATUS_ORDER = ["keep", "covered-by-lifecycle", "drift", "would-expire", "expired", "failed"]
@@ -117,6 +117,11 @@ class Retention:
         return {"status": "expired"}
 
 
+def record_note(report: JsonlReport) -> str:
+    done = sum(report.counts.values())
+    return f"the {done} objects done so far are in {report.partial}" if done else "nothing was recorded"
+
+
 def parse_args(argv: list[str] | None, now: datetime) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="retention", description="Apply the contract's lifecycle from metadata.")
     add_outputs_arguments(parser)
@@ -140,7 +145,8 @@ def main(argv: list[str] | None = None, *, operator: boto3.Session | None = None
     """``now`` is the job's clock (tests move it; a run uses the real time)."""
     now = now or datetime.now(UTC)
     args = parse_args(argv, now)
-    console = Console(stderr=True)
+    # soft_wrap: outside a terminal a message stays one line (grep in logs finds it whole).
+    console = Console(stderr=True, soft_wrap=True)
     try:
         outputs = outputs_from_args(args)
         assert outputs is not None  # the argument group is required
@@ -148,16 +154,24 @@ def main(argv: list[str] | None = None, *, operator: boto3.Session | None = None
         console.print(f"[red]error:[/] {exc}")
         return 2
     endpoint = Endpoint(args.endpoint_url or outputs.endpoint_url, outputs.region, timeout=30.0)
+    report = JsonlReport(args.report)
     try:
-        s3 = endpoint.client(command_centre_session(outputs, operator, endpoint, "retention"), "s3")
-        job = Retention(outputs, s3, args.as_of or now, confirm=args.confirm)
-        with JsonlReport(args.report) as report:
-            for item in job.objects():
-                report.write(job.evaluate(item))
-            report.commit()
-    except (ClientError, BotoCoreError, ValueError) as exc:
-        console.print(f"[red]error:[/] retention stopped, no report written: {exc}")
+        with interrupts_as_exceptions():
+            s3 = endpoint.client(command_centre_session(outputs, operator, endpoint, "retention"), "s3")
+            job = Retention(outputs, s3, args.as_of or now, confirm=args.confirm)
+            with report:
+                for item in job.objects():
+                    report.write(job.evaluate(item))
+                report.commit()
+    except ReportBusyError as exc:
+        console.print(f"[red]error:[/] {exc}")
         return 2
+    except (ClientError, BotoCoreError, ValueError) as exc:
+        console.print(f"[red]error:[/] retention stopped: {exc}; {record_note(report)}")
+        return 2
+    except KeyboardInterrupt:
+        console.print(f"[red]interrupted:[/] {record_note(report)}; run it again to finish")
+        return 130
     print_counts(console, "retention" + ("" if args.confirm else " (dry run)"), report.counts, STATUS_ORDER)
     return 1 if report.counts.get("failed") else 0
 

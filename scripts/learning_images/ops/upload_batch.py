@@ -52,9 +52,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from learning_images import contract
-from learning_images.ops.clients import CREDENTIAL_ERRORS, Endpoint, key_session
+from learning_images.ops.clients import CREDENTIAL_ERRORS, Endpoint, interrupts_as_exceptions, key_session
 from learning_images.ops.manifest import ManifestError, Record, Sample, check_manifest, read_manifest
-from learning_images.ops.reports import JsonlReport, print_counts
+from learning_images.ops.reports import JsonlReport, ReportBusyError, print_counts
 from learning_images.outputs import (
     PROFILES,
     BackendProfile,
@@ -401,6 +401,36 @@ def run_batch(
         raise failures[0]
 
 
+def stopped_note(report: JsonlReport) -> str:
+    done = sum(report.counts.values())
+    if not done:
+        return "nothing was recorded"
+    return f"the {done} rows done so far are in {report.partial}"
+
+
+def preflight(s3: Any, target: Target) -> None:
+    """Before the first upload: the endpoint answers and the bucket exists. HeadBucket needs
+    s3:ListBucket, which a city does not hold, so a 403 means the bucket is there; a 404 or a
+    dead endpoint stops the batch now (exit 2) instead of failing every row."""
+    try:
+        s3.head_bucket(Bucket=target.bucket)
+    except ClientError as exc:
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        code = str(exc.response.get("Error", {}).get("Code"))
+        if code in CREDENTIAL_ERRORS:
+            raise FatalError(f"the store refused the credentials ({code})") from None
+        if status == 404 or code in {"NoSuchBucket", "404"}:
+            raise FatalError(f"no bucket {target.bucket!r} at {target.endpoint.url or 'the AWS endpoint'}") from None
+        if status != 403:
+            raise FatalError(f"the store answered {code} to a first request") from None
+    except (
+        botocore.exceptions.EndpointConnectionError,
+        botocore.exceptions.ConnectTimeoutError,
+        botocore.exceptions.ReadTimeoutError,
+    ) as exc:
+        raise FatalError(f"cannot reach the store: {exc}") from None
+
+
 def target_from(args: argparse.Namespace, outputs: StackOutputs | None, timeout: float) -> Target:
     if outputs is not None:
         url = args.endpoint_url or outputs.endpoint_url
@@ -416,6 +446,14 @@ def session_for(args: argparse.Namespace, outputs: StackOutputs | None, region: 
     if outputs is not None and not args.credential_chain and args.city in outputs.city_credentials:
         return key_session(outputs.city_credentials[args.city], region)
     return boto3.Session(profile_name=args.profile, region_name=region)
+
+
+def quality_threshold(text: str) -> float:
+    value = float(text)
+    low, high = contract.QUALITY_RANGE
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"must be from {low:g} to {high:g} (a sample's quality score), got {text}")
+    return value
 
 
 def positive_int(text: str) -> int:
@@ -444,15 +482,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--images", type=Path, required=True, help="folder the manifest's image paths are relative to")
     parser.add_argument("--manifest", type=Path, required=True, help="the batch manifest (.csv or .jsonl)")
     parser.add_argument("--report", type=Path, required=True, help="where to write the JSONL batch report")
-    parser.add_argument("--min-quality", type=float, help="exclude samples whose quality is below this")
+    parser.add_argument(
+        "--min-quality", type=quality_threshold, help="exclude samples whose quality (0 to 1) is below this"
+    )
     parser.add_argument("--workers", type=positive_int, default=16, help="uploads in flight (default: 16)")
     parser.add_argument(
         "--max-attempts",
         type=positive_int,
-        default=5,
-        help="attempts per request; botocore's standard mode backs off on throttling and 5xx (default: 5)",
+        default=3,
+        help="attempts per request; botocore's standard mode backs off on throttling and 5xx (default: 3)",
     )
-    parser.add_argument("--timeout", type=float, default=60.0, help="connect and read timeout, seconds (default: 60)")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=10.0,
+        help="connect and read timeout per attempt, seconds (default: 10; with 3 attempts a dead endpoint "
+        "stops the batch within about 30 s)",
+    )
     parser.add_argument(
         "--multipart-threshold",
         type=positive_int,
@@ -470,7 +516,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    console = Console(stderr=True)
+    # soft_wrap: outside a terminal a message stays one line (grep in logs finds it whole).
+    console = Console(stderr=True, soft_wrap=True)
     try:
         outputs = outputs_from_args(args)
         if outputs is not None and outputs.city_credentials and args.city not in outputs.city_credentials:
@@ -506,22 +553,25 @@ def main(argv: list[str] | None = None) -> int:
     )
     uploader = Uploader(s3, target, options)
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    report = JsonlReport(args.report)
     try:
-        with (
-            JsonlReport(args.report) as report,
-            Progress(*columns, console=console, disable=not show_progress) as progress,
-        ):
-            run_batch(read_manifest(args.manifest), uploader, report, args.workers, progress=progress, total=total)
-            report.commit()
+        with interrupts_as_exceptions():
+            preflight(s3, target)
+            with report, Progress(*columns, console=console, disable=not show_progress) as progress:
+                run_batch(read_manifest(args.manifest), uploader, report, args.workers, progress=progress, total=total)
+                report.commit()
+    except ReportBusyError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return 2
     except FatalError as exc:
-        console.print(f"[red]error:[/] {exc}; no report written, rerun when fixed (uploads are create-only)")
+        console.print(f"[red]error:[/] {exc}; {stopped_note(report)}, rerun when fixed (uploads are create-only)")
         return 2
     except ManifestError as exc:
         console.print(f"[red]error:[/] {exc}")
         return 2
     except KeyboardInterrupt:
         console.print(
-            "[red]interrupted:[/] no report written; run the same command again to finish "
+            f"[red]interrupted:[/] {stopped_note(report)}; run the same command again to finish "
             "(stored samples come back as already-present, nothing is duplicated)"
         )
         return 130
