@@ -224,6 +224,7 @@ def verifier_request(store: Store) -> HttpRequest:
     verifier = verify.Verifier.__new__(verify.Verifier)
     verifier.outputs = _StackOutputsView(store.bucket, store.profile)  # type: ignore[assignment]
     verifier.created = []
+    verifier.state_dir = None
     client = capturing_client(store.region)
     verifier.s3 = {"city": client}
     return capture(lambda: verifier.put("city", KEY))

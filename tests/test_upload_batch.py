@@ -447,7 +447,7 @@ def test_sigterm_ends_the_batch_with_a_record_and_exit_130(tmp_path: Path) -> No
         "from learning_images.ops import upload_batch\n"
         "def put(self, *args):\n"
         "    os.kill(os.getpid(), signal.SIGTERM)\n"
-        "    time.sleep(5)\n"
+        "    time.sleep(1)\n"
         "upload_batch.Uploader.put = put\n"
         "upload_batch.preflight = lambda s3, target: None\n"
         "sys.exit(upload_batch.main(sys.argv[1:]))\n"

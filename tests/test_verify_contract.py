@@ -249,3 +249,40 @@ def test_r2_stack_reports_every_gap_as_gap_and_never_passes_one(tmp_path: Path) 
     assert not {rule for rule, status in got.items() if status == "PASS"} & gaps, "a gap is never a PASS"
     assert got["upload.accepted"] == got["upload.read-back"] == got["upload.reference"] == "PASS", got
     assert code == 0, report["summary"]
+
+
+def test_probe_objects_a_killed_run_left_are_removed_by_the_next(tmp_path: Path) -> None:
+    """A verifier killed (SIGKILL) before its cleanup leaves its probe objects; its journal names
+    them, and the next run removes them first and says so."""
+    state = tmp_path / "state"
+    leftover = "0f8fad5b-d9cb-469f-a165-70867728950e.jpg"
+
+    def left_by_a_killed_run(url: str, outputs: dict[str, Any], operator: dict[str, str]) -> None:
+        probe = outputs["probe_credentials"]
+        s3 = client(
+            url, "s3", aws_access_key_id=probe["access_key_id"], aws_secret_access_key=probe["secret_access_key"]
+        )
+        fields = {
+            "city_id": "contract-probe",
+            "camera_id": "probe-camera",
+            "event_id": "probe-killed",
+            "label_status": "correct",
+            "uploaded_at": "2026-11-25T00:00:00Z",
+        }
+        tags = "&".join(f"{k}={v}" for k, v in fields.items())
+        s3.put_object(Bucket=outputs["bucket_name"], Key=leftover, Body=b"\xff\xd8\xff", Tagging=tags, IfNoneMatch="*")
+        state.mkdir()
+        (state / f"probes-{outputs['bucket_name']}.txt").write_text(leftover + "\n")
+
+    left: list[str] = []
+
+    def after(url: str, outputs: dict[str, Any], operator: dict[str, str]) -> None:
+        left.extend(leftover_objects(url, outputs, operator))
+
+    printed = io.StringIO()
+    with contextlib.redirect_stderr(printed):
+        code = sandbox(["--state-dir", str(state)], engine="applier", tamper=left_by_a_killed_run, after=after)
+    assert code == 0
+    assert not left, f"probe objects left behind: {left}"
+    assert f"removed the probe objects a stopped run left behind: {leftover}" in printed.getvalue()
+    assert not list(state.glob("probes-*")), "a run that cleaned up keeps no journal"

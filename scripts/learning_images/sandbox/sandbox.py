@@ -393,6 +393,9 @@ def sandbox(
             store.plain_url,
             "--time-budget",
             "120",
+            # The probe journal beside this sandbox's files: it lives and dies with the sandbox.
+            "--state-dir",
+            str(store.outputs_file.parent),
             *extra_args,
         ]
         code = verify_contract.main(args, operator=session)

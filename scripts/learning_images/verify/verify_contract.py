@@ -127,10 +127,13 @@ class Verifier:
         *,
         wait_replication: float,
         plain_http_url: str | None = None,
+        state_dir: Path | None = None,
     ):
         self.outputs = outputs
         #: Where the same store answers plain HTTP (default: the endpoint with http://).
         self.plain_http_url = plain_http_url
+        #: Where the probe-key journal lives (None: no journal).
+        self.state_dir = state_dir
         self.endpoint = endpoint
         self.wait_replication = wait_replication
         self.s3 = {
@@ -191,6 +194,7 @@ class Verifier:
             args["ObjectLockMode"] = "COMPLIANCE"
             args["ObjectLockRetainUntilDate"] = datetime(2099, 1, 1, tzinfo=UTC)
         self.created.append(key)
+        self.remember(key)
         request = f"{tier}: PutObject {key}" + (" If-None-Match:*" if conditional else "")
         return attempt(request, lambda: self.s3[tier].put_object(**args))
 
@@ -585,6 +589,35 @@ class Verifier:
 
     # --- run and clean up -------------------------------------------------------------------------
 
+    @property
+    def journal(self) -> Path | None:
+        """Where this verifier notes each probe key before writing it, per bucket: a run killed
+        (SIGKILL) before its cleanup leaves them there, and the next run removes them first."""
+        if self.state_dir is None:
+            return None
+        return self.state_dir / f"probes-{self.bucket}.txt"
+
+    def remember(self, key: str) -> None:
+        if self.journal is None:
+            return
+        self.journal.parent.mkdir(parents=True, exist_ok=True)
+        with self.journal.open("a", encoding="utf-8") as handle:
+            handle.write(key + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def clean_up_previous(self) -> None:
+        """Probe objects a killed run left (its journal survived it): removed before this run."""
+        if self.journal is None or not self.journal.exists():
+            return
+        left = [line for line in self.journal.read_text(encoding="utf-8").split() if line]
+        if left:
+            self.created = list(dict.fromkeys(left))
+            self.clean_up()
+            print(f"removed the probe objects a stopped run left behind: {', '.join(self.created)}", file=sys.stderr)
+            self.created = []
+        self.journal.unlink(missing_ok=True)
+
     def run(self, deadline: float) -> list[Result]:
         steps = [
             self.check_configuration,
@@ -594,6 +627,7 @@ class Verifier:
             self.check_public_access,
             self.check_replication,
         ]
+        self.clean_up_previous()
         try:
             for step in steps:
                 if time.monotonic() > deadline:
@@ -604,6 +638,8 @@ class Verifier:
                 step()
         finally:
             self.clean_up()
+            if self.journal is not None:
+                self.journal.unlink(missing_ok=True)
         return self.results
 
     def clean_up(self) -> None:
@@ -749,6 +785,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=os.environ.get("LEARNING_IMAGES_PLAIN_HTTP_URL"),
         help="where the store answers plain HTTP, to prove it refuses (default: the endpoint's)",
     )
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=Path(os.environ.get("XDG_STATE_HOME", Path.home() / ".local" / "state")) / "learning-images",
+        help="where probe keys are noted before each upload, so a run killed before its cleanup is "
+        "cleaned by the next (default: $XDG_STATE_HOME/learning-images)",
+    )
     parser.add_argument("--time-budget", type=float, default=300.0, help="seconds for the whole run (default: 300)")
     parser.add_argument(
         "--wait-replication",
@@ -798,7 +841,12 @@ def main(argv: list[str] | None = None, *, operator: boto3.Session | None = None
             except BotoCoreError as exc:
                 raise CannotVerifyError(f"cannot reach or authenticate to the endpoint: {exc}") from None
             verifier = Verifier(
-                outputs, sessions, endpoint, wait_replication=args.wait_replication, plain_http_url=args.plain_http_url
+                outputs,
+                sessions,
+                endpoint,
+                wait_replication=args.wait_replication,
+                plain_http_url=args.plain_http_url,
+                state_dir=args.state_dir,
             )
             results = verifier.run(deadline)
     except CannotVerifyError as exc:
