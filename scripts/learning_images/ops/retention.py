@@ -30,9 +30,11 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
+from rich.progress import MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from learning_images import contract
 from learning_images.ops.clients import Endpoint, command_centre_session, interrupts_as_exceptions
+from learning_images.ops.concurrency import Ticker, bounded_map
 from learning_images.ops.reports import JsonlReport, ReportBusyError, print_counts
 from learning_images.outputs import OutputsError, StackOutputs, add_outputs_arguments, outputs_from_args
 
@@ -128,6 +130,8 @@ def parse_args(argv: list[str] | None, now: datetime) -> argparse.Namespace:
     parser.add_argument("--endpoint-url", help="S3/STS endpoint (default: the stack's, else the SDK's own)")
     parser.add_argument("--report", type=Path, required=True, help="where to write the JSONL report")
     parser.add_argument("--confirm", action="store_true", help="expire what is due (without it: a dry run)")
+    parser.add_argument("--workers", type=int, default=16, help="objects evaluated at once (default: 16)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar or progress lines")
     parser.add_argument(
         "--as-of",
         type=datetime.fromisoformat,
@@ -159,9 +163,18 @@ def main(argv: list[str] | None = None, *, operator: boto3.Session | None = None
         with interrupts_as_exceptions():
             s3 = endpoint.client(command_centre_session(outputs, operator, endpoint, "retention"), "s3")
             job = Retention(outputs, s3, args.as_of or now, confirm=args.confirm)
-            with report:
-                for item in job.objects():
-                    report.write(job.evaluate(item))
+            show_bar = not args.quiet and console.is_terminal
+            columns = [TextColumn("retention"), MofNCompleteColumn(), TimeElapsedColumn()]
+            ticker = Ticker("retention", console.print, every=1000)
+            with report, Progress(*columns, console=console, disable=not show_bar) as progress:
+                task = progress.add_task("objects", total=None)
+                # One HeadObject (and on AWS one GetObjectTagging) per object: run them
+                # concurrently, bounded; rows are written as they finish.
+                for row in bounded_map(job.evaluate, job.objects(), args.workers):
+                    report.write(row)
+                    progress.advance(task)
+                    if not show_bar and not args.quiet:
+                        ticker.tick()
                 report.commit()
     except ReportBusyError as exc:
         console.print(f"[red]error:[/] {exc}")
