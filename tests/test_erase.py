@@ -314,3 +314,14 @@ def test_a_reference_that_matches_nothing_is_named_and_exits_1(
     refs.write_text(f"s3://{missing}/00000000-0000-4000-8000-000000000000.jpg\n")
     assert run(store, tmp_path, "--references", str(refs), "--confirm") == 1
     assert "match no object in this store" in " ".join(capsys.readouterr().err.split())
+
+
+def test_a_dry_run_lists_what_it_would_erase_and_names_an_unknown_city(
+    store: LocalStore, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (row,) = stored(store, tmp_path, [sample("a.jpg", camera_id="cam-dry-listing")])
+    assert run(store, tmp_path, "--camera-id", "cam-dry-listing") == 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert row["image_reference"] in err, "a dry run shows what it would erase, not counts only"
+    assert run(store, tmp_path, "--city-id", "atlantis") == 0
+    assert "'atlantis' is not a city of this stack" in " ".join(capsys.readouterr().err.split())

@@ -46,11 +46,14 @@ from rich.console import Console
 
 from learning_images import contract
 from learning_images.ops.clients import Endpoint, command_centre_session, identity, interrupts_as_exceptions
+from learning_images.ops.concurrency import bounded_map
 from learning_images.ops.inventory import InventoryError, read_inventory
 from learning_images.ops.reports import JsonlReport, print_counts
 from learning_images.outputs import OutputsError, StackOutputs, add_outputs_arguments, outputs_from_args
 
 DELETE_WORKERS = 16
+#: References a dry run lists on screen (all of them, with every version, are in its report).
+DRY_RUN_SHOWN = 20
 SELECTORS = {"city_id": contract.CITY_ID, "camera_id": contract.CAMERA_ID, "event_id": contract.EVENT_ID}
 
 
@@ -397,7 +400,11 @@ def prepare(args: argparse.Namespace, operator: boto3.Session | None) -> Prepare
         eraser = Eraser(outputs, s3, replica_s3, s3 if outputs.inventory else None)
         by_reference = keys is not None
         if keys is None:
-            keys = [k for k in eraser.candidates(args.inventory) if eraser.matches(k, args.selector)]
+            # One metadata read per candidate: concurrent and bounded, a million keys in flat memory.
+            matched = bounded_map(
+                lambda key: key if eraser.matches(key, args.selector) else None, eraser.candidates(args.inventory), 16
+            )
+            keys = [key for key in matched if key is not None]
         plan = eraser.plan(keys)
         found = {outputs.key_of(reference) for reference in plan.references}
         unmatched = [outputs.reference(key) for key in keys if key not in found] if by_reference else []
@@ -439,6 +446,13 @@ def erase(args: argparse.Namespace, console: Console, operator: boto3.Session | 
         "versions": len(plan.versions),
         "references": plan.references,
     }
+    city = args.selector.get(contract.CITY_ID)
+    known = {*outputs.city_credentials, contract.PROBE_CITY_ID}
+    if city and city not in known:
+        console.print(
+            f"[yellow]{city!r} is not a city of this stack[/] ({', '.join(sorted(known))}); "
+            "erasing what its metadata names anyway (a city removed from cityIds keeps its objects)"
+        )
     if ready.unmatched:
         console.print(
             f"[yellow]{len(ready.unmatched)} references match no object in this store:[/] "
@@ -506,6 +520,11 @@ def report_only(
             report.write({**version_row(outputs, version), "status": status, "error": None})
         report.commit()
     print_counts(console, "erasure", report.counts, [status])
+    shown = plan.references[:DRY_RUN_SHOWN]
+    for reference in shown:
+        console.print(f"  {reference}")
+    if len(plan.references) > len(shown):
+        console.print(f"  ... and {len(plan.references) - len(shown)} more (every version is in {args.report})")
     console.print(message)
     return 0
 
