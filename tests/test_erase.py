@@ -273,8 +273,8 @@ def test_an_erasure_killed_half_way_is_on_record_and_a_rerun_converges(
     done = stored(store, tmp_path, [sample("a.jpg", camera_id=camera), sample("b.jpg", camera_id=camera)])
     real = erase.Eraser.delete
 
-    def killed_half_way(self: erase.Eraser, versions: list[erase.Version], journal: Any = None) -> Any:
-        real(self, [v for v in versions if v.bucket != REPLICA], journal)
+    def killed_half_way(self: erase.Eraser, versions: list[erase.Version], *args: Any) -> Any:
+        real(self, [v for v in versions if v.bucket != REPLICA], *args)
         raise KeyboardInterrupt  # as SIGINT or SIGTERM would, mid-run
 
     monkeypatch.setattr(erase.Eraser, "delete", killed_half_way)

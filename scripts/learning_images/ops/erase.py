@@ -34,7 +34,6 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -218,8 +217,10 @@ class Eraser:
     def client_for(self, bucket: str) -> Any:
         return self.s3 if bucket == self.outputs.bucket_name else self.replica_s3
 
-    def delete(self, versions: list[Version], journal: AuditJournal | None = None) -> dict[Version, str]:
-        """Delete each version (one request each, 16 in flight); return those refused, with why.
+    def delete(
+        self, versions: list[Version], journal: AuditJournal | None = None, workers: int = DELETE_WORKERS
+    ) -> dict[Version, str]:
+        """Delete each version (one request each, ``workers`` in flight); return those refused, with why.
 
         With a ``journal``, each deletion is recorded as an intent before the request and as
         done after it, both on disk before the next step: a kill at any instant leaves every
@@ -243,8 +244,7 @@ class Eraser:
                 journal.write({"event": "version-deleted", **version_fields(version)})
             return version, None
 
-        with ThreadPoolExecutor(max_workers=DELETE_WORKERS) as pool:
-            return {version: error for version, error in pool.map(delete_one, versions) if error}
+        return {version: error for version, error in bounded_map(delete_one, versions, workers) if error}
 
     def exists(self, version: Version) -> bool:
         return any(
@@ -343,6 +343,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--references", type=Path, help="select by reference: a file with one image_reference per line")
     parser.add_argument("--inventory", action="store_true", help="read candidates from the newest S3 Inventory")
     parser.add_argument("--confirm", action="store_true", help="delete (without it: a dry run that deletes nothing)")
+    parser.add_argument(
+        "--workers", type=int, default=DELETE_WORKERS, help=f"deletions in flight (default: {DELETE_WORKERS})"
+    )
     parser.add_argument("--report", type=Path, required=True, help="where to write the JSONL row per version")
     parser.add_argument(
         "--audit", type=Path, required=True, help="the audit journal to append to (the proof of every erasure)"
@@ -482,7 +485,7 @@ def erase(args: argparse.Namespace, console: Console, operator: boto3.Session | 
         )
     journal.write({"event": "erasure-started", **audit})
     try:
-        failed = ready.eraser.delete(plan.versions, journal)
+        failed = ready.eraser.delete(plan.versions, journal, args.workers)
         remaining = [v for key in {v.key for v in plan.versions} for v in ready.eraser.everywhere(key)]
     except (ClientError, BotoCoreError) as exc:
         journal.write({"event": "erasure-stopped", "error": str(exc)})
