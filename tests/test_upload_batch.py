@@ -482,3 +482,101 @@ def test_a_quality_threshold_outside_zero_to_one_is_refused(tmp_path: Path) -> N
             ]
         )
     assert refused.value.code == 2
+
+
+def bad_manifest(kind: str, tmp_path: Path) -> Path:
+    """One kind of file that is not a usable manifest."""
+    header = "image,camera_id,event_id,label_status,captured_at,quality\n"
+    row = "a.jpg,cam-1,evt-1,correct,2026-11-24T17:04:05Z,0.9\n"
+    path = tmp_path / "m.csv"
+    contents = {
+        "empty-header": "\n" + row,
+        "missing-column": "image,camera_id,label_status,captured_at\n" + "a.jpg,cam-1,correct,2026-11-24T17:04:05Z\n",
+        "binary": None,
+        "latin-1": header + "a.jpg,cam-é,evt-1,correct,2026-11-24T17:04:05Z,0.9\n",
+        "unclosed-quote": header + 'a.jpg,"cam-1,evt-1,correct,2026-11-24T17:04:05Z,0.9\n' + row,
+        "huge-field": header + "a.jpg," + "x" * 200_000 + ",evt-1,correct,2026-11-24T17:04:05Z,0.9\n",
+        "json-not-lines": None,
+        "unknown-extension": None,
+        "folder": None,
+    }[kind]
+    if kind == "binary":
+        path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe")
+    elif kind == "latin-1":
+        path.write_bytes(contents.encode("latin-1"))  # type: ignore[union-attr]
+    elif kind == "json-not-lines":
+        path = tmp_path / "m.jsonl"
+        path.write_text('[{"image": "a.jpg"}]\n')
+    elif kind == "unknown-extension":
+        path = tmp_path / "m.xlsx"
+        path.write_text(header + row)
+    elif kind == "folder":
+        path = tmp_path / "folder.csv"
+        path.mkdir()
+    else:
+        path.write_text(contents or "")
+    return path
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "empty-header",
+        "missing-column",
+        "binary",
+        "latin-1",
+        "unclosed-quote",
+        "huge-field",
+        "json-not-lines",
+        "unknown-extension",
+        "folder",
+    ],
+)
+def test_a_file_that_is_not_a_usable_manifest_exits_2_with_no_upload_and_no_report(
+    local: LocalStore, tmp_path: Path, kind: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    jpeg(tmp_path / "a.jpg")
+    report = tmp_path / "r.jsonl"
+    assert upload(local, tmp_path, bad_manifest(kind, tmp_path), report) == 2
+    err = capsys.readouterr().err
+    assert "error:" in err and "Traceback" not in err, err
+    assert not report.exists() and not list(tmp_path.glob("*.partial")), "nothing recorded: nothing was done"
+
+
+def test_a_wrong_bucket_stops_the_batch_before_any_upload(local: LocalStore, tmp_path: Path) -> None:
+    """Before, every image came back `failed` (exit 1): a city's scheduler could not tell a
+    misconfigured batch from a bad one."""
+    jpeg(tmp_path / "a.jpg")
+    outputs = {**local.outputs, "bucket_name": "no-such-bucket-here"}
+    wrong = tmp_path / "outputs.json"
+    wrong.write_text(json.dumps(outputs))
+    report = tmp_path / "r.jsonl"
+    code = upload_batch.main(
+        [
+            *("--outputs", str(wrong), "--endpoint-url", local.url, "--city", CITY, "--images", str(tmp_path)),
+            *("--manifest", str(write_csv(tmp_path / "m.csv", [sample("a.jpg")])), "--report", str(report), "--quiet"),
+        ]
+    )
+    assert code == 2 and not report.exists()
+
+
+def test_two_uploaders_on_one_batch_at_once_store_each_sample_once(local: LocalStore, tmp_path: Path) -> None:
+    rows = [sample(f"{i}.jpg") for i in range(20)]
+    for row in rows:
+        jpeg(tmp_path / row["image"])
+    manifest = write_csv(tmp_path / "m.csv", rows)
+    command = [
+        sys.executable,
+        "-m",
+        "learning_images.ops.upload_batch",
+        *("--outputs", str(local.outputs_file), "--endpoint-url", local.url, "--city", CITY),
+        *("--images", str(tmp_path), "--manifest", str(manifest), "--quiet"),
+    ]
+    first = subprocess.Popen([*command, "--report", str(tmp_path / "a.jsonl")], stderr=subprocess.PIPE)  # noqa: S603
+    second = subprocess.Popen([*command, "--report", str(tmp_path / "b.jsonl")], stderr=subprocess.PIPE)  # noqa: S603
+    assert first.wait(timeout=120) == 0 and second.wait(timeout=120) == 0
+    a, b = by_row(read_report(tmp_path / "a.jsonl")), by_row(read_report(tmp_path / "b.jsonl"))
+    for number in a:
+        statuses = {a[number]["status"], b[number]["status"]}
+        assert statuses <= {"uploaded", "already-present"} and a[number]["key"] == b[number]["key"], (a, b)
+        assert len(versions(local, prefix=a[number]["key"])) == 1, f"{a[number]['key']}: stored exactly once"

@@ -153,6 +153,13 @@ class MotoState:
                 return Caller(principal, session.secret_access_key)
         return None
 
+    def bucket_exists(self, bucket: str) -> bool:
+        try:
+            self.s3.get_bucket(bucket)
+        except Exception:  # moto's MissingBucket
+            return False
+        return True
+
     def bucket_policy(self, bucket: str) -> Policy | None:
         with contextlib.suppress(Exception):
             policy = self.s3.get_bucket(bucket).policy
@@ -310,6 +317,9 @@ class AuthorisingFront:
         )
         if not request.bucket:
             return  # ListBuckets: no bucket policy to judge it by
+        creating = request.method == "PUT" and request.key is None  # CreateBucket is judged
+        if not creating and not self.state.bucket_exists(request.bucket):
+            return  # S3 answers NoSuchBucket (404) for a bucket that does not exist: moto does too
         existing = self.state.object_tags(request.bucket, request.key) if request.key else None
         try:
             checks = s3_authorization.checks(request, account=self.state.account_id, existing_tags=existing)
