@@ -580,3 +580,37 @@ def test_two_uploaders_on_one_batch_at_once_store_each_sample_once(local: LocalS
         statuses = {a[number]["status"], b[number]["status"]}
         assert statuses <= {"uploaded", "already-present"} and a[number]["key"] == b[number]["key"], (a, b)
         assert len(versions(local, prefix=a[number]["key"])) == 1, f"{a[number]['key']}: stored exactly once"
+
+
+def test_a_second_sigterm_stops_at_once_without_a_traceback(tmp_path: Path) -> None:
+    script = tmp_path / "stubborn.py"
+    script.write_text(
+        "import os, signal, sys, time\n"
+        "from learning_images.ops import upload_batch\n"
+        "def put(self, *args):\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    time.sleep(0.3)\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    time.sleep(5)\n"
+        "upload_batch.Uploader.put = put\n"
+        "upload_batch.preflight = lambda s3, target: None\n"
+        "sys.exit(upload_batch.main(sys.argv[1:]))\n"
+    )
+    jpeg(tmp_path / "a.jpg")
+    manifest = write_csv(tmp_path / "m.csv", [sample("a.jpg")])
+    result = subprocess.run(  # noqa: S603 (the uploader, as a scheduler runs it)
+        [
+            sys.executable,
+            str(script),
+            *("--bucket", "b", "--region", "eu-west-1", "--endpoint-url", f"http://127.0.0.1:{free_port()}"),
+            *("--city", CITY, "--images", str(tmp_path), "--manifest", str(manifest), "--report", str(tmp_path / "r")),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"},
+    )
+    assert result.returncode == 130, result.stderr
+    assert "stopped at once" in result.stderr and "Traceback" not in result.stderr, result.stderr

@@ -7,6 +7,7 @@ The probe city uses the probe uploader's access key from the stack outputs.
 
 from __future__ import annotations
 
+import os
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -123,14 +124,26 @@ def identity(session: boto3.Session, endpoint: Endpoint, outputs: StackOutputs) 
 
 @contextmanager
 def interrupts_as_exceptions() -> Iterator[None]:
-    """SIGTERM (what cron, systemd and Kubernetes send) unwinds like Ctrl-C, so a command can
-    finish its record and exit with a message instead of dying silently."""
+    """The first Ctrl-C or SIGTERM (what cron, systemd and Kubernetes send) unwinds like Ctrl-C,
+    so a command finishes its record and exits with a message instead of dying silently. A second
+    one stops the process at once, without a traceback: every record is already on disk (rows
+    are flushed as they are written)."""
+    interrupted = False
 
-    def raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        nonlocal interrupted
+        if interrupted:
+            os.write(2, b"\nstopped at once: the record written so far is on disk\n")
+            os._exit(130)
+        interrupted = True
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, raise_interrupt)
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        # After an interrupt the handler stays: uploads in flight still finish (their threads are
+        # joined at exit), and a second signal must still stop the process at once.
+        if not interrupted:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)

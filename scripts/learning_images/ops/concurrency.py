@@ -4,6 +4,7 @@ an interrupt stops the submission at once (items already running finish)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TypeVar
@@ -35,8 +36,12 @@ class Ticker:
 
     def __init__(self, label: str, write: Callable[[str], None], every: int = 1000) -> None:
         self.label, self.write, self.every, self.count = label, write, every, 0
+        self._lock = threading.Lock()  # ticked from worker threads
 
     def tick(self) -> None:
-        self.count += 1
-        if self.count % self.every == 0:
-            self.write(f"{self.label}: {self.count} done")
+        with self._lock:
+            self.count += 1
+            due = self.count % self.every == 0
+            count = self.count
+        if due:
+            self.write(f"{self.label}: {count} done")

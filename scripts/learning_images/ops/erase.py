@@ -33,7 +33,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,10 +42,11 @@ from urllib.parse import quote
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from learning_images import contract
 from learning_images.ops.clients import Endpoint, command_centre_session, identity, interrupts_as_exceptions
-from learning_images.ops.concurrency import bounded_map
+from learning_images.ops.concurrency import Ticker, bounded_map
 from learning_images.ops.inventory import InventoryError, read_inventory
 from learning_images.ops.reports import JsonlReport, print_counts
 from learning_images.outputs import OutputsError, StackOutputs, add_outputs_arguments, outputs_from_args
@@ -218,7 +219,11 @@ class Eraser:
         return self.s3 if bucket == self.outputs.bucket_name else self.replica_s3
 
     def delete(
-        self, versions: list[Version], journal: AuditJournal | None = None, workers: int = DELETE_WORKERS
+        self,
+        versions: list[Version],
+        journal: AuditJournal | None = None,
+        workers: int = DELETE_WORKERS,
+        progress: Callable[[], None] = lambda: None,
     ) -> dict[Version, str]:
         """Delete each version (one request each, ``workers`` in flight); return those refused, with why.
 
@@ -242,6 +247,7 @@ class Eraser:
                 return version, f"{error.get('Code')}: {error.get('Message')}"
             if journal:
                 journal.write({"event": "version-deleted", **version_fields(version)})
+            progress()
             return version, None
 
         return {version: error for version, error in bounded_map(delete_one, versions, workers) if error}
@@ -485,7 +491,18 @@ def erase(args: argparse.Namespace, console: Console, operator: boto3.Session | 
         )
     journal.write({"event": "erasure-started", **audit})
     try:
-        failed = ready.eraser.delete(plan.versions, journal, args.workers)
+        show_bar = console.is_terminal
+        columns = [TextColumn("erasing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+        ticker = Ticker("erasure", console.print, every=1000)
+        with Progress(*columns, console=console, disable=not show_bar) as bar:
+            task = bar.add_task("versions", total=len(plan.versions))
+
+            def advanced() -> None:
+                bar.advance(task)
+                if not show_bar:
+                    ticker.tick()
+
+            failed = ready.eraser.delete(plan.versions, journal, args.workers, advanced)
         remaining = [v for key in {v.key for v in plan.versions} for v in ready.eraser.everywhere(key)]
     except (ClientError, BotoCoreError) as exc:
         journal.write({"event": "erasure-stopped", "error": str(exc)})
