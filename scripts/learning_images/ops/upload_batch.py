@@ -556,7 +556,8 @@ def main(argv: list[str] | None = None) -> int:
     report = JsonlReport(args.report)
     try:
         with interrupts_as_exceptions():
-            preflight(s3, target)
+            # One attempt: a dead endpoint is known within one timeout, not after every retry.
+            preflight(target.endpoint.client(session, "s3", retries={"mode": "standard", "max_attempts": 1}), target)
             with report, Progress(*columns, console=console, disable=not show_progress) as progress:
                 run_batch(read_manifest(args.manifest), uploader, report, args.workers, progress=progress, total=total)
                 report.commit()
