@@ -278,3 +278,25 @@ def test_a_second_sigterm_stops_at_once_without_a_traceback(tmp_path: Path) -> N
     )
     assert result.returncode == 130, result.stderr
     assert "stopped at once" in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+
+def test_messages_stay_on_one_line_outside_a_terminal(tmp_path: Path) -> None:
+    """Outside a terminal (cron, CI logs) a message was hard-wrapped at 80 columns, which broke
+    grep in logs: the long error must come back as one line."""
+    deep = tmp_path / ("a-long-folder-name-" * 6) / "images-that-are-not-here"
+    result = subprocess.run(  # noqa: S603 (the uploader, as a scheduler runs it)
+        [
+            sys.executable,
+            "-m",
+            "learning_images.ops.upload_batch",
+            *("--bucket", "b", "--region", "eu-west-1", "--city", CITY, "--images", str(deep)),
+            *("--manifest", str(write_csv(tmp_path / "m.csv", [sample("a.jpg")])), "--report", str(tmp_path / "r")),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    (line,) = [line for line in result.stderr.splitlines() if "is not a folder" in line]
+    assert str(deep) in line and len(line) > 120, f"the message was wrapped: {result.stderr!r}"
