@@ -102,15 +102,16 @@ def test_two_uploaders_cannot_write_one_report(local: LocalStore, tmp_path: Path
     assert not report.exists()
 
 
-def test_sigterm_ends_the_batch_with_a_record_and_exit_130(tmp_path: Path) -> None:
-    """What cron, systemd and Kubernetes send: the uploader stops like Ctrl-C, says where the
-    record of what it did is, and exits 130, without a traceback."""
-    script = tmp_path / "slow.py"
+def uploader_signalled(tmp_path: Path, signals: list[float]) -> subprocess.CompletedProcess[str]:
+    """The uploader as its own process, sending itself SIGTERM from its first upload, once after
+    each delay in ``signals``, then hanging, as a scheduler stopping a slow batch would see it."""
+    script = tmp_path / "signalled.py"
+    sends = "".join(f"    time.sleep({delay})\n    os.kill(os.getpid(), signal.SIGTERM)\n" for delay in signals)
     script.write_text(
         "import os, signal, sys, time\n"
         "from learning_images.ops import upload_batch\n"
         "def put(self, *args):\n"
-        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        f"{sends}"
         "    time.sleep(1)\n"
         "upload_batch.Uploader.put = put\n"
         "upload_batch.preflight = lambda s3, target: None\n"
@@ -118,7 +119,7 @@ def test_sigterm_ends_the_batch_with_a_record_and_exit_130(tmp_path: Path) -> No
     )
     jpeg(tmp_path / "a.jpg")
     manifest = write_csv(tmp_path / "m.csv", [sample("a.jpg")])
-    result = subprocess.run(  # noqa: S603 (the uploader, as a scheduler runs it)
+    return subprocess.run(  # noqa: S603 (the uploader, as a scheduler runs it)
         [
             sys.executable,
             str(script),
@@ -132,6 +133,12 @@ def test_sigterm_ends_the_batch_with_a_record_and_exit_130(tmp_path: Path) -> No
         check=False,
         env={**os.environ, "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"},
     )
+
+
+def test_sigterm_ends_the_batch_with_a_record_and_exit_130(tmp_path: Path) -> None:
+    """What cron, systemd and Kubernetes send: the uploader stops like Ctrl-C, says where the
+    record of what it did is, and exits 130, without a traceback."""
+    result = uploader_signalled(tmp_path, [0])
     assert result.returncode == 130, result.stderr
     assert "interrupted" in result.stderr and "Traceback" not in result.stderr, result.stderr
 
@@ -247,35 +254,7 @@ def test_two_uploaders_on_one_batch_at_once_store_each_sample_once(local: LocalS
 
 
 def test_a_second_sigterm_stops_at_once_without_a_traceback(tmp_path: Path) -> None:
-    script = tmp_path / "stubborn.py"
-    script.write_text(
-        "import os, signal, sys, time\n"
-        "from learning_images.ops import upload_batch\n"
-        "def put(self, *args):\n"
-        "    os.kill(os.getpid(), signal.SIGTERM)\n"
-        "    time.sleep(0.3)\n"
-        "    os.kill(os.getpid(), signal.SIGTERM)\n"
-        "    time.sleep(5)\n"
-        "upload_batch.Uploader.put = put\n"
-        "upload_batch.preflight = lambda s3, target: None\n"
-        "sys.exit(upload_batch.main(sys.argv[1:]))\n"
-    )
-    jpeg(tmp_path / "a.jpg")
-    manifest = write_csv(tmp_path / "m.csv", [sample("a.jpg")])
-    result = subprocess.run(  # noqa: S603 (the uploader, as a scheduler runs it)
-        [
-            sys.executable,
-            str(script),
-            *("--bucket", "b", "--region", "eu-west-1", "--endpoint-url", f"http://127.0.0.1:{free_port()}"),
-            *("--city", CITY, "--images", str(tmp_path), "--manifest", str(manifest), "--report", str(tmp_path / "r")),
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={**os.environ, "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"},
-    )
+    result = uploader_signalled(tmp_path, [0, 0.3])
     assert result.returncode == 130, result.stderr
     assert "stopped at once" in result.stderr and "Traceback" not in result.stderr, result.stderr
 
