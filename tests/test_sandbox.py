@@ -3,11 +3,14 @@ succeed, a sandbox stays up for a city team, and the Pulumi-engine path falls ba
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
+import ssl
 import stat
 import subprocess
 import sys
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -143,3 +146,29 @@ def test_a_pulumi_cli_that_cannot_provision_falls_back_with_one_line(
     assert "Traceback" not in out
     with pytest.raises(SystemExit, match="error: pulumi stack failed"), local_store(engine="pulumi"):
         pass
+
+
+def tls_get(store: LocalStore, version: ssl.TLSVersion, path: str) -> tuple[str, int, str]:
+    """A GET over a connection whose TLS is at most ``version``: the negotiated version, status, body."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.load_verify_locations(str(store.ca_bundle))
+    context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+    context.maximum_version = version
+    context.set_ciphers("DEFAULT:@SECLEVEL=0")  # OpenSSL 3 disables TLS 1.1 ciphers by default
+    host, port = store.url.removeprefix("https://").split(":")
+    connection = http.client.HTTPSConnection(host, int(port), context=context, timeout=10)
+    connection.connect()
+    negotiated = connection.sock.version() or ""
+    connection.request("GET", path)
+    response = connection.getresponse()
+    return negotiated, response.status, response.read().decode()
+
+
+def test_tls_below_1_2_is_refused_by_the_policy_not_by_the_handshake(store: LocalStore) -> None:
+    bucket = f"/{store.outputs['bucket_name']}"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # TLSVersion.TLSv1_1 itself is deprecated
+        old = tls_get(store, ssl.TLSVersion.TLSv1_1, bucket)
+    current = tls_get(store, ssl.TLSVersion.TLSv1_2, bucket)
+    assert old[0] == "TLSv1.1" and old[1] == 403 and "DenyOutdatedTls" in old[2], old
+    assert current[0] == "TLSv1.2" and current[1] == 403 and "DenyOutdatedTls" not in current[2], current
