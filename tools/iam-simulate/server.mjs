@@ -13,8 +13,12 @@
 //
 // @cloud-copilot/iam-simulate is AGPL-3.0: this file only calls it from a separate process at
 // test time; nothing of it is linked into, or shipped with, the project's code.
+import { register } from 'node:module'
 import { createInterface } from 'node:readline'
-import { allowedContextKeysForRequest, runSimulation } from '@cloud-copilot/iam-simulate'
+
+// Registered before the package is imported, so its resource-type lookup is memoised (see the hook).
+register('./memo-resource-types.mjs', import.meta.url)
+const { allowedContextKeysForRequest, runSimulation } = await import('@cloud-copilot/iam-simulate')
 
 const allowedKeys = new Map()
 
