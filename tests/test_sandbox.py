@@ -17,6 +17,7 @@ from typing import Any
 
 import boto3
 import botocore
+import botocore.httpsession
 import pytest
 from botocore.exceptions import ClientError
 
@@ -126,8 +127,12 @@ def test_a_sandbox_stays_up_for_a_city_team_and_goes_down(tmp_path: Path) -> Non
         assert outputs["endpoint_url"].startswith("https://127.0.0.1:")
     finally:
         assert sandbox.main(["down", "--dir", str(directory)]) == 0
+        # `up` points AWS_CA_BUNDLE at its own authority, which `down` deletes: restore the
+        # module's store's, or later tests in this process fail to verify its certificate.
         if previous is None:
             os.environ.pop("AWS_CA_BUNDLE", None)
+        else:
+            os.environ["AWS_CA_BUNDLE"] = previous
     assert not directory.exists()
 
 
@@ -172,3 +177,27 @@ def test_tls_below_1_2_is_refused_by_the_policy_not_by_the_handshake(store: Loca
     current = tls_get(store, ssl.TLSVersion.TLSv1_2, bucket)
     assert old[0] == "TLSv1.1" and old[1] == 403 and "DenyOutdatedTls" in old[2], old
     assert current[0] == "TLSv1.2" and current[1] == 403 and "DenyOutdatedTls" not in current[2], current
+
+
+def test_a_compliant_upload_over_tls_1_1_is_refused(store: LocalStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The city's own signed, compliant upload, with only the transport capped at TLS 1.1."""
+    original = botocore.httpsession.create_urllib3_context
+
+    def at_most_tls_1_1(*args: Any, **kwargs: Any) -> ssl.SSLContext:
+        context: ssl.SSLContext = original(*args, **kwargs)
+        context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+        context.maximum_version = ssl.TLSVersion.TLSv1_1
+        context.set_ciphers("DEFAULT:@SECLEVEL=0")  # OpenSSL 3 disables TLS 1.1 ciphers by default
+        return context
+
+    monkeypatch.setattr(botocore.httpsession, "create_urllib3_context", at_most_tls_1_1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        s3 = city_s3(store)
+        with pytest.raises(ClientError) as refused:
+            put()(s3, store.outputs["bucket_name"])
+    error = refused.value.response
+    assert error["Error"]["Code"] == "AccessDenied" and "DenyOutdatedTls" in error["Error"]["Message"], (
+        f"bucket {store.outputs['bucket_name']}: a compliant city upload over TLS 1.1 must be refused "
+        f"by DenyOutdatedTls, got {error}"
+    )
