@@ -21,6 +21,8 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
+from bench.rounds import in_turn
+
 CITY = "sandbox-city"
 
 
@@ -60,7 +62,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     from learning_images.sandbox.sandbox import local_store  # noqa: PLC0415
-    from tests.ops import jpeg, sample, write_csv  # noqa: PLC0415
+    from tests.ops import sample, write_batch  # noqa: PLC0415
 
     seconds: dict[str, list[float]] = {"enforcing": [], "moto alone": []}
     with ExitStack() as stack:
@@ -69,15 +71,12 @@ def main() -> int:
             "moto alone": stack.enter_context(local_store(enforce=False)),
         }
         for number in range(args.rounds):
-            order = list(stores) if number % 2 == 0 else list(reversed(stores))
-            for variant in order:
+            for variant in in_turn(list(stores), number):
                 store = stores[variant]
                 with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
                     folder = Path(tmp)
                     rows = [sample(f"{i:06d}.jpg") for i in range(args.files)]
-                    for row in rows:
-                        jpeg(folder / row["image"], size=args.size_kib * 1024)
-                    write_csv(folder / "manifest.csv", rows)
+                    write_batch(folder, rows, "manifest.csv", size=args.size_kib * 1024)
                     seconds[variant].append(
                         upload_seconds(store.outputs_file, store.url, folder, args.workers, store.ca_bundle)
                     )

@@ -12,11 +12,12 @@ is the end-to-end gain a Command Centre operator sees.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench.rounds import in_turn, print_workers_ratio
 
 
 def main() -> int:
@@ -29,20 +30,17 @@ def main() -> int:
 
     from learning_images.ops import erase  # noqa: PLC0415
     from learning_images.sandbox.sandbox import REGION, local_store  # noqa: PLC0415
-    from tests.ops import jpeg, sample, upload, write_csv  # noqa: PLC0415
+    from tests.ops import sample, upload, write_batch  # noqa: PLC0415
 
     seconds: dict[int, list[float]] = {1: [], args.workers: []}
     with local_store() as store, tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         folder = Path(tmp)
         operator = boto3.Session(region_name=REGION, **store.operator)
         for number in range(args.rounds):
-            order = [1, args.workers] if number % 2 == 0 else [args.workers, 1]
-            for workers in order:
+            for workers in in_turn([1, args.workers], number):
                 camera = f"cam-bench-{number}-{workers}"
                 rows = [sample(f"{camera}-{i:06d}.jpg", camera_id=camera) for i in range(args.objects)]
-                for row in rows:
-                    jpeg(folder / row["image"], size=1024)
-                manifest = write_csv(folder / f"{camera}.csv", rows)
+                manifest = write_batch(folder, rows, f"{camera}.csv", size=1024)
                 assert upload(store, folder, manifest, folder / f"{camera}.jsonl", "--quiet") == 0
                 command = [
                     *("--outputs", str(store.outputs_file), "--endpoint-url", store.url, "--camera-id", camera),
@@ -52,12 +50,8 @@ def main() -> int:
                 started = time.perf_counter()
                 assert erase.main(command, operator=operator) == 0
                 seconds[workers].append(time.perf_counter() - started)
-    ratios = sorted(s / c for s, c in zip(seconds[1], seconds[args.workers], strict=True))
-    print(f"erasure of {args.objects} objects by metadata, enforcing local S3 on 127.0.0.1, median of {args.rounds}")
-    for workers, values in seconds.items():
-        median = statistics.median(values)
-        print(f"  --workers {workers:<3} {median:6.2f} s  {args.objects / median:7.1f} objects/s")
-    print(f"concurrent / sequential: {statistics.median(ratios):.1f}x (range {ratios[0]:.1f}-{ratios[-1]:.1f})")
+    title = f"erasure of {args.objects} objects by metadata, enforcing local S3 on 127.0.0.1, median of {args.rounds}"
+    print_workers_ratio(title, seconds, args.objects, "objects")
     return 0
 
 

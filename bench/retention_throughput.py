@@ -13,11 +13,12 @@ larger. The ratio is taken within each round; its median is reported.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench.rounds import in_turn, print_workers_ratio
 
 
 def main() -> int:
@@ -30,31 +31,24 @@ def main() -> int:
 
     from learning_images.ops import retention  # noqa: PLC0415
     from learning_images.sandbox.sandbox import REGION, local_store  # noqa: PLC0415
-    from tests.ops import jpeg, sample, upload, write_csv  # noqa: PLC0415
+    from tests.ops import sample, upload, write_batch  # noqa: PLC0415
 
     seconds: dict[int, list[float]] = {1: [], args.workers: []}
     with local_store() as store, tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         folder = Path(tmp)
         rows = [sample(f"{i:06d}.jpg") for i in range(args.objects)]
-        for row in rows:
-            jpeg(folder / row["image"], size=1024)
-        assert upload(store, folder, write_csv(folder / "m.csv", rows), folder / "up.jsonl", "--quiet") == 0
+        assert upload(store, folder, write_batch(folder, rows, size=1024), folder / "up.jsonl", "--quiet") == 0
         operator = boto3.Session(region_name=REGION, **store.operator)
         common = ["--outputs", str(store.outputs_file), "--endpoint-url", store.url, "--quiet"]
         for number in range(args.rounds):
-            order = [1, args.workers] if number % 2 == 0 else [args.workers, 1]
-            for workers in order:
+            for workers in in_turn([1, args.workers], number):
                 report = folder / f"retention-{number}-{workers}.jsonl"
                 started = time.perf_counter()
                 code = retention.main([*common, "--report", str(report), "--workers", str(workers)], operator=operator)
                 seconds[workers].append(time.perf_counter() - started)
                 assert code == 0
-    ratios = sorted(s / c for s, c in zip(seconds[1], seconds[args.workers], strict=True))
-    print(f"retention dry run over {args.objects} objects, enforcing local S3 on 127.0.0.1, median of {args.rounds}")
-    for workers, values in seconds.items():
-        median = statistics.median(values)
-        print(f"  --workers {workers:<3} {median:6.2f} s  {args.objects / median:7.1f} objects/s")
-    print(f"concurrent / sequential: {statistics.median(ratios):.1f}x (range {ratios[0]:.1f}-{ratios[-1]:.1f})")
+    title = f"retention dry run over {args.objects} objects, enforcing local S3 on 127.0.0.1, median of {args.rounds}"
+    print_workers_ratio(title, seconds, args.objects, "objects")
     return 0
 
 

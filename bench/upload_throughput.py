@@ -37,6 +37,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from bench.rounds import in_turn
+
 VARIANTS = ("sequential", "ceiling", "same-requests", "uploader")
 CITY = "sandbox-city"  # the local stack's city (Pulumi.local.yaml)
 
@@ -167,7 +169,7 @@ def main() -> int:
     # Imported here, not at the top: the variants' processes must not carry the sandbox's
     # Pulumi imports in their peak memory.
     from learning_images.sandbox.sandbox import local_store  # noqa: PLC0415
-    from tests.ops import jpeg, sample, write_csv  # noqa: PLC0415
+    from tests.ops import sample, write_batch  # noqa: PLC0415
 
     runs: dict[str, list[dict[str, float]]] = {v: [] for v in VARIANTS}
     with local_store() as store:
@@ -176,13 +178,8 @@ def main() -> int:
             with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
                 folder = Path(tmp)
                 rows = [sample(f"{i:06d}.jpg") for i in range(args.files)]
-                for row in rows:
-                    jpeg(folder / row["image"], size=args.size_kib * 1024)
-                write_csv(folder / "manifest.csv", rows)
-                # The order rotates each round: the server's state grows with every upload, and
-                # a fixed order would hand the same variant the emptiest server every time.
-                shift = round_number % len(VARIANTS)
-                for variant in VARIANTS[shift:] + VARIANTS[:shift]:
+                write_batch(folder, rows, "manifest.csv", size=args.size_kib * 1024)
+                for variant in in_turn(VARIANTS, round_number):
                     runs[variant].append(run_variant(variant, store.outputs_file, store.url, folder, args.workers))
     results = {v: sorted(r, key=lambda x: x["seconds"])[len(r) // 2] for v, r in runs.items()}
     # The ratio is taken within each round (same files, same server state), then its median.

@@ -51,6 +51,13 @@ def write_csv(path: Path, rows: list[dict[str, Any]]) -> Path:
     return path
 
 
+def write_batch(folder: Path, rows: list[dict[str, Any]], manifest: str = "m.csv", *, size: int = 2048) -> Path:
+    """A city's batch in ``folder``: an image of ``size`` bytes for each row, and the manifest."""
+    for row in rows:
+        jpeg(folder / row["image"], size=size)
+    return write_csv(folder / manifest, rows)
+
+
 def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     return path

@@ -23,7 +23,18 @@ from infra.aws import iam as iam_documents
 from infra.aws.inventory import INVENTORY_ID
 from learning_images.ops import erase, inventory
 from learning_images.sandbox.sandbox import REGION, LocalStore, client, local_store
-from tests.ops import as_r2, command_centre_s3, jpeg, operator_s3, read_report, sample, upload, versions, write_csv
+from tests.ops import (
+    as_r2,
+    command_centre_s3,
+    jpeg,
+    operator_s3,
+    read_report,
+    sample,
+    upload,
+    versions,
+    write_batch,
+    write_csv,
+)
 
 REPLICA = "learning-images-replica"
 LOGS = "access-logs"
@@ -68,9 +79,7 @@ def store() -> Iterator[LocalStore]:
 
 def stored(store: LocalStore, tmp_path: Path, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Upload the samples as the city, then replicate them and add a delete marker, as S3 would."""
-    for row in rows:
-        jpeg(tmp_path / row["image"])
-    assert upload(store, tmp_path, write_csv(tmp_path / "m.csv", rows), tmp_path / "up.jsonl") == 0
+    assert upload(store, tmp_path, write_batch(tmp_path, rows), tmp_path / "up.jsonl") == 0
     done = sorted(read_report(tmp_path / "up.jsonl"), key=lambda r: r["row"])  # rows in manifest order
     s3 = operator_s3(store)
     for row in done:

@@ -17,7 +17,7 @@ import boto3
 from learning_images import contract
 from learning_images.ops import retention
 from learning_images.sandbox.sandbox import REGION, LocalStore, local_store
-from tests.ops import as_r2, jpeg, operator_s3, read_report, sample, upload, without_guards, write_csv
+from tests.ops import as_r2, operator_s3, read_report, sample, upload, without_guards, write_batch
 
 
 def accidental(store: LocalStore, label: str, tag_label: str | None = None) -> str:
@@ -39,9 +39,7 @@ def accidental(store: LocalStore, label: str, tag_label: str | None = None) -> s
 
 def uploaded(store: LocalStore, tmp_path: Path, *labels: str) -> dict[str, str]:
     rows = [sample(f"{label}.jpg", label) for label in labels]
-    for row in rows:
-        jpeg(tmp_path / row["image"])
-    assert upload(store, tmp_path, write_csv(tmp_path / "m.csv", rows), tmp_path / "up.jsonl") == 0
+    assert upload(store, tmp_path, write_batch(tmp_path, rows), tmp_path / "up.jsonl") == 0
     return {r["label_status"]: r["key"] for r in read_report(tmp_path / "up.jsonl")}
 
 

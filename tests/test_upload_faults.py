@@ -21,6 +21,7 @@ from tests.ops import (
     sample,
     upload,
     versions,
+    write_batch,
     write_csv,
     write_jsonl,
 )
@@ -31,10 +32,7 @@ def test_a_csv_quote_that_never_closes_is_refused_before_any_upload(
 ) -> None:
     """12 data lines, the second with an unclosed quote: before, 10 valid samples were neither
     uploaded nor reported and the batch exited 0."""
-    rows = [sample(f"{i}.jpg") for i in range(12)]
-    for row in rows:
-        jpeg(tmp_path / row["image"])
-    manifest = write_csv(tmp_path / "m.csv", rows)
+    manifest = write_batch(tmp_path, [sample(f"{i}.jpg") for i in range(12)])
     lines = manifest.read_text().splitlines()
     lines[2] = lines[2].replace(",cam-", ',"cam-', 1)
     manifest.write_text("\n".join(lines) + "\n")
@@ -232,10 +230,7 @@ def test_a_wrong_bucket_stops_the_batch_before_any_upload(local: LocalStore, tmp
 
 
 def test_two_uploaders_on_one_batch_at_once_store_each_sample_once(local: LocalStore, tmp_path: Path) -> None:
-    rows = [sample(f"{i}.jpg") for i in range(20)]
-    for row in rows:
-        jpeg(tmp_path / row["image"])
-    manifest = write_csv(tmp_path / "m.csv", rows)
+    manifest = write_batch(tmp_path, [sample(f"{i}.jpg") for i in range(20)])
     command = [
         sys.executable,
         "-m",
