@@ -139,7 +139,7 @@ def run_variant(variant: str, outputs_file: Path, url: str, folder: Path, worker
     argv += ["--outputs", str(outputs_file), "--url", url, "--folder", str(folder), "--workers", str(workers)]
     with tempfile.NamedTemporaryFile("r", suffix=".json") as result:
         argv += ["--result", result.name]
-        process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+        process = subprocess.Popen(argv, stdout=subprocess.DEVNULL)  # noqa: S603
         _, status, usage = os.wait4(process.pid, 0)
         if (code := os.waitstatus_to_exitcode(status)) != 0:
             raise SystemExit(f"bench: variant {variant} exited {code}")
@@ -172,7 +172,9 @@ def main() -> int:
     from tests.ops import sample, write_batch  # noqa: PLC0415
 
     runs: dict[str, list[dict[str, float]]] = {v: [] for v in VARIANTS}
-    with local_store() as store:
+    # Judging off (moto alone): the baseline variants are bare PutObjects, which the stack's guards
+    # refuse; what enforcement costs is bench.enforcement's measure, not this one's.
+    with local_store(enforce=False) as store:
         for round_number in range(args.rounds):
             # Fresh images every round, so the uploader's deterministic keys are new each time.
             with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
