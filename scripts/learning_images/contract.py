@@ -77,6 +77,8 @@ OBJECT_KEY_PATTERN: Final = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0
 OBJECT_KEY_IAM_WILDCARD: Final = "????????-????-????-????-????????????.jpg"
 
 OBJECT_CONTENT_TYPE: Final = "image/jpeg"
+#: Every JPEG starts with these bytes (SOI marker and the next marker's 0xFF): what is not one is refused.
+JPEG_MAGIC: Final = b"\xff\xd8\xff"
 
 #: Never change it: every sample's key is derived from it, and reruns rely on the same keys.
 SAMPLE_KEY_NAMESPACE: Final = uuid.UUID("5b0c4a6e-2f64-4a39-9d0e-5f1c8e3b7a21")

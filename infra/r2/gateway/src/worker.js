@@ -1,0 +1,342 @@
+// @ts-check
+/**
+ * The R2 upload gateway: the one way a city reaches the bucket.
+ *
+ * R2 has no bucket policy, so a city holding an R2 token could read every city's images,
+ * upload as another city and skip every upload rule. Here cities hold no R2 credential at all:
+ * they sign an S3 PutObject with a per-city key the stack issues, and this Worker, bound to the
+ * bucket, refuses everything else. It answers as S3 does (status and XML error code), so the
+ * project's boto3 uploader and verifier use it as an ordinary S3 endpoint.
+ *
+ * The rules are data: `env.CONTRACT` is generated from `learning_images.contract` by the stack
+ * (`learning_images.gateway.worker_contract`), never restated here. City keys live in the
+ * `CITIES` KV namespace (access key id -> city), so onboarding or revoking a city writes or
+ * deletes one KV entry and never redeploys this code. A city's secret is derived from the
+ * gateway secret and its key id (HMAC-SHA256), so KV holds no secret.
+ *
+ * Plain JavaScript, type-checked by `tsc --checkJs` against the Workers runtime's own types:
+ * the stack uploads `dist/worker.js` as it is, with no build step at deploy time.
+ */
+import { AwsV4Signer } from "aws4fetch";
+
+/**
+ * @typedef {object} Contract
+ * @property {string} bucket             the one bucket this gateway writes (path-style requests name it)
+ * @property {string} key_pattern        the object key, whole (contract.OBJECT_KEY_PATTERN)
+ * @property {string[]} required_metadata  metadata that must be present and non-blank
+ * @property {string[]} optional_metadata  metadata that may also be present (nothing else may)
+ * @property {string} city_field           the metadata naming the uploading city
+ * @property {string} label_field          the metadata carrying the label
+ * @property {string[]} upload_labels      the labels an upload may carry
+ * @property {string} sha256_field         the metadata carrying the image's SHA-256 (hex), when sent
+ * @property {string} content_type         the only content type
+ * @property {number[]} jpeg_magic         the bytes every image starts with
+ * @property {number} max_object_bytes     the largest image accepted
+ * @property {string[]} signed_headers     headers that must be signed whenever they are sent
+ * @property {string[]} allowed_amz_headers x-amz-* headers an upload may carry besides metadata
+ */
+
+/**
+ * @typedef {object} Env
+ * @property {R2Bucket} BUCKET
+ * @property {KVNamespace} CITIES
+ * @property {string} GATEWAY_SECRET
+ * @property {Contract} CONTRACT
+ */
+
+/** @typedef {{ city_id: string }} CityEntry */
+
+/** S3 refuses a request signed more than 15 minutes from its own clock (RequestTimeTooSkewed). */
+const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
+const ALGORITHM = "AWS4-HMAC-SHA256";
+/** Domain separation of derived city secrets; the stack derives them the same way. */
+const SECRET_CONTEXT = "learning-images-gateway/v1/";
+const META = "x-amz-meta-";
+const encoder = new TextEncoder();
+
+/** A refusal, answered as S3 answers it. */
+class S3Error extends Error {
+  /**
+   * @param {number} status
+   * @param {string} code
+   * @param {string} message
+   */
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/** @param {string} message */
+const denied = (message) => new S3Error(403, "AccessDenied", message);
+
+/**
+ * @param {string} text
+ * @returns {string}
+ */
+function xmlEscape(text) {
+  return text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/**
+ * @param {S3Error} error
+ * @param {string} resource
+ * @param {string} requestId
+ */
+function errorResponse(error, resource, requestId) {
+  const body =
+    '<?xml version="1.0" encoding="UTF-8"?>\n' +
+    `<Error><Code>${error.code}</Code><Message>${xmlEscape(error.message)}</Message>` +
+    `<Resource>${xmlEscape(resource)}</Resource><RequestId>${requestId}</RequestId></Error>`;
+  return new Response(body, {
+    status: error.status,
+    headers: { "content-type": "application/xml", "x-amz-request-id": requestId },
+  });
+}
+
+/** @param {ArrayBuffer} buffer */
+function hex(buffer) {
+  return [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** @param {ArrayBuffer} buffer */
+function base64(buffer) {
+  return btoa(String.fromCharCode(...new Uint8Array(buffer)));
+}
+
+/**
+ * A city's secret access key: HMAC-SHA256(gateway secret, context + key id), as hex.
+ * @param {string} gatewaySecret
+ * @param {string} accessKeyId
+ */
+async function citySecret(gatewaySecret, accessKeyId) {
+  const key = await crypto.subtle.importKey(
+    "raw",
+    encoder.encode(gatewaySecret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  return hex(await crypto.subtle.sign("HMAC", key, encoder.encode(SECRET_CONTEXT + accessKeyId)));
+}
+
+/**
+ * @param {string} a
+ * @param {string} b
+ */
+function sameSecret(a, b) {
+  const left = encoder.encode(a);
+  const right = encoder.encode(b);
+  return left.byteLength === right.byteLength && crypto.subtle.timingSafeEqual(left, right);
+}
+
+/**
+ * `AWS4-HMAC-SHA256 Credential=AKID/20260101/auto/s3/aws4_request, SignedHeaders=a;b, Signature=hex`
+ * @param {string | null} header
+ */
+function parseAuthorization(header) {
+  if (!header) throw denied("anonymous requests are refused: sign the upload with the city's key");
+  if (!header.startsWith(`${ALGORITHM} `)) {
+    throw new S3Error(400, "InvalidArgument", `only ${ALGORITHM} (Signature Version 4) is accepted`);
+  }
+  /** @type {Record<string, string>} */
+  const parts = {};
+  for (const part of header.slice(ALGORITHM.length + 1).split(",")) {
+    const at = part.indexOf("=");
+    if (at > 0) parts[part.slice(0, at).trim()] = part.slice(at + 1).trim();
+  }
+  const scope = (parts.Credential || "").split("/");
+  if (scope.length !== 5 || scope[3] !== "s3" || scope[4] !== "aws4_request" || !parts.SignedHeaders || !parts.Signature) {
+    throw new S3Error(400, "AuthorizationHeaderMalformed", "the authorization header is malformed");
+  }
+  const [accessKeyId, date, region] = scope;
+  return { accessKeyId, date, region, signedHeaders: parts.SignedHeaders.split(";"), signature: parts.Signature };
+}
+
+/** @param {string} amzDate `20260101T000000Z` */
+function parseAmzDate(amzDate) {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate);
+  return m ? Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]) : NaN;
+}
+
+/**
+ * Who signed the request: the city whose key signed it, or a refusal as S3 gives it.
+ * The signature is recomputed by aws4fetch's SigV4 signer over exactly the headers the client
+ * signed, with the city's secret, and compared in constant time.
+ * @param {Request} request
+ * @param {Env} env
+ * @returns {Promise<string>} the city id
+ */
+async function authenticate(request, env) {
+  const auth = parseAuthorization(request.headers.get("authorization"));
+  const amzDate = request.headers.get("x-amz-date") || "";
+  const signedAt = parseAmzDate(amzDate);
+  if (Number.isNaN(signedAt) || auth.date !== amzDate.slice(0, 8)) {
+    throw new S3Error(400, "AuthorizationHeaderMalformed", "x-amz-date is missing or disagrees with the credential scope");
+  }
+  if (Math.abs(Date.now() - signedAt) > MAX_CLOCK_SKEW_MS) {
+    throw new S3Error(403, "RequestTimeTooSkewed", "the difference between the request time and the server's time is too large");
+  }
+  const signed = new Set(auth.signedHeaders);
+  for (const [name] of request.headers) {
+    const mustSign = name.startsWith("x-amz-") || env.CONTRACT.signed_headers.includes(name);
+    if (mustSign && !signed.has(name)) throw denied(`header ${name} must be signed`);
+  }
+  if (!signed.has("host") || !signed.has("x-amz-content-sha256")) {
+    throw denied("host and x-amz-content-sha256 must be signed");
+  }
+  /** @type {CityEntry | null} */
+  const entry = await env.CITIES.get(auth.accessKeyId, "json");
+  if (!entry || !entry.city_id) {
+    throw new S3Error(403, "InvalidAccessKeyId", "the access key id does not exist in our records");
+  }
+  const headers = new Headers();
+  for (const name of auth.signedHeaders) {
+    if (name !== "host") headers.set(name, request.headers.get(name) ?? "");
+  }
+  const signer = new AwsV4Signer({
+    method: request.method,
+    url: request.url,
+    headers,
+    accessKeyId: auth.accessKeyId,
+    secretAccessKey: await citySecret(env.GATEWAY_SECRET, auth.accessKeyId),
+    service: "s3",
+    region: auth.region,
+    datetime: amzDate,
+    allHeaders: true,
+  });
+  if (signer.signedHeaders !== auth.signedHeaders.join(";") || !sameSecret(await signer.signature(), auth.signature)) {
+    throw new S3Error(403, "SignatureDoesNotMatch", "the request signature we calculated does not match the signature you provided");
+  }
+  return entry.city_id;
+}
+
+/**
+ * The contract's upload rules on the request's headers (the body is checked after reading it).
+ * @param {Request} request
+ * @param {Contract} contract
+ * @param {string} city
+ * @param {string} key
+ */
+function checkUpload(request, contract, city, key) {
+  if (!new RegExp(contract.key_pattern).test(key)) {
+    throw denied(`object key ${JSON.stringify(key)} is not <uuid>.jpg in lowercase hex at the bucket's top level`);
+  }
+  if (request.headers.get("if-none-match") !== "*") {
+    throw denied("every upload must be create-only: send If-None-Match: *");
+  }
+  const contentType = request.headers.get("content-type");
+  if (contentType !== contract.content_type) {
+    throw denied(`Content-Type must be ${contract.content_type}, not ${contentType}`);
+  }
+  const known = new Set([...contract.required_metadata, ...contract.optional_metadata]);
+  /** @type {Record<string, string>} */
+  const metadata = {};
+  for (const [name, value] of request.headers) {
+    if (name.startsWith(META)) {
+      const field = name.slice(META.length);
+      if (!known.has(field)) throw denied(`metadata ${field} is not part of the contract`);
+      metadata[field] = value;
+    } else if (name.startsWith("x-amz-") && !contract.allowed_amz_headers.includes(name)) {
+      throw denied(`header ${name} is not accepted on an upload (ACLs, tags, locks, copies and encryption settings are the store's)`);
+    }
+  }
+  for (const field of contract.required_metadata) {
+    if (!metadata[field] || !metadata[field].trim()) throw denied(`metadata ${field} is required and must not be blank`);
+  }
+  if (!contract.upload_labels.includes(metadata[contract.label_field])) {
+    throw denied(`label ${metadata[contract.label_field]} is not uploaded (allowed: ${contract.upload_labels.join(", ")})`);
+  }
+  if (metadata[contract.city_field] !== city) {
+    throw denied(`this key uploads as city ${city}, not ${metadata[contract.city_field]}`);
+  }
+  const length = Number(request.headers.get("content-length") ?? NaN);
+  if (!Number.isInteger(length)) throw new S3Error(411, "MissingContentLength", "you must provide the Content-Length HTTP header");
+  if (length > contract.max_object_bytes) {
+    throw new S3Error(400, "EntityTooLarge", `the image exceeds the gateway's ${contract.max_object_bytes}-byte limit`);
+  }
+  const encoding = request.headers.get("content-encoding") || "";
+  if (encoding.includes("aws-chunked") || (request.headers.get("x-amz-content-sha256") || "").startsWith("STREAMING-")) {
+    throw new S3Error(501, "NotImplemented", "streaming (aws-chunked) uploads are not accepted: send the checksum as a header");
+  }
+  const checksum = request.headers.get("x-amz-checksum-sha256");
+  if (!checksum) throw new S3Error(400, "InvalidRequest", "x-amz-checksum-sha256 is required: the gateway verifies every image");
+  return { metadata, length, checksum };
+}
+
+/**
+ * @param {Request} request
+ * @param {Env} env
+ * @param {string} requestId
+ */
+async function handle(request, env, requestId) {
+  const url = new URL(request.url);
+  if (url.protocol !== "https:") throw denied("requests must use HTTPS");
+  const contract = env.CONTRACT;
+  // Who asks comes first, so a wrong or revoked key is named as such whatever the request.
+  const city = await authenticate(request, env);
+  const path = decodeURIComponent(url.pathname);
+  const [bucket, ...rest] = path.slice(1).split("/");
+  // Any other bucket does not exist here: S3's answer, which the uploader's pre-flight reads.
+  if (bucket !== contract.bucket) throw new S3Error(404, "NoSuchBucket", "the specified bucket does not exist");
+  const key = rest.join("/");
+  const query = [...url.searchParams.keys()].filter((name) => name !== "x-id");
+  if (request.method !== "PUT" || !key || query.length > 0) {
+    throw denied("the upload gateway accepts exactly one operation: PutObject into the store's bucket");
+  }
+  const { metadata, length, checksum } = checkUpload(request, contract, city, key);
+
+  const body = await request.arrayBuffer();
+  if (body.byteLength !== length) throw new S3Error(400, "IncompleteBody", "the body is shorter or longer than Content-Length");
+  const digest = await crypto.subtle.digest("SHA-256", body);
+  const payloadHash = request.headers.get("x-amz-content-sha256");
+  if (payloadHash !== "UNSIGNED-PAYLOAD" && payloadHash !== hex(digest)) {
+    throw new S3Error(400, "XAmzContentSHA256Mismatch", "the provided x-amz-content-sha256 does not match what was computed");
+  }
+  if (checksum !== base64(digest)) {
+    throw new S3Error(400, "BadDigest", "the SHA-256 you specified did not match the calculated checksum");
+  }
+  const declared = metadata[contract.sha256_field];
+  if (declared !== undefined && declared !== hex(digest)) {
+    throw new S3Error(400, "BadDigest", `metadata ${contract.sha256_field} does not match the image`);
+  }
+  const head = new Uint8Array(body, 0, Math.min(body.byteLength, contract.jpeg_magic.length));
+  if (!contract.jpeg_magic.every((byte, i) => head[i] === byte)) throw denied("the body is not a JPEG image");
+
+  // Create-only by R2 itself: a conditional put that no existing object can satisfy.
+  const stored = await env.BUCKET.put(key, body, {
+    onlyIf: { etagDoesNotMatch: "*" },
+    httpMetadata: { contentType: contract.content_type },
+    customMetadata: metadata,
+    sha256: digest,
+  });
+  if (stored === null) throw new S3Error(412, "PreconditionFailed", "an object with this key is already stored");
+  console.log(JSON.stringify({ event: "upload", request_id: requestId, city, key, bytes: length }));
+  return new Response(null, {
+    status: 200,
+    headers: { etag: `"${stored.etag}"`, "x-amz-checksum-sha256": checksum, "x-amz-request-id": requestId },
+  });
+}
+
+export default {
+  /**
+   * @param {Request} request
+   * @param {Env} env
+   * @returns {Promise<Response>}
+   */
+  async fetch(request, env) {
+    const requestId = crypto.randomUUID();
+    const resource = new URL(request.url).pathname;
+    try {
+      return await handle(request, env, requestId);
+    } catch (error) {
+      if (error instanceof S3Error) {
+        console.log(JSON.stringify({ event: "refused", request_id: requestId, code: error.code, resource }));
+        return errorResponse(error, resource, requestId);
+      }
+      console.error(JSON.stringify({ event: "error", request_id: requestId, error: String(error) }));
+      return errorResponse(new S3Error(500, "InternalError", "the gateway failed; retry the upload"), resource, requestId);
+    }
+  },
+};

@@ -1,0 +1,65 @@
+"""The R2 upload gateway's side of the contract: what the Worker enforces, and city keys.
+
+The Worker (``infra/r2/gateway``) holds no rule of its own: the stack binds it the document
+:func:`worker_contract` makes from :mod:`learning_images.contract`, so the gateway, the AWS
+guards and the uploader read one definition. A city's gateway secret is derived from the
+gateway secret and the city's access key id (:func:`city_secret`), exactly as the Worker derives
+it, so the Worker's KV namespace maps key ids to cities and holds no secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any, Final
+
+from learning_images import contract
+
+#: Domain separation of derived secrets; the Worker's ``SECRET_CONTEXT`` is the same string.
+SECRET_CONTEXT: Final = "learning-images-gateway/v1/"  # noqa: S105 (a label, not a secret)
+#: Workers refuse request bodies above 100 MB on the Free and Pro plans (Cloudflare docs,
+#: "Workers limits": request body size), so that is the default largest image.
+DEFAULT_MAX_OBJECT_BYTES: Final = 100 * 1000 * 1000
+#: An access key id's prefix: tells a gateway key from an R2 token id in any log.
+ACCESS_KEY_PREFIX: Final = "LIGW"
+
+#: The x-amz-* headers an upload may carry besides its metadata: SigV4's own, and the checksum
+#: (botocore sends its algorithm too). Anything else (ACLs, tags, lock, copy source, encryption
+#: settings, storage class) is refused: those are the store's to decide.
+ALLOWED_AMZ_HEADERS: Final = (
+    "x-amz-date",
+    "x-amz-content-sha256",
+    "x-amz-checksum-sha256",
+    "x-amz-sdk-checksum-algorithm",
+)
+#: Headers the gateway reads and therefore requires to be signed when sent (x-amz-* always are).
+SIGNED_HEADERS: Final = ("content-type", "if-none-match", "if-match")
+
+
+def worker_contract(bucket: str, *, max_object_bytes: int = DEFAULT_MAX_OBJECT_BYTES) -> dict[str, Any]:
+    """The ``CONTRACT`` binding of the Worker: every upload rule, as data."""
+    return {
+        "bucket": bucket,
+        "key_pattern": contract.OBJECT_KEY_PATTERN.pattern,
+        "required_metadata": [contract.metadata_key(f) for f in contract.METADATA_FIELDS],
+        "optional_metadata": [contract.metadata_key(f) for f in contract.EXTRA_METADATA_FIELDS],
+        "city_field": contract.metadata_key(contract.CITY_ID),
+        "label_field": contract.metadata_key(contract.LABEL_STATUS),
+        "upload_labels": [label.value for label in contract.UPLOAD_LABELS],
+        "sha256_field": contract.metadata_key(contract.CONTENT_SHA256),
+        "content_type": contract.OBJECT_CONTENT_TYPE,
+        "jpeg_magic": list(contract.JPEG_MAGIC),
+        "max_object_bytes": max_object_bytes,
+        "signed_headers": list(SIGNED_HEADERS),
+        "allowed_amz_headers": list(ALLOWED_AMZ_HEADERS),
+    }
+
+
+def city_secret(gateway_secret: str, access_key_id: str) -> str:
+    """A city's secret access key for the gateway: HMAC-SHA256(gateway secret, context + key id)."""
+    return hmac.new(gateway_secret.encode(), (SECRET_CONTEXT + access_key_id).encode(), hashlib.sha256).hexdigest()
+
+
+def access_key_id(random_hex: str) -> str:
+    """A gateway access key id from random hex (the stack's per-city ``RandomId``)."""
+    return f"{ACCESS_KEY_PREFIX}{random_hex.upper()}"
