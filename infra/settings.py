@@ -37,6 +37,7 @@ _PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(root|(user|role)/[\w+
 #: In ``configurationAdministrators``: whoever runs ``pulumi up`` (resolved at deployment).
 DEPLOYER = "deployer"
 _MAX_USER_TAGS = 40  # AWS allows 50 per resource; the program adds its own few.
+_HOSTNAME = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 
 Days = Annotated[PositiveInt, Field(le=36500)]
 #: What the policy pack refuses at preview, the settings refuse first: the contract's own limits.
@@ -102,6 +103,34 @@ class Settings(BaseModel):
     r2_location_hint: Literal["apac", "eeur", "enam", "weur", "wnam", "oc"] | None = Field(
         None,
         description="R2 location hint, honoured only when the bucket is first created. Unset: R2 chooses.",
+    )
+    r2_upload_gateway: bool = Field(
+        True,
+        description=(
+            "R2 only. Cities upload through the project's upload gateway, a Worker bound to the bucket that "
+            "enforces every upload rule (key, metadata, label, city identity, create-only, JPEG, checksum, size) "
+            "and refuses everything else; cities hold gateway keys and no R2 credential. Off: each city gets an "
+            "R2 Object Read & Write token, and those rules hold only by well-behaved clients (docs/rules.md)."
+        ),
+    )
+    r2_gateway_hostname: str | None = Field(
+        None,
+        description=(
+            "R2 only. The custom domain the upload gateway answers on, in the zone `r2GatewayZoneId` (Cloudflare "
+            "issues its certificate). Unset: the gateway answers on workers.dev under `r2WorkersSubdomain`."
+        ),
+    )
+    r2_gateway_zone_id: str | None = Field(
+        None,
+        description="R2 only. The zone (32 hex digits) holding `r2GatewayHostname`. Required with it.",
+    )
+    r2_workers_subdomain: str | None = Field(
+        None,
+        description=(
+            "R2 only. The account's workers.dev subdomain (dashboard: Workers & Pages, Overview); the gateway then "
+            "answers at `https://<stack's gateway script>.<subdomain>.workers.dev`. Required with the gateway "
+            "unless `r2GatewayHostname` is set."
+        ),
     )
     replication: bool = Field(
         True,
@@ -259,6 +288,45 @@ class Settings(BaseModel):
             raise ValueError("is set but the backend is aws; remove it or set `backend: r2`")
         if value is not None and not re.fullmatch(r"[0-9a-f]{32}", value):
             raise ValueError(f"{value!r} is not a Cloudflare account id (32 lowercase hex digits)")
+        return value
+
+    @field_validator("r2_gateway_hostname")
+    @classmethod
+    def _hostname(cls, value: str | None) -> str | None:
+        if value is not None and not _HOSTNAME.fullmatch(value):
+            raise ValueError(f"{value!r} is not a DNS hostname such as 'upload.learning-images.example.com'")
+        return value
+
+    @field_validator("r2_gateway_zone_id")
+    @classmethod
+    def _zone_id(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[0-9a-f]{32}", value):
+            raise ValueError(f"{value!r} is not a Cloudflare zone id (32 lowercase hex digits)")
+        return value
+
+    @field_validator("r2_workers_subdomain")
+    @classmethod
+    def _gateway_address(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """Where the gateway answers: exactly one of a custom domain (with its zone) or workers.dev."""
+        if value is not None and not re.fullmatch(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?", value):
+            raise ValueError(f"{value!r} is not a workers.dev subdomain (lowercase letters, digits, inner hyphens)")
+        hostname, zone = info.data.get("r2_gateway_hostname"), info.data.get("r2_gateway_zone_id")
+        address = {"r2GatewayHostname": hostname, "r2GatewayZoneId": zone, "r2WorkersSubdomain": value}
+        given = [key for key, setting in address.items() if setting is not None]
+        if info.data.get("backend") != "r2" or not info.data.get("r2_upload_gateway", True):
+            if given:
+                why = "the backend is not r2" if info.data.get("backend") != "r2" else "`r2UploadGateway` is off"
+                raise ValueError(f"cannot be used: {', '.join(given)} set, but {why}; remove them")
+            return value
+        if (hostname is None) != (zone is None):
+            raise ValueError("`r2GatewayHostname` and `r2GatewayZoneId` go together: set both or neither")
+        if hostname is None and value is None:
+            raise ValueError(
+                "the upload gateway needs an address: set `r2WorkersSubdomain` (the account's workers.dev "
+                "subdomain), or `r2GatewayHostname` with `r2GatewayZoneId`, or set `r2UploadGateway: false`"
+            )
+        if hostname is not None and value is not None:
+            raise ValueError("set either `r2GatewayHostname` or `r2WorkersSubdomain`, not both: one public address")
         return value
 
     @field_validator(*AWS_ONLY)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from learning_images.outputs import PROFILES, StackOutputs, parse_outputs
+from learning_images.outputs import StackOutputs, parse_outputs, profile_for
 from tests.stack import Graph, render, stack_config
 
 CREDENTIALS = {"city_credentials", "probe_credentials"}
@@ -20,7 +20,13 @@ def test_every_shipped_stack_exports_exactly_the_outputs_schema(stack: str) -> N
     fields = set(StackOutputs.model_fields)
     assert set(outputs) == fields, f"stack {stack}: missing {fields - set(outputs)}, unexpected {set(outputs) - fields}"
     parsed = parse_outputs(outputs, f"stack {stack}")
-    assert parsed.capabilities == PROFILES[parsed.backend], f"stack {stack}: capabilities must be its backend's profile"
+    gateway = parsed.capabilities.upload_gateway
+    assert parsed.capabilities == profile_for(parsed.backend, upload_gateway=gateway), (
+        f"stack {stack}: capabilities must be its backend's profile"
+    )
+    assert gateway == (parsed.city_endpoint_url is not None), (
+        f"stack {stack}: city_endpoint_url names the upload gateway exactly when the profile says there is one"
+    )
     assert parsed.lifecycle.rules(), f"stack {stack}: the lifecycle outputs must rebuild the contract's rules"
 
 

@@ -23,6 +23,17 @@ def r2() -> Graph:
     return render(stack_config("r2"), stack="r2")
 
 
+def without_gateway() -> dict[str, str]:
+    """The r2 stack with ``r2UploadGateway: false``: cities hold R2 tokens, as before the gateway."""
+    config = {k: v for k, v in stack_config("r2").items() if "Gateway" not in k or k.endswith("UploadGateway")}
+    return config | {"learning-images:r2UploadGateway": "false"}
+
+
+@pytest.fixture(scope="module")
+def r2_tokens() -> Graph:
+    return render(without_gateway(), stack="r2")
+
+
 def group_names(graph: Graph, token: Resource) -> set[str]:
     """Permission group names of a token (the mock derives each id from its name)."""
     by_id = {uuid.uuid5(uuid.NAMESPACE_DNS, name).hex: name for name in (ITEM_READ, ITEM_WRITE)}
@@ -86,27 +97,29 @@ def test_r2_bucket_lock_refuses_overwrite_and_delete_for_the_unsure_expiry(r2: G
         ("city-contract-probe-token", {ITEM_READ, ITEM_WRITE}),
     ],
 )
-def test_each_tier_token_has_its_object_permissions(r2: Graph, token: str, groups: set[str]) -> None:
-    resource = r2.one(TOKEN, token)
-    assert group_names(r2, resource) == groups, f"{resource.urn}: permissions {group_names(r2, resource)}"
+def test_each_tier_token_has_its_object_permissions(r2_tokens: Graph, token: str, groups: set[str]) -> None:
+    resource = r2_tokens.one(TOKEN, token)
+    assert group_names(r2_tokens, resource) == groups, f"{resource.urn}: permissions {group_names(r2_tokens, resource)}"
 
 
-def test_every_token_is_scoped_to_the_one_bucket(r2: Graph) -> None:
+@pytest.mark.parametrize("gateway", [True, False], ids=["with-gateway", "without-gateway"])
+def test_every_token_is_scoped_to_the_one_bucket(r2: Graph, r2_tokens: Graph, gateway: bool) -> None:
     expected = {f"com.cloudflare.edge.r2.bucket.{ACCOUNT}_eu_learning-images-r2": "*"}
-    for token in r2.of_type(TOKEN):
+    for token in (r2 if gateway else r2_tokens).of_type(TOKEN):
         for policy in token["policies"]:
             assert policy["effect"] == "allow"
             assert json.loads(policy["resources"]) == expected, f"{token.urn}: must name exactly the store's bucket"
 
 
-def test_each_city_gets_its_own_token(r2: Graph) -> None:
-    names = sorted(t.name for t in r2.of_type(TOKEN) if t.name.startswith("city-"))
+def test_without_the_gateway_each_city_gets_its_own_token(r2_tokens: Graph) -> None:
+    names = sorted(t.name for t in r2_tokens.of_type(TOKEN) if t.name.startswith("city-"))
     assert names == ["city-amsterdam-token", "city-berlin-token", "city-contract-probe-token"]
+    assert r2_tokens.outputs["city_endpoint_url"] is None, "without the gateway, cities use R2's own endpoint"
 
 
-def test_r2_credentials_are_derived_from_the_token(r2: Graph) -> None:
-    token = r2.one(TOKEN, "city-amsterdam-token")
-    credentials = r2.outputs["city_credentials"]["amsterdam"]
+def test_r2_credentials_are_derived_from_the_token(r2_tokens: Graph) -> None:
+    token = r2_tokens.one(TOKEN, "city-amsterdam-token")
+    credentials = r2_tokens.outputs["city_credentials"]["amsterdam"]
     assert credentials["access_key_id"] == token.id, "the access key id is the token id"
     value = token.outputs["value"]["value"]
     assert credentials["secret_access_key"] == hashlib.sha256(value.encode()).hexdigest(), (

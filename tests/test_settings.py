@@ -325,3 +325,48 @@ def test_unsure_expiry_beyond_the_contracts_30_days_is_refused_for_every_backend
 def test_archiving_later_than_the_contracts_year_is_refused() -> None:
     message = problems(archiveAfterDays="400")
     assert f"{PROJECT}:archiveAfterDays: Input should be less than or equal to 365" in message, message
+
+
+def test_the_r2_upload_gateway_is_on_by_default_and_needs_an_address() -> None:
+    message = r2_problems()
+    assert f"{PROJECT}:r2WorkersSubdomain: the upload gateway needs an address" in message, message
+    gateway_on = {**R2, f"{PROJECT}:cloudflareAccountId": "0" * 32, f"{PROJECT}:r2WorkersSubdomain": "acme"}
+    assert parse_settings(gateway_on).r2_upload_gateway, "cities must reach R2 through the gateway by default"
+
+
+def test_the_r2_gateway_hostname_needs_its_zone() -> None:
+    message = r2_problems(r2GatewayHostname="upload.example.com")
+    assert "`r2GatewayHostname` and `r2GatewayZoneId` go together" in message, message
+
+
+def test_the_r2_gateway_has_one_public_address_not_two() -> None:
+    message = r2_problems(r2GatewayHostname="upload.example.com", r2GatewayZoneId="a" * 32, r2WorkersSubdomain="acme")
+    assert "set either `r2GatewayHostname` or `r2WorkersSubdomain`, not both" in message, message
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("r2GatewayHostname", "Upload_Host", "is not a DNS hostname"),
+        ("r2GatewayZoneId", "zone", "is not a Cloudflare zone id (32 lowercase hex digits)"),
+        ("r2WorkersSubdomain", "-acme-", "is not a workers.dev subdomain"),
+    ],
+)
+def test_r2_gateway_address_settings_are_checked(key: str, value: str, expected: str) -> None:
+    message = r2_problems(**{key: value})
+    assert f"{PROJECT}:{key}: " in message and expected in message, message
+
+
+def test_gateway_address_settings_are_refused_when_the_gateway_is_off() -> None:
+    message = r2_problems(r2UploadGateway="false", r2WorkersSubdomain="acme")
+    assert "r2WorkersSubdomain set, but `r2UploadGateway` is off" in message, message
+
+
+def test_gateway_address_settings_are_refused_for_aws() -> None:
+    message = problems(r2GatewayHostname="upload.example.com", r2GatewayZoneId="a" * 32)
+    assert "r2GatewayHostname, r2GatewayZoneId set, but the backend is not r2" in message, message
+
+
+def test_an_r2_stack_without_the_gateway_needs_no_gateway_address() -> None:
+    config = {**R2, f"{PROJECT}:cloudflareAccountId": "0" * 32, f"{PROJECT}:r2UploadGateway": "false"}
+    assert not parse_settings(config).r2_upload_gateway

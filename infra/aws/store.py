@@ -24,7 +24,7 @@ from infra.aws.lifecycle import lifecycle_configuration
 from infra.aws.replication import Replica, replicate
 from infra.settings import PROJECT, Settings
 from learning_images import contract
-from learning_images.outputs import PROFILES, checked_export
+from learning_images.outputs import checked_export, profile_for
 
 COMPONENT_TYPE = "learning-images:aws:LearningImageStore"
 
@@ -220,10 +220,11 @@ class LearningImageStore(pulumi.ComponentResource):
         return checked_export(
             {
                 "backend": settings.backend,
-                "capabilities": PROFILES[settings.backend].model_dump(),
+                "capabilities": profile_for(settings.backend).model_dump(),
                 "emulator": settings.emulator,
                 "region": settings.region,
                 "endpoint_url": None,  # the AWS SDK's own
+                "city_endpoint_url": None,  # cities use the same endpoint as every tier
                 "bucket_name": primary.bucket.bucket,
                 "bucket_arn": primary.bucket.arn,
                 "kms_key_arn": key.arn,

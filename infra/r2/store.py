@@ -12,9 +12,10 @@ import pulumi
 
 from infra.r2.access import TokenCredentials, tier_token
 from infra.r2.bucket import INFREQUENT_ACCESS, r2_bucket
+from infra.r2.gateway import upload_gateway
 from infra.settings import PROJECT, Settings
 from learning_images import contract
-from learning_images.outputs import PROFILES, checked_export
+from learning_images.outputs import checked_export, profile_for
 
 COMPONENT_TYPE = "learning-images:r2:LearningImageStore"
 
@@ -26,7 +27,8 @@ def endpoint_url(account_id: str, jurisdiction: str) -> str:
 
 
 class R2LearningImageStore(pulumi.ComponentResource):
-    """The bucket, its lifecycle and lock, and one token per tier (and per city)."""
+    """The bucket, its lifecycle and lock, a token per tier, and the cities' way in: the upload
+    gateway and a gateway key per city (or, with the gateway off, an R2 token per city)."""
 
     outputs: dict[str, Any]
 
@@ -65,21 +67,46 @@ class R2LearningImageStore(pulumi.ComponentResource):
 
         command_centre = token(contract.COMMAND_CENTRE, "command-centre")
         training = token(contract.TRAINING, "training")
-        cities = {city: token(contract.CITY, f"city-{city}") for city in [*settings.city_ids, contract.PROBE_CITY_ID]}
-
-        def credentials(who: str, found: TokenCredentials) -> pulumi.Output[dict[str, Any]]:
-            return pulumi.Output.secret(
-                {"city_id": who, "access_key_id": found.access_key_id, "secret_access_key": found.secret_access_key}
+        everyone = [*settings.city_ids, contract.PROBE_CITY_ID]
+        city_endpoint_url: pulumi.Output[str] | None = None
+        city_keys: dict[str, tuple[pulumi.Output[str], pulumi.Output[str]]]
+        if settings.r2_upload_gateway:
+            # Cities hold gateway keys and no R2 credential: the gateway is their only way in.
+            gateway = upload_gateway(
+                f"{bucket_name}-upload-gateway",
+                account_id=account,
+                bucket=bucket,
+                bucket_name=bucket_name,
+                jurisdiction=jurisdiction,
+                cities=everyone,
+                hostname=settings.r2_gateway_hostname,
+                zone_id=settings.r2_gateway_zone_id,
+                workers_subdomain=settings.r2_workers_subdomain,
+                opts=token_opts,
             )
+            city_endpoint_url = gateway.url
+            city_keys = {city: (key.access_key_id, key.secret_access_key) for city, key in gateway.keys.items()}
+        else:
+            tokens = {city: token(contract.CITY, f"city-{city}") for city in everyone}
+            city_keys = {city: (found.access_key_id, found.secret_access_key) for city, found in tokens.items()}
+
+        def credentials(
+            who: str, key_id: pulumi.Output[str], secret: pulumi.Output[str]
+        ) -> pulumi.Output[dict[str, Any]]:
+            return pulumi.Output.secret({"city_id": who, "access_key_id": key_id, "secret_access_key": secret})
+
+        def tier_credentials(who: str, found: TokenCredentials) -> pulumi.Output[dict[str, Any]]:
+            return credentials(who, found.access_key_id, found.secret_access_key)
 
         periods = settings.periods
         self.outputs = checked_export(
             {
                 "backend": settings.backend,
-                "capabilities": PROFILES[settings.backend].model_dump(),
+                "capabilities": profile_for(settings.backend, upload_gateway=settings.r2_upload_gateway).model_dump(),
                 "emulator": False,
                 "region": "auto",
                 "endpoint_url": endpoint_url(account, jurisdiction),
+                "city_endpoint_url": city_endpoint_url,
                 "bucket_name": bucket.name,
                 "bucket_arn": None,
                 "kms_key_arn": None,  # R2 encrypts every object at rest with Cloudflare-managed keys
@@ -97,12 +124,12 @@ class R2LearningImageStore(pulumi.ComponentResource):
                 "inventory": None,
                 "command_centre_role_arn": None,
                 "training_role_arn": None,
-                "command_centre_credentials": credentials("command-centre", command_centre),
-                "training_credentials": credentials("training", training),
+                "command_centre_credentials": tier_credentials("command-centre", command_centre),
+                "training_credentials": tier_credentials("training", training),
                 "city_credentials": pulumi.Output.secret(
-                    {city: credentials(city, found) for city, found in cities.items() if city != contract.PROBE_CITY_ID}
+                    {city: credentials(city, *key) for city, key in city_keys.items() if city != contract.PROBE_CITY_ID}
                 ),
-                "probe_credentials": credentials(contract.PROBE_CITY_ID, cities[contract.PROBE_CITY_ID]),
+                "probe_credentials": credentials(contract.PROBE_CITY_ID, *city_keys[contract.PROBE_CITY_ID]),
                 "configuration_administrators": [],
             }
         )

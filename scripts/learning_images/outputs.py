@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
-from learning_images import contract
+from learning_images import contract, gateway
 
 
 class BackendProfile(BaseModel):
@@ -43,6 +43,12 @@ class BackendProfile(BaseModel):
     lifecycle_reads_labels: bool
     #: Who acts can be asked of STS (audit records name the role session); else the key id.
     caller_identity: bool
+    #: Cities reach the bucket only through the project's upload gateway, at ``city_endpoint_url``,
+    #: with gateway keys: they hold no storage credential, and the gateway refuses all but uploads.
+    upload_gateway: bool = False
+    #: The largest image one upload may carry, where the store sets a limit below the backend's own
+    #: (the gateway's request-body limit); None: the backend's own limit.
+    upload_limit_bytes: int | None = None
 
 
 #: Each backend's profile, defined once. The stores export theirs as ``capabilities``.
@@ -66,6 +72,21 @@ PROFILES: Mapping[str, BackendProfile] = {
         caller_identity=False,
     ),
 }
+
+
+def profile_for(backend: str, *, upload_gateway: bool = False) -> BackendProfile:
+    """The profile a store exports: its backend's, changed by the upload gateway where there is one
+    (the gateway takes one PutObject, no multipart, up to its request-body limit)."""
+    found = PROFILES[backend]
+    if not upload_gateway:
+        return found
+    return found.model_copy(
+        update={
+            "upload_gateway": True,
+            "multipart_uploads": False,
+            "upload_limit_bytes": gateway.DEFAULT_MAX_OBJECT_BYTES,
+        }
+    )
 
 
 class OutputsError(Exception):
@@ -128,6 +149,9 @@ class StackOutputs(_Model):
     region: str
     #: The S3 API endpoint; None means the SDK's own (AWS).
     endpoint_url: str | None = None
+    #: Where cities upload, when it is not ``endpoint_url``: the R2 upload gateway. The Command
+    #: Centre and training tiers always use ``endpoint_url``.
+    city_endpoint_url: str | None = None
     bucket_name: str
     bucket_arn: str | None = None
     #: None on R2, which encrypts with Cloudflare-managed keys.
@@ -148,6 +172,11 @@ class StackOutputs(_Model):
     probe_credentials: Credentials
     #: AWS: the principal patterns allowed to change the configuration (empty: the guard is off).
     configuration_administrators: list[str] = []
+
+    @property
+    def cities_endpoint_url(self) -> str | None:
+        """The endpoint city credentials are valid at."""
+        return self.city_endpoint_url or self.endpoint_url
 
     def reference(self, key: str) -> str:
         """The ``learning_samples.image_reference`` of an object of this store."""

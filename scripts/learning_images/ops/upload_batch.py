@@ -52,7 +52,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from learning_images import contract
-from learning_images.ops.clients import CREDENTIAL_ERRORS, Endpoint, interrupts_as_exceptions, key_session
+from learning_images.ops.clients import (
+    CREDENTIAL_ERRORS,
+    Endpoint,
+    interrupts_as_exceptions,
+    key_session,
+    without_expect_continue,
+)
 from learning_images.ops.manifest import ManifestError, Record, Sample, check_manifest, read_manifest
 from learning_images.ops.reports import JsonlReport, ReportBusyError, print_counts
 from learning_images.outputs import (
@@ -64,7 +70,7 @@ from learning_images.outputs import (
     outputs_from_args,
 )
 
-JPEG_MAGIC = b"\xff\xd8\xff"
+JPEG_MAGIC = contract.JPEG_MAGIC
 #: Images up to this size are read once into memory (hash and body from the same bytes); larger
 #: ones are hashed and sent as a stream. Memory stays below workers x this, whatever the batch.
 IN_MEMORY_LIMIT = 8 * 1024**2
@@ -217,6 +223,9 @@ class Uploader:
         except (OSError, ValueError, RuntimeError) as exc:
             # Unreadable, a symlink loop, a NUL byte in the path: this row is invalid, not the batch.
             return f"cannot be read ({type(exc).__name__}: {exc})"
+        limit = self.target.profile.upload_limit_bytes
+        if limit is not None and size > limit:
+            return f"{size} bytes exceeds the {limit}-byte limit of this store's upload gateway"
         if size > contract.MAX_SINGLE_PUT_BYTES and not self.target.profile.multipart_uploads:
             return (
                 f"{size} bytes exceeds the 5 GiB single-PUT limit, and this store "
@@ -433,7 +442,10 @@ def preflight(s3: Any, target: Target) -> None:
 
 def target_from(args: argparse.Namespace, outputs: StackOutputs | None, timeout: float) -> Target:
     if outputs is not None:
-        url = args.endpoint_url or outputs.endpoint_url
+        # The city's key is valid where cities upload (the R2 gateway, if any); any other key at
+        # the store's own endpoint.
+        own = outputs.cities_endpoint_url if uses_city_key(args, outputs) else outputs.endpoint_url
+        url = args.endpoint_url or own
         return Target(outputs.bucket_name, outputs.capabilities, Endpoint(url, outputs.region, timeout))
     profile = PROFILES[args.backend or "aws"]
     # R2's S3 API takes the region "auto"; the AWS SDK needs a real one to sign.
@@ -441,9 +453,14 @@ def target_from(args: argparse.Namespace, outputs: StackOutputs | None, timeout:
     return Target(args.bucket, profile, Endpoint(args.endpoint_url, region, timeout))
 
 
+def uses_city_key(args: argparse.Namespace, outputs: StackOutputs) -> bool:
+    """Whether the run signs with the city's key from the stack outputs."""
+    return not args.credential_chain and args.city in outputs.city_credentials
+
+
 def session_for(args: argparse.Namespace, outputs: StackOutputs | None, region: str) -> boto3.Session:
     """The city's key from the stack outputs, else the usual AWS credential chain."""
-    if outputs is not None and not args.credential_chain and args.city in outputs.city_credentials:
+    if outputs is not None and uses_city_key(args, outputs):
         return key_session(outputs.city_credentials[args.city], region)
     return boto3.Session(profile_name=args.profile, region_name=region)
 
@@ -544,6 +561,8 @@ def main(argv: list[str] | None = None) -> int:
         max_pool_connections=args.workers,
         retries={"mode": "standard", "max_attempts": args.max_attempts},
     )
+    if target.profile.upload_gateway:
+        s3 = without_expect_continue(s3)
     options = Options(
         city_id=args.city,
         images=args.images,

@@ -13,6 +13,8 @@ validation, IAM evaluation). It is the program's intent, exactly as the engine w
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import json
 import runpy
 import uuid
@@ -125,6 +127,19 @@ class Mocks(pulumi.runtime.Mocks):
             # The provider marks the token value secret; mocks must say so explicitly.
             state.update(value={SPECIAL_SIG_KEY: SECRET_SIG, "value": f"mock-token-value-{args.name}"})
             return token_id, state
+        if args.typ == "random:index/randomPassword:RandomPassword":
+            # The provider marks `result` secret; mocks must say so explicitly.
+            value = hashlib.sha256(f"mock-password-{args.name}".encode()).hexdigest()[: int(args.inputs["length"])]
+            state.update(result={SPECIAL_SIG_KEY: SECRET_SIG, "value": value})
+            return f"{args.name}-id", state
+        if args.typ == "random:index/randomId:RandomId":
+            raw = hashlib.sha256(args.name.encode()).digest()[: int(args.inputs["byteLength"])]
+            encoded = base64.b64encode(raw).decode()
+            state.update(hex=raw.hex(), b64Std=encoded, b64Url=encoded.replace("+", "-").replace("/", "_").rstrip("="))
+            state.update(dec=str(int.from_bytes(raw, "big")))
+            return encoded, state
+        if args.typ == "cloudflare:index/workersKvNamespace:WorkersKvNamespace":
+            return uuid.uuid5(uuid.NAMESPACE_DNS, args.name).hex, state
         if args.typ.startswith("cloudflare:index/r2"):
             return f"{args.inputs.get('bucketName') or args.inputs.get('name')}-{args.name}", state
         if args.typ == "aws:iam/accessKey:AccessKey":

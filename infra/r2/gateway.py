@@ -1,0 +1,148 @@
+"""The R2 upload gateway: a Worker bound to the bucket, the only way a city reaches it.
+
+R2 has no bucket policy, so a city holding an R2 token could read every city's images and skip
+every upload rule. With the gateway, cities hold no R2 credential: each gets a gateway key (an
+access key id and a secret, used with SigV4 exactly like an S3 key), and the Worker
+(``infra/r2/gateway/src/worker.js``) accepts one operation, a compliant PutObject, and refuses
+everything else. Its rules are the ``CONTRACT`` document made from ``learning_images.contract``.
+
+Keys: the Worker's ``CITIES`` KV namespace maps each key id to its city; a city's secret is
+HMAC-SHA256(gateway secret, key id), so KV holds no secret and the stack derives each city's
+secret without storing it twice. Onboarding a city adds a random key id and one KV entry;
+revoking removes the entry. Neither changes the Worker's code or bindings, so neither redeploys
+it. KV is eventually consistent: a new or removed key takes effect everywhere within about a
+minute (Cloudflare docs, "How KV works").
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+import pulumi_cloudflare as cloudflare
+import pulumi_random as random
+
+from learning_images import gateway
+
+#: What the stack uploads: the Worker bundled by ``npm run build`` (committed; a test keeps it the
+#: build of ``src/``), so a deployment needs no node toolchain.
+WORKER_SCRIPT = Path(__file__).resolve().parent / "gateway" / "dist" / "worker.js"
+MAIN_MODULE = "worker.js"
+#: The Workers runtime behaviour the gateway is written and tested against (local/serve.mjs uses
+#: the same date).
+COMPATIBILITY_DATE = "2025-09-01"
+#: 64 alphanumeric characters: 380 bits, more than HMAC-SHA256's key strength needs.
+SECRET_LENGTH = 64
+#: Random bytes in a key id: 64 bits, so ids of any number of cities never collide in practice.
+KEY_ID_BYTES = 8
+
+
+@dataclass(frozen=True)
+class GatewayKey:
+    """A city's gateway credentials (the secret is a Pulumi secret)."""
+
+    access_key_id: pulumi.Output[str]
+    secret_access_key: pulumi.Output[str]
+
+
+@dataclass(frozen=True)
+class UploadGateway:
+    script: cloudflare.WorkersScript
+    #: Where cities send their uploads (HTTPS).
+    url: pulumi.Output[str]
+    keys: dict[str, GatewayKey]
+
+
+def upload_gateway(
+    script_name: str,
+    *,
+    account_id: str,
+    bucket: cloudflare.R2Bucket,
+    bucket_name: str,
+    jurisdiction: str,
+    cities: list[str],
+    hostname: str | None,
+    zone_id: str | None,
+    workers_subdomain: str | None,
+    opts: pulumi.ResourceOptions,
+) -> UploadGateway:
+    """The Worker, its KV namespace of city keys, its secret, and its one public address."""
+    secret = random.RandomPassword("upload-gateway-secret", length=SECRET_LENGTH, special=False, opts=opts)
+    namespace = cloudflare.WorkersKvNamespace(
+        "upload-gateway-cities", account_id=account_id, title=f"{script_name}-cities", opts=opts
+    )
+    keys = {city: _city_key(city, account_id, namespace, secret, opts) for city in cities}
+    bucket_binding = cloudflare.WorkersScriptBindingArgs(
+        name="BUCKET",
+        type="r2_bucket",
+        bucket_name=bucket.name,
+        # A bucket outside the default jurisdiction is named with it (the API's binding field).
+        jurisdiction=None if jurisdiction == "default" else jurisdiction,
+    )
+    script = cloudflare.WorkersScript(
+        "upload-gateway",
+        account_id=account_id,
+        script_name=script_name,
+        content=WORKER_SCRIPT.read_text(encoding="utf-8"),
+        main_module=MAIN_MODULE,
+        compatibility_date=COMPATIBILITY_DATE,
+        bindings=[
+            bucket_binding,
+            cloudflare.WorkersScriptBindingArgs(name="CITIES", type="kv_namespace", namespace_id=namespace.id),
+            cloudflare.WorkersScriptBindingArgs(name="GATEWAY_SECRET", type="secret_text", text=secret.result),
+            cloudflare.WorkersScriptBindingArgs(
+                name="CONTRACT", type="json", json=json.dumps(gateway.worker_contract(bucket_name), sort_keys=True)
+            ),
+        ],
+        # Every refusal is logged as one JSON line with its request id: the gateway's audit trail.
+        observability=cloudflare.WorkersScriptObservabilityArgs(enabled=True),
+        opts=opts,
+    )
+    after = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[script]))
+    # One public address. workers.dev is declared on only when it is that address, and preview
+    # URLs never (they would serve unreviewed versions of the gateway).
+    cloudflare.WorkersScriptSubdomain(
+        "upload-gateway-workers-dev",
+        account_id=account_id,
+        script_name=script.script_name,
+        enabled=hostname is None,
+        previews_enabled=False,
+        opts=after,
+    )
+    if hostname is not None:
+        cloudflare.WorkersCustomDomain(
+            "upload-gateway-domain",
+            account_id=account_id,
+            hostname=hostname,
+            zone_id=zone_id,
+            service=script.script_name,
+            opts=after,
+        )
+        url = pulumi.Output.from_input(f"https://{hostname}")
+    else:
+        url = script.script_name.apply(lambda name: f"https://{name}.{workers_subdomain}.workers.dev")
+    return UploadGateway(script=script, url=url, keys=keys)
+
+
+def _city_key(
+    city: str,
+    account_id: str,
+    namespace: cloudflare.WorkersKvNamespace,
+    secret: random.RandomPassword,
+    opts: pulumi.ResourceOptions,
+) -> GatewayKey:
+    """A city's key: a random id, its KV entry naming the city, and the secret derived from both."""
+    key_id = random.RandomId(f"city-{city}-gateway-key-id", byte_length=KEY_ID_BYTES, opts=opts)
+    access_key_id = key_id.hex.apply(gateway.access_key_id)
+    cloudflare.WorkersKv(
+        f"city-{city}-gateway-key",
+        account_id=account_id,
+        namespace_id=namespace.id,
+        key_name=access_key_id,
+        value=json.dumps({"city_id": city}),
+        opts=opts,
+    )
+    derived = pulumi.Output.all(secret.result, access_key_id).apply(lambda args: gateway.city_secret(*args))
+    return GatewayKey(access_key_id=access_key_id, secret_access_key=pulumi.Output.secret(derived))
