@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import functools
 import json
 import os
 import socket
@@ -13,10 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from infra.r2 import access as r2_access
-from learning_images import contract
 from learning_images.ops import upload_batch
-from learning_images.sandbox.render import render, stack_config
+from learning_images.sandbox import r2
 from learning_images.sandbox.sandbox import LocalStore, client
 
 CITY = "sandbox-city"
@@ -64,12 +61,13 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
 
 
 def upload(store: LocalStore, folder: Path, manifest: Path, report: Path, *extra: str) -> int:
+    # Where the outputs name the cities' own endpoint (the R2 gateway), the uploader finds it there.
+    endpoint = [] if store.outputs.get("city_endpoint_url") else ["--endpoint-url", store.url]
     return upload_batch.main(
         [
             "--outputs",
             str(store.outputs_file),
-            "--endpoint-url",
-            store.url,
+            *endpoint,
             "--city",
             CITY,
             "--images",
@@ -141,75 +139,10 @@ def versions(store: LocalStore, bucket: str | None = None, prefix: str = "") -> 
     return found
 
 
-@functools.cache
-def _rendered_r2_outputs() -> str:
-    return json.dumps(render(stack_config("r2"), stack="r2").outputs)
-
-
-#: What an R2 bucket-scoped token's permission groups allow, as the S3 actions of the stand-in
-#: (R2 docs, "API tokens": Object Read reads and lists, Object Read & Write also writes and deletes).
-R2_GROUP_ACTIONS = {
-    r2_access.ITEM_READ: ["s3:GetObject", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
-    r2_access.ITEM_WRITE: ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
-}
-
-
-def r2_token_policy(tier: contract.Tier, bucket: str) -> str:
-    """The stand-in IAM policy of an R2 token of ``tier`` (the R2 program's own permission groups)."""
-    actions = [a for group in r2_access.permission_groups(tier) for a in R2_GROUP_ACTIONS[group]]
-    statement = {
-        "Effect": "Allow",
-        "Action": actions,
-        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
-    }
-    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
-
-
 def as_r2(url: str, outputs: dict[str, Any], operator: dict[str, str]) -> None:
-    """A ``local_store`` tamper hook: the real rendered ``r2`` stack's outputs drive the clients.
-
-    Only what a local stand-in must supply is replaced: the bucket (moto's), the endpoint and
-    the credentials. IAM users stand in for the R2 tokens, with what each token's permission
-    groups allow and nothing conditional (R2 tokens have no conditions); the bucket carries no
-    bucket policy (R2 has none). Everything else (backend, capabilities, lifecycle, lock days)
-    is what the R2 program exports.
-    """
-    real = json.loads(_rendered_r2_outputs())
-    bucket = outputs["bucket_name"]
-    iam = client(url, "iam", **operator)
-    for tier in (contract.COMMAND_CENTRE, contract.TRAINING):
-        user = f"{tier.name}-token"
-        iam.create_user(UserName=user)
-        iam.put_user_policy(UserName=user, PolicyName="r2-token", PolicyDocument=r2_token_policy(tier, bucket))
-        key = iam.create_access_key(UserName=user)["AccessKey"]
-        real[f"{tier.name.replace('-', '_')}_credentials"] = {
-            "city_id": tier.name,
-            "access_key_id": key["AccessKeyId"],
-            "secret_access_key": key["SecretAccessKey"],
-        }
-    s3 = client(url, "s3", **operator)
-    s3.delete_bucket_policy(Bucket=bucket)
-    # R2 encrypts with keys Cloudflare manages: no customer key for a token to be granted.
-    s3.put_bucket_encryption(
-        Bucket=bucket,
-        ServerSideEncryptionConfiguration={
-            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
-        },
-    )
-    (group,) = [g["GroupName"] for g in iam.list_groups()["Groups"] if g["GroupName"].startswith("city")]
-    for name in iam.list_group_policies(GroupName=group)["PolicyNames"]:
-        iam.delete_group_policy(GroupName=group, PolicyName=name)
-    iam.put_group_policy(GroupName=group, PolicyName="r2-token", PolicyDocument=r2_token_policy(contract.CITY, bucket))
-    real.update(
-        bucket_name=bucket,
-        endpoint_url=url,
-        # The endpoint is the local emulator, not R2: the verifier must know what it is talking to.
-        emulator=True,
-        city_credentials=outputs["city_credentials"],
-        probe_credentials=outputs["probe_credentials"],
-    )
-    outputs.clear()
-    outputs.update(real)
+    """A ``local_store`` tamper hook: the r2 stack without its upload gateway (cities hold R2
+    tokens), on the R2 stand-in (``learning_images.sandbox.r2``)."""
+    r2.as_r2(url, outputs, operator, gateway=False)
 
 
 def free_port() -> int:

@@ -77,8 +77,18 @@ LOCK_HEADER_SIDS = tuple(Sid.lock_header(k) for k in OBJECT_LOCK_KEYS)
 
 class Enforcement(StrEnum):
     STORAGE = "enforced by the storage"
+    #: R2 with its upload gateway: what it rests on is :data:`GATEWAY_RESTS_ON`.
+    GATEWAY = "enforced by the gateway"
     CLIENT = "only by well-behaved clients"
     NONE = "not enforced"
+
+
+#: Why a rule the gateway holds is enforced and not a wish: cities cannot go around it.
+GATEWAY_RESTS_ON = (
+    "no city holds an R2 credential (the r2 program creates none while the gateway is on), so every city "
+    "request passes the gateway, which accepts one operation, a compliant PutObject; the Command Centre's "
+    "R2 token writes directly and is trusted as a well-behaved client"
+)
 
 
 @dataclass(frozen=True)
@@ -103,6 +113,12 @@ class Rule:
     proofs: tuple[str, ...] = ()
     #: What only a live run against AWS proves (the verifier's checks on a deployed stack).
     live: str = ""
+    #: How R2 holds the rule with its upload gateway on (the r2 default), where that differs from
+    #: ``r2``; None: as ``r2`` says. Rules the gateway holds are probed through it.
+    r2_gateway: Enforcement | None = None
+    r2_gateway_how: str = ""
+    #: The tests that prove it in the Workers runtime (``tests/test_gateway.py``), where the gateway holds it.
+    r2_gateway_proofs: tuple[str, ...] = ()
 
 
 S, C, N = Enforcement.STORAGE, Enforcement.CLIENT, Enforcement.NONE
@@ -110,6 +126,8 @@ NO_TAGS = "R2 has no object tags API"
 NO_VERSIONS = "R2 has no object versioning API"
 MANAGED_KEYS = "R2 encrypts every object at rest with Cloudflare-managed keys: no key to read back"
 IAM = "tests/test_iam_semantics.py::"
+GATEWAY = "tests/test_gateway.py::"
+G = Enforcement.GATEWAY
 LIVE_CONDITION = "that S3 evaluates these conditions as the offline evaluator did (the verifier's probes)"
 
 RULES: tuple[Rule, ...] = (
@@ -190,6 +208,13 @@ RULES: tuple[Rule, ...] = (
         sids=(Sid.OVERWRITE, Sid.MULTIPART),
         proofs=(f"{IAM}test_every_single_upload_violation_is_refused_to_cities_the_command_centre_and_administrators",),
         live=LIVE_CONDITION,
+        r2_gateway=G,
+        r2_gateway_how="a city's upload without `If-None-Match: *` is refused, and the gateway writes with R2's "
+        "conditional put, so a stored key is never written again (412)",
+        r2_gateway_proofs=(
+            f"{GATEWAY}test_an_upload_without_if_none_match_is_refused",
+            f"{GATEWAY}test_a_stored_object_is_never_overwritten",
+        ),
     ),
     Rule(
         "deleted objects stay recoverable for a while",
@@ -244,6 +269,10 @@ RULES: tuple[Rule, ...] = (
             f"{IAM}test_iam_cannot_hold_keys_to_lowercase_hex_so_clients_do",
         ),
         live=LIVE_CONDITION,
+        r2_gateway=G,
+        r2_gateway_how="the gateway refuses every key but a lowercase `<uuid>.jpg` at the top level "
+        "(stricter than IAM can be on AWS)",
+        r2_gateway_proofs=(f"{GATEWAY}test_keys_other_than_a_lowercase_uuid_jpg_at_the_top_level_are_refused",),
     ),
     Rule(
         "every object carries the required metadata",
@@ -256,6 +285,14 @@ RULES: tuple[Rule, ...] = (
         sids=(*MISSING_TAG_SIDS, Sid.UNKNOWN_TAG),
         proofs=(f"{IAM}test_every_single_upload_violation_is_refused_to_cities_the_command_centre_and_administrators",),
         live=LIVE_CONDITION,
+        r2_gateway=G,
+        r2_gateway_how="the gateway refuses an upload with a required field missing or blank, or with "
+        "metadata outside the contract",
+        r2_gateway_proofs=(
+            f"{GATEWAY}test_an_upload_missing_a_required_metadata_field_is_refused",
+            f"{GATEWAY}test_an_upload_with_a_blank_required_metadata_field_is_refused",
+            f"{GATEWAY}test_metadata_outside_the_contract_is_refused",
+        ),
     ),
     Rule(
         "`unsure` samples are never uploaded",
@@ -268,6 +305,30 @@ RULES: tuple[Rule, ...] = (
         sids=(Sid.EXCLUDED_LABEL,),
         proofs=(f"{IAM}test_every_single_upload_violation_is_refused_to_cities_the_command_centre_and_administrators",),
         live=LIVE_CONDITION,
+        r2_gateway=G,
+        r2_gateway_how="the gateway refuses any label but correct and changed (case-sensitive)",
+        r2_gateway_proofs=(f"{GATEWAY}test_only_correct_and_changed_labels_are_uploaded",),
+    ),
+    Rule(
+        "uploads are JPEG images whose checksum the store verified",
+        ("refuse.not-jpeg",),
+        C,
+        "S3 verifies a checksum a client sends, but IAM can require neither one nor `image/jpeg`, and nothing "
+        "reads an upload's first bytes",
+        C,
+        "R2 verifies a checksum a client sends, but a token cannot require one or read an upload's format",
+        "the uploader sends `image/jpeg` with a SHA-256 checksum and refuses files that do not start like a JPEG",
+        live="nothing: AWS cannot hold it",
+        r2_gateway=G,
+        r2_gateway_how="the gateway refuses a Content-Type other than `image/jpeg`, a body that does not start "
+        "like a JPEG, an upload without a SHA-256 checksum or whose checksum or declared `content-sha256` differs "
+        "from the body, and images above its 100 MB request limit",
+        r2_gateway_proofs=(
+            f"{GATEWAY}test_a_body_that_is_not_a_jpeg_is_refused",
+            f"{GATEWAY}test_a_checksum_that_does_not_match_the_image_is_refused",
+            f"{GATEWAY}test_images_above_the_size_limit_are_refused",
+            f"{GATEWAY}test_only_image_jpeg_is_accepted_as_content_type",
+        ),
     ),
     Rule(
         "a city uploads only as itself",
@@ -283,6 +344,14 @@ RULES: tuple[Rule, ...] = (
             f"{IAM}test_a_city_user_without_its_city_tag_cannot_upload",
         ),
         live=LIVE_CONDITION,
+        r2_gateway=G,
+        r2_gateway_how="`city-id` must be the city whose gateway key signed the upload (SigV4 with a per-city "
+        "secret, checked by a maintained signer); a revoked key is refused at once, with no redeploy",
+        r2_gateway_proofs=(
+            f"{GATEWAY}test_a_city_cannot_upload_as_another_city",
+            f"{GATEWAY}test_a_signed_header_changed_in_transit_is_refused",
+            f"{GATEWAY}test_a_revoked_city_key_is_refused_without_redeploying",
+        ),
     ),
     Rule(
         "labels are immutable",
@@ -329,6 +398,10 @@ RULES: tuple[Rule, ...] = (
         policies=("iam-city-tier-upload-only",),
         proofs=(f"{IAM}test_each_tier_may_do_exactly_its_contract_operations",),
         live="each operation answered as the tier says, with the probe city's key",
+        r2_gateway=G,
+        r2_gateway_how="cities hold gateway keys and no R2 credential; the gateway accepts one operation, "
+        "PutObject into the store's bucket, and refuses every other",
+        r2_gateway_proofs=(f"{GATEWAY}test_city_tier_cannot_do_anything_but_upload",),
     ),
     Rule(
         "the training pipeline is read-only",
@@ -439,19 +512,38 @@ def learning_bucket_sids(*, administrators: bool) -> frozenset[str]:
     return frozenset(sids)
 
 
-def treatment(backend: str, check: str) -> tuple[str, str] | None:
-    """How the verifier reports ``check`` on ``backend``: ("GAP", why) where the backend does
-    not enforce the rule (a gap is never a PASS), ("SKIP", why) where its API cannot answer the
-    check, or None to report what the probe saw."""
-    for rule in RULES:
-        if check in rule.checks:
-            enforcement: Enforcement = getattr(rule, backend)
-            unprobed: dict[str, str] = getattr(rule, f"{backend}_unprobed", {})
-            if check in unprobed:
-                return "SKIP", unprobed[check]
-            if enforcement is not Enforcement.STORAGE:
-                return "GAP", f"{getattr(rule, f'{backend}_how')}; covered by: {rule.mitigation}"
-            return None
+def _rule_of(check: str) -> Rule | None:
+    return next((rule for rule in RULES if check in rule.checks), None)
+
+
+def _column(rule: Rule, backend: str, gateway: bool) -> tuple[Enforcement, str, dict[str, str]]:
+    """How ``rule`` is held on ``backend`` (with its upload gateway, where ``gateway``): the
+    enforcement, how, and the checks its API cannot answer."""
+    if gateway and rule.r2_gateway is not None:
+        return rule.r2_gateway, rule.r2_gateway_how, {}
+    unprobed: dict[str, str] = getattr(rule, f"{backend}_unprobed", {})
+    return getattr(rule, backend), getattr(rule, f"{backend}_how"), unprobed
+
+
+def enforcement(backend: str, check: str, *, gateway: bool = False) -> Enforcement | None:
+    """Who holds the rule ``check`` belongs to on ``backend``, or None for a check of no rule."""
+    rule = _rule_of(check)
+    return _column(rule, backend, gateway)[0] if rule else None
+
+
+def treatment(backend: str, check: str, *, gateway: bool = False) -> tuple[str, str] | None:
+    """How the verifier reports ``check`` on ``backend`` (with its upload gateway, where
+    ``gateway``): ("GAP", why) where nothing enforces the rule (a gap is never a PASS), ("SKIP",
+    why) where the API cannot answer the check, or None to report what the probe saw, whether the
+    storage or the gateway holds the rule."""
+    rule = _rule_of(check)
+    if rule is None:
+        return None
+    held, how, unprobed = _column(rule, backend, gateway)
+    if check in unprobed:
+        return "SKIP", unprobed[check]
+    if held not in (Enforcement.STORAGE, Enforcement.GATEWAY):
+        return "GAP", f"{how}; covered by: {rule.mitigation}"
     return None
 
 
@@ -467,14 +559,18 @@ def markdown_table() -> str:
     """The README's rule table: per rule, how each backend holds it and what proves it."""
     rows = [
         "| contract rule | AWS S3 | AWS guards (Sids) and lifecycle rules | proven offline by | only a live AWS run "
-        "proves | Cloudflare R2 | what covers the R2 gap |",
-        "|---|---|---|---|---|---|---|",
+        "proves | Cloudflare R2 with its upload gateway (default) | Cloudflare R2 without it | what covers the R2 "
+        "gap |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in RULES:
         proofs = ", ".join(f"`{p.split('::')[1]}`" for p in r.proofs) or "-"
+        held, how, _ = _column(r, "r2", gateway=True)
+        gateway_proofs = ", ".join(f"`{p.split('::')[1]}`" for p in r.r2_gateway_proofs)
+        with_gateway = f"**{held.value}**: {how} (proven by {gateway_proofs})" if r.r2_gateway else "as without it"
         rows.append(
             f"| {r.rule} | **{r.aws.value}**: {r.aws_how} | {_code(r.sids + r.lifecycle)} | {proofs} | "
-            f"{r.live or '-'} | **{r.r2.value}**: {r.r2_how} | {r.mitigation or '-'} |"
+            f"{r.live or '-'} | {with_gateway} | **{r.r2.value}**: {r.r2_how} | {r.mitigation or '-'} |"
         )
     return "\n".join(rows)
 

@@ -36,6 +36,7 @@ from typing import Any
 
 import boto3
 
+from learning_images.sandbox.gateway import LocalGateway
 from learning_images.sandbox.render import ROOT, Graph, Resource, render, stack_config
 from learning_images.verify import verify_contract
 
@@ -355,6 +356,8 @@ class LocalStore:
     outputs_file: Path
     plain_url: str
     ca_bundle: Path
+    #: The R2 sandbox's upload gateway, where it runs one (``learning_images.sandbox.r2``).
+    gateway: LocalGateway | None = None
 
 
 @contextmanager
@@ -371,18 +374,53 @@ def local_store(*, engine: str = "applier", tamper: Hook | None = None, enforce:
         yield LocalStore(emulator.url, outputs, operator, outputs_file, emulator.plain_url, emulator.ca_bundle)
 
 
+#: What the R2 sandbox stands in for (said in its report, as NOT_LOCAL is for the local stack).
+R2_STAND_IN = (
+    "the enforcing local S3, without a bucket policy, stands in for R2's S3 API",
+    "IAM users with each R2 token's permissions stand in for the Command Centre and training tokens",
+    "the upload gateway runs in the real Workers runtime (workerd) with the r2 program's own bindings",
+    "R2's bucket lock and lifecycle are not held locally",
+)
+
+
+@contextmanager
+def open_store(stack: str, *, engine: str, tamper: Hook | None, r2_gateway: bool = True) -> Iterator[LocalStore]:
+    """The sandbox of ``stack``: ``local`` (the AWS program in the enforcing local S3) or ``r2``
+    (the r2 program's outputs and upload gateway in front of an R2 stand-in)."""
+    if stack == STACK:
+        with local_store(engine=engine, tamper=tamper) as store:
+            yield store
+        return
+    from learning_images.sandbox.r2 import local_r2_store  # noqa: PLC0415 (it builds on this module)
+
+    with local_r2_store(gateway=r2_gateway) as store:
+        if tamper:
+            tamper(store.url, store.outputs, store.operator)
+            store.outputs_file.write_text(json.dumps(store.outputs))
+        yield store
+
+
 def sandbox(
-    extra_args: list[str], *, engine: str = "auto", tamper: Hook | None = None, after: Hook | None = None
+    extra_args: list[str],
+    *,
+    engine: str = "auto",
+    tamper: Hook | None = None,
+    after: Hook | None = None,
+    stack: str = STACK,
+    r2_gateway: bool = True,
 ) -> int:
     """Run the whole flow. ``tamper`` may change the provisioned stack before verification
     (a broken stack must be reported); ``after`` sees the emulator before it stops (nothing
     the run wrote may be left)."""
-    with local_store(engine=engine, tamper=tamper) as store:
-        print(
-            "sandbox: every S3 request is judged by the stack's own bucket, identity and key policies under IAM "
-            f"semantics; not held locally: {'; '.join(NOT_LOCAL)}",
-            flush=True,
-        )
+    with open_store(stack, engine=engine, tamper=tamper, r2_gateway=r2_gateway) as store:
+        if store.gateway is None and stack == STACK:
+            note = (
+                "every S3 request is judged by the stack's own bucket, identity and key policies under IAM "
+                f"semantics; not held locally: {'; '.join(NOT_LOCAL)}"
+            )
+        else:
+            note = f"stack `{stack}` against a local stand-in for R2: {'; '.join(R2_STAND_IN)}"
+        print(f"sandbox: {note}", flush=True)
         session = boto3.Session(region_name=REGION, **store.operator)
         args = [
             "--outputs",
@@ -485,17 +523,26 @@ def main(argv: list[str] | None = None) -> int:
         default="auto",
         help="provision with the Pulumi engine, the built-in applier, or the engine when it can (default: auto)",
     )
+    parser.add_argument(
+        "--stack",
+        choices=[STACK, "r2"],
+        default=STACK,
+        help="local: the AWS program in the enforcing local S3 (default); r2: the r2 program's outputs and "
+        "upload gateway (in the Workers runtime) in front of a local stand-in for R2 (run only)",
+    )
     parser.add_argument("--dir", type=Path, default=UP_DIR, help="where `up` keeps its files (default: .sandbox)")
     parser.add_argument("--json", help="also write the report as JSON here")
     parser.add_argument("--junit", help="also write the report as JUnit XML here")
     args = parser.parse_args(argv)
+    if args.action == "up" and args.stack != STACK:
+        parser.error("`up` keeps the local stack running; --stack r2 runs and stops (`run`)")
     if args.action == "up":
         return up(args.dir, args.engine)
     if args.action == "down":
         return down(args.dir)
     extra = [*(["--json", args.json] if args.json else []), *(["--junit", args.junit] if args.junit else [])]
     started = time.monotonic()
-    code = sandbox(extra, engine=args.engine)
+    code = sandbox(extra, engine=args.engine, stack=args.stack)
     print(f"sandbox: done in {time.monotonic() - started:.1f}s, exit {code}")
     return code
 

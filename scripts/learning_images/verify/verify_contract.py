@@ -16,6 +16,9 @@ exits, also when a probe fails or the run is interrupted. Secrets are never prin
 from __future__ import annotations
 
 import argparse
+import base64
+import dataclasses
+import hashlib
 import json
 import os
 import signal
@@ -41,7 +44,13 @@ from rich.console import Console
 from rich.table import Table
 
 from learning_images import contract, rules
-from learning_images.ops.clients import CREDENTIAL_ERRORS, Endpoint, TierSessions, tier_sessions
+from learning_images.ops.clients import (
+    CREDENTIAL_ERRORS,
+    Endpoint,
+    TierSessions,
+    tier_sessions,
+    without_expect_continue,
+)
 from learning_images.outputs import OutputsError, StackOutputs, add_outputs_arguments, outputs_from_args
 
 ACCESS_DENIED = {"AccessDenied", "403"}
@@ -62,6 +71,8 @@ class Result:
     status: Status
     evidence: str = ""
     reason: str = ""
+    #: Who holds the rule on this stack (the catalogue's word: the storage or the gateway), or "".
+    enforcement: str = ""
 
 
 class CannotVerifyError(Exception):
@@ -108,6 +119,10 @@ def attempt(request: str, call: Callable[[], dict[str, Any]]) -> Attempt:
     return Attempt(request, str(status), response)
 
 
+#: The probe's image: the bytes every JPEG starts with, then a marker of its own.
+PROBE_IMAGE = contract.JPEG_MAGIC + b"\xe0probe-image\xff\xd9"
+
+
 def new_key() -> str:
     return f"{uuid.uuid4()}.jpg"
 
@@ -136,9 +151,14 @@ class Verifier:
         self.state_dir = state_dir
         self.endpoint = endpoint
         self.wait_replication = wait_replication
+        # The probe city's key is valid where cities upload: the R2 upload gateway, if there is one.
+        at = dataclasses.replace(endpoint, url=outputs.city_endpoint_url) if outputs.city_endpoint_url else endpoint
+        city = at.client(sessions.probe, "s3")
+        if outputs.capabilities.upload_gateway:
+            city = without_expect_continue(city)
         self.s3 = {
             "operator": endpoint.client(sessions.operator, "s3"),
-            "city": endpoint.client(sessions.probe, "s3"),
+            "city": city,
             "command-centre": endpoint.client(sessions.command_centre, "s3"),
             "training": endpoint.client(sessions.training, "s3"),
         }
@@ -172,18 +192,21 @@ class Verifier:
         tags: dict[str, str] | None = None,
         conditional: bool = True,
         lock: bool = False,
+        body: bytes = PROBE_IMAGE,
     ) -> Attempt:
-        """An upload as the contract asks for it, or as ``tags``/``conditional``/``lock`` break it.
-
-        ``tags`` values that are empty strings are sent blank, not left out."""
+        """An upload as the contract asks for it, or as ``tags``/``conditional``/``lock``/``body``
+        break it. ``tags`` values that are empty strings are sent blank, not left out."""
         key = key or new_key()
         tags = tags if tags is not None else self.fields()
         args: dict[str, Any] = {
             "Bucket": self.bucket,
             "Key": key,
-            "Body": b"\xff\xd8\xff\xe0probe-image\xff\xd9",
+            "Body": body,
             "ContentType": contract.OBJECT_CONTENT_TYPE,
             "Metadata": {contract.metadata_key(k): v for k, v in tags.items()},
+            # As the uploader sends it: the store (or the gateway) verifies the image it receives.
+            "ChecksumAlgorithm": "SHA256",
+            "ChecksumSHA256": base64.b64encode(hashlib.sha256(body).digest()).decode(),
         }
         if self.outputs.capabilities.object_tags:
             args["Tagging"] = tag_header(tags)
@@ -199,11 +222,15 @@ class Verifier:
         return attempt(request, lambda: self.s3[tier].put_object(**args))
 
     def record(self, rule: str, title: str, status: Status, evidence: object = "", reason: str = "") -> None:
-        # On R2 the capability matrix decides: a rule R2 does not enforce is a GAP whatever the
-        # probe saw (a gap is never a PASS), one it cannot answer through its S3 API is SKIP.
-        if treatment := rules.treatment(self.outputs.backend, rule):
+        # The capability matrix decides: a rule the backend does not enforce is a GAP whatever
+        # the probe saw (a gap is never a PASS), one its API cannot answer is SKIP. Where the
+        # storage or the upload gateway holds the rule, the probe decides, and says which held it.
+        gateway = self.outputs.capabilities.upload_gateway
+        if treatment := rules.treatment(self.outputs.backend, rule, gateway=gateway):
             status, reason = Status(treatment[0]), treatment[1]
-        self.results.append(Result(rule, title, status, str(evidence), reason))
+        held = rules.enforcement(self.outputs.backend, rule, gateway=gateway)
+        enforcement = held.value if held and status in (Status.PASS, Status.FAIL) else ""
+        self.results.append(Result(rule, title, status, str(evidence), reason, enforcement))
 
     def expect(
         self, rule: str, title: str, result: Attempt, *, allowed: bool, refused_with: set[str] | None = None
@@ -424,6 +451,11 @@ class Verifier:
             "refuse.blank-metadata",
             "an upload with a blank metadata value is refused",
             lambda: self.put("city", tags={**self.fields(), contract.CAMERA_ID: ""}),
+        )
+        self.conditional(
+            "refuse.not-jpeg",
+            "an upload whose body is not a JPEG is refused",
+            lambda: self.put("city", body=b"\x89PNG\r\n\x1a\nprobe-not-a-jpeg"),
         )
         self.conditional(
             "refuse.lock-headers",
@@ -715,17 +747,20 @@ def _actual_rule(rule: dict[str, Any]) -> dict[str, Any]:
 def summary(results: list[Result]) -> str:
     count = {status: sum(r.status is status for r in results) for status in Status}
     gaps = f", {count[Status.GAP]} backend gaps" if count[Status.GAP] else ""
-    return f"{count[Status.PASS]} rules passed, {count[Status.FAIL]} failed, {count[Status.SKIP]} skipped{gaps}"
+    by_gateway = sum(r.status is Status.PASS and r.enforcement == rules.Enforcement.GATEWAY for r in results)
+    held = f" ({by_gateway} of them enforced by the gateway)" if by_gateway else ""
+    return f"{count[Status.PASS]} rules passed{held}, {count[Status.FAIL]} failed, {count[Status.SKIP]} skipped{gaps}"
 
 
 def print_table(results: list[Result], console: Console) -> None:
     table = Table(title="Storage contract verification", show_lines=False)
-    for column in ("status", "rule", "what", "evidence / reason"):
+    for column in ("status", "rule", "what", "enforced by", "evidence / reason"):
         table.add_column(column, overflow="fold")
     colours = {Status.PASS: "green", Status.FAIL: "red", Status.SKIP: "yellow", Status.GAP: "magenta"}
     for r in results:
         detail = " | ".join(part for part in (r.evidence, r.reason) if part)
-        table.add_row(f"[{colours[r.status]}]{r.status.value}[/]", r.rule, r.title, detail)
+        held = r.enforcement.removeprefix("enforced by the ")
+        table.add_row(f"[{colours[r.status]}]{r.status.value}[/]", r.rule, r.title, held, detail)
     console.print(table)
     console.print(summary(results))
 
