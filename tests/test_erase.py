@@ -22,9 +22,9 @@ import pytest
 from infra.aws import iam as iam_documents
 from infra.aws.inventory import INVENTORY_ID
 from learning_images.ops import erase, inventory
+from learning_images.sandbox.r2 import local_r2_store
 from learning_images.sandbox.sandbox import REGION, LocalStore, client, local_store
 from tests.ops import (
-    as_r2,
     command_centre_s3,
     jpeg,
     operator_s3,
@@ -254,7 +254,7 @@ def test_the_newest_inventory_manifest_is_read() -> None:
 def test_erasure_runs_on_the_real_r2_outputs_by_reference_and_by_metadata(tmp_path: Path) -> None:
     """The rendered r2 stack's outputs (no versions, r2:// references, a token for the Command
     Centre) drive erasure end to end, as they drive the uploader, retention and the verifier."""
-    with local_store(tamper=as_r2) as r2:
+    with local_r2_store() as r2:
         for name in ("a.jpg", "b.jpg"):
             jpeg(tmp_path / name)
         rows = [sample("a.jpg", camera_id="cam-r2-erase"), sample("b.jpg")]

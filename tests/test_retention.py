@@ -16,8 +16,9 @@ import boto3
 
 from learning_images import contract
 from learning_images.ops import retention
+from learning_images.sandbox.r2 import local_r2_store
 from learning_images.sandbox.sandbox import REGION, LocalStore, local_store
-from tests.ops import as_r2, operator_s3, read_report, sample, upload, without_guards, write_batch
+from tests.ops import operator_s3, read_report, sample, upload, without_guards, write_batch
 
 
 def accidental(store: LocalStore, label: str, tag_label: str | None = None) -> str:
@@ -57,7 +58,7 @@ def present(store: LocalStore) -> set[str]:
 
 
 def test_retention_dry_run_reports_what_is_due_and_deletes_nothing(tmp_path: Path) -> None:
-    with local_store(tamper=as_r2) as store:
+    with local_r2_store() as store:
         keys = uploaded(store, tmp_path, "correct", "changed")
         keys["unsure"] = accidental(store, "unsure")
         got = run(store, tmp_path, 31)
@@ -67,7 +68,7 @@ def test_retention_dry_run_reports_what_is_due_and_deletes_nothing(tmp_path: Pat
 
 
 def test_retention_expires_only_what_the_contract_says(tmp_path: Path) -> None:
-    with local_store(tamper=as_r2) as store:
+    with local_r2_store() as store:
         keys = uploaded(store, tmp_path, "correct", "changed")
         keys["unsure"] = accidental(store, "unsure")
         # --confirm evaluates at the job's clock: move it past correct's retention.

@@ -21,7 +21,8 @@ from botocore.exceptions import ClientError
 
 from learning_images import contract
 from learning_images.ops import upload_batch
-from learning_images.sandbox.sandbox import LocalStore, local_store
+from learning_images.sandbox.r2 import local_r2_store
+from learning_images.sandbox.sandbox import LocalStore, client, local_store
 from tests.ops import (
     CITY,
     as_r2,
@@ -33,6 +34,7 @@ from tests.ops import (
     sample,
     upload,
     versions,
+    write_batch,
     write_csv,
     write_jsonl,
 )
@@ -357,3 +359,53 @@ def test_a_correction_of_a_stored_sample_is_stored_as_a_new_object(local: LocalS
     assert after["status"] == "uploaded" and after["key"] != before["key"], (before, after)
     head = operator_s3(local).head_object(Bucket=local.outputs["bucket_name"], Key=after["key"])
     assert head["Metadata"][contract.metadata_key(contract.LABEL_STATUS)] == "changed"
+
+
+# --- through the R2 upload gateway ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def r2_gateway() -> Iterator[LocalStore]:
+    """The r2 stack as shipped: its upload gateway (workerd) in front of the R2 stand-in."""
+    with local_r2_store() as store:
+        yield store
+
+
+def test_a_city_batch_goes_through_the_r2_gateway_and_a_rerun_stores_nothing_new(
+    r2_gateway: LocalStore, tmp_path: Path
+) -> None:
+    rows = [sample("a.jpg"), sample("b.jpg", "changed"), sample("c.jpg", "unsure")]
+    manifest = write_batch(tmp_path, rows)
+    assert upload(r2_gateway, tmp_path, manifest, tmp_path / "r.jsonl") == 0
+    first = by_row(read_report(tmp_path / "r.jsonl"))
+    assert [first[n]["status"] for n in (1, 2, 3)] == ["uploaded", "uploaded", "excluded-unsure"], first
+    s3 = operator_s3(r2_gateway)
+    stored = s3.head_object(Bucket=r2_gateway.outputs["bucket_name"], Key=first[1]["key"])
+    assert stored["Metadata"][contract.metadata_key(contract.CITY_ID)] == CITY, "the gateway stores the city's fields"
+    assert stored["ContentType"] == contract.OBJECT_CONTENT_TYPE
+    assert upload(r2_gateway, tmp_path, manifest, tmp_path / "again.jsonl") == 0
+    again = by_row(read_report(tmp_path / "again.jsonl"))
+    assert [again[1]["status"], again[2]["status"]] == ["already-present"] * 2, "the gateway's 412 is already-present"
+
+
+def test_a_city_key_of_the_r2_gateway_is_worth_nothing_at_the_store_itself(r2_gateway: LocalStore) -> None:
+    """Cities hold no R2 credential: their gateway key does not open the bucket."""
+    key = r2_gateway.outputs["city_credentials"][CITY]
+    direct = client(
+        r2_gateway.url, "s3", aws_access_key_id=key["access_key_id"], aws_secret_access_key=key["secret_access_key"]
+    )
+    with pytest.raises(ClientError) as refused:
+        direct.list_objects_v2(Bucket=r2_gateway.outputs["bucket_name"])
+    assert refused.value.response["Error"]["Code"] == "InvalidAccessKeyId", "a city must reach R2 only by the gateway"
+
+
+def test_an_image_above_the_gateways_limit_is_invalid_and_never_sent(r2_gateway: LocalStore, tmp_path: Path) -> None:
+    limit = r2_gateway.outputs["capabilities"]["upload_limit_bytes"]
+    big = tmp_path / "big.jpg"
+    with big.open("wb") as handle:  # sparse: the uploader judges the size before reading a byte
+        handle.write(contract.JPEG_MAGIC)
+        handle.truncate(limit + 1)
+    manifest = write_csv(tmp_path / "m.csv", [sample("big.jpg")])
+    assert upload(r2_gateway, tmp_path, manifest, tmp_path / "r.jsonl") == 1
+    (row,) = read_report(tmp_path / "r.jsonl")
+    assert row["status"] == "invalid" and "limit of this store's upload gateway" in row["error"], row
