@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 
 STACK ?= dev
 
-.PHONY: install sandbox sandbox-up sandbox-down plan lint test bench bench-upload docs lock clean
+.PHONY: install sandbox sandbox-r2 sandbox-up sandbox-down plan lint test bench bench-upload bench-gateway docs lock clean
 
 # The independent IAM evaluator the tests run as a separate process (tools/iam-simulate, AGPL-3.0,
 # never shipped): installed from its lockfile. node and npm from PATH, else from the
@@ -43,6 +43,11 @@ $(GATEWAY): infra/r2/gateway/package.json infra/r2/gateway/package-lock.json $(I
 sandbox: install
 	$(PY) -m learning_images.sandbox.sandbox
 
+# The r2 stack the same way: its upload gateway in the Workers runtime (workerd) in front of a local
+# stand-in for R2, verified rule by rule (what the gateway holds is reported as enforced by it).
+sandbox-r2: install
+	$(PY) -m learning_images.sandbox.sandbox --stack r2
+
 # A sandbox that stays up for a city team's own client: writes .sandbox/outputs.json and .sandbox/env.
 sandbox-up: install
 	$(PY) -m learning_images.sandbox.sandbox up
@@ -71,6 +76,10 @@ bench: install
 # The batch uploader against a local S3, beside a sequential and a bare concurrent put_object loop.
 bench-upload: install
 	$(PY) -m bench.upload_throughput
+
+# Uploads through the R2 upload gateway against direct writes to the same local R2 stand-in.
+bench-gateway: install
+	$(PY) -m bench.gateway_throughput
 
 # Regenerate what is generated from code: docs/settings.md, README.md's rule table, Pulumi.yaml's config.
 docs: install
