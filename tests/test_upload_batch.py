@@ -409,3 +409,31 @@ def test_an_image_above_the_gateways_limit_is_invalid_and_never_sent(r2_gateway:
     assert upload(r2_gateway, tmp_path, manifest, tmp_path / "r.jsonl") == 1
     (row,) = read_report(tmp_path / "r.jsonl")
     assert row["status"] == "invalid" and "limit of this store's upload gateway" in row["error"], row
+
+
+def test_a_city_without_the_outputs_uploads_through_the_r2_gateway_by_naming_it(
+    r2_gateway: LocalStore, tmp_path: Path
+) -> None:
+    """A city machine with only its own key and the gateway's address, no stack outputs."""
+    key = r2_gateway.outputs["city_credentials"][CITY]
+    manifest = write_batch(tmp_path, [sample("a.jpg")])
+    argv = [
+        *("--backend", "r2", "--upload-gateway", "--endpoint-url", r2_gateway.outputs["city_endpoint_url"]),
+        *("--bucket", r2_gateway.outputs["bucket_name"], "--city", CITY, "--credential-chain"),
+        *("--images", str(tmp_path), "--manifest", str(manifest), "--report", str(tmp_path / "r.jsonl"), "--quiet"),
+    ]
+    env = {"AWS_ACCESS_KEY_ID": key["access_key_id"], "AWS_SECRET_ACCESS_KEY": key["secret_access_key"]}
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        assert upload_batch.main(argv) == 0
+    (row,) = read_report(tmp_path / "r.jsonl")
+    assert row["status"] == "uploaded" and row["image_reference"].startswith("r2://"), row
+
+
+def test_upload_gateway_without_r2_and_its_endpoint_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        upload_batch.main(["--upload-gateway", "--bucket", "b", "--region", "eu-west-1", "--city", "paris",
+                           "--images", ".", "--manifest", "m.csv", "--report", "r.jsonl"])  # fmt: skip
+    assert stopped.value.code == 2
+    assert "--upload-gateway goes with --backend r2" in capsys.readouterr().err

@@ -68,6 +68,7 @@ from learning_images.outputs import (
     StackOutputs,
     add_outputs_arguments,
     outputs_from_args,
+    profile_for,
 )
 
 JPEG_MAGIC = contract.JPEG_MAGIC
@@ -447,7 +448,7 @@ def target_from(args: argparse.Namespace, outputs: StackOutputs | None, timeout:
         own = outputs.cities_endpoint_url if uses_city_key(args, outputs) else outputs.endpoint_url
         url = args.endpoint_url or own
         return Target(outputs.bucket_name, outputs.capabilities, Endpoint(url, outputs.region, timeout))
-    profile = PROFILES[args.backend or "aws"]
+    profile = profile_for(args.backend or "aws", upload_gateway=args.upload_gateway)
     # R2's S3 API takes the region "auto"; the AWS SDK needs a real one to sign.
     region = args.region or ("us-east-1" if profile.caller_identity else "auto")
     return Target(args.bucket, profile, Endpoint(args.endpoint_url, region, timeout))
@@ -487,6 +488,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add_outputs_arguments(parser, required=False)
     parser.add_argument("--bucket", help="without stack outputs: the learning bucket's name")
     parser.add_argument("--backend", choices=sorted(PROFILES), help="without stack outputs: the backend (default aws)")
+    parser.add_argument(
+        "--upload-gateway",
+        action="store_true",
+        help="without stack outputs: --endpoint-url is the R2 upload gateway (with --backend r2; one PUT per image)",
+    )
     parser.add_argument("--region", help="without stack outputs: the bucket's region")
     parser.add_argument("--endpoint-url", help="S3 endpoint (default: the stack's, else the SDK's own)")
     parser.add_argument("--city", required=True, help="the uploading city's id (its metadata city_id)")
@@ -524,6 +530,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
+    if args.upload_gateway and (args.backend != "r2" or not args.endpoint_url or args.stack or args.outputs):
+        parser.error("--upload-gateway goes with --backend r2 and the gateway's --endpoint-url, without stack outputs")
     if not (args.stack or args.outputs) and not (args.bucket and (args.region or args.endpoint_url)):
         parser.error("name the store: --stack or --outputs, or --bucket with --region (and --endpoint-url for R2)")
     if not contract.CITY_ID_PATTERN.match(args.city) or args.city == contract.PROBE_CITY_ID:
