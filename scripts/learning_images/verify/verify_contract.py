@@ -746,7 +746,7 @@ def _actual_rule(rule: dict[str, Any]) -> dict[str, Any]:
 
 def summary(results: list[Result]) -> str:
     count = {status: sum(r.status is status for r in results) for status in Status}
-    gaps = f", {count[Status.GAP]} backend gaps" if count[Status.GAP] else ""
+    gaps = f", {count[Status.GAP]} backend gap{'s' if count[Status.GAP] != 1 else ''}" if count[Status.GAP] else ""
     by_gateway = sum(r.status is Status.PASS and r.enforcement == rules.Enforcement.GATEWAY for r in results)
     held = f" ({by_gateway} of them enforced by the gateway)" if by_gateway else ""
     return f"{count[Status.PASS]} rules passed{held}, {count[Status.FAIL]} failed, {count[Status.SKIP]} skipped{gaps}"
