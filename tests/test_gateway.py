@@ -36,7 +36,7 @@ from learning_images.sandbox.gateway import (
 )
 
 BUCKET = "learning-images-test"
-#: Small, so the size rule is proven without sending 100 MB.
+#: Small, so the size rule is proven without sending 32 MiB.
 MAX_BYTES = 64 * 1024
 SECRET = secrets.token_hex(32)
 

@@ -17,9 +17,12 @@ from learning_images import contract
 
 #: Domain separation of derived secrets; the Worker's ``SECRET_CONTEXT`` is the same string.
 SECRET_CONTEXT: Final = "learning-images-gateway/v1/"  # noqa: S105 (a label, not a secret)
-#: Workers refuse request bodies above 100 MB on the Free and Pro plans (Cloudflare docs,
-#: "Workers limits": request body size), so that is the default largest image.
-DEFAULT_MAX_OBJECT_BYTES: Final = 100 * 1000 * 1000
+#: The largest image the gateway takes: 32 MiB, a hundred times a camera JPEG. The Worker holds an
+#: image in memory to check it (JPEG bytes, SHA-256) before R2 stores it, and a Worker has 128 MB
+#: per isolate, shared by the requests it serves at once (Cloudflare docs, "Workers limits"); the
+#: request-body limit (100 MB on the Free and Pro plans) would let a few concurrent uploads exhaust
+#: it. Larger images would need the checks on a stream: not built.
+DEFAULT_MAX_OBJECT_BYTES: Final = 32 * 1024**2
 #: An access key id's prefix: tells a gateway key from an R2 token id in any log.
 ACCESS_KEY_PREFIX: Final = "LIGW"
 

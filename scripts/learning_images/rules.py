@@ -322,7 +322,7 @@ RULES: tuple[Rule, ...] = (
         r2_gateway=G,
         r2_gateway_how="the gateway refuses a Content-Type other than `image/jpeg`, a body that does not start "
         "like a JPEG, an upload without a SHA-256 checksum or whose checksum or declared `content-sha256` differs "
-        "from the body, and images above its 100 MB request limit",
+        "from the body, and images above its 32 MiB limit",
         r2_gateway_proofs=(
             f"{GATEWAY}test_a_body_that_is_not_a_jpeg_is_refused",
             f"{GATEWAY}test_a_checksum_that_does_not_match_the_image_is_refused",
