@@ -518,23 +518,42 @@ def parse_settings(config: Mapping[str, str]) -> Settings:
         raise SettingsError(_describe(exc)) from None
 
 
-def _describe(exc: ValidationError) -> str:
+def parse_args(args: Mapping[str, Any], *, store: str) -> Settings:
+    """Validate a component's arguments (Python field names, as ``LearningImageStoreArgs`` has them).
+
+    Raises :class:`SettingsError` listing every problem, each with the argument's name.
+    """
+    try:
+        return Settings.model_validate(dict(args))
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc, store=store)) from None
+
+
+def _describe(exc: ValidationError, *, store: str | None = None) -> str:
+    """Every problem of ``exc``, named as a stack config key, or as an argument of ``store``."""
+    by_alias = {field.alias: name for name, field in Settings.model_fields.items() if field.alias}
     lines = []
     for error in exc.errors():
         key, *inner = (str(part) for part in error["loc"])
-        # Defaulted fields are reported by field name, given ones by alias: show the alias.
-        field = Settings.model_fields.get(key)
-        key = (field.alias or key) if field else key
-        where = key if ":" in key else f"{PROJECT}:{key}"
+        name = by_alias.get(key, key)
+        field = Settings.model_fields.get(name)
+        if store is not None:
+            where = f"args.{name}"
+        else:
+            # Defaulted fields are reported by field name, given ones by alias: show the alias.
+            key = (field.alias or key) if field else key
+            where = key if ":" in key else f"{PROJECT}:{key}"
         detail = "".join(f"[{part}]" for part in inner)
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
-            message = f"unknown setting (known: {', '.join(sorted(config_schema()))})"
+            known = sorted(Settings.model_fields) if store is not None else sorted(config_schema())
+            message = f"unknown {'argument' if store is not None else 'setting'} (known: {', '.join(known)})"
         elif error["type"] == "missing":
             message = "is required"
         lines.append(f"  - {where}{detail}: {message}")
     count = f"{len(lines)} problem{'s' if len(lines) > 1 else ''}"
-    return f"invalid stack config ({count}); nothing was created:\n" + "\n".join(lines)
+    what = f"invalid arguments of store {store!r}" if store is not None else "invalid stack config"
+    return f"{what} ({count}); nothing was created:\n" + "\n".join(lines)
 
 
 def load_settings() -> Settings:

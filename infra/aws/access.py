@@ -21,6 +21,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.aws import iam
+from infra.naming import Naming
 from learning_images import contract
 
 
@@ -34,14 +35,15 @@ class TierIdentities:
     city_users_arn_pattern: pulumi.Output[str]
 
 
-def iam_path(stack: str, *parts: str) -> str:
-    """``/learning-images/<stack>/…/``: one path per stack keeps two stacks of one account apart."""
-    return "/" + "/".join(("learning-images", stack, *parts)) + "/"
+def iam_path(scope: str, *parts: str) -> str:
+    """``/learning-images/<scope>/…/``: one path per store (``Naming.scope``) keeps two stacks, or two
+    stores of one stack, apart in one account."""
+    return "/" + "/".join(("learning-images", scope, *parts)) + "/"
 
 
 def tier_identities(
     *,
-    stack: str,
+    names: Naming,
     city_ids: list[str],
     command_centre_principals: pulumi.Input[list[str]],
     training_principals: pulumi.Input[list[str]],
@@ -59,8 +61,8 @@ def tier_identities(
         (contract.TRAINING, training_principals),
     ):
         roles[tier.name] = aws.iam.Role(
-            f"{tier.name}-role",
-            path=iam_path(stack),
+            names(f"{tier.name}-role"),
+            path=iam_path(names.scope),
             description=tier.description,
             assume_role_policy=pulumi.Output.from_input(principals).apply(
                 lambda arns: json.dumps(iam.assume_role_policy(arns))
@@ -70,21 +72,21 @@ def tier_identities(
             opts=opts,
         )
 
-    city_path = iam_path(stack, "city")
-    group = aws.iam.Group("city-uploaders", path=city_path, opts=opts)
+    city_path = iam_path(names.scope, "city")
+    group = aws.iam.Group(names("city-uploaders"), path=city_path, opts=opts)
     uploaders = {}
     for city_id in [*city_ids, contract.PROBE_CITY_ID]:
         user = aws.iam.User(
-            f"city-{city_id}",
+            names(f"city-{city_id}"),
             path=city_path,
             # The group policy compares each upload's city_id tag with this principal tag.
             tags={**tags, "tier": contract.CITY.name, contract.CITY_ID: city_id},
             opts=opts,
         )
-        key = aws.iam.AccessKey(f"city-{city_id}-key", user=user.name, opts=opts)
+        key = aws.iam.AccessKey(names(f"city-{city_id}-key"), user=user.name, opts=opts)
         uploaders[city_id] = (user, key)
     aws.iam.GroupMembership(
-        "city-uploaders-members",
+        names("city-uploaders-members"),
         group=group.name,
         users=[user.name for user, _ in uploaders.values()],
         opts=opts,
@@ -107,17 +109,18 @@ def grant_tiers(
     *,
     primary: pulumi.Output[iam.StoreTarget],
     replica: pulumi.Output[iam.StoreTarget] | None,
+    names: Naming,
     opts: pulumi.ResourceOptions,
 ) -> None:
     """Attach each tier's one policy document."""
     aws.iam.GroupPolicy(
-        "city-uploaders-policy",
+        names("city-uploaders-policy"),
         group=identities.city_group.name,
         policy=_render(primary.apply(lambda target: iam.tier_policy(contract.CITY, target))),
         opts=opts,
     )
     aws.iam.RolePolicy(
-        "training-role-policy",
+        names("training-role-policy"),
         role=identities.training_role.name,
         policy=_render(primary.apply(lambda target: iam.tier_policy(contract.TRAINING, target))),
         opts=opts,
@@ -128,7 +131,7 @@ def grant_tiers(
         else primary.apply(lambda target: iam.command_centre_policy(target, None))
     )
     aws.iam.RolePolicy(
-        "command-centre-role-policy",
+        names("command-centre-role-policy"),
         role=identities.command_centre_role.name,
         policy=_render(command_centre),
         opts=opts,

@@ -14,12 +14,14 @@ import pulumi_aws as aws
 from infra.aws import guards
 from infra.aws.bucket import HardenedBucket, hardened_bucket
 from infra.aws.lifecycle import access_log_rules, lifecycle_configuration
+from infra.naming import Naming
 
 
 def access_logs(
     *,
     source: HardenedBucket,
     account_id: pulumi.Output[str],
+    names: Naming,
     retention_days: int,
     force_destroy: bool,
     tags: dict[str, str],
@@ -27,7 +29,7 @@ def access_logs(
     child: pulumi.ResourceOptions,
 ) -> HardenedBucket:
     logs = hardened_bucket(
-        "access-logs",
+        names("access-logs"),
         kms_key_arn=None,
         # Versioned like every bucket the stack owns, so a log cannot be overwritten unseen;
         # old versions expire a day after they stop being current (access_log_rules).
@@ -39,7 +41,7 @@ def access_logs(
         child_opts=child,
     )
     lifecycle_configuration(
-        "access-logs-lifecycle",
+        names("access-logs-lifecycle"),
         bucket=logs.bucket,
         rules=access_log_rules(retention_days),
         # A noncurrent-version rule on an unversioned bucket would be refused: order after versioning.
@@ -48,7 +50,7 @@ def access_logs(
         ),
     )
     log_policy = aws.s3.BucketPolicy(
-        "access-logs-policy",
+        names("access-logs-policy"),
         bucket=logs.bucket.id,
         policy=pulumi.Output.all(logs.bucket.arn, source.bucket.arn, account_id).apply(
             lambda a: json.dumps(guards.log_bucket_policy(a[0], a[1], a[2]))
@@ -56,7 +58,7 @@ def access_logs(
         opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=logs.ready)),
     )
     aws.s3.BucketLogging(
-        "learning-images-access-logging",
+        names("learning-images-access-logging"),
         bucket=source.bucket.id,
         target_bucket=logs.bucket.id,
         target_prefix="learning-images/",

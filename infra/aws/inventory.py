@@ -16,6 +16,7 @@ import pulumi_aws as aws
 from infra.aws import iam
 from infra.aws.bucket import HardenedBucket
 from infra.aws.guards import INVENTORY_PREFIX
+from infra.naming import Naming
 
 INVENTORY_ID = "all-versions-daily"
 
@@ -34,10 +35,15 @@ OPTIONAL_FIELDS = (
 
 
 def inventory(
-    *, source: HardenedBucket, logs: HardenedBucket, account_id: pulumi.Output[str], opts: pulumi.ResourceOptions
+    *,
+    source: HardenedBucket,
+    logs: HardenedBucket,
+    account_id: pulumi.Output[str],
+    names: Naming,
+    opts: pulumi.ResourceOptions,
 ) -> aws.s3.Inventory:
     return aws.s3.Inventory(
-        "learning-images-inventory",
+        names("learning-images-inventory"),
         bucket=source.bucket.id,
         name=INVENTORY_ID,
         # Noncurrent versions and delete markers too: erasure must reach every version.
@@ -61,11 +67,11 @@ def inventory(
 
 
 def grant_inventory_read(
-    *, role: aws.iam.Role, logs: HardenedBucket, opts: pulumi.ResourceOptions
+    *, role: aws.iam.Role, logs: HardenedBucket, names: Naming, opts: pulumi.ResourceOptions
 ) -> aws.iam.RolePolicy:
     """The Command Centre role may read the inventory that erasure uses."""
     return aws.iam.RolePolicy(
-        "command-centre-inventory-read",
+        names("command-centre-inventory-read"),
         role=role.name,
         policy=logs.bucket.arn.apply(lambda arn: json.dumps(iam.inventory_read_policy(arn, INVENTORY_PREFIX))),
         opts=opts,

@@ -18,6 +18,7 @@ from infra.aws import guards, iam
 from infra.aws.bucket import HardenedBucket, ObjectLock, hardened_bucket
 from infra.aws.encryption import store_key
 from infra.aws.lifecycle import lifecycle_configuration
+from infra.naming import Naming
 from learning_images import contract
 
 
@@ -50,6 +51,7 @@ def replicate(
     account_id: pulumi.Output[str],
     account_root_arn: pulumi.Output[str],
     iam_path: str,
+    names: Naming,
     command_centre_role_arn: pulumi.Output[str],
     object_lock: ObjectLock | None,
     lifecycle: list[contract.LifecycleRule],
@@ -61,7 +63,7 @@ def replicate(
 ) -> Replica:
     """Declare the replica (bucket, key, lifecycle, guards), the replication role and the rule."""
     key = store_key(
-        "replica-key",
+        names("replica-key"),
         region=region,
         account_root_arn=account_root_arn,
         tags=tags,
@@ -70,7 +72,7 @@ def replicate(
         administrator_patterns=administrator_patterns,
     )
     replica = hardened_bucket(
-        "learning-images-replica",
+        names("learning-images-replica"),
         kms_key_arn=key.arn,
         versioned=True,  # S3 replication requires versioning on both sides
         # Locked source versions replicate only into a bucket with Object Lock on.
@@ -82,7 +84,7 @@ def replicate(
         region=region,
     )
     lifecycle_configuration(
-        "learning-images-replica-lifecycle",
+        names("learning-images-replica-lifecycle"),
         bucket=replica.bucket,
         rules=lifecycle,
         region=region,
@@ -90,7 +92,7 @@ def replicate(
     )
 
     role = aws.iam.Role(
-        "replication-role",
+        names("replication-role"),
         path=iam_path,
         description="S3 replication of the learning image store to its DR replica",
         assume_role_policy=pulumi.Output.all(account_id, source.bucket.arn).apply(
@@ -101,7 +103,7 @@ def replicate(
     )
     result = Replica(bucket=replica, key=key, region=region, role=role)
     role_policy = aws.iam.RolePolicy(
-        "replication-role-policy",
+        names("replication-role-policy"),
         role=role.name,
         policy=pulumi.Output.all(source_target, result.target).apply(
             lambda t: json.dumps(iam.replication_policy(t[0], t[1], object_lock=object_lock is not None))
@@ -109,7 +111,7 @@ def replicate(
         opts=child,
     )
     aws.s3.BucketPolicy(
-        "learning-images-replica-policy",
+        names("learning-images-replica-policy"),
         bucket=replica.bucket.id,
         policy=pulumi.Output.all(replica.bucket.arn, role.arn, command_centre_role_arn).apply(
             lambda a: json.dumps(
@@ -125,7 +127,7 @@ def replicate(
         opts=_after(child, *replica.ready),
     )
     aws.s3.BucketReplicationConfig(
-        "learning-images-replication",
+        names("learning-images-replication"),
         bucket=source.bucket.id,
         role=role.arn,
         rules=[

@@ -1,7 +1,8 @@
 """The learning image store on AWS: the composition root of the AWS backend.
 
-Everything the contract asks of S3, declared from one :class:`~infra.settings.Settings`.
-Each concern lives in its own module; this one only wires them and collects the outputs.
+Everything the contract asks of S3, declared from one :class:`~infra.settings.Settings` under
+the store's component (:class:`infra.component.LearningImageStore`). Each concern lives in its
+own module; this one only wires them and collects the outputs.
 """
 
 from __future__ import annotations
@@ -22,32 +23,45 @@ from infra.aws.guards import INVENTORY_PREFIX
 from infra.aws.inventory import INVENTORY_ID, grant_inventory_read, inventory
 from infra.aws.lifecycle import lifecycle_configuration
 from infra.aws.replication import Replica, replicate
+from infra.naming import DEFAULT_STORE, Naming
 from infra.settings import PROJECT, Settings
 from learning_images import contract
 from learning_images.outputs import checked_export, profile_for
 
-COMPONENT_TYPE = "learning-images:aws:LearningImageStore"
+#: The type this backend's component had before the one component (stacks deployed then alias it).
+PREVIOUS_COMPONENT_TYPE = "learning-images:aws:LearningImageStore"
 
 
-class LearningImageStore(pulumi.ComponentResource):
+class AwsStore:
     """The central bucket, its key, lifecycle, guards, tiers, and optionally replica and logs."""
 
     outputs: dict[str, Any]
 
-    def __init__(self, name: str, settings: Settings, *, stack: str, opts: pulumi.ResourceOptions | None = None):
-        # Before anything is registered, the component included: a list that would lock the
-        # deployer out is invalid config.
-        administrators = self._administrators(settings, opts)
-        super().__init__(COMPONENT_TYPE, name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+    @staticmethod
+    def check(settings: Settings, opts: pulumi.ResourceOptions | None) -> tuple[str, ...]:
+        """Before anything is registered, the component included: a ``configurationAdministrators``
+        list that would lock the deployer out is invalid config. Returns the principal patterns."""
+        return AwsStore._administrators(settings, opts)
+
+    def __init__(
+        self,
+        parent: pulumi.ComponentResource,
+        names: Naming,
+        settings: Settings,
+        administrators: tuple[str, ...],
+    ) -> None:
+        self.parent = parent
+        child = pulumi.ResourceOptions(parent=parent)
         # Buckets and keys hold or unlock the images: `protect` makes Pulumi refuse to delete them.
-        protected = pulumi.ResourceOptions(parent=self, protect=settings.protect)
-        tags = {"project": PROJECT, "stack": stack, "managed-by": "pulumi", **settings.tags}
+        protected = pulumi.ResourceOptions(parent=parent, protect=settings.protect)
+        tags = {"project": PROJECT, "stack": names.stack, "managed-by": "pulumi", **settings.tags}
+        if names.store != DEFAULT_STORE:
+            tags["store"] = names.store
 
         region = settings.region
         assert region is not None  # Settings requires aws:region for the aws backend
-        caller = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
-        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
+        caller = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=parent))
+        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=parent)).partition
         arn_prefix = pulumi.Output.concat("arn:", partition, ":iam::", caller.account_id, ":")
         account_root = pulumi.Output.concat(arn_prefix, "root")
         object_lock = (
@@ -58,7 +72,7 @@ class LearningImageStore(pulumi.ComponentResource):
         lifecycle = contract.lifecycle_rules(settings.periods, settings.archive_storage_class)
 
         key = store_key(
-            "store-key",
+            names("store-key"),
             region=region,
             account_root_arn=account_root,
             tags=tags,
@@ -66,7 +80,7 @@ class LearningImageStore(pulumi.ComponentResource):
             administrator_patterns=administrators,
         )
         primary = hardened_bucket(
-            "learning-images",
+            names("learning-images"),
             kms_key_arn=key.arn,
             versioned=True,
             object_lock=object_lock,
@@ -76,7 +90,7 @@ class LearningImageStore(pulumi.ComponentResource):
             child_opts=child,
         )
         lifecycle_configuration(
-            "learning-images-lifecycle",
+            names("learning-images-lifecycle"),
             bucket=primary.bucket,
             rules=lifecycle,
             opts=pulumi.ResourceOptions.merge(
@@ -88,7 +102,7 @@ class LearningImageStore(pulumi.ComponentResource):
         )
 
         identities = tier_identities(
-            stack=stack,
+            names=names,
             city_ids=settings.city_ids,
             command_centre_principals=_principals_or_account(settings.command_centre_principals, account_root),
             training_principals=_principals_or_account(settings.training_principals, account_root),
@@ -106,7 +120,8 @@ class LearningImageStore(pulumi.ComponentResource):
                 region=settings.replica_region,
                 account_id=caller.account_id,
                 account_root_arn=account_root,
-                iam_path=iam_path(stack),
+                iam_path=iam_path(names.scope),
+                names=names,
                 command_centre_role_arn=identities.command_centre_role.arn,
                 object_lock=object_lock,
                 lifecycle=lifecycle,
@@ -116,23 +131,26 @@ class LearningImageStore(pulumi.ComponentResource):
                 child=child,
                 administrator_patterns=administrators,
             )
-        grant_tiers(identities, primary=primary_target, replica=replica.target if replica else None, opts=child)
+        grant_tiers(
+            identities, primary=primary_target, replica=replica.target if replica else None, names=names, opts=child
+        )
 
         logs = None
         if settings.access_logging:
             logs = access_logs(
                 source=primary,
                 account_id=caller.account_id,
+                names=names,
                 retention_days=settings.access_log_retention_days,
                 force_destroy=settings.force_destroy,
                 tags=tags,
                 protected=protected,
                 child=child,
             )
-            inventory(source=primary, logs=logs, account_id=caller.account_id, opts=child)
-            grant_inventory_read(role=identities.command_centre_role, logs=logs, opts=child)
+            inventory(source=primary, logs=logs, account_id=caller.account_id, names=names, opts=child)
+            grant_inventory_read(role=identities.command_centre_role, logs=logs, names=names, opts=child)
 
-        self._attach_guards(primary, key, identities, administrators)
+        self._attach_guards(names, primary, key, identities, administrators)
         self.outputs = self._outputs(
             administrators=administrators,
             settings=settings,
@@ -143,7 +161,6 @@ class LearningImageStore(pulumi.ComponentResource):
             logs=logs,
             identities=identities,
         )
-        self.register_outputs(self.outputs)
 
     @staticmethod
     def _administrators(settings: Settings, opts: pulumi.ResourceOptions | None) -> tuple[str, ...]:
@@ -162,6 +179,7 @@ class LearningImageStore(pulumi.ComponentResource):
 
     def _attach_guards(
         self,
+        names: Naming,
         primary: HardenedBucket,
         key: aws.kms.Key,
         identities: TierIdentities,
@@ -169,7 +187,7 @@ class LearningImageStore(pulumi.ComponentResource):
     ) -> None:
         """The learning bucket's one policy: every guard of ``guards.learning_bucket_policy``."""
         aws.s3.BucketPolicy(
-            "learning-images-policy",
+            names("learning-images-policy"),
             bucket=primary.bucket.id,
             policy=pulumi.Output.all(
                 primary.bucket.arn,
@@ -191,7 +209,7 @@ class LearningImageStore(pulumi.ComponentResource):
                     )
                 )
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=primary.ready),
+            opts=pulumi.ResourceOptions(parent=self.parent, depends_on=primary.ready),
         )
 
     @staticmethod

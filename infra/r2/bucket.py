@@ -10,6 +10,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_cloudflare as cloudflare
 
+from infra.naming import Naming
 from learning_images import contract
 
 DAY_SECONDS = 86_400
@@ -27,11 +28,12 @@ def r2_bucket(
     location_hint: str | None,
     periods: contract.LifecyclePeriods,
     lock_days: int,
+    names: Naming,
     opts: pulumi.ResourceOptions,
     child: pulumi.ResourceOptions,
 ) -> cloudflare.R2Bucket:
     bucket = cloudflare.R2Bucket(
-        "learning-images",
+        names("learning-images"),
         account_id=account_id,
         name=name,
         jurisdiction=jurisdiction,
@@ -43,7 +45,7 @@ def r2_bucket(
     # No public access: the r2.dev domain is declared off (not merely left unset), and no
     # custom domain is ever attached (one would serve the bucket publicly).
     cloudflare.R2ManagedDomain(
-        "learning-images-r2-dev-domain",
+        names("learning-images-r2-dev-domain"),
         account_id=account_id,
         bucket_name=bucket.name,
         jurisdiction=jurisdiction,
@@ -51,7 +53,7 @@ def r2_bucket(
         opts=after,
     )
     cloudflare.R2BucketLifecycle(
-        "learning-images-lifecycle",
+        names("learning-images-lifecycle"),
         account_id=account_id,
         bucket_name=bucket.name,
         jurisdiction=jurisdiction,
@@ -83,7 +85,7 @@ def r2_bucket(
         opts=after,
     )
     cloudflare.R2BucketLock(
-        "learning-images-lock",
+        names("learning-images-lock"),
         account_id=account_id,
         bucket_name=bucket.name,
         jurisdiction=jurisdiction,

@@ -24,6 +24,7 @@ import pulumi
 import pulumi_cloudflare as cloudflare
 import pulumi_random as random
 
+from infra.naming import Naming
 from learning_images import gateway
 
 #: What the stack uploads: the Worker bundled by ``npm run build`` (committed; a test keeps it the
@@ -66,14 +67,18 @@ def upload_gateway(
     hostname: str | None,
     zone_id: str | None,
     workers_subdomain: str | None,
+    names: Naming,
     opts: pulumi.ResourceOptions,
 ) -> UploadGateway:
     """The Worker, its KV namespace of city keys, its secret, and its one public address."""
-    secret = random.RandomPassword("upload-gateway-secret", length=SECRET_LENGTH, special=False, opts=opts)
+    secret = random.RandomPassword(names("upload-gateway-secret"), length=SECRET_LENGTH, special=False, opts=opts)
     namespace = cloudflare.WorkersKvNamespace(
-        "upload-gateway-cities", account_id=account_id, title=f"{script_name}-cities", opts=opts
+        names("upload-gateway-cities"), account_id=account_id, title=f"{script_name}-cities", opts=opts
     )
-    keys = {city: _city_key(city, account_id, namespace, secret, opts) for city in cities}
+    keys = {
+        city: _city_key(city, account_id=account_id, namespace=namespace, secret=secret, names=names, opts=opts)
+        for city in cities
+    }
     bucket_binding = cloudflare.WorkersScriptBindingArgs(
         name="BUCKET",
         type="r2_bucket",
@@ -82,7 +87,7 @@ def upload_gateway(
         jurisdiction=None if jurisdiction == "default" else jurisdiction,
     )
     script = cloudflare.WorkersScript(
-        "upload-gateway",
+        names("upload-gateway"),
         account_id=account_id,
         script_name=script_name,
         content=WORKER_SCRIPT.read_text(encoding="utf-8"),
@@ -104,7 +109,7 @@ def upload_gateway(
     # One public address. workers.dev is declared on only when it is that address, and preview
     # URLs never (they would serve unreviewed versions of the gateway).
     cloudflare.WorkersScriptSubdomain(
-        "upload-gateway-workers-dev",
+        names("upload-gateway-workers-dev"),
         account_id=account_id,
         script_name=script.script_name,
         enabled=hostname is None,
@@ -113,7 +118,7 @@ def upload_gateway(
     )
     if hostname is not None:
         cloudflare.WorkersCustomDomain(
-            "upload-gateway-domain",
+            names("upload-gateway-domain"),
             account_id=account_id,
             hostname=hostname,
             zone_id=zone_id,
@@ -128,16 +133,18 @@ def upload_gateway(
 
 def _city_key(
     city: str,
+    *,
     account_id: str,
     namespace: cloudflare.WorkersKvNamespace,
     secret: random.RandomPassword,
+    names: Naming,
     opts: pulumi.ResourceOptions,
 ) -> GatewayKey:
     """A city's key: a random id, its KV entry naming the city, and the secret derived from both."""
-    key_id = random.RandomId(f"city-{city}-gateway-key-id", byte_length=KEY_ID_BYTES, opts=opts)
+    key_id = random.RandomId(names(f"city-{city}-gateway-key-id"), byte_length=KEY_ID_BYTES, opts=opts)
     access_key_id = key_id.hex.apply(gateway.access_key_id)
     cloudflare.WorkersKv(
-        f"city-{city}-gateway-key",
+        names(f"city-{city}-gateway-key"),
         account_id=account_id,
         namespace_id=namespace.id,
         key_name=access_key_id,

@@ -10,6 +10,7 @@ from typing import Any
 
 import pulumi
 
+from infra.naming import Naming
 from infra.r2.access import TokenCredentials, tier_token
 from infra.r2.bucket import INFREQUENT_ACCESS, r2_bucket
 from infra.r2.gateway import upload_gateway
@@ -17,7 +18,8 @@ from infra.settings import PROJECT, Settings
 from learning_images import contract
 from learning_images.outputs import checked_export, profile_for
 
-COMPONENT_TYPE = "learning-images:r2:LearningImageStore"
+#: The type this backend's component had before the one component (stacks deployed then alias it).
+PREVIOUS_COMPONENT_TYPE = "learning-images:r2:LearningImageStore"
 
 
 def endpoint_url(account_id: str, jurisdiction: str) -> str:
@@ -26,19 +28,29 @@ def endpoint_url(account_id: str, jurisdiction: str) -> str:
     return f"https://{account_id}{infix}.r2.cloudflarestorage.com"
 
 
-class R2LearningImageStore(pulumi.ComponentResource):
+class R2Store:
     """The bucket, its lifecycle and lock, a token per tier, and the cities' way in: the upload
     gateway and a gateway key per city (or, with the gateway off, an R2 token per city)."""
 
     outputs: dict[str, Any]
 
-    def __init__(self, name: str, settings: Settings, *, stack: str, opts: pulumi.ResourceOptions | None = None):
-        super().__init__(COMPONENT_TYPE, name, None, opts)
+    @staticmethod
+    def check(settings: Settings, opts: pulumi.ResourceOptions | None) -> tuple[str, ...]:
+        """Nothing to ask the provider before registration (R2 has no administrators setting)."""
+        return ()
+
+    def __init__(
+        self,
+        parent: pulumi.ComponentResource,
+        names: Naming,
+        settings: Settings,
+        administrators: tuple[str, ...],
+    ) -> None:
         account = settings.cloudflare_account_id
         assert account is not None  # Settings requires it for the r2 backend
         jurisdiction = settings.r2_jurisdiction
-        child = pulumi.ResourceOptions(parent=self)
-        bucket_name = f"{PROJECT}-{stack}".lower()
+        child = pulumi.ResourceOptions(parent=parent)
+        bucket_name = f"{PROJECT}-{names.scope}".lower()
         # Objects cannot be overwritten or deleted while younger than this; the retention job must
         # still be able to delete an accidental `unsure` upload on time, hence unsureExpiryDays.
         lock_days = settings.unsure_expiry_days
@@ -49,16 +61,17 @@ class R2LearningImageStore(pulumi.ComponentResource):
             location_hint=settings.r2_location_hint,
             periods=settings.periods,
             lock_days=lock_days,
-            opts=pulumi.ResourceOptions(parent=self, protect=settings.protect),
+            names=names,
+            opts=pulumi.ResourceOptions(parent=parent, protect=settings.protect),
             child=child,
         )
-        token_opts = pulumi.ResourceOptions(parent=self, depends_on=[bucket])
+        token_opts = pulumi.ResourceOptions(parent=parent, depends_on=[bucket])
 
         def token(tier: contract.Tier, who: str) -> TokenCredentials:
             return tier_token(
-                f"{who}-token",
+                names(f"{who}-token"),
                 tier=tier,
-                token_name=f"{PROJECT}-{stack}-{who}",
+                token_name=f"{PROJECT}-{names.scope}-{who}",
                 account_id=account,
                 jurisdiction=jurisdiction,
                 bucket_name=bucket_name,
@@ -82,6 +95,7 @@ class R2LearningImageStore(pulumi.ComponentResource):
                 hostname=settings.r2_gateway_hostname,
                 zone_id=settings.r2_gateway_zone_id,
                 workers_subdomain=settings.r2_workers_subdomain,
+                names=names,
                 opts=token_opts,
             )
             city_endpoint_url = gateway.url
@@ -133,4 +147,3 @@ class R2LearningImageStore(pulumi.ComponentResource):
                 "configuration_administrators": [],
             }
         )
-        self.register_outputs(self.outputs)

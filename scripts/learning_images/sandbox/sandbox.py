@@ -191,7 +191,7 @@ def apply_graph(graph: Graph, url: str, operator: dict[str, str]) -> dict[str, A
         real[r.outputs["secret"]["value"]] = key["SecretAccessKey"]
 
     handlers: dict[str, Callable[[Resource, dict[str, Any]], object]] = {
-        "learning-images:aws:LearningImageStore": lambda r, i: None,  # a component: nothing to create
+        "learning-images:index:LearningImageStore": lambda r, i: None,  # a component: nothing to create
         "aws:kms/key:Key": kms_key,
         "aws:s3/bucket:Bucket": lambda r, i: s3.create_bucket(
             Bucket=r.outputs["bucket"], CreateBucketConfiguration={"LocationConstraint": i.get("region") or REGION}

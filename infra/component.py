@@ -1,0 +1,95 @@
+"""LearningImageStore: the Command Centre's image store as a Pulumi component.
+
+    from infra.component import LearningImageStore
+
+    store = LearningImageStore("images", {"backend": "aws", "region": "eu-west-1", "replica_region": "eu-central-1"})
+    pulumi.export("bucket", store.bucket_name)
+
+Typed arguments (:class:`~infra.component_types.LearningImageStoreArgs`, the settings model's
+fields by their Python names, validated by :class:`~infra.settings.Settings` before anything is
+registered, every problem reported at once) and typed outputs (the outputs schema, as attributes
+of the component). Any number of stores live in one program: every child and every name the
+provider sees carries the store's name (:mod:`infra.naming`). The store reads no stack
+configuration; the stack program (``infra/__main__.py``) is one user of it.
+
+Other Pulumi languages use it as a component package (``PulumiPlugin.yaml``; ``pulumi package add``
+generates their SDK from the schema Pulumi infers from these annotations).
+"""
+
+# No `from __future__ import annotations`: Pulumi's component analyzer reads `args`'s annotation
+# as a type to make the package schema.
+from collections.abc import Mapping
+from typing import Any, Optional, Protocol
+
+import pulumi
+
+from infra.component_types import LearningImageStoreArgs, LearningImageStoreOutputs
+from infra.naming import DEFAULT_STORE, Naming, store_name_problem
+from infra.settings import PROJECT, Settings, SettingsError, parse_args
+
+#: The component's type: the package (``pyproject.toml``'s name) and the class.
+TYPE = f"{PROJECT}:index:LearningImageStore"
+
+
+class _Backend(Protocol):
+    """What a backend's builder offers the component (``infra/aws/store.py``, ``infra/r2/store.py``)."""
+
+    outputs: dict[str, Any]
+
+    def __init__(
+        self, parent: pulumi.ComponentResource, names: Naming, settings: Settings, administrators: tuple[str, ...]
+    ) -> None: ...
+
+    @staticmethod
+    def check(settings: Settings, opts: Optional[pulumi.ResourceOptions]) -> tuple[str, ...]: ...
+
+
+def _backend(name: str) -> tuple[type[_Backend], str]:
+    """The builder of a backend and the component type it had before this component. Each backend's
+    provider SDK is imported only by the stores that use it."""
+    if name == "r2":
+        from infra.r2 import store as r2  # noqa: PLC0415
+
+        return r2.R2Store, r2.PREVIOUS_COMPONENT_TYPE
+    from infra.aws import store as aws  # noqa: PLC0415
+
+    return aws.AwsStore, aws.PREVIOUS_COMPONENT_TYPE
+
+
+class LearningImageStore(LearningImageStoreOutputs, pulumi.ComponentResource):
+    """The central image store of the Command Centre: one bucket whose storage enforces the storage
+    contract (flat UUID keys, city and labels as metadata, create-only objects, label-driven
+    lifecycle, three credential tiers, no public access, encryption, replication where the backend
+    has it), on AWS S3 or Cloudflare R2."""
+
+    #: Every output, as the outputs schema has it (also each an attribute of the component).
+    outputs: dict[str, Any]
+
+    def __init__(
+        self,
+        name: str,
+        args: LearningImageStoreArgs,
+        opts: Optional[pulumi.ResourceOptions] = None,
+    ) -> None:
+        # Nothing is registered, the component included, until the arguments are valid.
+        settings = args if isinstance(args, Settings) else parse_args(args, store=name)
+        if problem := store_name_problem(name):
+            raise SettingsError(f"invalid store name; nothing was created: {problem}")
+        builder, previous_type = _backend(settings.backend)
+        administrators = builder.check(settings, opts)
+        if name == DEFAULT_STORE:
+            # The stack program's store had a type of its own per backend before this component:
+            # the alias keeps those stacks' resources where they are (children follow their parent).
+            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=[pulumi.Alias(type_=previous_type)]))
+        super().__init__(TYPE, name, None, opts)
+        built = builder(self, Naming(name, pulumi.get_stack()), settings, administrators)
+        self.outputs = built.outputs
+        for key, value in built.outputs.items():
+            setattr(self, key, pulumi.Output.from_input(value))
+        self.register_outputs(built.outputs)
+
+    @staticmethod
+    def args_of(settings: Settings) -> LearningImageStoreArgs:
+        """A stack's validated settings as the component's arguments (the stack program's way in)."""
+        found: Mapping[str, Any] = settings.model_dump(mode="json")
+        return LearningImageStoreArgs(**found)  # type: ignore[typeddict-item]
