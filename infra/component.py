@@ -18,8 +18,7 @@ generates their SDK from the schema Pulumi infers from these annotations).
 
 # No `from __future__ import annotations`: Pulumi's component analyzer reads `args`'s annotation
 # as a type to make the package schema.
-from collections.abc import Mapping
-from typing import Any, Optional, Protocol
+from typing import Any, Protocol, cast
 
 import pulumi
 
@@ -41,7 +40,7 @@ class _Backend(Protocol):
     ) -> None: ...
 
     @staticmethod
-    def check(settings: Settings, opts: Optional[pulumi.ResourceOptions]) -> tuple[str, ...]: ...
+    def check(settings: Settings, opts: pulumi.ResourceOptions | None) -> tuple[str, ...]: ...
 
 
 def _backend(name: str) -> tuple[type[_Backend], str]:
@@ -62,14 +61,11 @@ class LearningImageStore(LearningImageStoreOutputs, pulumi.ComponentResource):
     lifecycle, three credential tiers, no public access, encryption, replication where the backend
     has it), on AWS S3 or Cloudflare R2."""
 
-    #: Every output, as the outputs schema has it (also each an attribute of the component).
-    outputs: dict[str, Any]
-
     def __init__(
         self,
         name: str,
         args: LearningImageStoreArgs,
-        opts: Optional[pulumi.ResourceOptions] = None,
+        opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         # Nothing is registered, the component included, until the arguments are valid.
         settings = args if isinstance(args, Settings) else parse_args(args, store=name)
@@ -80,10 +76,13 @@ class LearningImageStore(LearningImageStoreOutputs, pulumi.ComponentResource):
         if name == DEFAULT_STORE:
             # The stack program's store had a type of its own per backend before this component:
             # the alias keeps those stacks' resources where they are (children follow their parent).
-            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=[pulumi.Alias(type_=previous_type)]))
+            alias = pulumi.ResourceOptions(aliases=[pulumi.Alias(type_=previous_type)])
+            opts = pulumi.ResourceOptions.merge(opts, alias)
         super().__init__(TYPE, name, None, opts)
         built = builder(self, Naming(name, pulumi.get_stack()), settings, administrators)
-        self.outputs = built.outputs
+        # Every output as the outputs schema has it (each also an attribute). Not annotated on the
+        # class: the annotations there are the package schema's outputs.
+        self.outputs: dict[str, Any] = built.outputs
         for key, value in built.outputs.items():
             setattr(self, key, pulumi.Output.from_input(value))
         self.register_outputs(built.outputs)
@@ -91,5 +90,5 @@ class LearningImageStore(LearningImageStoreOutputs, pulumi.ComponentResource):
     @staticmethod
     def args_of(settings: Settings) -> LearningImageStoreArgs:
         """A stack's validated settings as the component's arguments (the stack program's way in)."""
-        found: Mapping[str, Any] = settings.model_dump(mode="json")
-        return LearningImageStoreArgs(**found)  # type: ignore[typeddict-item]
+        # The TypedDict's keys are Settings's fields by construction (generated from them).
+        return cast(LearningImageStoreArgs, settings.model_dump(mode="json"))

@@ -12,7 +12,6 @@ attributes. ``make docs`` regenerates the file and a test keeps it equal to this
 from __future__ import annotations
 
 import enum
-import textwrap
 import types
 import typing
 from collections.abc import Iterator
@@ -70,11 +69,8 @@ def _plain(annotation: Any, nested: dict[str, type[pydantic.BaseModel]]) -> str:
 
 
 def _doc(text: str, indent: str = "    ") -> str:
-    body = textwrap.fill(" ".join(text.split()), width=100 - len(indent) - 3, break_on_hyphens=False)
-    lines = body.replace("\\", "\\\\").split("\n")
-    if len(lines) == 1:
-        return f'{indent}"""{lines[0]}"""\n'
-    return f'{indent}"""{lines[0]}\n' + "".join(f"{indent}{line}\n" for line in lines[1:]) + f'{indent}"""\n'
+    """One line: the analyzer copies a docstring into the schema as it is, indentation included."""
+    return f'{indent}"""{" ".join(text.split())}"""\n'
 
 
 def _args(nested: dict[str, type[pydantic.BaseModel]]) -> str:

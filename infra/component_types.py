@@ -13,16 +13,10 @@ import pulumi
 
 
 class LearningImageStoreArgs(TypedDict, total=False):
-    """The store's settings, by their Python names (`Pulumi.<stack>.yaml` uses the camelCase keys).
-    Every key may be left out: its default gives the behaviour described. Validated by
-    infra.settings.Settings when the component is constructed, with every problem reported at
-    once.
-    """
+    """The store's settings, by their Python names (`Pulumi.<stack>.yaml` uses the camelCase keys). Every key may be left out: its default gives the behaviour described. Validated by infra.settings.Settings when the component is constructed, with every problem reported at once."""
 
     backend: str
-    """Storage backend. `aws` declares the store on Amazon S3 with every guard S3 can enforce; `r2`
-    on Cloudflare R2, with the gaps the README's capability matrix lists.
-    """
+    """Storage backend. `aws` declares the store on Amazon S3 with every guard S3 can enforce; `r2` on Cloudflare R2, with the gaps the README's capability matrix lists."""
 
     region: str | None
     """Primary AWS region, read from the AWS provider's own `aws:region`. Required for `aws`."""
@@ -31,133 +25,76 @@ class LearningImageStoreArgs(TypedDict, total=False):
     """Cloudflare account that owns the R2 bucket and its tokens (32 hex digits). Required for `r2`."""
 
     r2_jurisdiction: str
-    """Where R2 guarantees to keep the objects. `default`: no guarantee; `eu` keeps them in the EU
-    (and uses the EU endpoint).
-    """
+    """Where R2 guarantees to keep the objects. `default`: no guarantee; `eu` keeps them in the EU (and uses the EU endpoint)."""
 
     r2_location_hint: str | None
     """R2 location hint, honoured only when the bucket is first created. Unset: R2 chooses."""
 
     r2_upload_gateway: bool
-    """R2 only. Cities upload through the project's upload gateway, a Worker bound to the bucket
-    that enforces every upload rule (key, metadata, label, city identity, create-only, JPEG,
-    checksum, size) and refuses everything else; cities hold gateway keys and no R2 credential.
-    Off: each city gets an R2 Object Read & Write token, and those rules hold only by
-    well-behaved clients (docs/rules.md).
-    """
+    """R2 only. Cities upload through the project's upload gateway, a Worker bound to the bucket that enforces every upload rule (key, metadata, label, city identity, create-only, JPEG, checksum, size) and refuses everything else; cities hold gateway keys and no R2 credential. Off: each city gets an R2 Object Read & Write token, and those rules hold only by well-behaved clients (docs/rules.md)."""
 
     r2_gateway_hostname: str | None
-    """R2 only. The custom domain the upload gateway answers on, in the zone `r2GatewayZoneId`
-    (Cloudflare issues its certificate). Unset: the gateway answers on workers.dev under
-    `r2WorkersSubdomain`.
-    """
+    """R2 only. The custom domain the upload gateway answers on, in the zone `r2GatewayZoneId` (Cloudflare issues its certificate). Unset: the gateway answers on workers.dev under `r2WorkersSubdomain`."""
 
     r2_gateway_zone_id: str | None
     """R2 only. The zone (32 hex digits) holding `r2GatewayHostname`. Required with it."""
 
     r2_workers_subdomain: str | None
-    """R2 only. The account's workers.dev subdomain (dashboard: Workers & Pages, Overview); the
-    gateway then answers at `https://<stack's gateway script>.<subdomain>.workers.dev`. Required
-    with the gateway unless `r2GatewayHostname` is set.
-    """
+    """R2 only. The account's workers.dev subdomain (dashboard: Workers & Pages, Overview); the gateway then answers at `https://<stack's gateway script>.<subdomain>.workers.dev`. Required with the gateway unless `r2GatewayHostname` is set."""
 
     replication: bool
-    """Replicate every object, KMS-encrypted and with its tags, to a replica bucket in
-    `replicaRegion` for disaster recovery. On by default: a stack without a DR copy must say so.
-    """
+    """Replicate every object, KMS-encrypted and with its tags, to a replica bucket in `replicaRegion` for disaster recovery. On by default: a stack without a DR copy must say so."""
 
     replica_region: str | None
-    """Region of the replica bucket. Required while `replication` is on; must differ from
-    `aws:region`.
-    """
+    """Region of the replica bucket. Required while `replication` is on; must differ from `aws:region`."""
 
     archive_storage_class: str
-    """Storage class objects move to after `archiveAfterDays`. `GLACIER_IR` keeps archived images
-    readable by the training pipeline without a restore.
-    """
+    """Storage class objects move to after `archiveAfterDays`. `GLACIER_IR` keeps archived images readable by the training pipeline without a restore."""
 
     archive_after_days: int
-    """Age at which `correct` and `changed` objects are archived: at most the contract's one year
-    (the policy pack refuses more).
-    """
+    """Age at which `correct` and `changed` objects are archived: at most the contract's one year (the policy pack refuses more)."""
 
     correct_retention_days: int
-    """Age at which `correct` objects expire (contract example: two years). `changed` objects never
-    expire.
-    """
+    """Age at which `correct` objects expire (contract example: two years). `changed` objects never expire."""
 
     unsure_expiry_days: int
-    """Age at which accidentally uploaded `unsure` objects expire: at most the contract's 30 days.
-    On R2 it is also the bucket lock, so GDPR erasure never waits longer than a month.
-    """
+    """Age at which accidentally uploaded `unsure` objects expire: at most the contract's 30 days. On R2 it is also the bucket lock, so GDPR erasure never waits longer than a month."""
 
     noncurrent_version_expiry_days: int
-    """Days the bytes of a deleted or expired object stay recoverable as a noncurrent version before
-    lifecycle removes them for good.
-    """
+    """Days the bytes of a deleted or expired object stay recoverable as a noncurrent version before lifecycle removes them for good."""
 
     object_lock_mode: str | None
-    """Object Lock default retention mode. Unset: no Object Lock (versioning, the create-only guard
-    and the delete guard still keep objects immutable). `GOVERNANCE` lets only the Command Centre
-    erase locked versions (GDPR); `COMPLIANCE` lets nobody, not even the account root. Lock
-    cannot be removed from a bucket once on.
-    """
+    """Object Lock default retention mode. Unset: no Object Lock (versioning, the create-only guard and the delete guard still keep objects immutable). `GOVERNANCE` lets only the Command Centre erase locked versions (GDPR); `COMPLIANCE` lets nobody, not even the account root. Lock cannot be removed from a bucket once on."""
 
     object_lock_days: int | None
-    """Default retention of each new version under Object Lock. Unset: `unsureExpiryDays`, the
-    longest lock that still lets lifecycle remove an accidental `unsure` upload on time. Requires
-    `objectLockMode`.
-    """
+    """Default retention of each new version under Object Lock. Unset: `unsureExpiryDays`, the longest lock that still lets lifecycle remove an accidental `unsure` upload on time. Requires `objectLockMode`."""
 
     access_logging: bool
-    """Keep a separate log bucket with its own expiry: S3 server access logs, and the daily S3
-    Inventory of every object version that GDPR erasure reads at scale (`learning-images-erase
-    --inventory`).
-    """
+    """Keep a separate log bucket with its own expiry: S3 server access logs, and the daily S3 Inventory of every object version that GDPR erasure reads at scale (`learning-images-erase --inventory`)."""
 
     access_log_retention_days: int
     """Age at which access logs expire (they hold requester IPs, personal data under GDPR)."""
 
     city_ids: list[str]
-    """One upload-only identity per city id (lowercase slug, at most 32 characters, unique). Empty:
-    no city can upload; `contract-probe` is reserved for the verification probe.
-    """
+    """One upload-only identity per city id (lowercase slug, at most 32 characters, unique). Empty: no city can upload; `contract-probe` is reserved for the verification probe."""
 
     command_centre_principals: list[str]
-    """IAM ARNs (account root, user or role) allowed to assume the Command Centre role. Empty: this
-    account's identities whose own IAM policy allows `sts:AssumeRole` on the role.
-    """
+    """IAM ARNs (account root, user or role) allowed to assume the Command Centre role. Empty: this account's identities whose own IAM policy allows `sts:AssumeRole` on the role."""
 
     training_principals: list[str]
-    """IAM ARNs allowed to assume the read-only training role. Empty: this account's identities
-    whose own IAM policy allows `sts:AssumeRole` on the role.
-    """
+    """IAM ARNs allowed to assume the read-only training role. Empty: this account's identities whose own IAM policy allows `sts:AssumeRole` on the role."""
 
     configuration_administrators: list[str]
-    """Who may change the buckets' configuration (policy, lifecycle, versioning, replication,
-    encryption, Object Lock, public-access block, deletion) and the store keys' policy, rotation
-    and deletion: IAM ARNs (root, user or role), or `deployer` for the identity running `pulumi
-    up`. Every other principal is denied, account administrators included; the account root
-    always can, so the store stays recoverable. A list that leaves out the deploying identity is
-    refused before anything is created. Empty: off, any identity whose IAM policy allows it may
-    reconfigure or shred the store.
-    """
+    """Who may change the buckets' configuration (policy, lifecycle, versioning, replication, encryption, Object Lock, public-access block, deletion) and the store keys' policy, rotation and deletion: IAM ARNs (root, user or role), or `deployer` for the identity running `pulumi up`. Every other principal is denied, account administrators included; the account root always can, so the store stays recoverable. A list that leaves out the deploying identity is refused before anything is created. Empty: off, any identity whose IAM policy allows it may reconfigure or shred the store."""
 
     tags: dict[str, str]
-    """Tags added to every taggable resource, beside the program's own `project`, `stack` and
-    `managed-by`.
-    """
+    """Tags added to every taggable resource, beside the program's own `project`, `stack` and `managed-by`."""
 
     force_destroy: bool
-    """Let `pulumi destroy` delete the buckets while they still hold objects. Off: destroying a
-    non-empty store fails, so no image is lost to a mistaken destroy.
-    """
+    """Let `pulumi destroy` delete the buckets while they still hold objects. Off: destroying a non-empty store fails, so no image is lost to a mistaken destroy."""
 
     emulator: bool
-    """The stack targets the local sandbox (the enforcing local S3 on 127.0.0.1), never AWS. Its
-    policies are the real ones; replication, Object Lock and access logs are refused with it,
-    because the sandbox cannot prove them. Only for the sandbox stack (`Pulumi.local.yaml`).
-    """
+    """The stack targets the local sandbox (the enforcing local S3 on 127.0.0.1), never AWS. Its policies are the real ones; replication, Object Lock and access logs are refused with it, because the sandbox cannot prove them. Only for the sandbox stack (`Pulumi.local.yaml`)."""
 
     protect: bool
     """Mark the buckets and KMS keys `protect`, so Pulumi refuses to delete or replace them."""
@@ -214,10 +151,7 @@ class Credentials(TypedDict):
 
 
 class LearningImageStoreOutputs:
-    """The store's outputs, as attributes of the component: the outputs schema
-    (learning_images.outputs.StackOutputs) that every backend fills and every client reads.
-    Credentials are Pulumi secrets.
-    """
+    """The store's outputs, as attributes of the component: the outputs schema (learning_images.outputs.StackOutputs) that every backend fills and every client reads. Credentials are Pulumi secrets."""
 
     backend: pulumi.Output[str]
     capabilities: pulumi.Output[BackendProfile]

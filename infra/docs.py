@@ -3,7 +3,8 @@
 - ``docs/settings.md``'s settings table, from :class:`infra.settings.Settings`;
 - ``Pulumi.yaml``'s ``config:`` block, from the same model;
 - ``README.md``'s rule table, from the rule catalogue (``learning_images.rules``);
-- ``policies/catalogue.json``, what the self-contained policy pack knows of the contract.
+- ``policies/catalogue.json``, what the self-contained policy pack knows of the contract;
+- ``infra/component_types.py``, the component's typed inputs and outputs (``infra.component_codegen``).
 
 Each block is replaced in place between its first row and the next blank line; tests fail
 whenever a block and its source differ.
@@ -17,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from infra import component_codegen
 from infra.settings import pulumi_project_config, settings_table
 from learning_images import contract, rules
 
@@ -58,8 +60,12 @@ def regenerate(root: Path = ROOT) -> None:
     block = yaml.safe_dump({"config": pulumi_project_config()}, sort_keys=False, width=100)
     manifest.write_text(head + block, encoding="utf-8")
     (root / "policies" / "catalogue.json").write_text(pack_catalogue_json(), encoding="utf-8")
+    (root / "infra" / "component_types.py").write_text(component_codegen.source(), encoding="utf-8")
 
 
 if __name__ == "__main__":
     regenerate()
-    print("regenerated docs/settings.md, README.md's rule table, Pulumi.yaml's config and policies/catalogue.json")
+    print(
+        "regenerated docs/settings.md, README.md's rule table, Pulumi.yaml's config, policies/catalogue.json "
+        "and infra/component_types.py"
+    )

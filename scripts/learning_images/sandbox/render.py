@@ -18,8 +18,9 @@ import hashlib
 import json
 import runpy
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -67,6 +68,10 @@ class Graph:
     protected: set[str] = field(default_factory=set)
     #: resource name -> names of the resources it explicitly depends on (depends_on)
     depends_on: dict[str, set[str]] = field(default_factory=dict)
+    #: resource name -> its parent's name (resources with a parent other than the stack)
+    parents: dict[str, str] = field(default_factory=dict)
+    #: resource name -> the aliases it declares
+    aliases: dict[str, list[Any]] = field(default_factory=dict)
 
     def of_type(self, type_: str) -> list[Resource]:
         return [r for r in self.resources if r.type == type_]
@@ -196,8 +201,15 @@ def _as_config_string(value: Any) -> str:
     return str(value)
 
 
-def render(config: Mapping[str, str], *, stack: str = "test", preview: bool = False) -> Graph:
-    """Run the program under mocks with ``config`` and return what it registered.
+def render(
+    config: Mapping[str, str],
+    *,
+    stack: str = "test",
+    preview: bool = False,
+    program: Path | Callable[[], None] = PROGRAM,
+) -> Graph:
+    """Run ``program`` (the stack program, another program's ``__main__.py``, or a function that
+    declares resources) under mocks with ``config`` and return what it registered.
 
     The graph is also kept in :data:`LAST_GRAPH`, so a test can see what a failed run registered.
     """
@@ -214,6 +226,10 @@ def render(config: Mapping[str, str], *, stack: str = "test", preview: bool = Fa
             return
         if args.opts.protect:
             graph.protected.add(args.name)
+        if args.opts.parent is not None:
+            graph.parents[args.name] = args.opts.parent._name
+        if args.opts.aliases:
+            graph.aliases[args.name] = list(args.opts.aliases)
         depends = args.opts.depends_on
         resources = depends if isinstance(depends, list) else [depends] if depends else []
         graph.depends_on[args.name] = {r._name for r in resources if isinstance(r, pulumi.Resource)}
@@ -221,7 +237,10 @@ def render(config: Mapping[str, str], *, stack: str = "test", preview: bool = Fa
     @pulumi.runtime.test  # type: ignore[untyped-decorator]
     def run() -> Any:
         pulumi.runtime.register_stack_transformation(record_options)
-        runpy.run_path(str(PROGRAM), run_name="__main__")
+        if callable(program):
+            program()
+        else:
+            runpy.run_path(str(program), run_name="__main__")
         stack_resource = pulumi.runtime.settings.get_root_resource()
         exported: dict[str, Any] = dict(getattr(stack_resource, "outputs", {}))
 
