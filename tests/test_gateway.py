@@ -362,6 +362,12 @@ def test_images_above_the_size_limit_are_refused(running: Running) -> None:
     assert (status, code) == (400, "EntityTooLarge"), f"{running.gateway.url}: limit {MAX_BYTES} bytes not held"
 
 
+def test_a_refused_upload_gets_its_s3_error_however_much_it_sends(running: Running) -> None:
+    """Refused before its body is read, an upload still gets S3's answer, not a reset connection."""
+    status, code = refused(lambda: put(paris(running), body=image(16 * 1024 * 1024)))
+    assert (status, code) == (400, "EntityTooLarge"), f"{running.gateway.url}: a large refused upload got {code}"
+
+
 def test_an_image_at_the_size_limit_is_accepted(running: Running) -> None:
     assert put(paris(running), body=image(MAX_BYTES))["ResponseMetadata"]["HTTPStatusCode"] == 200
 

@@ -433,6 +433,15 @@ async function handle(request, env, requestId) {
     headers: { etag: `"${stored.etag}"`, "x-amz-checksum-sha256": checksum, "x-amz-request-id": requestId }
   });
 }
+async function drain(request) {
+  if (!request.body || request.bodyUsed) return;
+  try {
+    const reader = request.body.getReader();
+    while (!(await reader.read()).done) {
+    }
+  } catch {
+  }
+}
 var worker_default = {
   /**
    * @param {Request} request
@@ -447,6 +456,7 @@ var worker_default = {
     } catch (error) {
       if (error instanceof S3Error) {
         console.log(JSON.stringify({ event: "refused", request_id: requestId, code: error.code, resource }));
+        await drain(request);
         return errorResponse(error, resource, requestId);
       }
       console.error(JSON.stringify({ event: "error", request_id: requestId, error: String(error) }));
