@@ -3,6 +3,7 @@ number of stores in one program, inside the user's own components. One rule per 
 
 from __future__ import annotations
 
+import copy
 import json
 from collections import Counter
 from typing import Any
@@ -151,3 +152,24 @@ def test_settings_errors_name_the_argument_not_the_config_key() -> None:
         LearningImageStore("eu", {"backend": "aws", "region": "nowhere"})
     assert "args.region: 'nowhere' is not an AWS region name" in str(raised.value), str(raised.value)
     assert json.dumps(str(raised.value))
+
+
+def test_the_policy_pack_passes_a_program_of_three_named_stores(three: Graph) -> None:
+    """The pack judges resources, not names: stores named by another program pass as the stack's does."""
+    from tests.test_policies import violations  # noqa: PLC0415
+
+    found = violations(three.resources)
+    assert not found, f"three stores in one program violate the contract: {json.dumps(found, indent=1)}"
+
+
+def test_the_policy_pack_catches_a_broken_guard_in_a_named_store(three: Graph) -> None:
+    resources = copy.deepcopy(three.resources)
+    policy = next(r for r in resources if r.name == "us-learning-images-policy")
+    document = json.loads(policy.inputs["policy"])
+    document["Statement"] = [s for s in document["Statement"] if s.get("Sid") != "DenyUploadWithExcludedLabel"]
+    policy.inputs["policy"] = json.dumps(document)
+    from tests.test_policies import violations  # noqa: PLC0415
+
+    found = violations(resources)
+    assert list(found) == ["s3-learning-bucket-policy-guards"], found
+    assert all("us-learning-images" in message for message in found["s3-learning-bucket-policy-guards"]), found
