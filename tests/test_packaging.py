@@ -3,10 +3,12 @@ and a development lock that pins what requirements-dev.txt asks for."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -84,3 +86,34 @@ def test_the_client_package_needs_no_checkout() -> None:
         if "project_root" in p.read_text() or re.search(r"^from learning_images\.sandbox", p.read_text(), re.M)
     ]
     assert not offenders, f"client modules that need the checkout or the sandbox: {offenders}"
+
+
+def test_the_wheel_carries_the_component_and_the_gateway_it_deploys(wheel: zipfile.ZipFile) -> None:
+    names = set(wheel.namelist())
+    for module in ("infra/component.py", "infra/component_types.py", "infra/naming.py", "infra/r2/gateway.py"):
+        assert module in names, f"{module} is not in the wheel: a program could not build a store from the install"
+    assert "infra/r2/gateway/dist/worker.js" in names, "the R2 store uploads this Worker: it must ship in the wheel"
+
+
+def test_an_example_builds_its_store_from_the_installed_wheel(wheel: zipfile.ZipFile, tmp_path: Path) -> None:
+    """The AWS example, run from outside the checkout against the wheel's files (not the repository's):
+    a platform engineer's program with the package installed, no stack config."""
+    installed = tmp_path / "site"
+    wheel.extractall(installed)
+    program = tmp_path / "program"
+    program.mkdir()
+    (program / "__main__.py").write_text((ROOT / "examples" / "aws-minimal" / "__main__.py").read_text())
+    probe = (
+        "import json, sys, infra.component, learning_images.outputs\n"
+        "from learning_images.sandbox.render import render\n"
+        f"assert infra.component.__file__.startswith({str(installed)!r}), infra.component.__file__\n"
+        f"graph = render({{}}, stack='example', program={str(program / '__main__.py')!r})\n"
+        "print(json.dumps(sorted(r.type for r in graph if r.type.endswith('LearningImageStore'))))\n"
+    )
+    # The offline renderer is the sandbox's, which looks for a checkout for its default program.
+    env = {**os.environ, "PYTHONPATH": str(installed), "LEARNING_IMAGES_PROJECT": str(ROOT)}
+    result = subprocess.run(  # noqa: S603 (fixed argv)
+        [sys.executable, "-c", probe], cwd=program, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == '["learning-images:index:LearningImageStore"]', result.stdout
