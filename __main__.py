@@ -1,16 +1,26 @@
 """The component package's entry point (``PulumiPlugin.yaml``).
 
-``pulumi package add`` runs this directory as a plugin and serves every ComponentResource among this
-module's top-level names: LearningImageStore. This is not the stack program (that is ``infra/``).
+``pulumi package add`` runs this directory as a plugin. Pulumi's Python language host serves every
+ComponentResource among this module's top-level names (LearningImageStore); run as a program, the
+module hosts the component itself with the SDK's provider host. Either way the schema is the one
+Pulumi infers from the component's annotations. This is not the stack program (that is ``infra/``).
 """
 
 import sys
+import tomllib
 from pathlib import Path
 
+HERE = Path(__file__).resolve().parent
 # A plugin runs from a checkout, not from an install: the client package's source root (scripts/)
 # must be importable, as the editable install makes it for the program.
-sys.path.insert(0, str(Path(__file__).resolve().parent / "scripts"))
+sys.path.insert(0, str(HERE / "scripts"))
 
-from infra.component import LearningImageStore
+from infra.component import LearningImageStore  # noqa: E402
 
 __all__ = ["LearningImageStore"]
+
+if __name__ == "__main__":
+    from pulumi.provider.experimental import component_provider_host
+
+    version = tomllib.loads((HERE / "pyproject.toml").read_text())["project"]["version"]
+    component_provider_host(components=[LearningImageStore], name="learning-images", version=version)
