@@ -1,0 +1,98 @@
+"""The verification script when things go wrong: bad credentials, a probe breaking half-way, an
+interrupt, an exhausted time budget, a run killed before its cleanup. Exit 2, a message that says
+what to fix, and no probe object left behind."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from learning_images.sandbox.sandbox import client, sandbox
+from learning_images.verify import verify_contract
+from tests.verifying import leftover_objects, run_sandbox
+
+
+def test_bad_credentials_exit_2_with_a_message_and_leave_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def revoke_probe_key(url: str, outputs: dict[str, Any], operator: dict[str, str]) -> None:
+        iam = client(url, "iam", **operator)
+        user = next(u["UserName"] for u in iam.list_users()["Users"] if u["UserName"].startswith("city-contract-probe"))
+        iam.delete_access_key(UserName=user, AccessKeyId=outputs["probe_credentials"]["access_key_id"])
+
+    code, _, left = run_sandbox(tmp_path, tamper=revoke_probe_key)
+    out = capsys.readouterr().out
+    assert code == 2
+    assert "the credentials were refused" in out and "check the stack outputs" in out, out
+    assert not left, f"probe objects left behind: {left}"
+
+
+def test_probe_failing_half_way_exits_2_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(self: verify_contract.Verifier) -> None:
+        self.put("command-centre")  # one more object, then the probe breaks
+        raise RuntimeError("probe broke")
+
+    monkeypatch.setattr(verify_contract.Verifier, "check_tiers", broken)
+    code, _, left = run_sandbox(tmp_path)
+    assert code == 2
+    assert "stopped on an unexpected RuntimeError: probe broke; probe objects were removed" in capsys.readouterr().out
+    assert not left, f"probe objects left behind: {left}"
+
+
+def test_interrupted_run_exits_2_and_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(self: verify_contract.Verifier) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(verify_contract.Verifier, "check_refusals", interrupted)
+    code, _, left = run_sandbox(tmp_path)
+    assert code == 2
+    assert not left, f"probe objects left behind: {left}"
+
+
+def test_exhausted_time_budget_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = sandbox(["--time-budget", "0"], engine="applier")
+    assert code == 2
+    assert "the time budget ran out" in capsys.readouterr().out
+
+
+def test_probe_objects_a_killed_run_left_are_removed_by_the_next(tmp_path: Path) -> None:
+    """A verifier killed (SIGKILL) before its cleanup leaves its probe objects; its journal names
+    them, and the next run removes them first and says so."""
+    state = tmp_path / "state"
+    leftover = "0f8fad5b-d9cb-469f-a165-70867728950e.jpg"
+
+    def left_by_a_killed_run(url: str, outputs: dict[str, Any], operator: dict[str, str]) -> None:
+        probe = outputs["probe_credentials"]
+        s3 = client(
+            url, "s3", aws_access_key_id=probe["access_key_id"], aws_secret_access_key=probe["secret_access_key"]
+        )
+        fields = {
+            "city_id": "contract-probe",
+            "camera_id": "probe-camera",
+            "event_id": "probe-killed",
+            "label_status": "correct",
+            "uploaded_at": "2026-11-25T00:00:00Z",
+        }
+        tags = "&".join(f"{k}={v}" for k, v in fields.items())
+        s3.put_object(Bucket=outputs["bucket_name"], Key=leftover, Body=b"\xff\xd8\xff", Tagging=tags, IfNoneMatch="*")
+        state.mkdir()
+        (state / f"probes-{outputs['bucket_name']}.txt").write_text(leftover + "\n")
+
+    left: list[str] = []
+
+    def after(url: str, outputs: dict[str, Any], operator: dict[str, str]) -> None:
+        left.extend(leftover_objects(url, outputs, operator))
+
+    printed = io.StringIO()
+    with contextlib.redirect_stderr(printed):
+        code = sandbox(["--state-dir", str(state)], engine="applier", tamper=left_by_a_killed_run, after=after)
+    assert code == 0
+    assert not left, f"probe objects left behind: {left}"
+    assert f"removed the probe objects a stopped run left behind: {leftover}" in printed.getvalue()
+    assert not list(state.glob("probes-*")), "a run that cleaned up keeps no journal"
