@@ -78,6 +78,9 @@ class LearningImageStoreArgs(TypedDict, total=False):
     city_ids: list[str]
     """One upload-only identity per city id (lowercase slug, at most 32 characters, unique). Empty: no city can upload; `contract-probe` is reserved for the verification probe."""
 
+    city_key_generations: dict[str, list[int]]
+    """AWS only. Rotates a city's access key without a failed upload. A city left out has one key, generation 1. `[1, 2]` creates generation 2 beside 1 and hands out 2 in `city_credentials` while 1 keeps working (IAM allows two keys per user); once the city uses 2, `[2]` deletes 1. At most two generations, increasing, for cities of `cityIds`."""
+
     command_centre_principals: list[str]
     """IAM ARNs (account root, user or role) allowed to assume the Command Centre role. Empty: this account's identities whose own IAM policy allows `sts:AssumeRole` on the role."""
 

@@ -37,6 +37,8 @@ _PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(root|(user|role)/[\w+
 #: In ``configurationAdministrators``: whoever runs ``pulumi up`` (resolved at deployment).
 DEPLOYER = "deployer"
 _MAX_USER_TAGS = 40  # AWS allows 50 per resource; the program adds its own few.
+#: Access keys an IAM user may hold at once (IAM quotas): so at most two generations overlap.
+MAX_ACCESS_KEYS = 2
 _HOSTNAME = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 
 Days = Annotated[PositiveInt, Field(le=36500)]
@@ -56,6 +58,7 @@ AWS_ONLY = {
     "command_centre_principals": "IAM roles (its tiers are API tokens)",
     "training_principals": "IAM roles (its tiers are API tokens)",
     "configuration_administrators": "IAM principals to hold its configuration to",
+    "city_key_generations": "access keys to rotate (a city's gateway key is rotated by replacing its key id)",
     "emulator": "local emulator stack",
     "tags": "resource tags on buckets or tokens",
     "force_destroy": "force-destroy of a non-empty bucket",
@@ -209,6 +212,15 @@ class Settings(BaseModel):
         description=(
             "One upload-only identity per city id (lowercase slug, at most 32 characters, unique). "
             f"Empty: no city can upload; `{contract.PROBE_CITY_ID}` is reserved for the verification probe."
+        ),
+    )
+    city_key_generations: dict[str, list[int]] = Field(
+        {},
+        description=(
+            "AWS only. Rotates a city's access key without a failed upload. A city left out has one key, "
+            "generation 1. `[1, 2]` creates generation 2 beside 1 and hands out 2 in `city_credentials` "
+            "while 1 keeps working (IAM allows two keys per user); once the city uses 2, `[2]` deletes 1. "
+            "At most two generations, increasing, for cities of `cityIds`."
         ),
     )
     command_centre_principals: list[str] = Field(
@@ -369,6 +381,21 @@ class Settings(BaseModel):
             raise ValueError("; ".join(problems))
         return ids
 
+    @field_validator("city_key_generations")
+    @classmethod
+    def _key_generations(cls, generations: dict[str, list[int]], info: ValidationInfo) -> dict[str, list[int]]:
+        cities = set(info.data.get("city_ids") or [])
+        problems = [f"{city!r} is not in `cityIds`" for city in generations if city not in cities]
+        for city, listed in generations.items():
+            if not 1 <= len(listed) <= MAX_ACCESS_KEYS or any(g < 1 for g in listed) or listed != sorted(set(listed)):
+                problems.append(
+                    f"{city!r}: {listed} is not one or two increasing generations from 1 "
+                    f"(IAM allows {MAX_ACCESS_KEYS} access keys per user)"
+                )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return generations
+
     @field_validator("command_centre_principals", "training_principals")
     @classmethod
     def _principals(cls, arns: list[str]) -> list[str]:
@@ -481,6 +508,10 @@ class Settings(BaseModel):
         return emulator
 
     # --- derived ----------------------------------------------------------------------------
+
+    def key_generations(self, city: str) -> list[int]:
+        """The generations of ``city``'s access key that exist (generation 1 unless rotated)."""
+        return self.city_key_generations.get(city, [1])
 
     @property
     def periods(self) -> contract.LifecyclePeriods:

@@ -15,6 +15,7 @@ attached to these identities later cannot widen them.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pulumi
@@ -45,6 +46,7 @@ def tier_identities(
     *,
     names: Naming,
     city_ids: list[str],
+    key_generations: Callable[[str], list[int]],
     command_centre_principals: pulumi.Input[list[str]],
     training_principals: pulumi.Input[list[str]],
     arn_prefix: pulumi.Output[str],
@@ -83,8 +85,17 @@ def tier_identities(
             tags={**tags, "tier": contract.CITY.name, contract.CITY_ID: city_id},
             opts=opts,
         )
-        key = aws.iam.AccessKey(names(f"city-{city_id}-key"), user=user.name, opts=opts)
-        uploaders[city_id] = (user, key)
+        # One key per generation; generation 1 keeps the name keys had before rotation existed. The
+        # newest is the city's key in the outputs; an older one lives on until the city has switched.
+        keys = [
+            aws.iam.AccessKey(
+                names(f"city-{city_id}-key" if generation == 1 else f"city-{city_id}-key-{generation}"),
+                user=user.name,
+                opts=opts,
+            )
+            for generation in key_generations(city_id)
+        ]
+        uploaders[city_id] = (user, keys[-1])
     aws.iam.GroupMembership(
         names("city-uploaders-members"),
         group=group.name,

@@ -104,6 +104,7 @@ class AwsStore:
         identities = tier_identities(
             names=names,
             city_ids=settings.city_ids,
+            key_generations=settings.key_generations,
             command_centre_principals=_principals_or_account(settings.command_centre_principals, account_root),
             training_principals=_principals_or_account(settings.training_principals, account_root),
             arn_prefix=arn_prefix,
