@@ -78,6 +78,18 @@ class LearningImageStoreArgs(TypedDict, total=False):
     city_ids: list[str]
     """One upload-only identity per city id (lowercase slug, at most 32 characters, unique). Empty: no city can upload; `contract-probe` is reserved for the verification probe."""
 
+    city_authentication: str
+    """AWS only. How cities authenticate. `access-keys`: an IAM user and a long-lived key per city of `cityIds` (simple; a deployment per new city; the account's IAM user quota caps the cities). `certificates`: IAM Roles Anywhere; a city is any certificate the cities' certificate authority issues with the city id as its subject CN, onboarding needs no deployment, and sessions last `citySessionSeconds`."""
+
+    city_certificate_authority: str | None
+    """AWS only, with `cityAuthentication: certificates`: the cities' certificate authority as a PEM bundle (the trust anchor). Set this or `cityPrivateCaArn`."""
+
+    city_private_ca_arn: str | None
+    """AWS only, with `cityAuthentication: certificates`: an AWS Private CA issuing the cities' certificates, as the trust anchor instead of a PEM bundle."""
+
+    city_session_seconds: int
+    """AWS only, with `cityAuthentication: certificates`: how long a city's session lasts (900 to 3600 seconds). A revoked certificate gets no new session; one already issued ends within this time."""
+
     city_key_generations: dict[str, list[int]]
     """AWS only. Rotates a city's access key without a failed upload. A city left out has one key, generation 1. `[1, 2]` creates generation 2 beside 1 and hands out 2 in `city_credentials` while 1 keeps working (IAM allows two keys per user); once the city uses 2, `[2]` deletes 1. At most two generations, increasing, for cities of `cityIds`."""
 
@@ -153,6 +165,14 @@ class Credentials(TypedDict):
     secret_access_key: str
 
 
+class RolesAnywhereOutputs(TypedDict):
+    """Where a city's certificate becomes a session (``cityAuthentication: certificates``): the three ARNs IAM Roles Anywhere's CreateSession takes, and how long a session lasts."""
+    trust_anchor_arn: str
+    profile_arn: str
+    role_arn: str
+    session_seconds: int
+
+
 class LearningImageStoreOutputs:
     """The store's outputs, as attributes of the component: the outputs schema (learning_images.outputs.StackOutputs) that every backend fills and every client reads. Credentials are Pulumi secrets."""
 
@@ -176,5 +196,6 @@ class LearningImageStoreOutputs:
     command_centre_credentials: pulumi.Output[Credentials | None]
     training_credentials: pulumi.Output[Credentials | None]
     city_credentials: pulumi.Output[dict[str, Credentials]]
-    probe_credentials: pulumi.Output[Credentials]
+    probe_credentials: pulumi.Output[Credentials | None]
+    roles_anywhere: pulumi.Output[RolesAnywhereOutputs | None]
     configuration_administrators: pulumi.Output[list[str]]

@@ -37,6 +37,7 @@ _PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(root|(user|role)/[\w+
 #: In ``configurationAdministrators``: whoever runs ``pulumi up`` (resolved at deployment).
 DEPLOYER = "deployer"
 _MAX_USER_TAGS = 40  # AWS allows 50 per resource; the program adds its own few.
+_PRIVATE_CA_ARN = re.compile(r"arn:aws[a-z-]*:acm-pca:[a-z0-9-]+:\d{12}:certificate-authority/[\w-]+")
 #: Access keys an IAM user may hold at once (IAM quotas): so at most two generations overlap.
 MAX_ACCESS_KEYS = 2
 _HOSTNAME = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
@@ -59,6 +60,10 @@ AWS_ONLY = {
     "training_principals": "IAM roles (its tiers are API tokens)",
     "configuration_administrators": "IAM principals to hold its configuration to",
     "city_key_generations": "access keys to rotate (a city's gateway key is rotated by replacing its key id)",
+    "city_authentication": "IAM Roles Anywhere (its cities hold gateway keys)",
+    "city_certificate_authority": "IAM Roles Anywhere (its cities hold gateway keys)",
+    "city_private_ca_arn": "IAM Roles Anywhere (its cities hold gateway keys)",
+    "city_session_seconds": "IAM Roles Anywhere (its cities hold gateway keys)",
     "emulator": "local emulator stack",
     "tags": "resource tags on buckets or tokens",
     "force_destroy": "force-destroy of a non-empty bucket",
@@ -212,6 +217,37 @@ class Settings(BaseModel):
         description=(
             "One upload-only identity per city id (lowercase slug, at most 32 characters, unique). "
             f"Empty: no city can upload; `{contract.PROBE_CITY_ID}` is reserved for the verification probe."
+        ),
+    )
+    city_authentication: Literal["access-keys", "certificates"] = Field(
+        "access-keys",
+        description=(
+            "AWS only. How cities authenticate. `access-keys`: an IAM user and a long-lived key per city of "
+            "`cityIds` (simple; a deployment per new city; the account's IAM user quota caps the cities). "
+            "`certificates`: IAM Roles Anywhere; a city is any certificate the cities' certificate authority "
+            "issues with the city id as its subject CN, onboarding needs no deployment, and sessions last "
+            "`citySessionSeconds`."
+        ),
+    )
+    city_certificate_authority: str | None = Field(
+        None,
+        description=(
+            "AWS only, with `cityAuthentication: certificates`: the cities' certificate authority as a PEM "
+            "bundle (the trust anchor). Set this or `cityPrivateCaArn`."
+        ),
+    )
+    city_private_ca_arn: str | None = Field(
+        None,
+        description=(
+            "AWS only, with `cityAuthentication: certificates`: an AWS Private CA issuing the cities' "
+            "certificates, as the trust anchor instead of a PEM bundle."
+        ),
+    )
+    city_session_seconds: Annotated[int, Field(ge=900, le=3600)] = Field(
+        3600,
+        description=(
+            "AWS only, with `cityAuthentication: certificates`: how long a city's session lasts (900 to 3600 "
+            "seconds). A revoked certificate gets no new session; one already issued ends within this time."
         ),
     )
     city_key_generations: dict[str, list[int]] = Field(
@@ -381,9 +417,50 @@ class Settings(BaseModel):
             raise ValueError("; ".join(problems))
         return ids
 
+    @field_validator("city_authentication")
+    @classmethod
+    def _cities_by_certificate(cls, mode: str, info: ValidationInfo) -> str:
+        if mode == "certificates" and info.data.get("city_ids"):
+            raise ValueError(
+                "is certificates, so `cityIds` must be empty: a city is any certificate the cities' CA issues "
+                "(subject CN = city id), and onboarding one needs no deployment"
+            )
+        return mode
+
+    @field_validator("city_certificate_authority")
+    @classmethod
+    def _certificate_authority(cls, pem: str | None) -> str | None:
+        if pem is not None and "-----BEGIN CERTIFICATE-----" not in pem:
+            raise ValueError("is not a PEM certificate bundle (-----BEGIN CERTIFICATE----- ...)")
+        return pem
+
+    @field_validator("city_private_ca_arn")
+    @classmethod
+    def _trust_anchor(cls, arn: str | None, info: ValidationInfo) -> str | None:
+        """Certificates need exactly one trust anchor; access keys take none."""
+        if arn is not None and not _PRIVATE_CA_ARN.fullmatch(arn):
+            raise ValueError(
+                f"{arn!r} is not an AWS Private CA ARN (arn:aws:acm-pca:<region>:<account>:certificate-authority/<id>)"
+            )
+        if "city_authentication" not in info.data:
+            return arn  # the mode itself was refused: that error says what to fix
+        bundle = info.data.get("city_certificate_authority")
+        if info.data["city_authentication"] != "certificates":
+            if bundle is not None or arn is not None:
+                raise ValueError("a trust anchor is set, but `cityAuthentication` is access-keys")
+            return arn
+        if (bundle is None) == (arn is None):
+            raise ValueError(
+                "`cityAuthentication: certificates` needs exactly one trust anchor: `cityCertificateAuthority` "
+                "(a PEM bundle) or `cityPrivateCaArn`"
+            )
+        return arn
+
     @field_validator("city_key_generations")
     @classmethod
     def _key_generations(cls, generations: dict[str, list[int]], info: ValidationInfo) -> dict[str, list[int]]:
+        if generations and info.data.get("city_authentication") == "certificates":
+            raise ValueError("rotates access keys; with `cityAuthentication: certificates` cities hold none")
         cities = set(info.data.get("city_ids") or [])
         problems = [f"{city!r} is not in `cityIds`" for city in generations if city not in cities]
         for city, listed in generations.items():

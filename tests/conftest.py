@@ -35,6 +35,19 @@ def prod() -> Graph:
     return render(stack_config("prod"), stack="prod")
 
 
+#: prod, with cities that authenticate with certificates (IAM Roles Anywhere over an AWS Private CA).
+CERTIFICATES = {
+    **{k: v for k, v in stack_config("prod").items() if k != "learning-images:cityIds"},
+    "learning-images:cityAuthentication": "certificates",
+    "learning-images:cityPrivateCaArn": "arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/cities-ca",
+}
+
+
+@pytest.fixture(scope="session")
+def certificates() -> Graph:
+    return render(CERTIFICATES, stack="prod")
+
+
 @pytest.fixture(scope="module")
 def local() -> Iterator[LocalStore]:
     """The local stack in a moto server, one per test module (tests there use distinct samples)."""

@@ -120,19 +120,40 @@ def _role_session(graph: Graph, name: str, label: str) -> Principal:
     )
 
 
+#: The cities of a certificate stack: certificates its CA issued, each with the city id as its CN.
+CERTIFICATE_CITIES = ("nyc", "paris", contract.PROBE_CITY_ID)
+
+
+def _certificate_session(graph: Graph, city: str) -> Principal:
+    """A city's IAM Roles Anywhere session: the city role, with the certificate's subject and issuer
+    as principal tags (IAM Roles Anywhere User Guide, "Trust model")."""
+    role = graph.named("city-role")
+    return Principal(
+        name=f"city {city} (certificate session)",
+        arn=f"arn:aws:sts::{ACCOUNT}:assumed-role/{role.outputs['name']}/{city}-certificate-serial",
+        principal_arn=role.outputs["arn"],
+        account=ACCOUNT,
+        tags={contract.CITY_CERTIFICATE_TAG: city, "x509Issuer/CN": "cities-ca"},
+        identity_policies=_inline_policies(graph, "aws:iam/rolePolicy:RolePolicy", "role", role.outputs["name"]),
+    )
+
+
 def store_of(stack: str, graph: Graph) -> Store:
     outputs = graph.outputs
     city_users = [u for u in graph.of_type("aws:iam/user:User") if contract.CITY_ID in (u.inputs.get("tags") or {})]
     cities = {u.inputs["tags"][contract.CITY_ID]: _user(graph, u) for u in city_users}
+    if graph.of_type("aws:rolesanywhere/trustAnchor:TrustAnchor"):
+        cities = {city: _certificate_session(graph, city) for city in CERTIFICATE_CITIES}
     some_city = next(iter(cities.values()))
     principals: dict[str, Principal] = {f"city:{city}": p for city, p in cities.items()}
     principals.update(
         {
             "command-centre": _role_session(graph, "command-centre-role", "the Command Centre"),
             "training": _role_session(graph, "training-role", "the training pipeline"),
-            # A city user whose city_id tag is missing (a mistake, or a tag removed later).
+            # A city user whose city_id tag is missing (a mistake, or a tag removed later), or a
+            # certificate session whose certificate has no subject CN.
             "untagged-city": replace(
-                some_city, name="a city user without its city_id tag", arn=f"{some_city.arn}-untagged", tags={}
+                some_city, name="a city principal without the tag naming its city", arn=f"{some_city.arn}-x", tags={}
             ),
             "account-admin": Principal(
                 "an account administrator (AdministratorAccess)",

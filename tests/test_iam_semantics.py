@@ -39,8 +39,9 @@ from tests.iam_scenarios import (
 )
 from tests.stack import Graph, policy_of
 
-#: The shipped AWS stacks. `local` is the emulator stack, which carries no bucket policy yet.
-STACKS = ("dev", "prod")
+#: The shipped AWS stacks, and prod with certificate-based cities (tests/conftest.py CERTIFICATES).
+#: `local` is the emulator stack, judged by the sandbox tests.
+STACKS = ("dev", "prod", "certificates")
 
 
 @pytest.fixture(scope="module")
@@ -272,7 +273,8 @@ def test_only_configuration_administrators_and_the_root_change_the_bucket_config
         for who in ("account-admin", "deployer", "root")
     ]
     assert_all(simulator, store, scenarios)
-    assert store.administrators == (store.stack == "prod"), (
+    prod_like = store.stack in ("prod", "certificates")
+    assert store.administrators == prod_like, (
         f"stack {store.stack}: the configuration guard must be on in prod (configurationAdministrators) and is "
         f"{'on' if store.administrators else 'off'}"
     )
@@ -409,3 +411,27 @@ def test_iam_cannot_hold_keys_to_lowercase_hex_so_clients_do(simulator: IamSimul
     assert not contract.OBJECT_KEY_PATTERN.match(upper.key or ""), "the client-side pattern must refuse it"
     outcome = evaluate(simulator, store, [Scenario("uppercase key", f"city:{store.city_ids[0]}", upper, True)])[0]
     assert outcome.allowed, outcome.explain(store.stack)
+
+
+def test_only_roles_anywhere_for_this_trust_anchor_assumes_the_city_role(simulator: IamSimulator, store: Store) -> None:
+    """Certificates: the city role is assumed by IAM Roles Anywhere for a certificate of the stack's
+    trust anchor, with the certificate's attributes as session tags; by nothing else."""
+    anchors = store.graph.of_type("aws:rolesanywhere/trustAnchor:TrustAnchor")
+    if not anchors:
+        pytest.skip(f"stack {store.stack}: cities authenticate with access keys")
+    role = store.graph.named("city-role")
+    trust = policy_of(role, "assumeRolePolicy")
+    service = Principal("IAM Roles Anywhere", "rolesanywhere.amazonaws.com")
+    other_anchor = anchors[0].outputs["arn"].rsplit("/", 1)[0] + "/another-ca-s-anchor"
+    for action in ("sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"):
+        for anchor, allowed in ((anchors[0].outputs["arn"], True), (other_anchor, False)):
+            check = Check(action, role.outputs["arn"], ACCOUNT, {"aws:SourceArn": anchor})
+            assert simulator.evaluate(service, check, trust).allowed == allowed, (
+                f"stack {store.stack}: {role.urn}: {action} by Roles Anywhere for {anchor} must be "
+                f"{'allowed' if allowed else 'refused: another CA certificate is no city'}"
+            )
+    check = Check("sts:AssumeRole", role.outputs["arn"], ACCOUNT, {})
+    for who in ("account-admin", "command-centre", "other-account"):
+        assert not simulator.evaluate(store.principals[who], check, trust).allowed, (
+            f"stack {store.stack}: {role.urn}: {who} may assume the city role without a certificate"
+        )

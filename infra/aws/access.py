@@ -26,14 +26,38 @@ from infra.naming import Naming
 from learning_images import contract
 
 
+@dataclass(frozen=True)
+class CityCertificates:
+    """``cityAuthentication: certificates``: the cities' trust anchor and session length."""
+
+    #: The cities' CA as a PEM bundle, or None with ``private_ca_arn``.
+    certificate_authority: str | None
+    private_ca_arn: str | None
+    session_seconds: int
+
+
+@dataclass(frozen=True)
+class RolesAnywhere:
+    trust_anchor: aws.rolesanywhere.TrustAnchor
+    profile: aws.rolesanywhere.Profile
+    role: aws.iam.Role
+    session_seconds: int
+
+
 @dataclass
 class TierIdentities:
     command_centre_role: aws.iam.Role
     training_role: aws.iam.Role
-    city_group: aws.iam.Group
-    #: city id -> (user, access key); includes the probe under ``contract.PROBE_CITY_ID``.
+    #: Access keys: the city users' group. Certificates: None (the city role carries the policy).
+    city_group: aws.iam.Group | None
+    #: Access keys: city id -> (user, newest access key), the probe under ``contract.PROBE_CITY_ID``.
+    #: Certificates: empty (a city is a certificate, not an IAM resource).
     uploaders: dict[str, tuple[aws.iam.User, aws.iam.AccessKey]]
-    city_users_arn_pattern: pulumi.Output[str]
+    #: ``ArnLike`` pattern of every city principal: the city users' path, or the city role.
+    city_principal_arn_pattern: pulumi.Output[str]
+    #: The principal tag that names a city: the user's ``city_id`` tag, or the certificate's CN.
+    city_tag: str
+    roles_anywhere: RolesAnywhere | None = None
 
 
 def iam_path(scope: str, *parts: str) -> str:
@@ -47,6 +71,7 @@ def tier_identities(
     names: Naming,
     city_ids: list[str],
     key_generations: Callable[[str], list[int]],
+    certificates: CityCertificates | None,
     command_centre_principals: pulumi.Input[list[str]],
     training_principals: pulumi.Input[list[str]],
     arn_prefix: pulumi.Output[str],
@@ -75,6 +100,19 @@ def tier_identities(
         )
 
     city_path = iam_path(names.scope, "city")
+    command_centre, training = roles[contract.COMMAND_CENTRE.name], roles[contract.TRAINING.name]
+    if certificates is not None:
+        found = _roles_anywhere(names, certificates, city_path, tags, opts)
+        return TierIdentities(
+            command_centre_role=command_centre,
+            training_role=training,
+            city_group=None,
+            uploaders={},
+            # A role session's aws:PrincipalArn is its role's ARN.
+            city_principal_arn_pattern=found.role.arn,
+            city_tag=contract.CITY_CERTIFICATE_TAG,
+            roles_anywhere=found,
+        )
     group = aws.iam.Group(names("city-uploaders"), path=city_path, opts=opts)
     uploaders = {}
     for city_id in [*city_ids, contract.PROBE_CITY_ID]:
@@ -103,12 +141,53 @@ def tier_identities(
         opts=opts,
     )
     return TierIdentities(
-        command_centre_role=roles[contract.COMMAND_CENTRE.name],
-        training_role=roles[contract.TRAINING.name],
+        command_centre_role=command_centre,
+        training_role=training,
         city_group=group,
         uploaders=uploaders,
-        city_users_arn_pattern=pulumi.Output.concat(arn_prefix, "user", city_path, "*"),
+        city_principal_arn_pattern=pulumi.Output.concat(arn_prefix, "user", city_path, "*"),
+        city_tag=contract.CITY_ID,
     )
+
+
+def _roles_anywhere(
+    names: Naming, certificates: CityCertificates, city_path: str, tags: dict[str, str], opts: pulumi.ResourceOptions
+) -> RolesAnywhere:
+    """One trust anchor over the cities' CA, one city role only Roles Anywhere assumes for a
+    certificate of that anchor, one profile; no resource per city, whatever their number."""
+    private_ca = certificates.private_ca_arn
+    anchor = aws.rolesanywhere.TrustAnchor(
+        names("city-trust-anchor"),
+        name=f"learning-images-{names.scope}-cities",
+        enabled=True,
+        source=aws.rolesanywhere.TrustAnchorSourceArgs(
+            source_type="AWS_ACM_PCA" if private_ca else "CERTIFICATE_BUNDLE",
+            source_data=aws.rolesanywhere.TrustAnchorSourceSourceDataArgs(
+                acm_pca_arn=private_ca, x509_certificate_data=None if private_ca else certificates.certificate_authority
+            ),
+        ),
+        tags=tags,
+        opts=opts,
+    )
+    role = aws.iam.Role(
+        names("city-role"),
+        path=city_path,
+        description=contract.CITY.description,
+        assume_role_policy=anchor.arn.apply(lambda arn: json.dumps(iam.roles_anywhere_trust_policy(arn))),
+        max_session_duration=3600,
+        tags={**tags, "tier": contract.CITY.name},
+        opts=opts,
+    )
+    profile = aws.rolesanywhere.Profile(
+        names("city-profile"),
+        name=f"learning-images-{names.scope}-cities",
+        enabled=True,
+        role_arns=[role.arn],
+        duration_seconds=certificates.session_seconds,
+        tags=tags,
+        opts=opts,
+    )
+    return RolesAnywhere(anchor, profile, role, certificates.session_seconds)
 
 
 def _render(document: pulumi.Output[iam.Document]) -> pulumi.Output[str]:
@@ -124,12 +203,15 @@ def grant_tiers(
     opts: pulumi.ResourceOptions,
 ) -> None:
     """Attach each tier's one policy document."""
-    aws.iam.GroupPolicy(
-        names("city-uploaders-policy"),
-        group=identities.city_group.name,
-        policy=_render(primary.apply(lambda target: iam.tier_policy(contract.CITY, target))),
-        opts=opts,
-    )
+    city_policy = _render(primary.apply(lambda target: iam.tier_policy(contract.CITY, target, identities.city_tag)))
+    if identities.city_group is not None:
+        aws.iam.GroupPolicy(
+            names("city-uploaders-policy"), group=identities.city_group.name, policy=city_policy, opts=opts
+        )
+    if identities.roles_anywhere is not None:
+        aws.iam.RolePolicy(
+            names("city-role-policy"), role=identities.roles_anywhere.role.name, policy=city_policy, opts=opts
+        )
     aws.iam.RolePolicy(
         names("training-role-policy"),
         role=identities.training_role.name,

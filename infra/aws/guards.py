@@ -65,11 +65,14 @@ class LearningBucket:
     key_arn: str
     command_centre_role_arn: str
     training_role_arn: str
-    #: ``ArnLike`` pattern matching every city user (and the probe): one IAM path per stack.
-    city_users_arn_pattern: str
+    #: ``ArnLike`` pattern matching every city principal: the city users' IAM path (access keys),
+    #: or the city role (certificates; a role session's aws:PrincipalArn is its role's ARN).
+    city_principal_arn_pattern: str
     #: ``ArnLike`` patterns of the principals allowed to change the bucket's configuration
     #: (the account root among them). Empty: the configuration guard is off.
     administrator_patterns: tuple[str, ...] = ()
+    #: The principal tag naming a city: the user's ``city_id`` tag, or a certificate session's CN.
+    city_tag: str = contract.CITY_ID
 
 
 def _deny(
@@ -313,28 +316,29 @@ def deny_tier_beyond(sid: str, tier: contract.Tier, bucket_arn: str, principal_c
     return statement
 
 
-def deny_upload_as_another_city(bucket_arn: str, city_users_arn_pattern: str) -> Statement:
+def deny_upload_as_another_city(bucket_arn: str, city_principal_arn_pattern: str, city_tag: str) -> Statement:
+    """An upload's ``city_id`` tag must be the uploading city's: its ``city_tag`` principal tag."""
     return _deny(
         Sid.UPLOAD_AS_OTHER_CITY,
         "s3:PutObject",
         objects_arn(bucket_arn),
         {
-            "ArnLike": {"aws:PrincipalArn": city_users_arn_pattern},
-            "StringNotEquals": {f"s3:RequestObjectTag/{contract.CITY_ID}": f"${{aws:PrincipalTag/{contract.CITY_ID}}}"},
+            "ArnLike": {"aws:PrincipalArn": city_principal_arn_pattern},
+            "StringNotEquals": {f"s3:RequestObjectTag/{contract.CITY_ID}": f"${{aws:PrincipalTag/{city_tag}}}"},
         },
     )
 
 
-def deny_city_without_city_tag(bucket_arn: str, city_users_arn_pattern: str) -> Statement:
-    """A city principal without its ``city_id`` tag can do nothing: the policy variable that
+def deny_city_without_city_tag(bucket_arn: str, city_principal_arn_pattern: str, city_tag: str) -> Statement:
+    """A city principal without the tag naming its city can do nothing: the policy variable that
     binds uploads to the city would have nothing to compare with."""
     return _deny(
         Sid.CITY_WITHOUT_CITY_TAG,
         "s3:*",
         _all(bucket_arn),
         {
-            "ArnLike": {"aws:PrincipalArn": city_users_arn_pattern},
-            "Null": {f"aws:PrincipalTag/{contract.CITY_ID}": "true"},
+            "ArnLike": {"aws:PrincipalArn": city_principal_arn_pattern},
+            "Null": {f"aws:PrincipalTag/{city_tag}": "true"},
         },
     )
 
@@ -370,10 +374,10 @@ def learning_bucket_policy(bucket: LearningBucket) -> Document:
             deny_tag_rewrite(arn),
             deny_retag_of_stored_object(arn),
             deny_delete_except(arn, bucket.command_centre_role_arn),
-            deny_upload_as_another_city(arn, bucket.city_users_arn_pattern),
-            deny_city_without_city_tag(arn, bucket.city_users_arn_pattern),
+            deny_upload_as_another_city(arn, bucket.city_principal_arn_pattern, bucket.city_tag),
+            deny_city_without_city_tag(arn, bucket.city_principal_arn_pattern, bucket.city_tag),
             deny_tier_beyond(
-                Sid.CITY_TIER, contract.CITY, arn, {"ArnLike": {"aws:PrincipalArn": bucket.city_users_arn_pattern}}
+                Sid.CITY_TIER, contract.CITY, arn, {"ArnLike": {"aws:PrincipalArn": bucket.city_principal_arn_pattern}}
             ),
             deny_tier_beyond(
                 Sid.TRAINING_TIER, contract.TRAINING, arn, {"ArnEquals": {"aws:PrincipalArn": bucket.training_role_arn}}

@@ -50,7 +50,9 @@ class StoreTarget:
     region: str
 
 
-def grant(tier: contract.Tier, target: StoreTarget, sid_prefix: str) -> list[Statement]:
+def grant(
+    tier: contract.Tier, target: StoreTarget, sid_prefix: str, city_tag: str = contract.CITY_ID
+) -> list[Statement]:
     """The statements that let ``tier`` do exactly its contract operations on ``target``.
 
     Uploads are granted only create-only (``If-None-Match: *``) and only with an allowed label;
@@ -82,8 +84,9 @@ def grant(tier: contract.Tier, target: StoreTarget, sid_prefix: str) -> list[Sta
             f"s3:RequestObjectTag/{contract.LABEL_STATUS}": [label.value for label in contract.UPLOAD_LABELS],
         }
         if tier is contract.CITY:
-            # Policy variable: a city may only upload objects tagged with its own city id.
-            tag_conditions[f"s3:RequestObjectTag/{contract.CITY_ID}"] = f"${{aws:PrincipalTag/{contract.CITY_ID}}}"
+            # Policy variable: a city may only upload objects tagged with its own city id, which is
+            # the principal tag ``city_tag`` (a city user's tag, or a certificate session's CN).
+            tag_conditions[f"s3:RequestObjectTag/{contract.CITY_ID}"] = f"${{aws:PrincipalTag/{city_tag}}}"
         statements.append(
             {
                 "Sid": f"{sid_prefix}CreateOnlyUpload",
@@ -119,9 +122,9 @@ def grant(tier: contract.Tier, target: StoreTarget, sid_prefix: str) -> list[Sta
     return statements
 
 
-def tier_policy(tier: contract.Tier, target: StoreTarget) -> Document:
-    """The identity policy of a tier on the primary store."""
-    return document(grant(tier, target, sid_prefix="Store"))
+def tier_policy(tier: contract.Tier, target: StoreTarget, city_tag: str = contract.CITY_ID) -> Document:
+    """The identity policy of a tier on the primary store (``city_tag``: the principal tag naming a city)."""
+    return document(grant(tier, target, sid_prefix="Store", city_tag=city_tag))
 
 
 def command_centre_policy(primary: StoreTarget, replica: StoreTarget | None) -> Document:
@@ -177,6 +180,23 @@ def assume_role_policy(principal_arns: list[str]) -> Document:
                 "Effect": "Allow",
                 "Principal": {"AWS": principal_arns if len(principal_arns) > 1 else principal_arns[0]},
                 "Action": "sts:AssumeRole",
+            }
+        ]
+    )
+
+
+def roles_anywhere_trust_policy(trust_anchor_arn: str) -> Document:
+    """The city role: assumed only by IAM Roles Anywhere, for a certificate of this trust anchor
+    (IAM Roles Anywhere User Guide, "Trust policy": sts:TagSession carries the certificate's
+    attributes as principal tags, sts:SetSourceIdentity its subject; aws:SourceArn is the anchor)."""
+    return document(
+        [
+            {
+                "Sid": "RolesAnywhereForThisTrustAnchorOnly",
+                "Effect": "Allow",
+                "Principal": {"Service": "rolesanywhere.amazonaws.com"},
+                "Action": ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
+                "Condition": {"ArnEquals": {"aws:SourceArn": trust_anchor_arn}},
             }
         ]
     )

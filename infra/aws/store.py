@@ -14,7 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.aws import guards, iam
-from infra.aws.access import TierIdentities, grant_tiers, iam_path, tier_identities
+from infra.aws.access import CityCertificates, TierIdentities, grant_tiers, iam_path, tier_identities
 from infra.aws.access_logs import access_logs
 from infra.aws.administration import administrator_patterns
 from infra.aws.bucket import HardenedBucket, ObjectLock, hardened_bucket
@@ -105,6 +105,13 @@ class AwsStore:
             names=names,
             city_ids=settings.city_ids,
             key_generations=settings.key_generations,
+            certificates=(
+                CityCertificates(
+                    settings.city_certificate_authority, settings.city_private_ca_arn, settings.city_session_seconds
+                )
+                if settings.city_authentication == "certificates"
+                else None
+            ),
             command_centre_principals=_principals_or_account(settings.command_centre_principals, account_root),
             training_principals=_principals_or_account(settings.training_principals, account_root),
             arn_prefix=arn_prefix,
@@ -195,7 +202,7 @@ class AwsStore:
                 key.arn,
                 identities.command_centre_role.arn,
                 identities.training_role.arn,
-                identities.city_users_arn_pattern,
+                identities.city_principal_arn_pattern,
             ).apply(
                 lambda a: json.dumps(
                     guards.learning_bucket_policy(
@@ -204,7 +211,8 @@ class AwsStore:
                             key_arn=a[1],
                             command_centre_role_arn=a[2],
                             training_role_arn=a[3],
-                            city_users_arn_pattern=a[4],
+                            city_principal_arn_pattern=a[4],
+                            city_tag=identities.city_tag,
                             administrator_patterns=administrators,
                         )
                     )
@@ -285,7 +293,19 @@ class AwsStore:
                 "training_credentials": None,
                 # Access keys are secrets end to end: the whole map, ids included, is marked secret.
                 "city_credentials": pulumi.Output.secret({city: credentials(city) for city in settings.city_ids}),
-                "probe_credentials": pulumi.Output.secret(credentials(contract.PROBE_CITY_ID)),
+                "probe_credentials": (
+                    pulumi.Output.secret(credentials(contract.PROBE_CITY_ID)) if identities.uploaders else None
+                ),
+                "roles_anywhere": (
+                    {
+                        "trust_anchor_arn": identities.roles_anywhere.trust_anchor.arn,
+                        "profile_arn": identities.roles_anywhere.profile.arn,
+                        "role_arn": identities.roles_anywhere.role.arn,
+                        "session_seconds": identities.roles_anywhere.session_seconds,
+                    }
+                    if identities.roles_anywhere
+                    else None
+                ),
                 # Who may change the bucket and key configuration (empty: the guard is off).
                 "configuration_administrators": list(administrators),
             }

@@ -144,6 +144,7 @@ class R2Store:
                     {city: credentials(city, *key) for city, key in city_keys.items() if city != contract.PROBE_CITY_ID}
                 ),
                 "probe_credentials": credentials(contract.PROBE_CITY_ID, *city_keys[contract.PROBE_CITY_ID]),
+                "roles_anywhere": None,  # R2's cities hold gateway keys or tokens
                 "configuration_administrators": [],
             }
         )

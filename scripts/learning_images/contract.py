@@ -77,6 +77,10 @@ OBJECT_KEY_PATTERN: Final = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0
 OBJECT_KEY_IAM_WILDCARD: Final = "????????-????-????-????-????????????.jpg"
 
 OBJECT_CONTENT_TYPE: Final = "image/jpeg"
+#: The principal tag IAM Roles Anywhere sets from a certificate's subject CN (IAM Roles Anywhere User
+#: Guide, "Trust model": x509Subject/CN among the session's principal tags). With certificates, a
+#: city's id is its certificate's CN, and the policies bind uploads to this tag.
+CITY_CERTIFICATE_TAG: Final = "x509Subject/CN"
 #: Every JPEG starts with these bytes (SOI marker and the next marker's 0xFF): what is not one is refused.
 JPEG_MAGIC: Final = b"\xff\xd8\xff"
 

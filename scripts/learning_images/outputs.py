@@ -135,6 +135,16 @@ class LifecycleOutputs(_Model):
         return contract.lifecycle_rules(periods, self.archive_storage_class)
 
 
+class RolesAnywhereOutputs(_Model):
+    """Where a city's certificate becomes a session (``cityAuthentication: certificates``): the three
+    ARNs IAM Roles Anywhere's CreateSession takes, and how long a session lasts."""
+
+    trust_anchor_arn: str
+    profile_arn: str
+    role_arn: str
+    session_seconds: int
+
+
 class InventoryOutputs(_Model):
     bucket_name: str
     #: ``inventory/<bucket>/<configuration id>/``: dated folders with a ``manifest.json`` each.
@@ -169,7 +179,11 @@ class StackOutputs(_Model):
     command_centre_credentials: Credentials | None = None
     training_credentials: Credentials | None = None
     city_credentials: dict[str, Credentials]
-    probe_credentials: Credentials
+    #: The probe city's key; None where cities authenticate with certificates (the operator holds a
+    #: certificate for the probe city, ``contract.PROBE_CITY_ID`` as its CN).
+    probe_credentials: Credentials | None = None
+    #: With ``cityAuthentication: certificates``: where a city's certificate becomes a session.
+    roles_anywhere: RolesAnywhereOutputs | None = None
     #: AWS: the principal patterns allowed to change the configuration (empty: the guard is off).
     configuration_administrators: list[str] = []
 

@@ -19,6 +19,7 @@ import boto3
 from botocore import handlers
 from botocore.config import Config
 
+from learning_images import contract
 from learning_images.outputs import Credentials, StackOutputs
 
 SESSION_NAME = "verify-contract"
@@ -95,10 +96,24 @@ class TierSessions:
     training: boto3.Session
 
 
-def tier_sessions(outputs: StackOutputs, operator: boto3.Session | None, endpoint: Endpoint) -> TierSessions:
+class ProbeSessionMissingError(ValueError):
+    """The stack's cities authenticate with certificates, and no probe-city session was given."""
+
+
+def tier_sessions(
+    outputs: StackOutputs, operator: boto3.Session | None, endpoint: Endpoint, probe: boto3.Session | None = None
+) -> TierSessions:
     """AWS: the operator assumes the two roles. R2: every tier has its token credentials in the
-    outputs, and the Command Centre's token reads the configuration back (no operator needed)."""
-    probe = key_session(outputs.probe_credentials, outputs.region)
+    outputs, and the Command Centre's token reads the configuration back (no operator needed).
+    ``probe``: the probe city's session, where the outputs hold no probe key (certificates)."""
+    if probe is None:
+        if outputs.probe_credentials is None:
+            raise ProbeSessionMissingError(
+                "the stack's cities authenticate with certificates: give the probe city's session "
+                f"(--probe-profile: a profile whose credential_process presents a certificate with CN "
+                f"{contract.PROBE_CITY_ID}, or --probe-certificate with --probe-private-key)"
+            )
+        probe = key_session(outputs.probe_credentials, outputs.region)
     if outputs.command_centre_credentials and outputs.training_credentials:
         command_centre = key_session(outputs.command_centre_credentials, outputs.region)
         training = key_session(outputs.training_credentials, outputs.region)

@@ -127,6 +127,11 @@ class Mocks(pulumi.runtime.Mocks):
                 name=name, arn=f"arn:{PARTITION}:iam::{ACCOUNT_ID}:{kind}{path}{name}", uniqueId=f"AID{name.upper()}"
             )
             return name, state
+        if args.typ.startswith("aws:rolesanywhere/"):
+            kind = {"trustAnchor:TrustAnchor": "trust-anchor", "profile:Profile": "profile"}[args.typ.split("/", 1)[1]]
+            resource_id = str(uuid.uuid5(uuid.NAMESPACE_DNS, args.name))
+            state.update(arn=f"arn:{PARTITION}:rolesanywhere:{region}:{ACCOUNT_ID}:{kind}/{resource_id}")
+            return resource_id, state
         if args.typ == "cloudflare:index/accountToken:AccountToken":
             token_id = uuid.uuid5(uuid.NAMESPACE_DNS, args.name).hex
             # The provider marks the token value secret; mocks must say so explicitly.
