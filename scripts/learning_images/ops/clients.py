@@ -12,6 +12,7 @@ import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -94,6 +95,68 @@ class TierSessions:
     probe: boto3.Session
     command_centre: boto3.Session
     training: boto3.Session
+
+
+#: Another IAM Roles Anywhere CreateSession endpoint (host[:port]): the sandbox's stand-in sets it.
+ROLES_ANYWHERE_ENDPOINT = "LEARNING_IMAGES_ROLES_ANYWHERE_ENDPOINT"
+
+
+def _certificate_errors() -> tuple[type[Exception], ...]:
+    try:
+        from iam_rolesanywhere_session.exceptions import IAMRolesAnywhereError  # noqa: PLC0415
+    except ImportError:
+        return ()
+    return (IAMRolesAnywhereError,)
+
+
+#: What a certificate session raises at its first request when Roles Anywhere refuses the
+#: certificate (the session is made lazily): empty without the [certificates] extra.
+CERTIFICATE_ERRORS = _certificate_errors()
+
+
+class CertificateSessionError(ValueError):
+    """A certificate session cannot be made here; the message says what to fix."""
+
+
+def certificate_session(
+    outputs: StackOutputs,
+    certificate: Path,
+    private_key: Path,
+    *,
+    endpoint: str | None = None,
+    verify: str | None = None,
+) -> boto3.Session:
+    """A city's session from its certificate: IAM Roles Anywhere's CreateSession, with the trust
+    anchor, profile and role the stack outputs name. The session refreshes itself before it ends
+    (``iam-rolesanywhere-session``). ``endpoint``: another CreateSession endpoint (host[:port]; the
+    sandbox's stand-in), ``verify``: its certificate authority."""
+    found = outputs.roles_anywhere
+    if found is None:
+        raise CertificateSessionError(
+            "the stack's cities authenticate with access keys, not certificates (no roles_anywhere output)"
+        )
+    try:
+        from iam_rolesanywhere_session import IAMRolesAnywhereSession  # noqa: PLC0415 (an optional extra)
+    except ImportError:
+        raise CertificateSessionError(
+            "certificate sessions need the [certificates] extra: pip install 'learning-images[certificates]'"
+        ) from None
+    try:
+        pem, key = certificate.read_bytes(), private_key.read_bytes()
+    except OSError as exc:
+        raise CertificateSessionError(f"cannot read the certificate or its key: {exc}") from None
+    created = IAMRolesAnywhereSession(
+        profile_arn=found.profile_arn,
+        role_arn=found.role_arn,
+        trust_anchor_arn=found.trust_anchor_arn,
+        certificate=pem,
+        private_key=key,
+        session_duration=found.session_seconds,
+        region=outputs.region,
+        endpoint=endpoint,
+        verify=verify if verify is not None else True,
+    )
+    return created.get_session()
 
 
 class ProbeSessionMissingError(ValueError):

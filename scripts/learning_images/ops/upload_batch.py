@@ -53,8 +53,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from learning_images import contract
 from learning_images.ops.clients import (
+    CERTIFICATE_ERRORS,
     CREDENTIAL_ERRORS,
+    ROLES_ANYWHERE_ENDPOINT,
+    CertificateSessionError,
     Endpoint,
+    certificate_session,
     interrupts_as_exceptions,
     key_session,
     without_expect_continue,
@@ -439,6 +443,8 @@ def preflight(s3: Any, target: Target) -> None:
         botocore.exceptions.ReadTimeoutError,
     ) as exc:
         raise FatalError(f"cannot reach the store: {exc}") from None
+    except CERTIFICATE_ERRORS as exc:
+        raise FatalError(f"IAM Roles Anywhere gave the certificate no session ({exc})") from None
 
 
 def target_from(args: argparse.Namespace, outputs: StackOutputs | None, timeout: float) -> Target:
@@ -460,7 +466,16 @@ def uses_city_key(args: argparse.Namespace, outputs: StackOutputs) -> bool:
 
 
 def session_for(args: argparse.Namespace, outputs: StackOutputs | None, region: str) -> boto3.Session:
-    """The city's key from the stack outputs, else the usual AWS credential chain."""
+    """The city's certificate session, the city's key from the stack outputs, else the usual AWS
+    credential chain."""
+    if args.certificate is not None and outputs is not None:
+        return certificate_session(
+            outputs,
+            args.certificate,
+            args.private_key,
+            endpoint=os.environ.get(ROLES_ANYWHERE_ENDPOINT),
+            verify=os.environ.get("AWS_CA_BUNDLE"),
+        )
     if outputs is not None and uses_city_key(args, outputs):
         return key_session(outputs.city_credentials[args.city], region)
     return boto3.Session(profile_name=args.profile, region_name=region)
@@ -501,7 +516,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="use the AWS credential chain (environment, profile) even if the outputs hold the city's key",
     )
-    parser.add_argument("--profile", help="AWS profile of the credential chain")
+    parser.add_argument(
+        "--profile",
+        help="AWS profile of the credential chain (with certificates, one whose credential_process presents the "
+        "city's certificate works too)",
+    )
+    parser.add_argument(
+        "--certificate",
+        type=Path,
+        help="the city's certificate (PEM), where the stack's cities authenticate with certificates; needs "
+        "--private-key, the stack outputs and the [certificates] extra",
+    )
+    parser.add_argument("--private-key", type=Path, help="the private key of --certificate (PEM)")
     parser.add_argument("--images", type=Path, required=True, help="folder the manifest's image paths are relative to")
     parser.add_argument("--manifest", type=Path, required=True, help="the batch manifest (.csv or .jsonl)")
     parser.add_argument("--report", type=Path, required=True, help="where to write the JSONL batch report")
@@ -530,6 +556,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
+    if (args.certificate is None) != (args.private_key is None):
+        parser.error("--certificate and --private-key go together")
+    if args.certificate and not (args.stack or args.outputs):
+        parser.error("--certificate needs the stack outputs (--stack or --outputs): they name the trust anchor")
     if args.upload_gateway and (args.backend != "r2" or not args.endpoint_url or args.stack or args.outputs):
         parser.error("--upload-gateway goes with --backend r2 and the gateway's --endpoint-url, without stack outputs")
     if not (args.stack or args.outputs) and not (args.bucket and (args.region or args.endpoint_url)):
@@ -539,7 +569,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> int:  # noqa: PLR0911 (an exit per failure kind, docs/operating.md)
     args = parse_args(argv)
     # soft_wrap: outside a terminal a message stays one line (grep in logs finds it whole).
     console = Console(stderr=True, soft_wrap=True)
@@ -562,7 +592,11 @@ def main(argv: list[str] | None = None) -> int:
     if first is None:
         console.print(f"[yellow]warning:[/] manifest {args.manifest} has no records; the report will be empty")
     target = target_from(args, outputs, args.timeout)
-    session = session_for(args, outputs, target.endpoint.region)
+    try:
+        session = session_for(args, outputs, target.endpoint.region)
+    except CertificateSessionError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return 2
     s3 = target.endpoint.client(
         session,
         "s3",

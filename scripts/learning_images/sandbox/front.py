@@ -57,7 +57,13 @@ from learning_images.sandbox.iam_simulator import (
     iam_simulator_pool,
     simulation,
 )
+from learning_images.sandbox.roles_anywhere import RolesAnywhere, SessionRefused
 from learning_images.sandbox.s3_authorization import HttpRequest
+
+#: IAM Roles Anywhere's CreateSession path, answered by the stand-in, and where the sandbox registers
+#: the stack's trust anchors and profiles with it.
+ROLES_ANYWHERE_SESSIONS = "/sessions"
+ROLES_ANYWHERE_REGISTRY = "/__sandbox/roles-anywhere"
 
 ACCOUNT_ID = "123456789012"  # moto's default account
 TLS_ENVIRON = "learning_images.tls_version"
@@ -112,6 +118,8 @@ class MotoState:
         from moto.sts.models import sts_backends  # noqa: PLC0415
 
         self.account_id = account_id
+        #: A role session's tags from the Roles Anywhere stand-in (its certificate), by access key id.
+        self.session_tags: dict[str, dict[str, str]] = {}
         self.iam = iam_backends[account_id]["global"]
         self.sts = sts_backends[account_id]["global"]
         self.s3 = s3_backends[account_id]["global"]
@@ -147,7 +155,8 @@ class MotoState:
                     arn=session.arn,
                     principal_arn=role.arn,
                     account=self.account_id,
-                    tags=_tags(role.tags),
+                    # Session tags override the role's own (IAM User Guide, "Session tags").
+                    tags={**_tags(role.tags), **self.session_tags.get(access_key_id, {})},
                     identity_policies=tuple(policies),
                 )
                 return Caller(principal, session.secret_access_key)
@@ -229,6 +238,13 @@ def verify_signature(environ: Mapping[str, Any], headers: Mapping[str, str], bod
     return bool(expected == given["signature"])
 
 
+def _json(start_response: StartResponse, status: int, value: object) -> list[bytes]:
+    body = json.dumps(value).encode()
+    reason = {200: "OK", 201: "Created", 403: "Forbidden"}.get(status, "Error")
+    start_response(f"{status} {reason}", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
 def error_response(
     status: int, code: str, message: str, method: str, start_response: StartResponse, *, query_api: bool = False
 ) -> list[bytes]:
@@ -267,6 +283,7 @@ class AuthorisingFront:
         self.simulator = simulator
         self.state = state
         self.decisions = 0
+        self.roles_anywhere = RolesAnywhere(session_tags=state.session_tags)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         # The whole body, once: a chunked upload (botocore's aws-chunked with a trailing checksum)
@@ -282,6 +299,8 @@ class AuthorisingFront:
             headers["content-type"] = environ["CONTENT_TYPE"]
         if environ.get("CONTENT_LENGTH"):
             headers["content-length"] = environ["CONTENT_LENGTH"]
+        if environ["PATH_INFO"] in (ROLES_ANYWHERE_SESSIONS, ROLES_ANYWHERE_REGISTRY):
+            return self.stand_in_for_roles_anywhere(environ, headers, body, start_response)
         try:
             if self.enforce:
                 self.judge(environ, headers, body)
@@ -296,6 +315,45 @@ class AuthorisingFront:
                 query_api=query_api,
             )
         return self.app(environ, start_response)
+
+    def stand_in_for_roles_anywhere(
+        self, environ: Mapping[str, Any], headers: Mapping[str, str], body: bytes, start_response: StartResponse
+    ) -> list[bytes]:
+        """IAM Roles Anywhere's CreateSession, and the sandbox's registry of its anchors and profiles
+        (``learning_images.sandbox.roles_anywhere``)."""
+        if environ["PATH_INFO"] == ROLES_ANYWHERE_REGISTRY:
+            self.roles_anywhere.register(json.loads(body))
+            return _json(start_response, 200, {})
+
+        def assume(role_arn: str, session_name: str, seconds: int) -> tuple[str, str, str, str]:
+            session = self.state.sts.assume_role(
+                region_name="us-east-1",
+                role_session_name=session_name,
+                role_arn=role_arn,
+                policy="",
+                duration=seconds,
+                external_id="",
+            )
+            expiry = session.expiration.strftime("%Y-%m-%dT%H:%M:%SZ")
+            return session.access_key_id, session.secret_access_key, session.session_token, expiry
+
+        def trust_allows(principal: Principal, check: Check, policy: Policy | None) -> bool:
+            (decision,) = self.simulator.evaluate_many([simulation(principal, check, policy)])
+            return bool(decision.allowed)
+
+        try:
+            answer = self.roles_anywhere.create_session(
+                request_url(environ, headers),
+                headers,
+                body,
+                trust_allows=trust_allows,
+                trust_policy=self.state.trust_policy,
+                assume=assume,
+                account=self.state.account_id,
+            )
+        except SessionRefused as refused:
+            return _json(start_response, refused.status, {"message": refused.message, "__type": refused.code})
+        return _json(start_response, 201, answer)
 
     def judge(self, environ: Mapping[str, Any], headers: Mapping[str, str], body: bytes) -> None:
         if environ["PATH_INFO"].startswith("/moto-api"):

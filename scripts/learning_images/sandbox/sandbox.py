@@ -24,11 +24,13 @@ import json
 import os
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +38,7 @@ from typing import Any
 
 import boto3
 
+from learning_images.sandbox.front import ROLES_ANYWHERE_REGISTRY
 from learning_images.sandbox.gateway import LocalGateway
 from learning_images.sandbox.render import ROOT, Graph, Resource, render, stack_config
 from learning_images.verify import verify_contract
@@ -190,8 +193,23 @@ def apply_graph(graph: Graph, url: str, operator: dict[str, str]) -> dict[str, A
         real[r.id] = key["AccessKeyId"]
         real[r.outputs["secret"]["value"]] = key["SecretAccessKey"]
 
+    def roles_anywhere(document: dict[str, Any]) -> None:
+        """Register a trust anchor or profile with the front's Roles Anywhere stand-in."""
+        request = urllib.request.Request(  # noqa: S310 (the sandbox's own front on 127.0.0.1)
+            url + ROLES_ANYWHERE_REGISTRY, data=json.dumps(document).encode(), method="PUT"
+        )
+        context = ssl.create_default_context(cafile=os.environ.get("AWS_CA_BUNDLE"))
+        with urllib.request.urlopen(request, context=context, timeout=30):  # noqa: S310
+            pass
+
     handlers: dict[str, Callable[[Resource, dict[str, Any]], object]] = {
         "learning-images:index:LearningImageStore": lambda r, i: None,  # a component: nothing to create
+        "aws:rolesanywhere/trustAnchor:TrustAnchor": lambda r, i: roles_anywhere(
+            {"trust_anchors": {r.outputs["arn"]: i["source"]["sourceData"]["x509CertificateData"]}}
+        ),
+        "aws:rolesanywhere/profile:Profile": lambda r, i: roles_anywhere(
+            {"profiles": {r.outputs["arn"]: {"role_arns": i["roleArns"], "duration_seconds": i["durationSeconds"]}}}
+        ),
         "aws:kms/key:Key": kms_key,
         "aws:s3/bucket:Bucket": lambda r, i: s3.create_bucket(
             Bucket=r.outputs["bucket"], CreateBucketConfiguration={"LocationConstraint": i.get("region") or REGION}
@@ -312,7 +330,14 @@ def provision_with_pulumi(pulumi: str, url: str, operator: dict[str, str], workd
 ENGINES = ("auto", "pulumi", "applier")
 
 
-def provision(url: str, operator: dict[str, str], workdir: Path, *, engine: str = "applier") -> dict[str, Any]:
+def provision(
+    url: str,
+    operator: dict[str, str],
+    workdir: Path,
+    *,
+    engine: str = "applier",
+    config: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """Provision the local stack, saying first which way (the sandbox's first line)."""
     pulumi = shutil.which("pulumi") if engine in ("auto", "pulumi") else None
     if engine == "pulumi" and pulumi is None:
@@ -330,7 +355,7 @@ def provision(url: str, operator: dict[str, str], workdir: Path, *, engine: str 
         "(the program's resource graph, rendered under Pulumi's mocks, applied through boto3)",
         flush=True,
     )
-    return apply_graph(render(stack_config(STACK), stack=STACK), url, operator)
+    return apply_graph(render(config or stack_config(STACK), stack=STACK), url, operator)
 
 
 #: A test's look at the emulator: its URL, the stack outputs, the operator's credentials.
@@ -343,6 +368,8 @@ NOT_LOCAL = (
     "lifecycle execution (rules are read back, not run)",
     "KMS cryptography (moto's keys and key policies are evaluated, its encryption is not AWS's)",
     "IAM and KMS API calls are the operator's administration and are not judged",
+    "IAM Roles Anywhere is stood in for (CreateSession checks the certificate's CA, its signature and the city "
+    "role's trust policy, and tags the session with the CN; no CRLs)",
 )
 
 
@@ -361,12 +388,19 @@ class LocalStore:
 
 
 @contextmanager
-def local_store(*, engine: str = "applier", tamper: Hook | None = None, enforce: bool = True) -> Iterator[LocalStore]:
+def local_store(
+    *,
+    engine: str = "applier",
+    tamper: Hook | None = None,
+    enforce: bool = True,
+    config: Mapping[str, str] | None = None,
+) -> Iterator[LocalStore]:
     """The enforcing local S3 with the local stack applied; the operational scripts' test bed too.
-    ``tamper`` may change the provisioned stack (or its outputs) before it is used."""
+    ``tamper`` may change the provisioned stack (or its outputs) before it is used; ``config``
+    replaces the local stack's (applied by the applier)."""
     with tempfile.TemporaryDirectory(prefix="sandbox-") as tmp, enforcing_s3(Path(tmp), enforce=enforce) as emulator:
         operator = create_operator(emulator.url)
-        outputs = provision(emulator.url, operator, Path(tmp), engine=engine)
+        outputs = provision(emulator.url, operator, Path(tmp), engine="applier" if config else engine, config=config)
         if tamper:
             tamper(emulator.url, outputs, operator)
         outputs_file = Path(tmp) / "outputs.json"

@@ -45,9 +45,14 @@ from rich.table import Table
 
 from learning_images import contract, rules
 from learning_images.ops.clients import (
+    CERTIFICATE_ERRORS,
     CREDENTIAL_ERRORS,
+    ROLES_ANYWHERE_ENDPOINT,
+    CertificateSessionError,
     Endpoint,
+    ProbeSessionMissingError,
     TierSessions,
+    certificate_session,
     tier_sessions,
     without_expect_continue,
 )
@@ -114,6 +119,10 @@ def attempt(request: str, call: Callable[[], dict[str, Any]]) -> Attempt:
     ) as exc:
         raise CannotVerifyError(
             f"{request}: cannot reach the endpoint ({exc}); check --endpoint-url and the network"
+        ) from None
+    except CERTIFICATE_ERRORS as exc:
+        raise CannotVerifyError(
+            f"{request}: IAM Roles Anywhere gave the probe certificate no session ({exc})"
         ) from None
     status = response.get("ResponseMetadata", {}).get("HTTPStatusCode", 200)
     return Attempt(request, str(status), response)
@@ -827,6 +836,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="where probe keys are noted before each upload, so a run killed before its cleanup is "
         "cleaned by the next (default: $XDG_STATE_HOME/learning-images)",
     )
+    probe = parser.add_mutually_exclusive_group()
+    probe.add_argument(
+        "--probe-certificate",
+        type=Path,
+        help=f"where cities authenticate with certificates: a certificate (PEM) of the cities' CA with CN "
+        f"{contract.PROBE_CITY_ID}, the probe city's identity (needs --probe-private-key, the [certificates] extra)",
+    )
+    probe.add_argument(
+        "--probe-profile",
+        help="where cities authenticate with certificates: an AWS profile whose credential_process presents the "
+        f"{contract.PROBE_CITY_ID} certificate (aws_signing_helper credential-process ...)",
+    )
+    parser.add_argument("--probe-private-key", type=Path, help="the private key of --probe-certificate (PEM)")
     parser.add_argument("--time-budget", type=float, default=300.0, help="seconds for the whole run (default: 300)")
     parser.add_argument(
         "--wait-replication",
@@ -837,7 +859,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--json", type=Path, dest="json_path", help="also write the report as JSON here")
     parser.add_argument("--junit", type=Path, help="also write the report as JUnit XML here (for CI)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if (args.probe_certificate is None) != (args.probe_private_key is None):
+        parser.error("--probe-certificate and --probe-private-key go together")
+    return args
+
+
+def probe_session(args: argparse.Namespace, outputs: StackOutputs) -> boto3.Session | None:
+    """The probe city's session from a certificate or a profile; None: its key from the outputs."""
+    if args.probe_certificate is not None:
+        return certificate_session(
+            outputs,
+            args.probe_certificate,
+            args.probe_private_key,
+            endpoint=os.environ.get(ROLES_ANYWHERE_ENDPOINT),
+            verify=os.environ.get("AWS_CA_BUNDLE"),
+        )
+    if args.probe_profile is not None:
+        return boto3.Session(profile_name=args.probe_profile, region_name=outputs.region)
+    return None
 
 
 def main(argv: list[str] | None = None, *, operator: boto3.Session | None = None) -> int:
@@ -862,7 +902,7 @@ def main(argv: list[str] | None = None, *, operator: boto3.Session | None = None
             try:
                 if outputs.backend == "aws" and operator is None:
                     operator = boto3.Session(region_name=outputs.region)
-                sessions = tier_sessions(outputs, operator, endpoint)
+                sessions = tier_sessions(outputs, operator, endpoint, probe=probe_session(args, outputs))
             except ClientError as exc:
                 raise CannotVerifyError(
                     f"cannot assume the tier roles as the operator ({exc.response['Error']['Code']}): run with "
@@ -875,6 +915,8 @@ def main(argv: list[str] | None = None, *, operator: boto3.Session | None = None
                 ) from None
             except BotoCoreError as exc:
                 raise CannotVerifyError(f"cannot reach or authenticate to the endpoint: {exc}") from None
+            except (ProbeSessionMissingError, CertificateSessionError) as exc:
+                raise CannotVerifyError(str(exc)) from None
             verifier = Verifier(
                 outputs,
                 sessions,
