@@ -41,7 +41,11 @@ def pack_catalogue() -> dict[str, Any]:
             "unsure_expiry_days": contract.CONTRACT_PERIODS.unsure_expiry_days,
             "archive_after_days": contract.CONTRACT_PERIODS.archive_after_days,
         },
-        "tiers": {"TRAINING": contract.TRAINING.name, "COMMAND_CENTRE": contract.COMMAND_CENTRE.name},
+        "tiers": {
+            "TRAINING": contract.TRAINING.name,
+            "COMMAND_CENTRE": contract.COMMAND_CENTRE.name,
+            "CITY": contract.CITY.name,
+        },
         "learning_bucket_sids": sorted(rules.learning_bucket_sids(administrators=False)),
         "replica_write_guard_sid": rules.Sid.WRITE_EXCEPT_REPLICATION,
     }

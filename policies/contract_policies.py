@@ -322,13 +322,15 @@ def learning_bucket_policy_carries_every_guard(args: StackValidationArgs, report
 
 
 def tier_roles_least_privilege(args: StackValidationArgs, report: ReportViolation) -> None:
-    """Training: no write, delete or tagging. Command Centre: no tagging. (Roles carry their
+    """Training: no write, delete or tagging. Command Centre: no tagging. City (a role where cities
+    authenticate with certificates): upload only, as the city group's policy. (Roles carry their
     tier as a tag.)"""
     graph = Graph(args.resources)
     roles: dict[str, str] = {r.urn: str((r.props.get("tags") or {}).get("tier")) for r in graph.of(ROLE)}
     forbidden = {
         TIERS["TRAINING"]: (*WRITE, *DELETE, *TAGGING, UPLOAD_TAGGING),
         TIERS["COMMAND_CENTRE"]: TAGGING,
+        TIERS["CITY"]: (*READ_LIST, *DELETE, *TAGGING),
     }
     for policy in graph.of(ROLE_POLICY):
         tiers = {roles.get(urn, "") for urn in Graph.targets(policy, "role")}
@@ -470,7 +472,8 @@ POLICIES: list[Policy] = [
     ),
     _stack(
         "iam-tier-roles-least-privilege",
-        "Training: no write, delete or tagging. Command Centre: no tag rewrite; upload tagging only conditioned.",
+        "Training: no write, delete or tagging. Command Centre: no tag rewrite; upload tagging only conditioned. "
+        "City role (certificates): upload only.",
         "Grant tiers through infra.aws.iam.grant with the contract's tiers.",
         tier_roles_least_privilege,
     ),

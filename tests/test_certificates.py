@@ -3,6 +3,7 @@ How IAM judges their sessions is proven in tests/test_iam_semantics.py (stack `c
 
 from __future__ import annotations
 
+import copy
 import json
 
 import pytest
@@ -91,3 +92,23 @@ def test_a_trust_anchor_without_certificates_is_refused() -> None:
 def test_r2_has_no_certificate_mode() -> None:
     with pytest.raises(SettingsError, match="cityAuthentication: is an AWS setting"):
         parse_settings(stack_config("r2") | {f"{PROJECT}:cityAuthentication": "certificates"})
+
+
+def test_the_policy_pack_passes_a_certificate_stack(certificates: Graph) -> None:
+    from tests.test_policies import PROD_CONFIG, violations  # noqa: PLC0415
+
+    found = violations(certificates.resources, PROD_CONFIG)
+    assert not found, f"prod with certificate cities violates the contract: {json.dumps(found, indent=1)}"
+
+
+def test_the_policy_pack_refuses_a_city_role_that_can_read(certificates: Graph) -> None:
+    from tests.test_policies import violations  # noqa: PLC0415
+
+    resources = copy.deepcopy(certificates.resources)
+    policy = next(r for r in resources if r.name == "city-role-policy")
+    document = json.loads(policy.inputs["policy"])
+    document["Statement"].append({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"})
+    policy.inputs["policy"] = json.dumps(document)
+    found = violations(resources)
+    assert "iam-tier-roles-least-privilege" in found, found
+    assert any("the city tier must not have s3:GetObject" in m for m in found["iam-tier-roles-least-privilege"]), found
