@@ -118,18 +118,13 @@ class CertificateSessionError(ValueError):
     """A certificate session cannot be made here; the message says what to fix."""
 
 
-def certificate_session(
-    outputs: StackOutputs,
-    certificate: Path,
-    private_key: Path,
-    *,
-    endpoint: str | None = None,
-    verify: str | None = None,
-) -> boto3.Session:
+def certificate_session(outputs: StackOutputs, certificate: Path, private_key: Path) -> boto3.Session:
     """A city's session from its certificate: IAM Roles Anywhere's CreateSession, with the trust
     anchor, profile and role the stack outputs name. The session refreshes itself before it ends
-    (``iam-rolesanywhere-session``). ``endpoint``: another CreateSession endpoint (host[:port]; the
-    sandbox's stand-in), ``verify``: its certificate authority."""
+    (``iam-rolesanywhere-session``). ``$LEARNING_IMAGES_ROLES_ANYWHERE_ENDPOINT`` names another
+    CreateSession endpoint (host[:port]: the sandbox's stand-in), trusted through ``$AWS_CA_BUNDLE``
+    as every client here is."""
+    endpoint, verify = os.environ.get(ROLES_ANYWHERE_ENDPOINT), os.environ.get("AWS_CA_BUNDLE")
     found = outputs.roles_anywhere
     if found is None:
         raise CertificateSessionError(

@@ -55,7 +55,6 @@ from learning_images import contract
 from learning_images.ops.clients import (
     CERTIFICATE_ERRORS,
     CREDENTIAL_ERRORS,
-    ROLES_ANYWHERE_ENDPOINT,
     CertificateSessionError,
     Endpoint,
     certificate_session,
@@ -469,13 +468,7 @@ def session_for(args: argparse.Namespace, outputs: StackOutputs | None, region: 
     """The city's certificate session, the city's key from the stack outputs, else the usual AWS
     credential chain."""
     if args.certificate is not None and outputs is not None:
-        return certificate_session(
-            outputs,
-            args.certificate,
-            args.private_key,
-            endpoint=os.environ.get(ROLES_ANYWHERE_ENDPOINT),
-            verify=os.environ.get("AWS_CA_BUNDLE"),
-        )
+        return certificate_session(outputs, args.certificate, args.private_key)
     if outputs is not None and uses_city_key(args, outputs):
         return key_session(outputs.city_credentials[args.city], region)
     return boto3.Session(profile_name=args.profile, region_name=region)

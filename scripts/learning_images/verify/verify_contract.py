@@ -47,7 +47,6 @@ from learning_images import contract, rules
 from learning_images.ops.clients import (
     CERTIFICATE_ERRORS,
     CREDENTIAL_ERRORS,
-    ROLES_ANYWHERE_ENDPOINT,
     CertificateSessionError,
     Endpoint,
     ProbeSessionMissingError,
@@ -868,13 +867,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def probe_session(args: argparse.Namespace, outputs: StackOutputs) -> boto3.Session | None:
     """The probe city's session from a certificate or a profile; None: its key from the outputs."""
     if args.probe_certificate is not None:
-        return certificate_session(
-            outputs,
-            args.probe_certificate,
-            args.probe_private_key,
-            endpoint=os.environ.get(ROLES_ANYWHERE_ENDPOINT),
-            verify=os.environ.get("AWS_CA_BUNDLE"),
-        )
+        return certificate_session(outputs, args.probe_certificate, args.probe_private_key)
     if args.probe_profile is not None:
         return boto3.Session(profile_name=args.probe_profile, region_name=outputs.region)
     return None
