@@ -36,5 +36,5 @@ def test_r2_stack_with_its_gateway_passes_what_the_gateway_holds_and_reports_it_
     assert not failed, f"the gateway let through what the contract refuses: {failed}"
     gaps = {c for c in rules.all_checks() if (rules.treatment("r2", c, gateway=True) or ("",))[0] == "GAP"}
     assert {check for check, r in results.items() if r["status"] == "GAP"} == gaps
-    assert "12 of them enforced by the gateway" in report["summary"], report["summary"]
+    assert "13 of them enforced by the gateway" in report["summary"], report["summary"]
     assert code == 0, report["summary"]

@@ -253,6 +253,10 @@ RULES: tuple[Rule, ...] = (
         sids=(Sid.OBJECT_LOCK_CHANGE, *LOCK_HEADER_SIDS),
         proofs=(f"{IAM}test_labels_are_immutable_no_tag_rewrite_or_lock_change_for_anyone",),
         live=LIVE_CONDITION,
+        r2_gateway=G,
+        r2_gateway_how="the gateway refuses an upload carrying Object Lock headers (as every x-amz-* header "
+        "it does not take); R2 has no per-object lock a client could set anyway",
+        r2_gateway_proofs=(f"{GATEWAY}test_uploads_that_set_acls_tags_locks_or_storage_settings_are_refused",),
     ),
     Rule(
         "flat namespace: keys are <uuid>.jpg, no folders",
