@@ -155,15 +155,15 @@ def _roles_anywhere(
 ) -> RolesAnywhere:
     """One trust anchor over the cities' CA, one city role only Roles Anywhere assumes for a
     certificate of that anchor, one profile; no resource per city, whatever their number."""
-    private_ca = certificates.private_ca_arn
     anchor = aws.rolesanywhere.TrustAnchor(
         names("city-trust-anchor"),
         name=f"learning-images-{names.scope}-cities",
         enabled=True,
         source=aws.rolesanywhere.TrustAnchorSourceArgs(
-            source_type="AWS_ACM_PCA" if private_ca else "CERTIFICATE_BUNDLE",
+            source_type="AWS_ACM_PCA" if certificates.private_ca_arn else "CERTIFICATE_BUNDLE",
+            # Exactly one of the two is set (the settings refuse both or neither).
             source_data=aws.rolesanywhere.TrustAnchorSourceSourceDataArgs(
-                acm_pca_arn=private_ca, x509_certificate_data=None if private_ca else certificates.certificate_authority
+                acm_pca_arn=certificates.private_ca_arn, x509_certificate_data=certificates.certificate_authority
             ),
         ),
         tags=tags,

@@ -37,12 +37,6 @@ class AwsStore:
 
     outputs: dict[str, Any]
 
-    @staticmethod
-    def check(settings: Settings, opts: pulumi.ResourceOptions | None) -> tuple[str, ...]:
-        """Before anything is registered, the component included: a ``configurationAdministrators``
-        list that would lock the deployer out is invalid config. Returns the principal patterns."""
-        return AwsStore._administrators(settings, opts)
-
     def __init__(
         self,
         parent: pulumi.ComponentResource,
@@ -171,10 +165,10 @@ class AwsStore:
         )
 
     @staticmethod
-    def _administrators(settings: Settings, opts: pulumi.ResourceOptions | None) -> tuple[str, ...]:
-        """``configurationAdministrators`` as principal patterns, checked against the deploying
-        identity: a synchronous invoke, so a list that would lock the deployer out fails before
-        any resource is registered."""
+    def check(settings: Settings, opts: pulumi.ResourceOptions | None) -> tuple[str, ...]:
+        """Before anything is registered, the component included: ``configurationAdministrators`` as
+        principal patterns, checked against the deploying identity by a synchronous invoke, so a list
+        that would lock the deployer out is invalid config."""
         if not settings.configuration_administrators:
             return ()
         caller = aws.get_caller_identity(opts=pulumi.InvokeOptions(provider=opts.provider if opts else None))

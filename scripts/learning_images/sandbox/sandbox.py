@@ -418,19 +418,19 @@ R2_STAND_IN = (
 
 
 @contextmanager
-def open_store(stack: str, *, engine: str, tamper: Hook | None, r2_gateway: bool = True) -> Iterator[LocalStore]:
-    """The sandbox of ``stack``: ``local`` (the AWS program in the enforcing local S3) or ``r2``
-    (the r2 program's outputs and upload gateway in front of an R2 stand-in)."""
+def open_store(stack: str, *, engine: str, tamper: Hook | None) -> Iterator[LocalStore]:
+    """The sandbox of ``stack``: ``local`` (the AWS program in the enforcing local S3, which
+    ``tamper`` may change) or ``r2`` (the r2 program's outputs and upload gateway in front of an R2
+    stand-in, as shipped)."""
     if stack == STACK:
         with local_store(engine=engine, tamper=tamper) as store:
             yield store
         return
+    if tamper is not None:
+        raise ValueError("the r2 sandbox runs the r2 stack as shipped: it takes no tamper hook")
     from learning_images.sandbox.r2 import local_r2_store  # noqa: PLC0415 (it builds on this module)
 
-    with local_r2_store(gateway=r2_gateway) as store:
-        if tamper:
-            tamper(store.url, store.outputs, store.operator)
-            store.outputs_file.write_text(json.dumps(store.outputs))
+    with local_r2_store() as store:
         yield store
 
 
@@ -441,13 +441,12 @@ def sandbox(
     tamper: Hook | None = None,
     after: Hook | None = None,
     stack: str = STACK,
-    r2_gateway: bool = True,
 ) -> int:
     """Run the whole flow. ``tamper`` may change the provisioned stack before verification
     (a broken stack must be reported); ``after`` sees the emulator before it stops (nothing
     the run wrote may be left)."""
-    with open_store(stack, engine=engine, tamper=tamper, r2_gateway=r2_gateway) as store:
-        if store.gateway is None and stack == STACK:
+    with open_store(stack, engine=engine, tamper=tamper) as store:
+        if stack == STACK:
             note = (
                 "every S3 request is judged by the stack's own bucket, identity and key policies under IAM "
                 f"semantics; not held locally: {'; '.join(NOT_LOCAL)}"
