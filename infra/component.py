@@ -31,7 +31,7 @@ TYPE = f"{PROJECT}:index:LearningImageStore"
 
 
 class _Backend(Protocol):
-    """What a backend's builder offers the component (``infra/aws/store.py``, ``infra/r2/store.py``)."""
+    """What a backend's builder offers the component (``infra/<backend>/store.py``)."""
 
     outputs: dict[str, Any]
 
@@ -43,13 +43,17 @@ class _Backend(Protocol):
     def check(settings: Settings, opts: pulumi.ResourceOptions | None) -> tuple[str, ...]: ...
 
 
-def _backend(name: str) -> tuple[type[_Backend], str]:
+def _backend(name: str) -> tuple[type[_Backend], str | None]:
     """The builder of a backend and the component type it had before this component. Each backend's
     provider SDK is imported only by the stores that use it."""
     if name == "r2":
         from infra.r2 import store as r2  # noqa: PLC0415
 
         return r2.R2Store, r2.PREVIOUS_COMPONENT_TYPE
+    if name == "gcs":
+        from infra.gcs import store as gcs  # noqa: PLC0415
+
+        return gcs.GcsStore, None  # new with the one component: no type of its own before it
     from infra.aws import store as aws  # noqa: PLC0415
 
     return aws.AwsStore, aws.PREVIOUS_COMPONENT_TYPE
@@ -59,7 +63,7 @@ class LearningImageStore(LearningImageStoreOutputs, pulumi.ComponentResource):
     """The central image store of the Command Centre: one bucket whose storage enforces the storage
     contract (flat UUID keys, city and labels as metadata, create-only objects, label-driven
     lifecycle, three credential tiers, no public access, encryption, replication where the backend
-    has it), on AWS S3 or Cloudflare R2."""
+    has it), on AWS S3, Cloudflare R2 or Google Cloud Storage."""
 
     def __init__(
         self,
@@ -73,7 +77,7 @@ class LearningImageStore(LearningImageStoreOutputs, pulumi.ComponentResource):
             raise SettingsError(f"invalid store name; nothing was created: {problem}")
         builder, previous_type = _backend(settings.backend)
         administrators = builder.check(settings, opts)
-        if name == DEFAULT_STORE:
+        if name == DEFAULT_STORE and previous_type is not None:
             # The stack program's store had a type of its own per backend before this component:
             # the alias keeps those stacks' resources where they are (children follow their parent).
             alias = pulumi.ResourceOptions(aliases=[pulumi.Alias(type_=previous_type)])

@@ -16,7 +16,7 @@ class LearningImageStoreArgs(TypedDict, total=False):
     """The store's settings, by their Python names (`Pulumi.<stack>.yaml` uses the camelCase keys). Every key may be left out: its default gives the behaviour described. Validated by infra.settings.Settings when the component is constructed, with every problem reported at once."""
 
     backend: str
-    """Storage backend. `aws` declares the store on Amazon S3 with every guard S3 can enforce; `r2` on Cloudflare R2, with the gaps the README's capability matrix lists."""
+    """Storage backend. `aws` declares the store on Amazon S3 with every guard S3 can enforce; `r2` on Cloudflare R2 and `gcs` on Google Cloud Storage, each with the gaps the README's capability matrix lists."""
 
     region: str | None
     """Primary AWS region, read from the AWS provider's own `aws:region`. Required for `aws`."""
@@ -42,8 +42,23 @@ class LearningImageStoreArgs(TypedDict, total=False):
     r2_workers_subdomain: str | None
     """R2 only. The account's workers.dev subdomain (dashboard: Workers & Pages, Overview); the gateway then answers at `https://<stack's gateway script>.<subdomain>.workers.dev`. Required with the gateway unless `r2GatewayHostname` is set."""
 
+    gcp_project: str | None
+    """Google Cloud project that owns the bucket, its key and the tiers' service accounts, read from the provider's own `gcp:project`. Required for `gcs`."""
+
+    gcs_location: str
+    """gcs only. The predefined dual-region the bucket lives in (EUR4: Finland and the Netherlands; NAM4: Iowa and South Carolina): every object is stored in both regions, which is the store's disaster recovery. Only dual-regions with a Cloud KMS location of the same name, as the key must share the bucket's location."""
+
+    gcs_turbo_replication: bool
+    """gcs only. Turbo replication: every new object reaches the second region within 15 minutes (Google's RPO target), not within up to 12 hours. On by default because cities may delete their copies once the daily batch is uploaded; off saves the turbo replication charge."""
+
+    gcs_archive_storage_class: str
+    """gcs only. Storage class objects move to after `archiveAfterDays`. Every class stays readable without a restore; `COLDLINE` keeps the retrieval charge of a training run over old images low."""
+
+    gcs_soft_delete_days: int
+    """gcs only. Days a deleted object (or a noncurrent version lifecycle removed) stays restorable before Cloud Storage purges it (7 to 30; Google's minimum is 7). With `noncurrentVersionExpiryDays` it is how long an erased image's bytes outlive the erasure: together at most 30 days (GDPR)."""
+
     replication: bool
-    """Replicate every object, KMS-encrypted and with its tags, to a replica bucket in `replicaRegion` for disaster recovery. On by default: a stack without a DR copy must say so."""
+    """Replicate every object, KMS-encrypted and with its tags, to a replica bucket in `replicaRegion` for disaster recovery. On by default: a stack without a DR copy must say so. On gcs the bucket's dual-region placement is the replication (`gcsLocation`), so it stays on."""
 
     replica_region: str | None
     """Region of the replica bucket. Required while `replication` is on; must differ from `aws:region`."""
@@ -126,6 +141,7 @@ class BackendProfile(TypedDict):
     caller_identity: bool
     upload_gateway: bool
     upload_limit_bytes: int | None
+    access_key_kind: str
 
 
 class ObjectLockOutputs(TypedDict):

@@ -30,6 +30,9 @@ from learning_images import contract
 
 PROJECT: Literal["learning-images"] = "learning-images"
 REGION_KEY = "aws:region"
+PROJECT_KEY = "gcp:project"
+#: Provider keys the settings read (each provider's own, so the provider and the store agree).
+PROVIDER_KEYS = (REGION_KEY, PROJECT_KEY)
 
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 # An IAM principal allowed to assume a tier role: an account root, a user or a role.
@@ -47,27 +50,58 @@ Days = Annotated[PositiveInt, Field(le=36500)]
 ArchiveDays = Annotated[PositiveInt, Field(le=contract.CONTRACT_PERIODS.archive_after_days)]
 UnsureDays = Annotated[PositiveInt, Field(le=contract.CONTRACT_PERIODS.unsure_expiry_days)]
 
-#: Settings that only the aws backend has, with what R2 lacks in their place (for messages).
-AWS_ONLY = {
-    "replication": "replication",
-    "replica_region": "replication",
-    "archive_storage_class": "storage class but InfrequentAccess",
-    "noncurrent_version_expiry_days": "object versioning",
-    "object_lock_mode": "Object Lock modes (its bucket lock is by age)",
-    "object_lock_days": "Object Lock modes (its bucket lock is by age)",
-    "access_logging": "server access logs",
-    "command_centre_principals": "IAM roles (its tiers are API tokens)",
-    "training_principals": "IAM roles (its tiers are API tokens)",
-    "configuration_administrators": "IAM principals to hold its configuration to",
-    "city_key_generations": "access keys to rotate (a city's gateway key is rotated by replacing its key id)",
-    "city_authentication": "IAM Roles Anywhere (its cities hold gateway keys)",
-    "city_certificate_authority": "IAM Roles Anywhere (its cities hold gateway keys)",
-    "city_private_ca_arn": "IAM Roles Anywhere (its cities hold gateway keys)",
-    "city_session_seconds": "IAM Roles Anywhere (its cities hold gateway keys)",
-    "emulator": "local emulator stack",
-    "tags": "resource tags on buckets or tokens",
-    "force_destroy": "force-destroy of a non-empty bucket",
+#: Settings the aws backend has and another backend does not, with what that backend lacks in
+#: their place (for messages). Pulumi passes Pulumi.yaml's defaults to every stack, so "asked"
+#: means "not the default"; a feature on by default must be turned off, except where the backend
+#: keeps the setting's meaning (gcs's `replication` is its dual-region placement).
+NOT_ON: Mapping[str, Mapping[str, str]] = {
+    "r2": {
+        "replication": "replication",
+        "replica_region": "replication",
+        "archive_storage_class": "storage class but InfrequentAccess",
+        "noncurrent_version_expiry_days": "object versioning",
+        "object_lock_mode": "Object Lock modes (its bucket lock is by age)",
+        "object_lock_days": "Object Lock modes (its bucket lock is by age)",
+        "access_logging": "server access logs",
+        "command_centre_principals": "IAM roles (its tiers are API tokens)",
+        "training_principals": "IAM roles (its tiers are API tokens)",
+        "configuration_administrators": "IAM principals to hold its configuration to",
+        "city_key_generations": "access keys to rotate (a city's gateway key is rotated by replacing its key id)",
+        "city_authentication": "IAM Roles Anywhere (its cities hold gateway keys)",
+        "city_certificate_authority": "IAM Roles Anywhere (its cities hold gateway keys)",
+        "city_private_ca_arn": "IAM Roles Anywhere (its cities hold gateway keys)",
+        "city_session_seconds": "IAM Roles Anywhere (its cities hold gateway keys)",
+        "emulator": "local emulator stack",
+        "tags": "resource tags on buckets or tokens",
+        "force_destroy": "force-destroy of a non-empty bucket",
+    },
+    "gcs": {
+        "region": "AWS region (its placement is `gcsLocation`)",
+        "replica_region": "replica bucket (a dual-region bucket keeps both copies itself: `gcsLocation`)",
+        "archive_storage_class": "S3 storage classes (set `gcsArchiveStorageClass`)",
+        "object_lock_mode": "Object Lock modes (a bucket retention policy would exclude versioning; only the "
+        "Command Centre may delete, and soft delete keeps deletions recoverable)",
+        "object_lock_days": "Object Lock modes (a bucket retention policy would exclude versioning)",
+        "access_logging": "S3 server access logs or S3 Inventory (Cloud Audit Logs are the project's)",
+        "command_centre_principals": "IAM roles to assume (its tiers are service accounts with HMAC keys)",
+        "training_principals": "IAM roles to assume (its tiers are service accounts with HMAC keys)",
+        "configuration_administrators": "bucket-policy denies (hold `storage.buckets.update` to the deployer in IAM)",
+        "city_key_generations": "rotation of access keys in this project yet (replace a city's HMAC key by "
+        "removing and re-adding the city)",
+        "city_authentication": "IAM Roles Anywhere (its cities hold HMAC keys of their service accounts)",
+        "city_certificate_authority": "IAM Roles Anywhere (its cities hold HMAC keys of their service accounts)",
+        "city_private_ca_arn": "IAM Roles Anywhere (its cities hold HMAC keys of their service accounts)",
+        "city_session_seconds": "IAM Roles Anywhere (its cities hold HMAC keys of their service accounts)",
+        "emulator": "local emulator stack",
+        "tags": "AWS tags (Cloud Storage labels are not declared by this project yet)",
+    },
 }
+#: Settings only the gcs backend has.
+GCS_ONLY = ("gcp_project", "gcs_location", "gcs_turbo_replication", "gcs_archive_storage_class", "gcs_soft_delete_days")
+_GCP_PROJECT = re.compile(r"[a-z][a-z0-9-]{4,28}[a-z0-9]")
+#: GDPR's deadline for an erasure, in days: on gcs an erased object's bytes outlive the erasure by
+#: the noncurrent-version expiry plus the soft-delete window, which together must fit in it.
+GDPR_ERASURE_DAYS = 30
 
 
 class SettingsError(ValueError):
@@ -85,11 +119,12 @@ class Settings(BaseModel):
         validate_default=True,
     )
 
-    backend: Literal["aws", "r2"] = Field(
+    backend: Literal["aws", "r2", "gcs"] = Field(
         "aws",
         description=(
             "Storage backend. `aws` declares the store on Amazon S3 with every guard S3 can enforce; "
-            "`r2` on Cloudflare R2, with the gaps the README's capability matrix lists."
+            "`r2` on Cloudflare R2 and `gcs` on Google Cloud Storage, each with the gaps the README's "
+            "capability matrix lists."
         ),
     )
     region: str | None = Field(
@@ -140,11 +175,50 @@ class Settings(BaseModel):
             "unless `r2GatewayHostname` is set."
         ),
     )
+    gcp_project: str | None = Field(
+        None,
+        alias="gcp:project",  # the Google Cloud provider's own key: PROJECT_KEY
+        description="Google Cloud project that owns the bucket, its key and the tiers' service accounts, read "
+        "from the provider's own `gcp:project`. Required for `gcs`.",
+    )
+    gcs_location: Literal["EUR4", "NAM4"] = Field(
+        "EUR4",
+        description=(
+            "gcs only. The predefined dual-region the bucket lives in (EUR4: Finland and the Netherlands; NAM4: "
+            "Iowa and South Carolina): every object is stored in both regions, which is the store's disaster "
+            "recovery. Only dual-regions with a Cloud KMS location of the same name, as the key must share the "
+            "bucket's location."
+        ),
+    )
+    gcs_turbo_replication: bool = Field(
+        True,
+        description=(
+            "gcs only. Turbo replication: every new object reaches the second region within 15 minutes (Google's "
+            "RPO target), not within up to 12 hours. On by default because cities may delete their copies once "
+            "the daily batch is uploaded; off saves the turbo replication charge."
+        ),
+    )
+    gcs_archive_storage_class: Literal["NEARLINE", "COLDLINE", "ARCHIVE"] = Field(
+        "COLDLINE",
+        description=(
+            "gcs only. Storage class objects move to after `archiveAfterDays`. Every class stays readable "
+            "without a restore; `COLDLINE` keeps the retrieval charge of a training run over old images low."
+        ),
+    )
+    gcs_soft_delete_days: Annotated[int, Field(ge=7, le=GDPR_ERASURE_DAYS)] = Field(
+        7,
+        description=(
+            "gcs only. Days a deleted object (or a noncurrent version lifecycle removed) stays restorable before "
+            "Cloud Storage purges it (7 to 30; Google's minimum is 7). With `noncurrentVersionExpiryDays` it is "
+            "how long an erased image's bytes outlive the erasure: together at most 30 days (GDPR)."
+        ),
+    )
     replication: bool = Field(
         True,
         description=(
             "Replicate every object, KMS-encrypted and with its tags, to a replica bucket in "
-            "`replicaRegion` for disaster recovery. On by default: a stack without a DR copy must say so."
+            "`replicaRegion` for disaster recovery. On by default: a stack without a DR copy must say so. On "
+            "gcs the bucket's dual-region placement is the replication (`gcsLocation`), so it stays on."
         ),
     )
     replica_region: str | None = Field(
@@ -332,10 +406,36 @@ class Settings(BaseModel):
         backend = info.data.get("backend")
         if backend == "r2" and value is None:
             raise ValueError("is required for the r2 backend (the 32-hex-digit id in the Cloudflare dashboard's URL)")
-        if backend == "aws" and value is not None:
-            raise ValueError("is set but the backend is aws; remove it or set `backend: r2`")
+        if backend != "r2" and value is not None:
+            raise ValueError(f"is set but the backend is {backend}; remove it or set `backend: r2`")
         if value is not None and not re.fullmatch(r"[0-9a-f]{32}", value):
             raise ValueError(f"{value!r} is not a Cloudflare account id (32 lowercase hex digits)")
+        return value
+
+    @field_validator("gcp_project")
+    @classmethod
+    def _project_for_gcs(cls, value: str | None, info: ValidationInfo) -> str | None:
+        backend = info.data.get("backend")
+        if backend == "gcs" and value is None:
+            raise ValueError("is required for the gcs backend: `pulumi config set gcp:project <project id>`")
+        if value is not None and not _GCP_PROJECT.fullmatch(value):
+            raise ValueError(
+                f"{value!r} is not a Google Cloud project id (6 to 30 lowercase letters, digits or hyphens, "
+                "starting with a letter)"
+            )
+        return value
+
+    @field_validator(*GCS_ONLY)
+    @classmethod
+    def _gcs_only(cls, value: Any, info: ValidationInfo) -> Any:
+        """A gcs setting asked of another backend (asked: not the default, as Pulumi passes defaults)."""
+        backend = info.data.get("backend")
+        if backend in (None, "gcs") or info.field_name is None:
+            return value
+        field = cls.model_fields[info.field_name]
+        if value != field.default:
+            name = field.alias or to_camel(info.field_name)
+            raise ValueError(f"is a gcs setting, but the backend is {backend}: remove `{name}`")
         return value
 
     @field_validator("r2_gateway_hostname")
@@ -377,23 +477,25 @@ class Settings(BaseModel):
             raise ValueError("set either `r2GatewayHostname` or `r2WorkersSubdomain`, not both: one public address")
         return value
 
-    @field_validator(*AWS_ONLY)
+    @field_validator(*{name for lacking in NOT_ON.values() for name in lacking})
     @classmethod
-    def _aws_only(cls, value: Any, info: ValidationInfo) -> Any:
-        """An AWS feature asked of the r2 backend. Pulumi passes Pulumi.yaml's defaults to every
-        stack, so "asked" means "not the default"; features on by default must be turned off."""
-        if info.data.get("backend") != "r2" or info.field_name is None:
+    def _not_on_backend(cls, value: Any, info: ValidationInfo) -> Any:
+        """An AWS feature asked of a backend that lacks it. Pulumi passes Pulumi.yaml's defaults to
+        every stack, so "asked" means "not the default"; features on by default must be turned off."""
+        backend = info.data.get("backend")
+        lacking = NOT_ON.get(backend or "", {})
+        if info.field_name is None or info.field_name not in lacking:
             return value
         field = cls.model_fields[info.field_name]
-        name = field.alias or info.field_name
+        name = field.alias or to_camel(info.field_name)
         if field.default is True and value is True:
             raise ValueError(
-                f"must be false for the r2 backend, which has no {AWS_ONLY[info.field_name]}: "
+                f"must be false for the {backend} backend, which has no {lacking[info.field_name]}: "
                 f"set `{name}: false` (see the README's capability matrix)"
             )
         if field.default is not True and value != field.default:
             raise ValueError(
-                f"is an AWS setting; the r2 backend has no {AWS_ONLY[info.field_name]}: remove it "
+                f"is an AWS setting; the {backend} backend has no {lacking[info.field_name]}: remove it "
                 "(see the README's capability matrix)"
             )
         return value
@@ -516,8 +618,8 @@ class Settings(BaseModel):
     @field_validator("replica_region")
     @classmethod
     def _replica_region(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if info.data.get("backend") == "r2":
-            return value  # refused, if set, as an AWS-only setting
+        if info.data.get("backend") != "aws":
+            return value  # refused, if set, as a setting the backend lacks
         if not info.data.get("replication", False):
             if value is not None:
                 raise ValueError("is set but `replication` is off; remove it or turn replication on")
@@ -530,6 +632,27 @@ class Settings(BaseModel):
         if value == info.data.get("region"):
             raise ValueError(f"must differ from {REGION_KEY} ({value}): a replica in the same region is no DR copy")
         return value
+
+    @field_validator("replication")
+    @classmethod
+    def _gcs_is_dual_region(cls, on: bool, info: ValidationInfo) -> bool:
+        if info.data.get("backend") == "gcs" and not on:
+            raise ValueError(
+                "cannot be off for the gcs backend: its bucket is always dual-region (`gcsLocation`), which is how "
+                "it replicates; remove `replication: false`"
+            )
+        return on
+
+    @field_validator("noncurrent_version_expiry_days")
+    @classmethod
+    def _erasure_within_a_month(cls, days: int, info: ValidationInfo) -> int:
+        soft_delete = info.data.get("gcs_soft_delete_days")
+        if info.data.get("backend") == "gcs" and soft_delete is not None and days + soft_delete > GDPR_ERASURE_DAYS:
+            raise ValueError(
+                f"({days}) plus `gcsSoftDeleteDays` ({soft_delete}) exceeds {GDPR_ERASURE_DAYS}: on gcs an erased "
+                "image's bytes stay that long (noncurrent, then soft-deleted), longer than GDPR's month"
+            )
+        return days
 
     @field_validator("archive_after_days")
     @classmethod
@@ -618,8 +741,7 @@ def parse_settings(config: Mapping[str, str]) -> Settings:
     """
     prefix = f"{PROJECT}:"
     raw: dict[str, Any] = {k.removeprefix(prefix): _decode(v) for k, v in config.items() if k.startswith(prefix)}
-    if REGION_KEY in config:
-        raw[REGION_KEY] = config[REGION_KEY]
+    raw.update({key: config[key] for key in PROVIDER_KEYS if key in config})
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:

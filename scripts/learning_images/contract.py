@@ -68,6 +68,8 @@ EXCLUDED_LABELS: Final[tuple[Label, ...]] = (Label.UNSURE,)
 # --- Object naming ---------------------------------------------------------------------------
 
 #: Flat namespace: a lowercase UUID and ``.jpg``; no ``/``, so no city folders, no PII in paths.
+#: How every object key ends (the one part of the key shape that Cloud Storage's IAM Conditions hold).
+OBJECT_KEY_SUFFIX: Final = ".jpg"
 OBJECT_KEY_PATTERN: Final = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.jpg$")
 
 #: The same shape as an IAM resource wildcard, for the bucket policy. ``?`` matches any single

@@ -29,7 +29,7 @@ class BackendProfile(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    #: The ``image_reference`` scheme: ``s3://bucket/key``, ``r2://bucket/key``.
+    #: The ``image_reference`` scheme: ``s3://bucket/key``, ``r2://bucket/key``, ``gs://bucket/key``.
     reference_scheme: str
     #: Uploads carry the contract's fields as object tags too (the guards and lifecycle read them).
     object_tags: bool
@@ -49,6 +49,9 @@ class BackendProfile(BaseModel):
     #: The largest image one upload may carry, where the store sets a limit below the backend's own
     #: (the gateway's request-body limit); None: the backend's own limit.
     upload_limit_bytes: int | None = None
+    #: What a tier's key is, for audit records where no STS names the caller (``caller_identity``
+    #: off): the key id is recorded as ``<kind>:<access key id>``.
+    access_key_kind: str = "access-key"
 
 
 #: Each backend's profile, defined once. The stores export theirs as ``capabilities``.
@@ -70,6 +73,20 @@ PROFILES: Mapping[str, BackendProfile] = {
         plain_http_listener=False,
         lifecycle_reads_labels=False,
         caller_identity=False,
+        access_key_kind="r2-token",
+    ),
+    # Cloud Storage through its XML API, with HMAC keys: versions exist, but the S3 versions API is not
+    # Cloud Storage's (generations), so clients do not rely on it; multipart needs permissions the
+    # create-only city role does not hold; whether the XML API answers plain HTTP is not proven here.
+    "gcs": BackendProfile(
+        reference_scheme="gs",
+        object_tags=False,
+        object_versions=False,
+        multipart_uploads=False,
+        plain_http_listener=False,
+        lifecycle_reads_labels=False,
+        caller_identity=False,
+        access_key_kind="hmac-key",
     ),
 }
 
@@ -152,7 +169,7 @@ class InventoryOutputs(_Model):
 
 
 class StackOutputs(_Model):
-    backend: Literal["aws", "r2"]
+    backend: Literal["aws", "r2", "gcs"]
     #: What this backend can do; clients decide from it, never from ``backend``.
     capabilities: BackendProfile
     emulator: bool = False
@@ -164,7 +181,8 @@ class StackOutputs(_Model):
     city_endpoint_url: str | None = None
     bucket_name: str
     bucket_arn: str | None = None
-    #: None on R2, which encrypts with Cloudflare-managed keys.
+    #: The store's customer-managed key: a KMS key ARN on AWS, a Cloud KMS key name on GCS; None on
+    #: R2, which encrypts with Cloudflare-managed keys.
     kms_key_arn: str | None = None
     object_lock: ObjectLockOutputs | None = None
     bucket_lock_days: int | None = None

@@ -201,10 +201,10 @@ def command_centre_session(
 
 
 def identity(session: boto3.Session, endpoint: Endpoint, outputs: StackOutputs) -> str:
-    """Who acts, for audit records: the STS caller on AWS, the token id on R2 (no STS there)."""
+    """Who acts, for audit records: the STS caller on AWS, the key id elsewhere (no STS there)."""
     if not outputs.capabilities.caller_identity:
         credentials = session.get_credentials()
-        return f"r2-token:{credentials.access_key if credentials else 'unknown'}"
+        return f"{outputs.capabilities.access_key_kind}:{credentials.access_key if credentials else 'unknown'}"
     arn: str = endpoint.client(session, "sts").get_caller_identity()["Arn"]
     return arn
 

@@ -34,6 +34,8 @@ PROJECT = "learning-images"
 ACCOUNT_ID = "123456789012"
 PARTITION = "aws"
 DEFAULT_REGION = "eu-west-1"
+GCP_PROJECT = "learning-images-test"
+GCP_PROJECT_NUMBER = "123456789012"
 
 # Pulumi's wire sentinel for a secret value: what the engine returns for a provider's secret output.
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
@@ -152,11 +154,44 @@ class Mocks(pulumi.runtime.Mocks):
             return uuid.uuid5(uuid.NAMESPACE_DNS, args.name).hex, state
         if args.typ.startswith("cloudflare:index/r2"):
             return f"{args.inputs.get('bucketName') or args.inputs.get('name')}-{args.name}", state
+        if args.typ.startswith("gcp:"):
+            return self._answer_gcp(args, state)
         if args.typ == "aws:iam/accessKey:AccessKey":
             key_id = "AKIA" + uuid.uuid5(uuid.NAMESPACE_DNS, args.name).hex[:16].upper()
             # The provider marks `secret` secret; mocks must say so explicitly.
             state.update(secret={SPECIAL_SIG_KEY: SECRET_SIG, "value": f"mock-secret-{args.name}"})
             return key_id, state
+        return f"{args.name}-id", state
+
+    @staticmethod
+    def _answer_gcp(args: pulumi.runtime.MockResourceArgs, state: dict[str, Any]) -> tuple[str, dict[str, Any]]:  # noqa: PLR0911 (one answer per mocked type)
+        """Google Cloud resources: ids in Google's resource-name forms, emails, and HMAC keys."""
+        inputs = args.inputs
+        project = inputs.get("project", GCP_PROJECT)
+        if args.typ == "gcp:kms/keyRing:KeyRing":
+            ring = f"projects/{project}/locations/{inputs['location']}/keyRings/{inputs['name']}"
+            return ring, state
+        if args.typ == "gcp:kms/cryptoKey:CryptoKey":
+            return f"{inputs['keyRing']}/cryptoKeys/{inputs['name']}", state
+        if args.typ == "gcp:serviceaccount/account:Account":
+            email = f"{inputs['accountId']}@{project}.iam.gserviceaccount.com"
+            state.update(
+                email=email, member=f"serviceAccount:{email}", name=f"projects/{project}/serviceAccounts/{email}"
+            )
+            return state["name"], state
+        if args.typ == "gcp:projects/iAMCustomRole:IAMCustomRole":
+            state.update(name=f"projects/{project}/roles/{inputs['roleId']}")
+            return state["name"], state
+        if args.typ == "gcp:storage/hmacKey:HmacKey":
+            access_id = "GOOG1E" + hashlib.sha256(args.name.encode()).hexdigest()[:32].upper()
+            # The provider marks `secret` secret; mocks must say so explicitly.
+            state.update(accessId=access_id, secret={SPECIAL_SIG_KEY: SECRET_SIG, "value": f"mock-hmac-{args.name}"})
+            return f"projects/{project}/hmacKeys/{access_id}", state
+        if args.typ == "gcp:storage/bucket:Bucket":
+            state.update(
+                url=f"gs://{inputs['name']}", selfLink=f"https://www.googleapis.com/storage/v1/b/{inputs['name']}"
+            )
+            return str(inputs["name"]), state
         return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
@@ -185,6 +220,14 @@ class Mocks(pulumi.runtime.Mocks):
                 "scopes": ["com.cloudflare.edge.r2.bucket"],
             }
             return {"accountId": args.args.get("accountId"), "name": name, "results": [group]}, []
+        if args.token == "gcp:storage/getProjectServiceAccount:getProjectServiceAccount":
+            email = f"service-{GCP_PROJECT_NUMBER}@gs-project-accounts.iam.gserviceaccount.com"
+            return {
+                "emailAddress": email,
+                "member": f"serviceAccount:{email}",
+                "id": email,
+                "project": args.args.get("project"),
+            }, []
         raise NotImplementedError(f"unmocked invoke {args.token}")
 
 

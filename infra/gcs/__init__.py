@@ -1,0 +1,1 @@
+"""The store on Google Cloud Storage (``backend: gcs``)."""

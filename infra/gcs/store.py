@@ -1,0 +1,156 @@
+"""The learning image store on Google Cloud Storage: the composition root of the gcs backend.
+
+Its outputs have the shared schema (what Cloud Storage lacks is None), so clients and the
+verification script work unchanged through the XML API with HMAC keys; what Cloud Storage cannot
+enforce, the capability profile and the rule catalogue say.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pulumi
+
+from infra.gcs.access import HmacCredentials, city_condition, grant, hmac_identity, tier_role
+from infra.gcs.bucket import gcs_bucket
+from infra.gcs.encryption import store_key
+from infra.naming import DEFAULT_STORE, Naming
+from infra.settings import PROJECT, Settings
+from learning_images import contract, gcs
+from learning_images.outputs import checked_export, profile_for
+
+#: Cloud Storage bucket names: at most 63 characters (without dots), unique across all of Google Cloud.
+_BUCKET_NAME_ROOM = 63
+
+
+def bucket_name(project: str, scope: str) -> str:
+    """The project in the name makes it globally unique; too long, it ends in a digest instead."""
+    name = f"{project}-{PROJECT}-{scope}".lower()
+    if len(name) <= _BUCKET_NAME_ROOM:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{name[: _BUCKET_NAME_ROOM - len(digest) - 1].rstrip('-')}-{digest}"
+
+
+class GcsStore:
+    """The dual-region bucket, its key and lifecycle, a custom role and service account per tier,
+    and a service account with an HMAC key per city."""
+
+    outputs: dict[str, Any]
+
+    @staticmethod
+    def check(settings: Settings, opts: pulumi.ResourceOptions | None) -> tuple[str, ...]:
+        """Nothing to ask the provider before registration (no administrators setting on gcs)."""
+        return ()
+
+    def __init__(
+        self,
+        parent: pulumi.ComponentResource,
+        names: Naming,
+        settings: Settings,
+        administrators: tuple[str, ...],
+    ) -> None:
+        project = settings.gcp_project
+        assert project is not None  # Settings requires gcp:project for the gcs backend
+        child = pulumi.ResourceOptions(parent=parent)
+        labels = {"project": PROJECT, "stack": names.stack.lower(), "managed-by": "pulumi"}
+        if names.store != DEFAULT_STORE:
+            labels["store"] = names.store
+        key = store_key(
+            project=project,
+            location=settings.gcs_location,
+            scope=names.scope,
+            names=names,
+            parent=parent,
+            protect=settings.protect,
+        )
+        name = bucket_name(project, names.scope)
+        periods = settings.periods
+        bucket = gcs_bucket(
+            name,
+            names("learning-images"),
+            project=project,
+            location=settings.gcs_location,
+            turbo_replication=settings.gcs_turbo_replication,
+            archive_class=settings.gcs_archive_storage_class,
+            periods=periods,
+            soft_delete_days=settings.gcs_soft_delete_days,
+            kms_key=key.key.id,
+            force_destroy=settings.force_destroy,
+            labels=labels,
+            opts=pulumi.ResourceOptions(parent=parent, protect=settings.protect, depends_on=[key.grant]),
+        )
+        roles = {
+            tier.name: tier_role(project=project, scope=names.scope, tier=tier, names=names, opts=child)
+            for tier in contract.TIERS
+        }
+        after_bucket = pulumi.ResourceOptions(parent=parent, depends_on=[bucket])
+
+        def identity(who: str, tier: contract.Tier, *, city: bool) -> HmacCredentials:
+            found = hmac_identity(
+                names(f"{who}-service-account"),
+                project=project,
+                scope=names.scope,
+                who=who,
+                description=tier.description,
+                opts=child,
+            )
+            grant(
+                names(f"{who}-grant"),
+                bucket=bucket,
+                role=roles[tier.name],
+                member=found.account.member,
+                condition=city_condition(name) if city else None,
+                opts=after_bucket,
+            )
+            return found
+
+        command_centre = identity("command-centre", contract.COMMAND_CENTRE, city=False)
+        training = identity("training", contract.TRAINING, city=False)
+        cities = {
+            city: identity(f"city-{city}", contract.CITY, city=True)
+            for city in [*settings.city_ids, contract.PROBE_CITY_ID]
+        }
+
+        def credentials(who: str, found: HmacCredentials) -> pulumi.Output[dict[str, Any]]:
+            return pulumi.Output.secret(
+                {"city_id": who, "access_key_id": found.access_key_id, "secret_access_key": found.secret_access_key}
+            )
+
+        self.outputs = checked_export(
+            {
+                "backend": settings.backend,
+                "capabilities": profile_for(settings.backend).model_dump(),
+                "emulator": False,
+                "region": gcs.SIGNING_REGION,
+                "endpoint_url": gcs.ENDPOINT_URL,
+                "city_endpoint_url": None,
+                "bucket_name": bucket.name,
+                "bucket_arn": None,
+                "kms_key_arn": key.key.id,
+                "object_lock": None,
+                "bucket_lock_days": None,
+                "lifecycle": {
+                    "archive_storage_class": settings.gcs_archive_storage_class,
+                    "archive_after_days": periods.archive_after_days,
+                    "correct_retention_days": periods.correct_retention_days,
+                    "unsure_expiry_days": periods.unsure_expiry_days,
+                    "noncurrent_version_expiry_days": periods.noncurrent_version_expiry_days,
+                },
+                # The bucket is dual-region: Cloud Storage keeps the second copy, no replica bucket.
+                "replica": None,
+                "access_log_bucket_name": None,
+                "inventory": None,
+                "command_centre_role_arn": None,
+                "training_role_arn": None,
+                "command_centre_credentials": credentials("command-centre", command_centre),
+                "training_credentials": credentials("training", training),
+                "city_credentials": pulumi.Output.secret(
+                    {city: credentials(city, found) for city, found in cities.items() if city != contract.PROBE_CITY_ID}
+                ),
+                "probe_credentials": credentials(contract.PROBE_CITY_ID, cities[contract.PROBE_CITY_ID]),
+                "roles_anywhere": None,
+                "configuration_administrators": [],
+            }
+        )
