@@ -31,6 +31,11 @@ def dev() -> Graph:
 
 
 @pytest.fixture(scope="session")
+def gcs() -> Graph:
+    return render(stack_config("gcs"), stack="gcs")
+
+
+@pytest.fixture(scope="session")
 def prod() -> Graph:
     return render(stack_config("prod"), stack="prod")
 

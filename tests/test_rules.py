@@ -124,7 +124,7 @@ def test_every_guard_of_the_rendered_policy_is_a_catalogued_rule_and_back(prod: 
 def test_every_proof_the_catalogue_names_exists() -> None:
     missing = []
     for rule in rules.RULES:
-        for proof in (*rule.proofs, *rule.r2_gateway_proofs):
+        for proof in (*rule.proofs, *rule.r2_gateway_proofs, *rule.gcs_proofs):
             path, name = proof.split("::")
             if f"def {name}(" not in (ROOT / path).read_text():
                 missing.append(f"{rule.rule}: {proof}")
@@ -140,7 +140,8 @@ def test_every_lifecycle_rule_and_pack_policy_the_catalogue_names_exists() -> No
         assert set(rule.lifecycle) <= lifecycle, (
             f"{rule.rule}: unknown lifecycle rules {set(rule.lifecycle) - lifecycle}"
         )
-        assert set(rule.policies) <= policies, f"{rule.rule}: unknown pack policies {set(rule.policies) - policies}"
+        named = {*rule.policies, *rule.gcs_policies}
+        assert named <= policies, f"{rule.rule}: unknown pack policies {named - policies}"
 
 
 @pytest.mark.parametrize("broken", ["renamed", "dropped"])

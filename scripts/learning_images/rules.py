@@ -119,6 +119,23 @@ class Rule:
     r2_gateway_how: str = ""
     #: The tests that prove it in the Workers runtime (``tests/test_gateway.py``), where the gateway holds it.
     r2_gateway_proofs: tuple[str, ...] = ()
+    #: How Google Cloud Storage holds it (every rule says; ``__post_init__`` refuses a rule without).
+    gcs: Enforcement | None = None
+    gcs_how: str = ""
+    #: What covers the gap on GCS (empty where GCS enforces the rule).
+    gcs_mitigation: str = ""
+    #: Checks of this rule that Cloud Storage's XML API cannot answer, with why (reported SKIP).
+    gcs_unprobed: dict[str, str] = field(default_factory=dict)
+    #: Offline tests that prove the GCS declaration (``file::test``): mocks, the IAM evaluation, the pack.
+    gcs_proofs: tuple[str, ...] = ()
+    #: The policy-pack policies that refuse a GCS preview breaking it.
+    gcs_policies: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.gcs is None:
+            raise ValueError(f"rule {self.rule!r} does not say how Google Cloud Storage holds it")
+        if self.gcs in (Enforcement.STORAGE,) and not self.gcs_proofs:
+            raise ValueError(f"rule {self.rule!r} is enforced by GCS storage but names no offline proof")
 
 
 S, C, N = Enforcement.STORAGE, Enforcement.CLIENT, Enforcement.NONE
@@ -129,6 +146,18 @@ IAM = "tests/test_iam_semantics.py::"
 GATEWAY = "tests/test_gateway.py::"
 G = Enforcement.GATEWAY
 LIVE_CONDITION = "that S3 evaluates these conditions as the offline evaluator did (the verifier's probes)"
+GCS_TEST = "tests/test_gcs.py::"
+GCS_IAM = "tests/test_gcs_iam.py::"
+#: What Cloud Storage's XML API cannot answer in S3's terms: configuration reads come back in
+#: Cloud Storage's own XML, so the verifier does not read them (the pack checks the declaration).
+XML_CONFIG = (
+    "Cloud Storage's XML API answers configuration reads in its own XML, not S3's; the policy pack checks "
+    "the declaration and `gcloud storage buckets describe` shows the deployed one"
+)
+GCS_NO_TAGS = "Cloud Storage has no object tags"
+GCS_GENERATIONS = (
+    "Cloud Storage's versions are generations, not the S3 versions API the probe uses; probe on the first live run"
+)
 
 RULES: tuple[Rule, ...] = (
     Rule(
@@ -141,6 +170,9 @@ RULES: tuple[Rule, ...] = (
         proofs=(f"{IAM}test_every_city_and_the_command_centre_can_upload_compliant_samples",),
         live="that a compliant upload by the probe city succeeds: the probe that would have caught "
         "every upload refused for its tags (`upload.accepted`)",
+        gcs=S,
+        gcs_how="metadata round-trips (Cloud Storage has no tags); reference `gs://<bucket>/<key>`",
+        gcs_proofs=(GCS_IAM + "test_cities_and_the_command_centre_may_create_contract_objects",),
     ),
     Rule(
         "no public access",
@@ -156,6 +188,15 @@ RULES: tuple[Rule, ...] = (
         policies=("s3-public-access-block-complete", "s3-every-bucket-has-public-access-block", "r2-no-public-domain"),
         proofs=(f"{IAM}test_anonymous_and_other_account_callers_are_refused_everything",),
         live="the account-level public-access block and anonymous requests answered 403",
+        gcs=S,
+        gcs_how="uniform bucket-level access (no ACLs) and public access prevention enforced: grants to allUsers or "
+        "allAuthenticatedUsers are refused",
+        gcs_unprobed={"config.public-access-block": XML_CONFIG},
+        gcs_proofs=(GCS_TEST + "test_gcs_bucket_is_private_and_refuses_public_grants",),
+        gcs_policies=(
+            "gcs-bucket-not-public",
+            "gcs-no-public-members",
+        ),
     ),
     Rule(
         "encryption at rest",
@@ -172,6 +213,19 @@ RULES: tuple[Rule, ...] = (
             f"{IAM}test_the_store_key_is_used_only_through_s3",
         ),
         live="that objects are stored under the stack's key (`upload.encrypted`) and KMS honours the key policy",
+        gcs=S,
+        gcs_how="the bucket's default key is a customer-managed Cloud KMS key rotated every 90 days; Google-managed "
+        "and customer-supplied keys are refused for new objects",
+        gcs_unprobed={
+            "config.default-encryption": XML_CONFIG,
+            "upload.encrypted": "the XML API names an object's key in x-goog-encryption-kms-key-name, which boto3 "
+            "does not read; probe on the first live run",
+        },
+        gcs_proofs=(GCS_TEST + "test_gcs_objects_are_encrypted_only_with_the_store_key",),
+        gcs_policies=(
+            "gcs-bucket-encrypted-with-customer-key",
+            "gcs-kms-keys-rotate",
+        ),
     ),
     Rule(
         "encryption in transit",
@@ -184,6 +238,10 @@ RULES: tuple[Rule, ...] = (
         sids=(Sid.INSECURE_TRANSPORT, Sid.OUTDATED_TLS),
         proofs=(f"{IAM}test_every_single_upload_violation_is_refused_to_cities_the_command_centre_and_administrators",),
         live="a plain-HTTP request refused by the deployed policy",
+        gcs=C,
+        gcs_how="Cloud Storage IAM cannot refuse a request by its transport, and whether its XML endpoint answers "
+        "plain HTTP is not proven here",
+        gcs_mitigation="the outputs name only the HTTPS endpoint, and the clients use it",
     ),
     Rule(
         "objects are never overwritten",
@@ -196,6 +254,12 @@ RULES: tuple[Rule, ...] = (
         policies=("s3-every-bucket-versioned",),
         proofs=(f"{IAM}test_every_single_upload_violation_is_refused_to_cities_the_command_centre_and_administrators",),
         live="S3's 412 on a second create of the same key",
+        gcs=S,
+        gcs_how="a city's role holds storage.objects.create without storage.objects.delete, and Cloud Storage needs "
+        "both to replace a live object, so the storage refuses a city's overwrite; a Command Centre overwrite "
+        "keeps the old bytes as a noncurrent version",
+        gcs_proofs=(GCS_IAM + "test_city_tier_cannot_overwrite_a_stored_object",),
+        gcs_policies=("gcs-tier-roles-least-privilege",),
     ),
     Rule(
         "every write is create-only (If-None-Match)",
@@ -215,6 +279,10 @@ RULES: tuple[Rule, ...] = (
             f"{GATEWAY}test_an_upload_without_if_none_match_is_refused",
             f"{GATEWAY}test_a_stored_object_is_never_overwritten",
         ),
+        gcs=C,
+        gcs_how="Cloud Storage IAM cannot require a request header",
+        gcs_mitigation="cities cannot replace an object at all (their role lacks delete); the uploader always sends "
+        "If-None-Match: *",
     ),
     Rule(
         "deleted objects stay recoverable for a while",
@@ -228,6 +296,12 @@ RULES: tuple[Rule, ...] = (
         policies=("s3-every-bucket-versioned",),
         proofs=("tests/test_bucket.py::test_image_buckets_are_versioned",),
         live="versioning read back as Enabled",
+        gcs=S,
+        gcs_how="versioning keeps a deleted object as a noncurrent version for noncurrentVersionExpiryDays, then "
+        "soft delete keeps it restorable for gcsSoftDeleteDays",
+        gcs_unprobed={"config.versioning": XML_CONFIG},
+        gcs_proofs=(GCS_TEST + "test_gcs_deleted_objects_stay_recoverable",),
+        gcs_policies=("gcs-bucket-versioned-with-soft-delete",),
     ),
     Rule(
         "objects locked against deletion",
@@ -241,6 +315,11 @@ RULES: tuple[Rule, ...] = (
         },
         proofs=("tests/test_bucket.py::test_object_lock_applies_the_configured_default_retention",),
         live="the default retention read back, and that a locked version resists deletion",
+        gcs=N,
+        gcs_how="no lock: Cloud Storage refuses a bucket retention policy on a versioned bucket, and per-object "
+        "retention would be the uploader's to set",
+        gcs_mitigation="only the Command Centre holds storage.objects.delete, and soft delete keeps any deletion "
+        "restorable for gcsSoftDeleteDays",
     ),
     Rule(
         "no upload sets its own lock (GDPR erasure stays possible)",
@@ -257,6 +336,14 @@ RULES: tuple[Rule, ...] = (
         r2_gateway_how="the gateway refuses an upload carrying Object Lock headers (as every x-amz-* header "
         "it does not take); R2 has no per-object lock a client could set anyway",
         r2_gateway_proofs=(f"{GATEWAY}test_uploads_that_set_acls_tags_locks_or_storage_settings_are_refused",),
+        gcs=S,
+        gcs_how="object retention is not enabled on the bucket and no tier holds storage.objects.setRetention",
+        gcs_unprobed={
+            "refuse.lock-headers": "what the XML API does with S3's Object Lock headers is probed on the first live "
+            "run (the bucket has no object retention to set)"
+        },
+        gcs_proofs=(GCS_IAM + "test_no_tier_may_set_object_retention",),
+        gcs_policies=("gcs-tier-roles-least-privilege",),
     ),
     Rule(
         "flat namespace: keys are <uuid>.jpg, no folders",
@@ -277,6 +364,12 @@ RULES: tuple[Rule, ...] = (
         r2_gateway_how="the gateway refuses every key but a lowercase `<uuid>.jpg` at the top level "
         "(stricter than IAM can be on AWS)",
         r2_gateway_proofs=(f"{GATEWAY}test_keys_other_than_a_lowercase_uuid_jpg_at_the_top_level_are_refused",),
+        gcs=C,
+        gcs_how="IAM Conditions compare names by prefix and suffix only: the city grant holds names to this bucket "
+        "and `.jpg`, not to a UUID without '/'",
+        gcs_mitigation="the uploader validates keys with contract.OBJECT_KEY_PATTERN; the retention job reports "
+        "foreign keys",
+        gcs_proofs=(GCS_IAM + "test_city_grant_is_held_to_jpg_names_of_this_bucket",),
     ),
     Rule(
         "every object carries the required metadata",
@@ -297,6 +390,9 @@ RULES: tuple[Rule, ...] = (
             f"{GATEWAY}test_an_upload_with_a_blank_required_metadata_field_is_refused",
             f"{GATEWAY}test_metadata_outside_the_contract_is_refused",
         ),
+        gcs=C,
+        gcs_how="Cloud Storage IAM cannot read an upload's metadata",
+        gcs_mitigation="the uploader refuses incomplete samples; the retention job reports objects missing metadata",
     ),
     Rule(
         "`unsure` samples are never uploaded",
@@ -312,6 +408,9 @@ RULES: tuple[Rule, ...] = (
         r2_gateway=G,
         r2_gateway_how="the gateway refuses any label but correct and changed (case-sensitive)",
         r2_gateway_proofs=(f"{GATEWAY}test_only_correct_and_changed_labels_are_uploaded",),
+        gcs=C,
+        gcs_how="Cloud Storage IAM cannot read an upload's metadata",
+        gcs_mitigation="the uploader excludes unsure; the retention job deletes any after unsureExpiryDays",
     ),
     Rule(
         "uploads are JPEG images whose checksum the store verified",
@@ -333,6 +432,10 @@ RULES: tuple[Rule, ...] = (
             f"{GATEWAY}test_images_above_the_size_limit_are_refused",
             f"{GATEWAY}test_only_image_jpeg_is_accepted_as_content_type",
         ),
+        gcs=C,
+        gcs_how="Cloud Storage verifies a checksum a client sends, but IAM can require neither one nor `image/jpeg`",
+        gcs_mitigation="the uploader sends `image/jpeg` with a SHA-256 checksum and refuses files that do not start "
+        "like a JPEG",
     ),
     Rule(
         "a city uploads only as itself",
@@ -356,6 +459,10 @@ RULES: tuple[Rule, ...] = (
             f"{GATEWAY}test_a_signed_header_changed_in_transit_is_refused",
             f"{GATEWAY}test_a_revoked_city_key_is_refused_without_redeploying",
         ),
+        gcs=N,
+        gcs_how="a city's service account can write any metadata",
+        gcs_mitigation="one service account and HMAC key per city (revocable), named by Cloud Audit Logs for each "
+        "upload once data-access logs are on",
     ),
     Rule(
         "labels are immutable",
@@ -368,6 +475,12 @@ RULES: tuple[Rule, ...] = (
         sids=(Sid.TAG_REWRITE, Sid.RETAG_STORED_OBJECT),
         proofs=(f"{IAM}test_labels_are_immutable_no_tag_rewrite_or_lock_change_for_anyone",),
         live="a standalone PutObjectTagging on the probe object refused (the verifier's retag probe)",
+        gcs=S,
+        gcs_how="no tier holds storage.objects.update, so nobody changes a stored object's metadata (Cloud Storage "
+        "has no tags)",
+        gcs_unprobed={"refuse.tag-rewrite": GCS_NO_TAGS},
+        gcs_proofs=(GCS_IAM + "test_no_tier_may_change_a_stored_objects_metadata",),
+        gcs_policies=("gcs-tier-roles-least-privilege",),
     ),
     Rule(
         "lifecycle by label: archive, expire `unsure`, retain `correct`, keep `changed`",
@@ -389,6 +502,12 @@ RULES: tuple[Rule, ...] = (
             "tests/test_lifecycle.py::test_changed_objects_are_archived_and_never_expire",
         ),
         live="the rules read back; that S3 runs them takes days and is not probed",
+        gcs=C,
+        gcs_how="lifecycle conditions cannot read metadata: archiving by age, noncurrent expiry and incomplete "
+        "uploads are declared, expiry by label is not",
+        gcs_mitigation="the metadata-driven retention job expires `unsure` and `correct` from each object's metadata",
+        gcs_proofs=(GCS_TEST + "test_gcs_lifecycle_archives_by_age_and_expires_noncurrent_versions",),
+        gcs_policies=("gcs-lifecycle-follows-contract",),
     ),
     Rule(
         "city clients are upload-only",
@@ -406,6 +525,11 @@ RULES: tuple[Rule, ...] = (
         r2_gateway_how="cities hold gateway keys and no R2 credential; the gateway accepts one operation, "
         "PutObject into the store's bucket, and refuses every other",
         r2_gateway_proofs=(f"{GATEWAY}test_city_tier_cannot_do_anything_but_upload",),
+        gcs=S,
+        gcs_how="the city role holds storage.objects.create only: no read, list or delete",
+        gcs_unprobed={"tier.city.GetObjectTagging": GCS_NO_TAGS},
+        gcs_proofs=(GCS_IAM + "test_each_gcs_tier_may_do_exactly_its_contract_operations",),
+        gcs_policies=("gcs-tier-roles-least-privilege",),
     ),
     Rule(
         "the training pipeline is read-only",
@@ -426,6 +550,14 @@ RULES: tuple[Rule, ...] = (
         policies=("iam-tier-roles-least-privilege",),
         proofs=(f"{IAM}test_each_tier_may_do_exactly_its_contract_operations",),
         live="each operation answered as the tier says, with the training role",
+        gcs=S,
+        gcs_how="a custom role with storage.objects.get and storage.objects.list only",
+        gcs_unprobed={
+            "tier.training.GetObjectTagging": GCS_NO_TAGS,
+            "tier.training.ListObjectVersions": GCS_GENERATIONS,
+        },
+        gcs_proofs=(GCS_IAM + "test_each_gcs_tier_may_do_exactly_its_contract_operations",),
+        gcs_policies=("gcs-tier-roles-least-privilege",),
     ),
     Rule(
         "the Command Centre reads, lists and writes",
@@ -448,6 +580,14 @@ RULES: tuple[Rule, ...] = (
         policies=("iam-tier-roles-least-privilege", "iam-no-wildcard-s3-grants"),
         proofs=(f"{IAM}test_each_tier_may_do_exactly_its_contract_operations",),
         live="each operation answered as the tier says, with the Command Centre role",
+        gcs=S,
+        gcs_how="a custom role with storage.objects.get, list, create and delete",
+        gcs_unprobed={
+            "tier.command-centre.GetObjectTagging": GCS_NO_TAGS,
+            "tier.command-centre.ListObjectVersions": GCS_GENERATIONS,
+        },
+        gcs_proofs=(GCS_IAM + "test_each_gcs_tier_may_do_exactly_its_contract_operations",),
+        gcs_policies=("gcs-tier-roles-least-privilege",),
     ),
     Rule(
         "GDPR erasure by the Command Centre at any time",
@@ -460,6 +600,15 @@ RULES: tuple[Rule, ...] = (
         sids=(Sid.DELETE,),
         proofs=(f"{IAM}test_only_the_command_centre_erases_and_may_bypass_governance_retention",),
         live="every version of a probe object erased by the Command Centre",
+        gcs=S,
+        gcs_how="only the Command Centre holds storage.objects.delete and no retention blocks it; an erased image's "
+        "bytes are purged after noncurrentVersionExpiryDays plus gcsSoftDeleteDays, at most 30 days together "
+        "(the settings refuse more)",
+        gcs_unprobed={"tier.command-centre.DeleteObjectVersion": GCS_GENERATIONS},
+        gcs_proofs=(
+            GCS_IAM + "test_only_the_command_centre_may_delete",
+            GCS_TEST + "test_gcs_erasure_completes_within_a_month",
+        ),
     ),
     Rule(
         "only named administrators reconfigure or shred the store",
@@ -476,6 +625,10 @@ RULES: tuple[Rule, ...] = (
             f"{IAM}test_only_configuration_administrators_and_the_root_delete_or_re_police_the_key",
         ),
         live="not probed (it would need an administrator's credentials): Access Analyzer checks the documents in PRs",
+        gcs=N,
+        gcs_how="Cloud Storage has no bucket policy to deny project IAM: whoever holds storage.buckets.update or "
+        "Cloud KMS admin on the project can",
+        gcs_mitigation="keep Storage Admin and Cloud KMS Admin on the project to the deploy pipeline",
     ),
     Rule(
         "replication for disaster recovery",
@@ -491,6 +644,15 @@ RULES: tuple[Rule, ...] = (
             f"{IAM}test_the_replica_is_written_only_by_replication_and_erased_only_by_the_command_centre",
         ),
         live="the probe object arriving in the replica (`--wait-replication`)",
+        gcs=S,
+        gcs_how="a predefined dual-region bucket (EUR4 or NAM4) keeps every object in two regions, with turbo "
+        "replication (a 15-minute RPO target) by default",
+        gcs_unprobed={
+            "config.replication": XML_CONFIG,
+            "replication.arrives": "Cloud Storage places the second copy itself: there is no replica bucket to read",
+        },
+        gcs_proofs=(GCS_TEST + "test_gcs_bucket_is_dual_region_with_turbo_replication",),
+        gcs_policies=("gcs-bucket-dual-region",),
     ),
     Rule(
         "one bucket policy carries every guard",
@@ -503,6 +665,9 @@ RULES: tuple[Rule, ...] = (
         policies=("s3-learning-bucket-policy-guards", "s3-every-bucket-has-one-bucket-policy"),
         proofs=("tests/test_bucket_policy.py::test_guard_sids_are_stable",),
         live="the deployed policy read back with every Sid of this catalogue",
+        gcs=N,
+        gcs_how="Cloud Storage has no bucket policies",
+        gcs_mitigation="each guard's own row says what covers it on GCS",
     ),
 )
 
@@ -547,8 +712,14 @@ def treatment(backend: str, check: str, *, gateway: bool = False) -> tuple[str, 
     if check in unprobed:
         return "SKIP", unprobed[check]
     if held not in (Enforcement.STORAGE, Enforcement.GATEWAY):
-        return "GAP", f"{how}; covered by: {rule.mitigation}"
+        return "GAP", f"{how}; covered by: {mitigation(rule, backend)}"
     return None
+
+
+def mitigation(rule: Rule, backend: str) -> str:
+    """What covers ``rule``'s gap on ``backend`` (``mitigation`` is R2's, the first backend with gaps)."""
+    found: str = getattr(rule, f"{backend}_mitigation", rule.mitigation)
+    return found
 
 
 def all_checks() -> list[str]:
@@ -559,13 +730,19 @@ def _code(values: tuple[str, ...]) -> str:
     return ", ".join(f"`{v}`" for v in values) or "-"
 
 
+def _gcs_cell(rule: Rule) -> str:
+    assert rule.gcs is not None  # every rule says (Rule.__post_init__)
+    proofs = ", ".join(f"`{p.split('::')[1]}`" for p in rule.gcs_proofs)
+    return f"**{rule.gcs.value}**: {rule.gcs_how}" + (f" (proven offline by {proofs})" if proofs else "")
+
+
 def markdown_table() -> str:
     """The README's rule table: per rule, how each backend holds it and what proves it."""
     rows = [
         "| contract rule | AWS S3 | AWS guards (Sids) and lifecycle rules | proven offline by | only a live AWS run "
         "proves | Cloudflare R2 with its upload gateway (default) | Cloudflare R2 without it | what covers the R2 "
-        "gap |",
-        "|---|---|---|---|---|---|---|---|",
+        "gap | Google Cloud Storage | what covers the GCS gap |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in RULES:
         proofs = ", ".join(f"`{p.split('::')[1]}`" for p in r.proofs) or "-"
@@ -574,7 +751,8 @@ def markdown_table() -> str:
         with_gateway = f"**{held.value}**: {how} (proven by {gateway_proofs})" if r.r2_gateway else "as without it"
         rows.append(
             f"| {r.rule} | **{r.aws.value}**: {r.aws_how} | {_code(r.sids + r.lifecycle)} | {proofs} | "
-            f"{r.live or '-'} | {with_gateway} | **{r.r2.value}**: {r.r2_how} | {r.mitigation or '-'} |"
+            f"{r.live or '-'} | {with_gateway} | **{r.r2.value}**: {r.r2_how} | {r.mitigation or '-'} | "
+            f"{_gcs_cell(r)} | {r.gcs_mitigation or '-'} |"
         )
     return "\n".join(rows)
 
