@@ -20,7 +20,7 @@ import yaml
 
 from infra import component_codegen
 from infra.settings import pulumi_project_config, settings_table
-from learning_images import contract, rules
+from learning_images import contract, gcs, rules
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,6 +48,9 @@ def pack_catalogue() -> dict[str, Any]:
         },
         "learning_bucket_sids": sorted(rules.learning_bucket_sids(administrators=False)),
         "replica_write_guard_sid": rules.Sid.WRITE_EXCEPT_REPLICATION,
+        "gcs_tier_permissions": {tier.name: list(gcs.tier_permissions(tier)) for tier in contract.TIERS},
+        "gcs_city_tier": contract.CITY.name,
+        "gdpr_erasure_days": 30,
     }
 
 

@@ -618,7 +618,7 @@ class Settings(BaseModel):
     @field_validator("replica_region")
     @classmethod
     def _replica_region(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if info.data.get("backend") != "aws":
+        if info.data.get("backend") in NOT_ON:
             return value  # refused, if set, as a setting the backend lacks
         if not info.data.get("replication", False):
             if value is not None:

@@ -61,6 +61,20 @@ R2_BUCKET = "cloudflare:index/r2Bucket:R2Bucket"
 R2_MANAGED_DOMAIN = "cloudflare:index/r2ManagedDomain:R2ManagedDomain"
 R2_CUSTOM_DOMAIN = "cloudflare:index/r2CustomDomain:R2CustomDomain"
 R2_TOKENS = ("cloudflare:index/accountToken:AccountToken", "cloudflare:index/apiToken:ApiToken")
+GCS_BUCKET = "gcp:storage/bucket:Bucket"
+GCS_KEY = "gcp:kms/cryptoKey:CryptoKey"
+GCS_CUSTOM_ROLE = "gcp:projects/iAMCustomRole:IAMCustomRole"
+GCS_GRANTS = ("gcp:storage/bucketIAMMember:BucketIAMMember", "gcp:storage/bucketIAMBinding:BucketIAMBinding")
+#: Each tier's Cloud Storage permissions (from the catalogue): a bucket grant holds exactly one set.
+GCS_TIER_PERMISSIONS: dict[str, frozenset[str]] = {
+    tier: frozenset(permissions) for tier, permissions in CATALOGUE["gcs_tier_permissions"].items()
+}
+GCS_CITY_TIER: str = CATALOGUE["gcs_city_tier"]
+GDPR_ERASURE_DAYS: int = CATALOGUE["gdpr_erasure_days"]
+#: Cloud Storage's predefined dual-regions (Cloud Storage docs, "Bucket locations").
+GCS_DUAL_REGIONS = frozenset({"ASIA1", "EUR4", "EUR5", "EUR7", "EUR8", "NAM4"})
+PUBLIC_MEMBERS = frozenset({"allUsers", "allAuthenticatedUsers"})
+DAY_SECONDS = 86_400
 
 #: Tag actions that only ever change a stored object's tags: no tier may hold them.
 TAGGING = (
@@ -206,6 +220,81 @@ def r2_tokens_bucket_scoped(args: ResourceValidationArgs, report: ReportViolatio
         broad = [r for r in resources if not r.startswith("com.cloudflare.edge.r2.bucket.")]
         if broad or not resources:
             report(f"the token reaches beyond one R2 bucket: {broad or 'no resources'}", args.urn)
+
+
+def gcs_bucket_not_public(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != GCS_BUCKET:
+        return
+    if args.props.get("uniformBucketLevelAccess") is not True:
+        report("uniform bucket-level access is off: ACLs could make objects public", args.urn)
+    if args.props.get("publicAccessPrevention") != "enforced":
+        report("public access prevention is not enforced: a grant to allUsers would publish the bucket", args.urn)
+
+
+def gcs_no_public_members(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type not in GCS_GRANTS:
+        return
+    members = {args.props.get("member"), *(args.props.get("members") or [])}
+    if public := sorted(m for m in members if m in PUBLIC_MEMBERS):
+        report(f"the bucket is granted to {', '.join(public)}", args.urn)
+
+
+def gcs_bucket_encrypted_with_customer_key(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != GCS_BUCKET:
+        return
+    encryption = args.props.get("encryption") or {}
+    if not encryption.get("defaultKmsKeyName"):
+        report("the bucket has no customer-managed default key", args.urn)
+    for other in ("googleManagedEncryptionEnforcementConfig", "customerSuppliedEncryptionEnforcementConfig"):
+        if (encryption.get(other) or {}).get("restrictionMode") != "FullyRestricted":
+            report(f"{other} is not FullyRestricted: new objects could use another key", args.urn)
+
+
+def gcs_bucket_versioned_with_soft_delete(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != GCS_BUCKET:
+        return
+    if (args.props.get("versioning") or {}).get("enabled") is not True:
+        report("the bucket is not versioned: a deletion would be final", args.urn)
+    seconds = (args.props.get("softDeletePolicy") or {}).get("retentionDurationSeconds")
+    if seconds is None or not 7 * DAY_SECONDS <= seconds <= GDPR_ERASURE_DAYS * DAY_SECONDS:
+        report(f"soft delete must keep deletions 7 to {GDPR_ERASURE_DAYS} days (GDPR), not {seconds} s", args.urn)
+    if args.props.get("retentionPolicy"):
+        report("a bucket retention policy could hold an image past GDPR erasure (and excludes versioning)", args.urn)
+
+
+def gcs_bucket_dual_region(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != GCS_BUCKET:
+        return
+    location = str(args.props.get("location") or "").upper()
+    placement = (args.props.get("customPlacementConfig") or {}).get("dataLocations") or []
+    if location not in GCS_DUAL_REGIONS and len(placement) != 2:
+        report(f"{location or 'no location'} is not a dual-region: no second copy for disaster recovery", args.urn)
+
+
+def gcs_lifecycle_follows_contract(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """What age can say of the contract: archive within a year, remove noncurrent versions, and
+    never delete a live object by age (a `changed` image is kept forever)."""
+    if args.resource_type != GCS_BUCKET:
+        return
+    rules = args.props.get("lifecycleRules") or []
+    archive = [r for r in rules if (r.get("action") or {}).get("type") == "SetStorageClass"]
+    if not any(0 < ((r.get("condition") or {}).get("age") or 0) <= ARCHIVE_AFTER_DAYS for r in archive):
+        report(f"no rule archives objects within {ARCHIVE_AFTER_DAYS} days", args.urn)
+    for rule in rules:
+        condition = rule.get("condition") or {}
+        if (rule.get("action") or {}).get("type") == "Delete" and condition.get("withState") != "ARCHIVED":
+            report("a Delete rule reaches live objects: it would delete `changed` images", args.urn)
+    noncurrent = [r for r in rules if (r.get("condition") or {}).get("daysSinceNoncurrentTime")]
+    if not noncurrent:
+        report("no rule removes noncurrent versions: erased images would stay", args.urn)
+
+
+def gcs_kms_keys_rotate(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != GCS_KEY:
+        return
+    period = str(args.props.get("rotationPeriod") or "")
+    if not period.endswith("s") or not 0 < float(period[:-1] or 0) <= 365 * DAY_SECONDS:
+        report("the key does not rotate at least yearly (rotationPeriod)", args.urn)
 
 
 # --- stack policies --------------------------------------------------------------------------------
@@ -370,6 +459,27 @@ def r2_bucket_not_public(args: StackValidationArgs, report: ReportViolation) -> 
             report("declare the bucket's r2.dev domain off (R2ManagedDomain enabled=false)", bucket.urn)
 
 
+def gcs_tier_roles_least_privilege(args: StackValidationArgs, report: ReportViolation) -> None:
+    """Every grant on a bucket is of a custom role holding exactly one tier's permissions, and the
+    city's (create only) carries an IAM Condition."""
+    roles = {
+        str(role.props.get("roleId")): frozenset(role.props.get("permissions") or [])
+        for role in args.resources
+        if role.resource_type == GCS_CUSTOM_ROLE
+    }
+    for grant in (r for r in args.resources if r.resource_type in GCS_GRANTS):
+        role = str(grant.props.get("role") or "")
+        if not role.startswith("projects/"):
+            report(f"{role} is a predefined role: grant the contract tiers' custom roles only", grant.urn)
+            continue
+        permissions = roles.get(role.rsplit("/", 1)[-1])
+        tiers = [tier for tier, held in GCS_TIER_PERMISSIONS.items() if held == permissions]
+        if permissions is None or not tiers:
+            report(f"{role} holds {sorted(permissions or [])}, which is no tier's permissions", grant.urn)
+        elif tiers == [GCS_CITY_TIER] and not (grant.props.get("condition") or {}).get("expression"):
+            report("a city grant carries no IAM Condition holding it to the contract's object names", grant.urn)
+
+
 # --- the policies ----------------------------------------------------------------------------------
 
 
@@ -433,6 +543,54 @@ POLICIES: list[Policy] = [
         "R2 tier tokens reach exactly their bucket.",
         "Scope each token policy to com.cloudflare.edge.r2.bucket.<account>_<jurisdiction>_<bucket>.",
         r2_tokens_bucket_scoped,
+    ),
+    _resource(
+        "gcs-bucket-not-public",
+        "Cloud Storage buckets use uniform bucket-level access and enforce public access prevention.",
+        "Set uniform_bucket_level_access=True and public_access_prevention='enforced'.",
+        gcs_bucket_not_public,
+    ),
+    _resource(
+        "gcs-no-public-members",
+        "No bucket grant names allUsers or allAuthenticatedUsers.",
+        "Grant the contract tiers' service accounts only.",
+        gcs_no_public_members,
+    ),
+    _resource(
+        "gcs-bucket-encrypted-with-customer-key",
+        "Cloud Storage buckets default to a customer-managed key and refuse Google-managed and customer-supplied keys.",
+        "Set encryption.default_kms_key_name and both other enforcement configs to FullyRestricted.",
+        gcs_bucket_encrypted_with_customer_key,
+    ),
+    _resource(
+        "gcs-bucket-versioned-with-soft-delete",
+        "Cloud Storage buckets are versioned, soft-delete for 7 to 30 days, and carry no retention policy.",
+        "Enable versioning, set soft_delete_policy between 7 and 30 days, remove retention_policy.",
+        gcs_bucket_versioned_with_soft_delete,
+    ),
+    _resource(
+        "gcs-bucket-dual-region",
+        "Cloud Storage buckets are dual-region (their disaster-recovery copy).",
+        "Set location to a dual-region such as EUR4 or NAM4 (learning-images:gcsLocation).",
+        gcs_bucket_dual_region,
+    ),
+    _resource(
+        "gcs-lifecycle-follows-contract",
+        "Cloud Storage lifecycle archives within a year, removes noncurrent versions, and never deletes live objects.",
+        "Archive by age, delete only noncurrent versions by age: label expiry is the retention job's on GCS.",
+        gcs_lifecycle_follows_contract,
+    ),
+    _resource(
+        "gcs-kms-keys-rotate",
+        "Every Cloud KMS key rotates at least yearly.",
+        "Set rotation_period on the CryptoKey (the store uses 90 days).",
+        gcs_kms_keys_rotate,
+    ),
+    _stack(
+        "gcs-tier-roles-least-privilege",
+        "Bucket grants are custom roles holding exactly one tier's permissions; city grants carry a condition.",
+        "Grant each tier's service account its custom role (infra.gcs.access), cities with their condition.",
+        gcs_tier_roles_least_privilege,
     ),
     _stack(
         "s3-every-bucket-has-public-access-block",

@@ -76,14 +76,14 @@ def violations(resources: list[Resource], config: dict[str, dict[str, Any]] | No
 
 @pytest.fixture(scope="module")
 def stacks() -> dict[str, Graph]:
-    return {name: render(stack_config(name), stack=name) for name in ("dev", "prod", "r2", "local")}
+    return {name: render(stack_config(name), stack=name) for name in ("dev", "prod", "r2", "local", "gcs")}
 
 
 #: The config the prod preview and deploy pass to the pack (.github/workflows).
 PROD_CONFIG: dict[str, dict[str, Any]] = json.loads((ROOT / "policies" / "config.prod.json").read_text())
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod", "r2"])
+@pytest.mark.parametrize("stack", ["dev", "prod", "r2", "gcs"])
 def test_every_deployable_stack_passes_the_pack(stacks: dict[str, Graph], stack: str) -> None:
     found = violations(stacks[stack].resources, PROD_CONFIG if stack == "prod" else None)
     assert not found, f"Pulumi.{stack}.yaml violates the contract: {json.dumps(found, indent=1)}"
@@ -205,6 +205,33 @@ def account_wide_token(resources: list[Resource]) -> None:
     )
 
 
+GCS_BUCKET = "gcp:storage/bucket:Bucket"
+GCS_GRANT = "gcp:storage/bucketIAMMember:BucketIAMMember"
+
+
+def gcs_google_managed_keys_allowed(resources: list[Resource]) -> None:
+    first(resources, GCS_BUCKET).inputs["encryption"]["googleManagedEncryptionEnforcementConfig"] = None
+
+
+def gcs_retention_policy(resources: list[Resource]) -> None:
+    first(resources, GCS_BUCKET).inputs["retentionPolicy"] = {"retentionPeriod": 365 * 86400}
+
+
+def gcs_delete_live_objects_by_age(resources: list[Resource]) -> None:
+    first(resources, GCS_BUCKET).inputs["lifecycleRules"].append(
+        {"action": {"type": "Delete"}, "condition": {"age": 730}}
+    )
+
+
+def gcs_key_without_rotation(resources: list[Resource]) -> None:
+    del first(resources, "gcp:kms/cryptoKey:CryptoKey").inputs["rotationPeriod"]
+
+
+def gcs_city_role_may_delete(resources: list[Resource]) -> None:
+    role = first(resources, "gcp:projects/iAMCustomRole:IAMCustomRole", "city-role")
+    role.inputs["permissions"] = [*role.inputs["permissions"], "storage.objects.delete"]
+
+
 MUTATIONS: list[tuple[str, str, Mutation]] = [
     ("prod", "kms-keys-rotate", set_input("aws:kms/key:Key", "enableKeyRotation", False, "store-key")),
     (
@@ -269,6 +296,22 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
         drop("cloudflare:index/r2ManagedDomain:R2ManagedDomain", "learning-images-r2-dev-domain"),
     ),
     ("r2", "r2-tokens-bucket-scoped", account_wide_token),
+    ("gcs", "gcs-bucket-not-public", set_input(GCS_BUCKET, "publicAccessPrevention", "inherited")),
+    ("gcs", "gcs-bucket-not-public", set_input(GCS_BUCKET, "uniformBucketLevelAccess", False)),
+    ("gcs", "gcs-no-public-members", set_input(GCS_GRANT, "member", "allUsers", "training-grant")),
+    ("gcs", "gcs-bucket-encrypted-with-customer-key", gcs_google_managed_keys_allowed),
+    ("gcs", "gcs-bucket-versioned-with-soft-delete", set_input(GCS_BUCKET, "versioning", {"enabled": False})),
+    ("gcs", "gcs-bucket-versioned-with-soft-delete", gcs_retention_policy),
+    ("gcs", "gcs-bucket-dual-region", set_input(GCS_BUCKET, "location", "EUROPE-WEST1")),
+    ("gcs", "gcs-lifecycle-follows-contract", gcs_delete_live_objects_by_age),
+    ("gcs", "gcs-kms-keys-rotate", gcs_key_without_rotation),
+    ("gcs", "gcs-tier-roles-least-privilege", gcs_city_role_may_delete),
+    ("gcs", "gcs-tier-roles-least-privilege", set_input(GCS_GRANT, "condition", None, "city-amsterdam-grant")),
+    (
+        "gcs",
+        "gcs-tier-roles-least-privilege",
+        set_input(GCS_GRANT, "role", "roles/storage.objectAdmin", "training-grant"),
+    ),
 ]
 
 

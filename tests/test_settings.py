@@ -43,8 +43,8 @@ def test_replication_without_replica_region_is_rejected() -> None:
 
 
 def test_unknown_backend_is_rejected_naming_allowed_values() -> None:
-    message = problems(backend="gcs")
-    assert f"{PROJECT}:backend: Input should be 'aws'" in message, message
+    message = problems(backend="azure")
+    assert f"{PROJECT}:backend: Input should be 'aws', 'r2' or 'gcs'" in message, message
 
 
 def test_archive_days_not_below_retention_is_rejected() -> None:
@@ -131,7 +131,7 @@ def test_unknown_setting_is_rejected() -> None:
 
 def test_every_problem_is_reported_in_one_error() -> None:
     message = problems(
-        backend="gcs",
+        backend="azure",
         replicaRegion="eu-west-1",
         cityIds='["Bad City", "ok", "ok"]',
         objectLockDays="10",
