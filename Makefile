@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 
 STACK ?= dev
 
-.PHONY: install sandbox sandbox-r2 sandbox-up sandbox-down plan lint test bench bench-upload bench-gateway docs lock clean
+.PHONY: install sandbox sandbox-r2 sandbox-gcs sandbox-up sandbox-down plan lint test bench bench-upload bench-gateway docs lock clean
 
 # The independent IAM evaluator the tests run as a separate process (tools/iam-simulate, AGPL-3.0,
 # never shipped): installed from its lockfile. node and npm from PATH, else from the
@@ -47,6 +47,11 @@ sandbox: install
 # stand-in for R2, verified rule by rule (what the gateway holds is reported as enforced by it).
 sandbox-r2: install
 	$(PY) -m learning_images.sandbox.sandbox --stack r2
+
+# The gcs stack's outputs in front of a local stand-in for Cloud Storage's XML API (no emulator of
+# Cloud Storage is reachable here: see learning_images/sandbox/gcs.py for what stands in for what).
+sandbox-gcs: install
+	$(PY) -m learning_images.sandbox.sandbox --stack gcs
 
 # A sandbox that stays up for a city team's own client: writes .sandbox/outputs.json and .sandbox/env.
 sandbox-up: install

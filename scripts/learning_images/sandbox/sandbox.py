@@ -417,6 +417,17 @@ R2_STAND_IN = (
 )
 
 
+#: What the gcs sandbox stands in for (``learning_images.sandbox.gcs``).
+GCS_STAND_IN = (
+    "the enforcing local S3, without a bucket policy, stands in for Cloud Storage's XML API",
+    "IAM users with each custom role's permissions stand in for the tiers' service accounts and HMAC keys",
+    "the city grant's IAM Condition and the overwrite refusal are proven by the offline evaluation, not here",
+    "Cloud Storage's lifecycle, soft delete and dual-region placement are not held locally",
+)
+#: Each stand-in stack: what it stands in for, and how.
+STAND_INS = {"r2": ("R2", R2_STAND_IN), "gcs": ("Cloud Storage", GCS_STAND_IN)}
+
+
 @contextmanager
 def open_store(stack: str, *, engine: str, tamper: Hook | None) -> Iterator[LocalStore]:
     """The sandbox of ``stack``: ``local`` (the AWS program in the enforcing local S3, which
@@ -427,7 +438,13 @@ def open_store(stack: str, *, engine: str, tamper: Hook | None) -> Iterator[Loca
             yield store
         return
     if tamper is not None:
-        raise ValueError("the r2 sandbox runs the r2 stack as shipped: it takes no tamper hook")
+        raise ValueError(f"the {stack} sandbox runs the {stack} stack as shipped: it takes no tamper hook")
+    if stack == "gcs":
+        from learning_images.sandbox.gcs import local_gcs_store  # noqa: PLC0415 (it builds on this module)
+
+        with local_gcs_store() as store:
+            yield store
+        return
     from learning_images.sandbox.r2 import local_r2_store  # noqa: PLC0415 (it builds on this module)
 
     with local_r2_store() as store:
@@ -452,7 +469,8 @@ def sandbox(
                 f"semantics; not held locally: {'; '.join(NOT_LOCAL)}"
             )
         else:
-            note = f"stack `{stack}` against a local stand-in for R2: {'; '.join(R2_STAND_IN)}"
+            backend, stand_in = STAND_INS[stack]
+            note = f"stack `{stack}` against a local stand-in for {backend}: {'; '.join(stand_in)}"
         print(f"sandbox: {note}", flush=True)
         session = boto3.Session(region_name=REGION, **store.operator)
         args = [
@@ -558,17 +576,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--stack",
-        choices=[STACK, "r2"],
+        choices=[STACK, "r2", "gcs"],
         default=STACK,
         help="local: the AWS program in the enforcing local S3 (default); r2: the r2 program's outputs and "
-        "upload gateway (in the Workers runtime) in front of a local stand-in for R2 (run only)",
+        "upload gateway (in the Workers runtime) in front of a local stand-in for R2 (run only); gcs: the gcs "
+        "program's outputs in front of a local stand-in for Cloud Storage's XML API (run only)",
     )
     parser.add_argument("--dir", type=Path, default=UP_DIR, help="where `up` keeps its files (default: .sandbox)")
     parser.add_argument("--json", help="also write the report as JSON here")
     parser.add_argument("--junit", help="also write the report as JUnit XML here")
     args = parser.parse_args(argv)
     if args.action == "up" and args.stack != STACK:
-        parser.error("`up` keeps the local stack running; --stack r2 runs and stops (`run`)")
+        parser.error(f"`up` keeps the local stack running; --stack {args.stack} runs and stops (`run`)")
     if args.action == "up":
         return up(args.dir, args.engine)
     if args.action == "down":

@@ -1,0 +1,107 @@
+"""The gcs sandbox: the real ``gcs`` stack's outputs in front of a local stand-in for Cloud Storage.
+
+    python -m learning_images.sandbox.sandbox --stack gcs        # make sandbox-gcs
+
+There is no Cloud Storage emulator among the reachable packages, so the enforcing local S3 stands
+in for Cloud Storage's XML API:
+
+- **The bucket**: the local stack's, its bucket policy removed (Cloud Storage has none) and
+  SSE-S3 in place of the KMS key (Cloud Storage encrypts with the bucket's key itself; callers
+  need no key permission).
+- **The tiers**: IAM users stand in for the tiers' service accounts and HMAC keys, each granted
+  the S3 actions that the gcs program's own custom roles' permissions are (:data:`PERMISSION_ACTIONS`,
+  nothing conditional). The city's IAM Condition (names ending in ``.jpg``) is evaluated offline
+  (``learning_images.sandbox.gcs_iam``), not here.
+- **Overwrites**: Cloud Storage refuses a city's overwrite because its role lacks delete; the
+  stand-in cannot tell an overwrite from a create by IAM, so there the upload's ``If-None-Match``
+  answers 412 instead. The offline evaluation is what proves the storage's refusal.
+
+Only names, addresses and keys are the stand-in's; backend, capabilities and lifecycle are what
+the gcs program exports. The cities are the local stack's, so the same city operates every sandbox.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from learning_images import contract
+from learning_images.sandbox.r2 import stand_in_user
+from learning_images.sandbox.render import render, stack_config
+from learning_images.sandbox.sandbox import LocalStore, client, local_store
+
+STACK = "gcs"
+#: The S3 actions of the stand-in for each Cloud Storage permission of the tiers' roles.
+PERMISSION_ACTIONS = {
+    "storage.objects.create": ["s3:PutObject"],
+    "storage.objects.get": ["s3:GetObject"],
+    "storage.objects.list": ["s3:ListBucket"],
+    "storage.objects.delete": ["s3:DeleteObject", "s3:DeleteObjectVersion"],
+}
+
+
+def gcs_config() -> dict[str, str]:
+    """``Pulumi.gcs.yaml`` with the local stack's cities."""
+    config = stack_config(STACK)
+    config["learning-images:cityIds"] = stack_config("local")["learning-images:cityIds"]
+    return config
+
+
+@functools.cache
+def _rendered() -> str:
+    graph = render(gcs_config(), stack=STACK)
+    roles = {
+        role.name.removesuffix("-role"): sorted(role.inputs["permissions"])
+        for role in graph.of_type("gcp:projects/iAMCustomRole:IAMCustomRole")
+    }
+    return json.dumps({"outputs": graph.outputs, "roles": roles})
+
+
+def role_policy(permissions: list[str], bucket: str) -> str:
+    """The stand-in IAM policy of a service account holding ``permissions`` on the bucket."""
+    actions = sorted({a for permission in permissions for a in PERMISSION_ACTIONS[permission]})
+    statement = {
+        "Effect": "Allow",
+        "Action": actions,
+        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+    }
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+def as_gcs(url: str, outputs: dict[str, Any], operator: dict[str, str]) -> None:
+    """Turn the provisioned local stack into the Cloud Storage stand-in and ``outputs`` into the gcs stack's."""
+    rendered = json.loads(_rendered())
+    real, roles = rendered["outputs"], rendered["roles"]
+    bucket = outputs["bucket_name"]
+    iam = client(url, "iam", **operator)
+    for tier in (contract.COMMAND_CENTRE, contract.TRAINING):
+        key = stand_in_user(iam, f"{tier.name}-service-account", role_policy(roles[tier.name], bucket))
+        real[f"{tier.name.replace('-', '_')}_credentials"] = {"city_id": tier.name, **key}
+    s3 = client(url, "s3", **operator)
+    s3.delete_bucket_policy(Bucket=bucket)
+    s3.put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
+    )
+    (group,) = [g["GroupName"] for g in iam.list_groups()["Groups"] if g["GroupName"].startswith("city")]
+    for name in iam.list_group_policies(GroupName=group)["PolicyNames"]:
+        iam.delete_group_policy(GroupName=group, PolicyName=name)
+    iam.put_group_policy(GroupName=group, PolicyName="gcs-city-role", PolicyDocument=role_policy(roles["city"], bucket))
+    # The local cities' keys stand in for their HMAC keys.
+    real.update(city_credentials=outputs["city_credentials"], probe_credentials=outputs["probe_credentials"])
+    # The endpoint is the local emulator, not Cloud Storage: the verifier must know what it is talking to.
+    real.update(bucket_name=bucket, endpoint_url=url, emulator=True, region=outputs["region"])
+    outputs.clear()
+    outputs.update(real)
+
+
+@contextmanager
+def local_gcs_store(*, engine: str = "applier") -> Iterator[LocalStore]:
+    """The Cloud Storage stand-in with the gcs stack's outputs, for the block."""
+    with local_store(engine=engine, tamper=as_gcs) as store:
+        yield store
