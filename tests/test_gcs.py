@@ -6,6 +6,8 @@ reaches Google Cloud; the verifier's probes on the first live run do (docs/deplo
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from infra.settings import SettingsError
@@ -16,7 +18,7 @@ from tests.stack import Graph, last_graph, render, stack_config
 BUCKET = "gcp:storage/bucket:Bucket"
 
 
-def bucket(graph: Graph) -> dict:
+def bucket(graph: Graph) -> dict[str, Any]:
     return graph.one(BUCKET).inputs
 
 
@@ -91,6 +93,7 @@ def test_gcs_tiers_are_service_accounts_with_hmac_keys_and_secret_outputs(gcs: G
     assert outputs.backend == "gcs" and outputs.endpoint_url == "https://storage.googleapis.com"
     assert set(outputs.city_credentials) == {"amsterdam", "berlin"}
     keys = {r.outputs["accessId"] for r in gcs.of_type("gcp:storage/hmacKey:HmacKey")}
+    assert outputs.probe_credentials is not None, "the probe city holds an HMAC key"
     given = {c.access_key_id for c in [*outputs.city_credentials.values(), outputs.probe_credentials]}
     assert given <= keys and len(keys) == 5, "every tier and city holds its own HMAC key"
     for name in ("city_credentials", "probe_credentials", "command_centre_credentials", "training_credentials"):
