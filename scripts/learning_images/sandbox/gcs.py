@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from learning_images import contract
-from learning_images.sandbox.r2 import stand_in_user
+from learning_images.sandbox.r2 import stand_in_user, without_aws_guards
 from learning_images.sandbox.render import render, stack_config
 from learning_images.sandbox.sandbox import LocalStore, client, local_store
 
@@ -80,17 +80,7 @@ def as_gcs(url: str, outputs: dict[str, Any], operator: dict[str, str]) -> None:
     for tier in (contract.COMMAND_CENTRE, contract.TRAINING):
         key = stand_in_user(iam, f"{tier.name}-service-account", role_policy(roles[tier.name], bucket))
         real[f"{tier.name.replace('-', '_')}_credentials"] = {"city_id": tier.name, **key}
-    s3 = client(url, "s3", **operator)
-    s3.delete_bucket_policy(Bucket=bucket)
-    s3.put_bucket_encryption(
-        Bucket=bucket,
-        ServerSideEncryptionConfiguration={
-            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
-        },
-    )
-    (group,) = [g["GroupName"] for g in iam.list_groups()["Groups"] if g["GroupName"].startswith("city")]
-    for name in iam.list_group_policies(GroupName=group)["PolicyNames"]:
-        iam.delete_group_policy(GroupName=group, PolicyName=name)
+    group = without_aws_guards(url, operator, bucket)
     iam.put_group_policy(GroupName=group, PolicyName="gcs-city-role", PolicyDocument=role_policy(roles["city"], bucket))
     # The local cities' keys stand in for their HMAC keys.
     real.update(city_credentials=outputs["city_credentials"], probe_credentials=outputs["probe_credentials"])

@@ -100,6 +100,25 @@ def stand_in_user(iam: Any, name: str, policy: str) -> dict[str, str]:
     return {"access_key_id": key["AccessKeyId"], "secret_access_key": key["SecretAccessKey"]}
 
 
+def without_aws_guards(url: str, operator: dict[str, str], bucket: str) -> str:
+    """The local bucket as a backend without AWS's guards sees it: no bucket policy, encryption at rest
+    by the backend's own keys (no customer key for a tier to be granted), and a city group with no
+    policy yet. Returns the city group's name, for the stand-in to grant."""
+    s3 = client(url, "s3", **operator)
+    s3.delete_bucket_policy(Bucket=bucket)
+    s3.put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
+    )
+    iam = client(url, "iam", **operator)
+    (group,) = [g["GroupName"] for g in iam.list_groups()["Groups"] if g["GroupName"].startswith("city")]
+    for name in iam.list_group_policies(GroupName=group)["PolicyNames"]:
+        iam.delete_group_policy(GroupName=group, PolicyName=name)
+    return str(group)
+
+
 def as_r2(url: str, outputs: dict[str, Any], operator: dict[str, str], *, gateway: bool) -> None:
     """Turn the provisioned local stack into the R2 stand-in and ``outputs`` into the r2 stack's."""
     real = json.loads(_rendered(gateway))["outputs"]
@@ -108,18 +127,7 @@ def as_r2(url: str, outputs: dict[str, Any], operator: dict[str, str], *, gatewa
     for tier in (contract.COMMAND_CENTRE, contract.TRAINING):
         key = stand_in_user(iam, f"{tier.name}-token", token_policy(tier, bucket))
         real[f"{tier.name.replace('-', '_')}_credentials"] = {"city_id": tier.name, **key}
-    s3 = client(url, "s3", **operator)
-    s3.delete_bucket_policy(Bucket=bucket)
-    # R2 encrypts with keys Cloudflare manages: no customer key for a token to be granted.
-    s3.put_bucket_encryption(
-        Bucket=bucket,
-        ServerSideEncryptionConfiguration={
-            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
-        },
-    )
-    (group,) = [g["GroupName"] for g in iam.list_groups()["Groups"] if g["GroupName"].startswith("city")]
-    for name in iam.list_group_policies(GroupName=group)["PolicyNames"]:
-        iam.delete_group_policy(GroupName=group, PolicyName=name)
+    group = without_aws_guards(url, operator, bucket)
     if gateway:
         # Cities hold gateway keys and nothing valid at the store itself.
         for user in iam.get_group(GroupName=group)["Users"]:
