@@ -11,15 +11,31 @@ has always had, so stacks deployed before the component existed are not replaced
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from infra.settings import PROJECT
+
 DEFAULT_STORE: Final = "store"
+
 #: A store's name goes into bucket, path and Worker names: lowercase letters, digits, inner hyphens.
 _STORE_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 #: Room left for the prefixes and suffixes the program adds to the longest physical names.
 MAX_STORE_NAME = 24
+
+
+def digest(*parts: str) -> str:
+    """Eight hex digits naming ``parts``: what keeps a shortened provider-side name unique."""
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:8]
+
+
+def with_digest(stem: str, room: int, *parts: str) -> str:
+    """``stem``, cut to fit ``room`` characters with ``-<digest of parts>`` after it."""
+    suffix = digest(*parts)
+    return f"{stem[: room - len(suffix) - 1].rstrip('-')}-{suffix}"
 
 
 def store_name_problem(name: str) -> str | None:
@@ -42,6 +58,15 @@ class Naming:
     def __call__(self, base: str) -> str:
         """The logical name of the store's child ``base``."""
         return base if self.store == DEFAULT_STORE else f"{self.store}-{base}"
+
+    def ownership(self, given: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The tags (or labels) every resource of the store carries: project, stack and managed-by,
+        then the user's ``given`` ones (which may replace those), then the store's name unless it is
+        the default one (which nothing replaces)."""
+        tags = {"project": PROJECT, "stack": self.stack, "managed-by": "pulumi", **(given or {})}
+        if self.store != DEFAULT_STORE:
+            tags["store"] = self.store
+        return tags
 
     @property
     def scope(self) -> str:

@@ -23,8 +23,8 @@ from infra.aws.guards import INVENTORY_PREFIX
 from infra.aws.inventory import INVENTORY_ID, grant_inventory_read, inventory
 from infra.aws.lifecycle import lifecycle_configuration
 from infra.aws.replication import Replica, replicate
-from infra.naming import DEFAULT_STORE, Naming
-from infra.settings import PROJECT, Settings
+from infra.naming import Naming
+from infra.settings import Settings
 from learning_images import contract
 from learning_images.outputs import checked_export, profile_for
 
@@ -48,9 +48,7 @@ class AwsStore:
         child = pulumi.ResourceOptions(parent=parent)
         # Buckets and keys hold or unlock the images: `protect` makes Pulumi refuse to delete them.
         protected = pulumi.ResourceOptions(parent=parent, protect=settings.protect)
-        tags = {"project": PROJECT, "stack": names.stack, "managed-by": "pulumi", **settings.tags}
-        if names.store != DEFAULT_STORE:
-            tags["store"] = names.store
+        tags = names.ownership(settings.tags)
 
         region = settings.region
         assert region is not None  # Settings requires aws:region for the aws backend

@@ -10,13 +10,12 @@ bucket whose names end like the contract's keys.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_gcp as gcp
 
-from infra.naming import Naming
+from infra.naming import Naming, digest, with_digest
 from learning_images import contract, gcs
 
 #: Service account ids: 6 to 30 characters, lowercase letters, digits and hyphens.
@@ -24,21 +23,15 @@ _ACCOUNT_ID_ROOM = 30
 _ROLE_ID_ROOM = 64
 
 
-def _digest(*parts: str) -> str:
-    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:8]
-
-
 def account_id(scope: str, who: str) -> str:
     """A service account id that names the tier or city and is unique to the store's scope."""
-    suffix = _digest(scope, who)
-    stem = f"li-{who}"[: _ACCOUNT_ID_ROOM - len(suffix) - 1].rstrip("-")
-    return f"{stem}-{suffix}"
+    return with_digest(f"li-{who}", _ACCOUNT_ID_ROOM, scope, who)
 
 
 def role_id(scope: str, tier: contract.Tier) -> str:
     """A custom role id (letters, digits, underscores and periods) unique to the store's scope."""
     stem = f"learningImages.{scope}.{tier.name}".replace("-", "_")
-    return stem if len(stem) <= _ROLE_ID_ROOM else f"learningImages.{tier.name.replace('-', '_')}.{_digest(scope)}"
+    return stem if len(stem) <= _ROLE_ID_ROOM else f"learningImages.{tier.name.replace('-', '_')}.{digest(scope)}"
 
 
 @dataclass
@@ -102,7 +95,7 @@ def hmac_identity(
         f"{resource_name}-hmac-key",
         project=project,
         service_account_email=account.email,
-        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[account])),
+        opts=opts,
     )
     return HmacCredentials(
         account=account, access_key_id=key.access_id, secret_access_key=pulumi.Output.secret(key.secret)

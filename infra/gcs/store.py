@@ -7,7 +7,6 @@ enforce, the capability profile and the rule catalogue say.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import pulumi
@@ -15,7 +14,7 @@ import pulumi
 from infra.gcs.access import HmacCredentials, city_condition, grant, hmac_identity, tier_role
 from infra.gcs.bucket import gcs_bucket
 from infra.gcs.encryption import store_key
-from infra.naming import DEFAULT_STORE, Naming
+from infra.naming import Naming, with_digest
 from infra.settings import PROJECT, Settings
 from learning_images import contract, gcs
 from learning_images.outputs import checked_export, profile_for
@@ -27,10 +26,7 @@ _BUCKET_NAME_ROOM = 63
 def bucket_name(project: str, scope: str) -> str:
     """The project in the name makes it globally unique; too long, it ends in a digest instead."""
     name = f"{project}-{PROJECT}-{scope}".lower()
-    if len(name) <= _BUCKET_NAME_ROOM:
-        return name
-    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
-    return f"{name[: _BUCKET_NAME_ROOM - len(digest) - 1].rstrip('-')}-{digest}"
+    return name if len(name) <= _BUCKET_NAME_ROOM else with_digest(name, _BUCKET_NAME_ROOM, name)
 
 
 class GcsStore:
@@ -54,9 +50,8 @@ class GcsStore:
         project = settings.gcp_project
         assert project is not None  # Settings requires gcp:project for the gcs backend
         child = pulumi.ResourceOptions(parent=parent)
-        labels = {"project": PROJECT, "stack": names.stack.lower(), "managed-by": "pulumi"}
-        if names.store != DEFAULT_STORE:
-            labels["store"] = names.store
+        # Label values are lowercase in Google Cloud.
+        labels = {key: value.lower() for key, value in names.ownership().items()}
         key = store_key(
             project=project,
             location=settings.gcs_location,
