@@ -10,7 +10,7 @@ these, not against the builder), and by the offline IAM evaluation. Sources: Clo
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Final
 
 from learning_images import contract
@@ -63,6 +63,19 @@ OBJECT_RESOURCE: Final = "projects/_/buckets/{bucket}/objects/{key}"
 def tier_permissions(tier: contract.Tier) -> tuple[str, ...]:
     """The Cloud Storage permissions ``tier`` holds: its S3 actions, as Cloud Storage has them."""
     return tuple(sorted({p for action in tier.s3_actions for p in S3_ACTION_PERMISSIONS[action]}))
+
+
+def s3_actions(permissions: Iterable[str]) -> tuple[str, ...]:
+    """The S3 actions that ``permissions`` are, read the other way round (what a holder of them
+    may do through the XML API, in S3's terms): for the local stand-in's users."""
+    held = set(permissions)
+    return tuple(sorted(action for action, needs in S3_ACTION_PERMISSIONS.items() if needs and set(needs) <= held))
+
+
+def on_bucket(permission: str) -> bool:
+    """Whether IAM checks ``permission`` on the bucket (listing and bucket permissions) rather than
+    on an object (Cloud Storage docs, "IAM permissions": ``storage.objects.list`` is a bucket's)."""
+    return permission.startswith("storage.buckets.") or permission == "storage.objects.list"
 
 
 def required_permissions(operation: str, *, replaces: bool = False) -> frozenset[str]:

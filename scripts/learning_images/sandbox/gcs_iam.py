@@ -74,11 +74,14 @@ class GcsIam:
         return bool(program.evaluate({"resource": json_to_cel(resource)}))
 
     def permitted(self, member: str, permission: str, bucket: str, key: str | None = None) -> bool:
-        """Whether ``member`` holds ``permission`` on the bucket, or on its object ``key``."""
-        if key is None:
+        """Whether ``member`` holds ``permission`` on the bucket or, for an object permission, on
+        its object ``key``."""
+        if gcs.on_bucket(permission):
             resource = {"name": f"projects/_/buckets/{bucket}", "type": f"{SERVICE}/Bucket", "service": SERVICE}
-        else:
+        elif key is not None:
             resource = {"name": gcs.object_resource(bucket, key), "type": f"{SERVICE}/Object", "service": SERVICE}
+        else:
+            raise ValueError(f"{permission} is checked on an object: name its key")
         return any(
             grant.member == member
             and grant.bucket == bucket
@@ -93,5 +96,4 @@ class GcsIam:
         """Whether ``member`` may make the XML API request ``operation`` (on ``key``; ``replaces``: a
         live object of that name exists)."""
         needed = gcs.required_permissions(operation, replaces=replaces)
-        on = None if operation in ("HeadBucket", "ListObjectsV2", "ListObjectVersions", "UpdateBucket") else key
-        return all(self.permitted(member, permission, bucket, on) for permission in needed)
+        return all(self.permitted(member, permission, bucket, key) for permission in needed)
