@@ -9,9 +9,9 @@ in for Cloud Storage's XML API:
   SSE-S3 in place of the KMS key (Cloud Storage encrypts with the bucket's key itself; callers
   need no key permission).
 - **The tiers**: IAM users stand in for the tiers' service accounts and HMAC keys, each granted
-  the S3 actions that the gcs program's own custom roles' permissions are (:data:`PERMISSION_ACTIONS`,
-  nothing conditional). The city's IAM Condition (names ending in ``.jpg``) is evaluated offline
-  (``learning_images.sandbox.gcs_iam``), not here.
+  the S3 actions that the gcs program's own custom roles' permissions are
+  (``learning_images.gcs.s3_actions``, nothing conditional). The city's IAM Condition (names ending
+  in ``.jpg``) is evaluated offline (``learning_images.sandbox.gcs_iam``), not here.
 - **Overwrites**: Cloud Storage refuses a city's overwrite because its role lacks delete; the
   stand-in cannot tell an overwrite from a create by IAM, so there the upload's ``If-None-Match``
   answers 412 instead. The offline evaluation is what proves the storage's refusal.
@@ -28,19 +28,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from learning_images import contract
-from learning_images.sandbox.r2 import stand_in_user, without_aws_guards
+from learning_images import gcs
 from learning_images.sandbox.render import render, stack_config
-from learning_images.sandbox.sandbox import LocalStore, client, local_store
+from learning_images.sandbox.sandbox import LocalStore, local_store
+from learning_images.sandbox.stand_in import become, bucket_policy, stand_in_tiers
 
 STACK = "gcs"
-#: The S3 actions of the stand-in for each Cloud Storage permission of the tiers' roles.
-PERMISSION_ACTIONS = {
-    "storage.objects.create": ["s3:PutObject"],
-    "storage.objects.get": ["s3:GetObject"],
-    "storage.objects.list": ["s3:ListBucket"],
-    "storage.objects.delete": ["s3:DeleteObject", "s3:DeleteObjectVersion"],
-}
 
 
 def gcs_config() -> dict[str, str]:
@@ -62,13 +55,7 @@ def _rendered() -> str:
 
 def role_policy(permissions: list[str], bucket: str) -> str:
     """The stand-in IAM policy of a service account holding ``permissions`` on the bucket."""
-    actions = sorted({a for permission in permissions for a in PERMISSION_ACTIONS[permission]})
-    statement = {
-        "Effect": "Allow",
-        "Action": actions,
-        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
-    }
-    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    return bucket_policy(list(gcs.s3_actions(permissions)), bucket)
 
 
 def as_gcs(url: str, outputs: dict[str, Any], operator: dict[str, str]) -> None:
@@ -76,18 +63,18 @@ def as_gcs(url: str, outputs: dict[str, Any], operator: dict[str, str]) -> None:
     rendered = json.loads(_rendered())
     real, roles = rendered["outputs"], rendered["roles"]
     bucket = outputs["bucket_name"]
-    iam = client(url, "iam", **operator)
-    for tier in (contract.COMMAND_CENTRE, contract.TRAINING):
-        key = stand_in_user(iam, f"{tier.name}-service-account", role_policy(roles[tier.name], bucket))
-        real[f"{tier.name.replace('-', '_')}_credentials"] = {"city_id": tier.name, **key}
-    group = without_aws_guards(url, operator, bucket)
+    iam, group = stand_in_tiers(
+        url,
+        operator,
+        real,
+        bucket=bucket,
+        policy=lambda tier: role_policy(roles[tier.name], bucket),
+        kind="service-account",
+    )
     iam.put_group_policy(GroupName=group, PolicyName="gcs-city-role", PolicyDocument=role_policy(roles["city"], bucket))
     # The local cities' keys stand in for their HMAC keys.
     real.update(city_credentials=outputs["city_credentials"], probe_credentials=outputs["probe_credentials"])
-    # The endpoint is the local emulator, not Cloud Storage: the verifier must know what it is talking to.
-    real.update(bucket_name=bucket, endpoint_url=url, emulator=True, region=outputs["region"])
-    outputs.clear()
-    outputs.update(real)
+    become(outputs, real, url, region=outputs["region"])
 
 
 @contextmanager

@@ -37,6 +37,7 @@ from learning_images import contract
 from learning_images.sandbox.gateway import local_gateway, s3_bucket
 from learning_images.sandbox.render import Graph, render, stack_config
 from learning_images.sandbox.sandbox import REGION, LocalStore, client, local_store
+from learning_images.sandbox.stand_in import become, bucket_policy, stand_in_tiers, stand_in_user
 
 STACK = "r2"
 #: What an R2 bucket-scoped token's permission groups allow, as the S3 actions of the stand-in
@@ -85,49 +86,16 @@ def _gateway_bindings(graph: Graph) -> dict[str, Any]:
 def token_policy(tier: contract.Tier, bucket: str) -> str:
     """The stand-in IAM policy of an R2 token of ``tier`` (the r2 program's own permission groups)."""
     actions = [a for group in r2_access.permission_groups(tier) for a in R2_GROUP_ACTIONS[group]]
-    return _policy(actions, [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"])
-
-
-def _policy(actions: list[str], resources: list[str]) -> str:
-    statement = {"Effect": "Allow", "Action": actions, "Resource": resources}
-    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
-
-
-def stand_in_user(iam: Any, name: str, policy: str) -> dict[str, str]:
-    iam.create_user(UserName=name)
-    iam.put_user_policy(UserName=name, PolicyName="r2-stand-in", PolicyDocument=policy)
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return {"access_key_id": key["AccessKeyId"], "secret_access_key": key["SecretAccessKey"]}
-
-
-def without_aws_guards(url: str, operator: dict[str, str], bucket: str) -> str:
-    """The local bucket as a backend without AWS's guards sees it: no bucket policy, encryption at rest
-    by the backend's own keys (no customer key for a tier to be granted), and a city group with no
-    policy yet. Returns the city group's name, for the stand-in to grant."""
-    s3 = client(url, "s3", **operator)
-    s3.delete_bucket_policy(Bucket=bucket)
-    s3.put_bucket_encryption(
-        Bucket=bucket,
-        ServerSideEncryptionConfiguration={
-            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
-        },
-    )
-    iam = client(url, "iam", **operator)
-    (group,) = [g["GroupName"] for g in iam.list_groups()["Groups"] if g["GroupName"].startswith("city")]
-    for name in iam.list_group_policies(GroupName=group)["PolicyNames"]:
-        iam.delete_group_policy(GroupName=group, PolicyName=name)
-    return str(group)
+    return bucket_policy(actions, bucket)
 
 
 def as_r2(url: str, outputs: dict[str, Any], operator: dict[str, str], *, gateway: bool) -> None:
     """Turn the provisioned local stack into the R2 stand-in and ``outputs`` into the r2 stack's."""
     real = json.loads(_rendered(gateway))["outputs"]
     bucket = outputs["bucket_name"]
-    iam = client(url, "iam", **operator)
-    for tier in (contract.COMMAND_CENTRE, contract.TRAINING):
-        key = stand_in_user(iam, f"{tier.name}-token", token_policy(tier, bucket))
-        real[f"{tier.name.replace('-', '_')}_credentials"] = {"city_id": tier.name, **key}
-    group = without_aws_guards(url, operator, bucket)
+    iam, group = stand_in_tiers(
+        url, operator, real, bucket=bucket, policy=lambda tier: token_policy(tier, bucket), kind="token"
+    )
     if gateway:
         # Cities hold gateway keys and nothing valid at the store itself.
         for user in iam.get_group(GroupName=group)["Users"]:
@@ -136,10 +104,7 @@ def as_r2(url: str, outputs: dict[str, Any], operator: dict[str, str], *, gatewa
     else:
         iam.put_group_policy(GroupName=group, PolicyName="r2-token", PolicyDocument=token_policy(contract.CITY, bucket))
         real.update(city_credentials=outputs["city_credentials"], probe_credentials=outputs["probe_credentials"])
-    # The endpoint is the local emulator, not R2: the verifier must know what it is talking to.
-    real.update(bucket_name=bucket, endpoint_url=url, emulator=True)
-    outputs.clear()
-    outputs.update(real)
+    become(outputs, real, url)
 
 
 @contextmanager
@@ -155,7 +120,9 @@ def local_r2_store(*, gateway: bool = True, engine: str = "applier", enforce: bo
         bindings = json.loads(_rendered(True))["gateway"]
         bucket = store.outputs["bucket_name"]
         iam = client(store.url, "iam", **store.operator)
-        binding = stand_in_user(iam, "gateway-bucket-binding", _policy(BINDING_ACTIONS, [f"arn:aws:s3:::{bucket}/*"]))
+        binding = stand_in_user(
+            iam, "gateway-bucket-binding", bucket_policy(BINDING_ACTIONS, bucket, objects_only=True)
+        )
         tls = store.ca_bundle.parent
         with local_gateway(
             contract={**bindings["contract"], "bucket": bucket},
