@@ -134,7 +134,7 @@ class Rule:
     def __post_init__(self) -> None:
         if self.gcs is None:
             raise ValueError(f"rule {self.rule!r} does not say how Google Cloud Storage holds it")
-        if self.gcs in (Enforcement.STORAGE,) and not self.gcs_proofs:
+        if self.gcs is Enforcement.STORAGE and not self.gcs_proofs:
             raise ValueError(f"rule {self.rule!r} is enforced by GCS storage but names no offline proof")
 
 
@@ -172,7 +172,7 @@ RULES: tuple[Rule, ...] = (
         "every upload refused for its tags (`upload.accepted`)",
         gcs=S,
         gcs_how="metadata round-trips (Cloud Storage has no tags); reference `gs://<bucket>/<key>`",
-        gcs_proofs=(GCS_IAM + "test_cities_and_the_command_centre_may_create_contract_objects",),
+        gcs_proofs=(f"{GCS_IAM}test_cities_and_the_command_centre_may_create_contract_objects",),
     ),
     Rule(
         "no public access",
@@ -192,7 +192,7 @@ RULES: tuple[Rule, ...] = (
         gcs_how="uniform bucket-level access (no ACLs) and public access prevention enforced: grants to allUsers or "
         "allAuthenticatedUsers are refused",
         gcs_unprobed={"config.public-access-block": XML_CONFIG},
-        gcs_proofs=(GCS_TEST + "test_gcs_bucket_is_private_and_refuses_public_grants",),
+        gcs_proofs=(f"{GCS_TEST}test_gcs_bucket_is_private_and_refuses_public_grants",),
         gcs_policies=(
             "gcs-bucket-not-public",
             "gcs-no-public-members",
@@ -221,7 +221,7 @@ RULES: tuple[Rule, ...] = (
             "upload.encrypted": "the XML API names an object's key in x-goog-encryption-kms-key-name, which boto3 "
             "does not read; probe on the first live run",
         },
-        gcs_proofs=(GCS_TEST + "test_gcs_objects_are_encrypted_only_with_the_store_key",),
+        gcs_proofs=(f"{GCS_TEST}test_gcs_objects_are_encrypted_only_with_the_store_key",),
         gcs_policies=(
             "gcs-bucket-encrypted-with-customer-key",
             "gcs-kms-keys-rotate",
@@ -258,7 +258,7 @@ RULES: tuple[Rule, ...] = (
         gcs_how="a city's role holds storage.objects.create without storage.objects.delete, and Cloud Storage needs "
         "both to replace a live object, so the storage refuses a city's overwrite; a Command Centre overwrite "
         "keeps the old bytes as a noncurrent version",
-        gcs_proofs=(GCS_IAM + "test_city_tier_cannot_overwrite_a_stored_object",),
+        gcs_proofs=(f"{GCS_IAM}test_city_tier_cannot_overwrite_a_stored_object",),
         gcs_policies=("gcs-tier-roles-least-privilege",),
     ),
     Rule(
@@ -300,7 +300,7 @@ RULES: tuple[Rule, ...] = (
         gcs_how="versioning keeps a deleted object as a noncurrent version for noncurrentVersionExpiryDays, then "
         "soft delete keeps it restorable for gcsSoftDeleteDays",
         gcs_unprobed={"config.versioning": XML_CONFIG},
-        gcs_proofs=(GCS_TEST + "test_gcs_deleted_objects_stay_recoverable",),
+        gcs_proofs=(f"{GCS_TEST}test_gcs_deleted_objects_stay_recoverable",),
         gcs_policies=("gcs-bucket-versioned-with-soft-delete",),
     ),
     Rule(
@@ -342,7 +342,7 @@ RULES: tuple[Rule, ...] = (
             "refuse.lock-headers": "what the XML API does with S3's Object Lock headers is probed on the first live "
             "run (the bucket has no object retention to set)"
         },
-        gcs_proofs=(GCS_IAM + "test_no_tier_may_set_object_retention",),
+        gcs_proofs=(f"{GCS_IAM}test_no_tier_may_set_object_retention",),
         gcs_policies=("gcs-tier-roles-least-privilege",),
     ),
     Rule(
@@ -369,7 +369,7 @@ RULES: tuple[Rule, ...] = (
         "and `.jpg`, not to a UUID without '/'",
         gcs_mitigation="the uploader validates keys with contract.OBJECT_KEY_PATTERN; the retention job reports "
         "foreign keys",
-        gcs_proofs=(GCS_IAM + "test_city_grant_is_held_to_jpg_names_of_this_bucket",),
+        gcs_proofs=(f"{GCS_IAM}test_city_grant_is_held_to_jpg_names_of_this_bucket",),
     ),
     Rule(
         "every object carries the required metadata",
@@ -479,7 +479,7 @@ RULES: tuple[Rule, ...] = (
         gcs_how="no tier holds storage.objects.update, so nobody changes a stored object's metadata (Cloud Storage "
         "has no tags)",
         gcs_unprobed={"refuse.tag-rewrite": GCS_NO_TAGS},
-        gcs_proofs=(GCS_IAM + "test_no_tier_may_change_a_stored_objects_metadata",),
+        gcs_proofs=(f"{GCS_IAM}test_no_tier_may_change_a_stored_objects_metadata",),
         gcs_policies=("gcs-tier-roles-least-privilege",),
     ),
     Rule(
@@ -506,7 +506,7 @@ RULES: tuple[Rule, ...] = (
         gcs_how="lifecycle conditions cannot read metadata: archiving by age, noncurrent expiry and incomplete "
         "uploads are declared, expiry by label is not",
         gcs_mitigation="the metadata-driven retention job expires `unsure` and `correct` from each object's metadata",
-        gcs_proofs=(GCS_TEST + "test_gcs_lifecycle_archives_by_age_and_expires_noncurrent_versions",),
+        gcs_proofs=(f"{GCS_TEST}test_gcs_lifecycle_archives_by_age_and_expires_noncurrent_versions",),
         gcs_policies=("gcs-lifecycle-follows-contract",),
     ),
     Rule(
@@ -528,7 +528,7 @@ RULES: tuple[Rule, ...] = (
         gcs=S,
         gcs_how="the city role holds storage.objects.create only: no read, list or delete",
         gcs_unprobed={"tier.city.GetObjectTagging": GCS_NO_TAGS},
-        gcs_proofs=(GCS_IAM + "test_each_gcs_tier_may_do_exactly_its_contract_operations",),
+        gcs_proofs=(f"{GCS_IAM}test_each_gcs_tier_may_do_exactly_its_contract_operations",),
         gcs_policies=("gcs-tier-roles-least-privilege",),
     ),
     Rule(
@@ -551,12 +551,13 @@ RULES: tuple[Rule, ...] = (
         proofs=(f"{IAM}test_each_tier_may_do_exactly_its_contract_operations",),
         live="each operation answered as the tier says, with the training role",
         gcs=S,
-        gcs_how="a custom role with storage.objects.get and storage.objects.list only",
+        gcs_how="a custom role with storage.objects.get and storage.objects.list only; on Cloud Storage these also "
+        "list and read noncurrent generations, which the contract's training tier may not (see GDPR erasure)",
         gcs_unprobed={
             "tier.training.GetObjectTagging": GCS_NO_TAGS,
             "tier.training.ListObjectVersions": GCS_GENERATIONS,
         },
-        gcs_proofs=(GCS_IAM + "test_each_gcs_tier_may_do_exactly_its_contract_operations",),
+        gcs_proofs=(f"{GCS_IAM}test_each_gcs_tier_may_do_exactly_its_contract_operations",),
         gcs_policies=("gcs-tier-roles-least-privilege",),
     ),
     Rule(
@@ -586,7 +587,7 @@ RULES: tuple[Rule, ...] = (
             "tier.command-centre.GetObjectTagging": GCS_NO_TAGS,
             "tier.command-centre.ListObjectVersions": GCS_GENERATIONS,
         },
-        gcs_proofs=(GCS_IAM + "test_each_gcs_tier_may_do_exactly_its_contract_operations",),
+        gcs_proofs=(f"{GCS_IAM}test_each_gcs_tier_may_do_exactly_its_contract_operations",),
         gcs_policies=("gcs-tier-roles-least-privilege",),
     ),
     Rule(
@@ -603,11 +604,12 @@ RULES: tuple[Rule, ...] = (
         gcs=S,
         gcs_how="only the Command Centre holds storage.objects.delete and no retention blocks it; an erased image's "
         "bytes are purged after noncurrentVersionExpiryDays plus gcsSoftDeleteDays, at most 30 days together "
-        "(the settings refuse more)",
+        "(the settings refuse more); until lifecycle removes its noncurrent generation, the training and Command "
+        "Centre tiers can still read it (the clients delete live objects only, not generations)",
         gcs_unprobed={"tier.command-centre.DeleteObjectVersion": GCS_GENERATIONS},
         gcs_proofs=(
-            GCS_IAM + "test_only_the_command_centre_may_delete",
-            GCS_TEST + "test_gcs_erasure_completes_within_a_month",
+            f"{GCS_IAM}test_only_the_command_centre_may_delete",
+            f"{GCS_TEST}test_gcs_erasure_completes_within_a_month",
         ),
     ),
     Rule(
@@ -651,7 +653,7 @@ RULES: tuple[Rule, ...] = (
             "config.replication": XML_CONFIG,
             "replication.arrives": "Cloud Storage places the second copy itself: there is no replica bucket to read",
         },
-        gcs_proofs=(GCS_TEST + "test_gcs_bucket_is_dual_region_with_turbo_replication",),
+        gcs_proofs=(f"{GCS_TEST}test_gcs_bucket_is_dual_region_with_turbo_replication",),
         gcs_policies=("gcs-bucket-dual-region",),
     ),
     Rule(
@@ -730,9 +732,14 @@ def _code(values: tuple[str, ...]) -> str:
     return ", ".join(f"`{v}`" for v in values) or "-"
 
 
+def _test_names(proofs: tuple[str, ...]) -> str:
+    """``file::test`` proofs as the README shows them: the test names."""
+    return ", ".join(f"`{proof.split('::')[1]}`" for proof in proofs)
+
+
 def _gcs_cell(rule: Rule) -> str:
     assert rule.gcs is not None  # every rule says (Rule.__post_init__)
-    proofs = ", ".join(f"`{p.split('::')[1]}`" for p in rule.gcs_proofs)
+    proofs = _test_names(rule.gcs_proofs)
     return f"**{rule.gcs.value}**: {rule.gcs_how}" + (f" (proven offline by {proofs})" if proofs else "")
 
 
@@ -745,9 +752,9 @@ def markdown_table() -> str:
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in RULES:
-        proofs = ", ".join(f"`{p.split('::')[1]}`" for p in r.proofs) or "-"
+        proofs = _test_names(r.proofs) or "-"
         held, how, _ = _column(r, "r2", gateway=True)
-        gateway_proofs = ", ".join(f"`{p.split('::')[1]}`" for p in r.r2_gateway_proofs)
+        gateway_proofs = _test_names(r.r2_gateway_proofs)
         with_gateway = f"**{held.value}**: {how} (proven by {gateway_proofs})" if r.r2_gateway else "as without it"
         rows.append(
             f"| {r.rule} | **{r.aws.value}**: {r.aws_how} | {_code(r.sids + r.lifecycle)} | {proofs} | "
