@@ -42,6 +42,7 @@ def main() -> int:
     from learning_images.outputs import profile_for  # noqa: PLC0415
     from learning_images.sandbox import r2  # noqa: PLC0415
     from learning_images.sandbox.sandbox import client  # noqa: PLC0415
+    from learning_images.sandbox.stand_in import stand_in_user  # noqa: PLC0415
     from tests.ops import sample, write_batch  # noqa: PLC0415
 
     seconds: dict[str, list[float]] = {"gateway": [], "direct": []}
@@ -49,7 +50,7 @@ def main() -> int:
         assert store.gateway is not None
         # The baseline: the same outputs, with the city holding an R2 token stand-in at the store.
         iam = client(store.url, "iam", **store.operator)
-        direct_key = r2.stand_in_user(iam, "direct-city", r2.token_policy(contract.CITY, store.outputs["bucket_name"]))
+        direct_key = stand_in_user(iam, "direct-city", r2.token_policy(contract.CITY, store.outputs["bucket_name"]))
         direct = dict(store.outputs)
         direct.update(
             city_endpoint_url=None,
