@@ -401,3 +401,152 @@ def evaluate(simulator: IamSimulator, store: Store, scenarios: Iterable[Scenario
 def failures(outcomes: Iterable[Outcome], stack: str) -> str:
     wrong = [o for o in outcomes if o.allowed != o.scenario.allowed]
     return "\n".join(o.explain(stack) for o in wrong)
+
+
+# --- violations generated from the S3 API, not from our own clients ------------------------------
+
+#: Headers that sign or frame a request: no policy can judge them, changing one breaks the signature.
+SIGNING_HEADERS = frozenset(
+    {
+        "authorization",
+        "x-amz-date",
+        "x-amz-content-sha256",
+        "x-amz-security-token",
+        "host",
+        "user-agent",
+        "content-length",
+        "content-md5",
+        "expect",
+        "transfer-encoding",
+        "content-encoding",
+        "x-amz-decoded-content-length",
+        "x-amz-trailer",
+        "amz-sdk-invocation-id",
+        "amz-sdk-request",
+    }
+)
+
+
+@dataclass(frozen=True)
+class HeaderRule:
+    """What the contract says of one PutObject header, for requests our clients never send.
+
+    ``required``: a compliant upload carries it, and the store refuses the upload without it or with
+    ``another`` value. ``added``: whether the store must refuse an upload that adds it (with any
+    value of its shape), or the reason it may carry it.
+    """
+
+    required: bool = False
+    another: str | None = None
+    #: True: refused when added. A string: accepted when added, and why that is no violation
+    #: (or which limit of IAM it is, named as such).
+    added: bool | str = True
+
+
+_HARMLESS = "a stored HTTP header or an integrity check: it changes neither access, encryption, key, labels nor lock"
+_CHECKSUM = "a checksum S3 verifies against the body: a wrong one is refused by S3 itself (BadDigest)"
+#: Every PutObject header of the S3 API (botocore's model), judged as the contract says. A header the
+#: model gains fails the test that reads this table until someone decides it here.
+PUT_OBJECT_HEADERS: Mapping[str, HeaderRule] = {
+    "if-none-match": HeaderRule(required=True, another='"0123456789abcdef0123456789abcdef"'),
+    "x-amz-tagging": HeaderRule(required=True, another="city_id=x"),
+    "if-match": HeaderRule(),  # a conditional overwrite of a stored object
+    "x-amz-acl": HeaderRule(),
+    "x-amz-grant-full-control": HeaderRule(),
+    "x-amz-grant-read": HeaderRule(),
+    "x-amz-grant-read-acp": HeaderRule(),
+    "x-amz-grant-write-acp": HeaderRule(),
+    "x-amz-server-side-encryption": HeaderRule(),  # alone: AES256, DSSE, or aws:kms with the aws/s3 key
+    "x-amz-server-side-encryption-aws-kms-key-id": HeaderRule(),  # another key
+    "x-amz-server-side-encryption-context": HeaderRule(
+        added="an encryption context binds the data key to it: decryption still goes through S3 and the store key"
+    ),
+    "x-amz-server-side-encryption-bucket-key-enabled": HeaderRule(
+        added="whether S3 uses a bucket-level data key: the object is still under the store key"
+    ),
+    "x-amz-server-side-encryption-customer-algorithm": HeaderRule(),
+    "x-amz-server-side-encryption-customer-key": HeaderRule(
+        added="S3 refuses a customer key without its algorithm header (400), and the algorithm header is refused"
+    ),
+    "x-amz-server-side-encryption-customer-key-md5": HeaderRule(
+        added="S3 refuses a customer key digest without its algorithm header (400), which is refused"
+    ),
+    "x-amz-storage-class": HeaderRule(),  # archiving is the lifecycle's, never an uploader's
+    "x-amz-object-lock-mode": HeaderRule(),
+    "x-amz-object-lock-retain-until-date": HeaderRule(),
+    "x-amz-object-lock-legal-hold": HeaderRule(),
+    "x-amz-object-lock-event-hold": HeaderRule(
+        added="a limit, not a pass: IAM documents no condition key or action for an event hold on upload, so no "
+        "policy can refuse it; DenyUploadWithObjectLock* refuse the documented lock headers, and the verifier's "
+        "lock probe is where a live run shows what S3 does"
+    ),
+    "x-amz-object-lock-event-hold-duration-days": HeaderRule(added="only with x-amz-object-lock-event-hold"),
+    "x-amz-object-lock-event-hold-duration-years": HeaderRule(added="only with x-amz-object-lock-event-hold"),
+    "x-amz-write-offset-bytes": HeaderRule(
+        added="appends exist only in directory buckets (S3 Express One Zone): a general purpose bucket refuses it"
+    ),
+    "x-amz-website-redirect-location": HeaderRule(
+        added="the bucket serves no website (private, no website configuration): the redirect is inert"
+    ),
+    "x-amz-request-payer": HeaderRule(added="the bucket is not requester-pays: the header changes nothing"),
+    "x-amz-expected-bucket-owner": HeaderRule(added="a check the caller asks for: S3 refuses on a mismatch"),
+    "x-amz-sdk-checksum-algorithm": HeaderRule(added=_CHECKSUM),
+    "cache-control": HeaderRule(added=_HARMLESS),
+    "content-disposition": HeaderRule(added=_HARMLESS),
+    "content-language": HeaderRule(added=_HARMLESS),
+    "expires": HeaderRule(added=_HARMLESS),
+    # Not required by the storage: IAM cannot read a content type, a checksum or user metadata. The
+    # contract's JPEG and metadata rules say so (GAP on AWS, covered by the uploader).
+    "content-type": HeaderRule(added=_HARMLESS),
+    "x-amz-meta-": HeaderRule(added="user metadata: IAM cannot read it (the tags are what the policy judges)"),
+}
+for _name in ("crc32", "crc32c", "crc64nvme", "sha1", "sha256", "sha512", "md5", "xxhash64", "xxhash3", "xxhash128"):
+    PUT_OBJECT_HEADERS = {**PUT_OBJECT_HEADERS, f"x-amz-checksum-{_name}": HeaderRule(added=_CHECKSUM)}
+
+
+def put_object_header_shapes() -> dict[str, Any]:
+    """Every header of PutObject in botocore's S3 model (lower-case name -> its shape), the signing
+    and framing ones aside."""
+    model = boto3.session.Session().client("s3", region_name="us-east-1").meta.service_model
+    shape = model.operation_model("PutObject").input_shape
+    return {
+        member.serialization["name"].lower(): member
+        for member in shape.members.values()
+        if member.serialization.get("location") in ("header", "headers")
+        and member.serialization["name"].lower() not in SIGNING_HEADERS
+    }
+
+
+def values_of(shape: Any) -> list[str]:
+    """A value of each kind the shape takes: every enum member, else one of its type."""
+    if getattr(shape, "enum", None):
+        return list(shape.enum)
+    return {
+        "timestamp": ["2099-01-01T00:00:00Z"],
+        "boolean": ["false"],
+        "integer": ["3650"],
+        "long": ["0"],
+    }.get(shape.type_name, ["scenario-value"])
+
+
+def header_scenarios(store: Store, principal: str, base: HttpRequest) -> list[Scenario]:
+    """Each header of ``base`` left out and given another value, and each PutObject header it does
+    not carry added with every kind of value, with the decision :data:`PUT_OBJECT_HEADERS` says."""
+    scenarios = []
+    for header in sorted(set(base.headers) - SIGNING_HEADERS):
+        rule = PUT_OBJECT_HEADERS["x-amz-meta-" if header.startswith("x-amz-meta-") else header]
+        removed = with_headers(base, **{header.replace("-", "_"): None})
+        scenarios.append(Scenario(f"upload without {header}", principal, removed, allowed=not rule.required))
+        if rule.another is not None:
+            changed = with_headers(base, **{header.replace("-", "_"): rule.another})
+            scenarios.append(Scenario(f"upload with {header}: {rule.another}", principal, changed, allowed=False))
+    for header, shape in sorted(put_object_header_shapes().items()):
+        if header in base.headers or header == "x-amz-meta-":
+            continue
+        rule = PUT_OBJECT_HEADERS[header]
+        for value in values_of(shape):
+            added = with_headers(base, **{header.replace("-", "_"): value})
+            scenarios.append(
+                Scenario(f"upload adding {header}: {value}", principal, added, allowed=rule.added is not True)
+            )
+    return scenarios

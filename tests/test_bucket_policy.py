@@ -175,6 +175,7 @@ def test_guard_sids_are_stable(full: Graph) -> None:
         "DenyInsecureTransport",
         "DenyOutdatedTls",
         "DenyUploadWithoutIfNoneMatch",
+        "DenyUploadWithIfMatch",
         "DenyMultipartUpload",
         "DenyCopyIntoBucket",
         "DenyKeyNotUuidJpg",
@@ -188,7 +189,9 @@ def test_guard_sids_are_stable(full: Graph) -> None:
         "DenyUploadWithExcludedLabel",
         "DenyUploadWithWrongEncryption",
         "DenyUploadWithOtherKmsKey",
+        "DenyUploadWithAwsManagedKey",
         "DenyUploadWithCustomerKey",
+        "DenyUploadWithStorageClass",
         "DenyObjectAcl",
         "DenyObjectLockChange",
         "DenyUploadWithObjectLockMode",
@@ -217,3 +220,24 @@ def test_configuration_guard_spares_only_the_administrators_and_the_root(prod: G
 def test_bucket_policy_allows_nothing(full: Graph) -> None:
     allows = [s["Sid"] for s in statements(bucket_policy_for(full, "learning-images")) if s["Effect"] != "Deny"]
     assert not allows, f"the learning bucket's policy only denies; grants live on identities: {allows}"
+
+
+def test_upload_asking_for_sse_kms_without_the_store_key_is_denied(full: Graph) -> None:
+    # SSE-KMS without a key id means the AWS managed key aws/s3, outside the store's key policy.
+    deny = guard(full, Sid.AWS_MANAGED_KEY)
+    assert deny["Condition"] == {
+        "Null": {
+            "s3:x-amz-server-side-encryption": "false",
+            "s3:x-amz-server-side-encryption-aws-kms-key-id": "true",
+        }
+    }
+
+
+def test_upload_with_if_match_is_denied(full: Graph) -> None:
+    # If-Match is a conditional overwrite of a stored object.
+    assert guard(full, Sid.CONDITIONAL_OVERWRITE)["Condition"] == {"Null": {"s3:if-match": "false"}}
+
+
+def test_upload_choosing_its_storage_class_is_denied(full: Graph) -> None:
+    # Archiving is the lifecycle's: an upload straight into GLACIER would be unreadable for training.
+    assert guard(full, Sid.STORAGE_CLASS)["Condition"] == {"Null": {"s3:x-amz-storage-class": "false"}}

@@ -26,9 +26,12 @@ from tests.iam_scenarios import (
     Store,
     capture,
     capturing_client,
+    PUT_OBJECT_HEADERS,
     evaluate,
     failures,
+    header_scenarios,
     operation_request,
+    put_object_header_shapes,
     store_of,
     tags_of,
     uploader_request,
@@ -174,6 +177,31 @@ def test_every_single_upload_violation_is_refused_to_cities_the_command_centre_a
 ) -> None:
     scenarios = [s for principal in uploaders(store) for s in upload_violations(store, principal)]
     scenarios += upload_violations(store, "account-admin")
+    assert_all(simulator, store, scenarios)
+
+
+def test_every_upload_header_left_out_changed_or_added_is_judged_as_the_contract_says(
+    simulator: IamSimulator, store: Store
+) -> None:
+    """Requests no client of ours sends, generated from the S3 API: each header of a compliant
+    upload left out or given another value, and every other PutObject header of botocore's model
+    added with each kind of value its shape takes. ``PUT_OBJECT_HEADERS`` says, from the contract,
+    which the store must refuse and why the others may pass."""
+    undecided = sorted(set(put_object_header_shapes()) - set(PUT_OBJECT_HEADERS))
+    assert not undecided, f"PutObject headers the contract table does not judge yet: {undecided}"
+    scenarios = []
+    for principal in (*uploaders(store), "account-admin"):
+        base = uploader_request(store, own_city(store, principal), contract.Label.CORRECT)
+        scenarios += header_scenarios(store, principal, base)
+        # The one compliant way to name the encryption: SSE-KMS with the store key.
+        named = with_headers(
+            base,
+            x_amz_server_side_encryption="aws:kms",
+            x_amz_server_side_encryption_aws_kms_key_id=store.key_arn,
+        )
+        scenarios.append(Scenario("upload naming SSE-KMS with the store key", principal, named, allowed=True))
+    # An account administrator may upload compliant samples; the refusals must hold for it too.
+    scenarios = [s for s in scenarios if s.principal != "account-admin" or not s.allowed]
     assert_all(simulator, store, scenarios)
 
 

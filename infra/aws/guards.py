@@ -117,6 +117,13 @@ def deny_overwrite(bucket_arn: str) -> Statement:
     return _deny(Sid.OVERWRITE, "s3:PutObject", objects_arn(bucket_arn), {"StringNotEquals": {"s3:if-none-match": "*"}})
 
 
+def deny_conditional_overwrite(bucket_arn: str) -> Statement:
+    """``If-Match`` on PutObject writes over a stored object whose ETag matches (S3 User Guide,
+    "Add preconditions to S3 operations with conditional requests"): an overwrite by another name.
+    No upload of this store needs it, so its presence is refused (``s3:if-match``, same page)."""
+    return _deny(Sid.CONDITIONAL_OVERWRITE, "s3:PutObject", objects_arn(bucket_arn), {"Null": {"s3:if-match": "false"}})
+
+
 def deny_multipart_upload(bucket_arn: str) -> Statement:
     """CreateMultipartUpload, UploadPart and UploadPartCopy are authorised as ``s3:PutObject``
     with ``s3:ObjectCreationOperation`` false (S3 User Guide, "Enforce conditional writes on
@@ -286,6 +293,29 @@ def deny_other_kms_key(bucket_arn: str, key_arn: str) -> Statement:
     )
 
 
+def deny_aws_managed_key(bucket_arn: str) -> Statement:
+    """An upload that asks for SSE-KMS without naming a key: S3 then encrypts with the AWS managed
+    key ``aws/s3``, not the bucket's default (S3 API Reference, PutObject,
+    ``x-amz-server-side-encryption-aws-kms-key-id``: "If you specify
+    x-amz-server-side-encryption:aws:kms ... but do not provide
+    x-amz-server-side-encryption-aws-kms-key-id, Amazon S3 uses the AWS managed key (aws/s3)").
+    That key is outside the store's key policy, its rotation and its "only through S3 by these
+    tiers", so the header is allowed only together with the store key's id (checked by
+    :func:`deny_other_kms_key`). Both keys in one ``Null`` block: the header present AND the id absent.
+    """
+    return _deny(
+        Sid.AWS_MANAGED_KEY,
+        "s3:PutObject",
+        objects_arn(bucket_arn),
+        {
+            "Null": {
+                "s3:x-amz-server-side-encryption": "false",
+                "s3:x-amz-server-side-encryption-aws-kms-key-id": "true",
+            }
+        },
+    )
+
+
 def deny_customer_key(bucket_arn: str) -> Statement:
     """SSE-C would bypass the store key (and the bucket's own SSE-C block may be lifted later)."""
     return _deny(
@@ -293,6 +323,17 @@ def deny_customer_key(bucket_arn: str) -> Statement:
         "s3:PutObject",
         objects_arn(bucket_arn),
         {"Null": {"s3:x-amz-server-side-encryption-customer-algorithm": "false"}},
+    )
+
+
+def deny_storage_class(bucket_arn: str) -> Statement:
+    """An upload choosing its storage class: moving objects to colder storage is the lifecycle's
+    job (archive after ``archiveAfterDays``), and an upload straight into GLACIER or DEEP_ARCHIVE
+    would be unreadable by the training tier until restored. Any ``x-amz-storage-class`` is
+    refused; the uploader never sends one (``s3:x-amz-storage-class``, Service Authorization
+    Reference for Amazon S3)."""
+    return _deny(
+        Sid.STORAGE_CLASS, "s3:PutObject", objects_arn(bucket_arn), {"Null": {"s3:x-amz-storage-class": "false"}}
     )
 
 
@@ -358,6 +399,7 @@ def learning_bucket_policy(bucket: LearningBucket) -> Document:
             deny_insecure_transport(arn),
             deny_outdated_tls(arn),
             deny_overwrite(arn),
+            deny_conditional_overwrite(arn),
             deny_multipart_upload(arn),
             deny_copy(arn),
             deny_key_not_uuid_jpg(arn),
@@ -367,7 +409,9 @@ def learning_bucket_policy(bucket: LearningBucket) -> Document:
             deny_excluded_label(arn),
             deny_wrong_encryption(arn),
             deny_other_kms_key(arn, bucket.key_arn),
+            deny_aws_managed_key(arn),
             deny_customer_key(arn),
+            deny_storage_class(arn),
             deny_object_acl(arn),
             deny_object_lock_change(arn),
             *deny_upload_with_lock_headers(arn),

@@ -28,6 +28,7 @@ class Sid:
     INSECURE_TRANSPORT = "DenyInsecureTransport"
     OUTDATED_TLS = "DenyOutdatedTls"
     OVERWRITE = "DenyUploadWithoutIfNoneMatch"
+    CONDITIONAL_OVERWRITE = "DenyUploadWithIfMatch"
     MULTIPART = "DenyMultipartUpload"
     COPY = "DenyCopyIntoBucket"
     KEY_NOT_UUID_JPG = "DenyKeyNotUuidJpg"
@@ -36,6 +37,8 @@ class Sid:
     EXCLUDED_LABEL = "DenyUploadWithExcludedLabel"
     WRONG_ENCRYPTION = "DenyUploadWithWrongEncryption"
     OTHER_KMS_KEY = "DenyUploadWithOtherKmsKey"
+    AWS_MANAGED_KEY = "DenyUploadWithAwsManagedKey"
+    STORAGE_CLASS = "DenyUploadWithStorageClass"
     CUSTOMER_KEY = "DenyUploadWithCustomerKey"
     ACL = "DenyObjectAcl"
     OBJECT_LOCK_CHANGE = "DenyObjectLockChange"
@@ -202,11 +205,12 @@ RULES: tuple[Rule, ...] = (
         "encryption at rest",
         ("config.default-encryption", "upload.encrypted"),
         S,
-        "SSE-KMS with a customer-managed, rotated key usable only through S3; other keys, SSE-S3 and SSE-C refused",
+        "SSE-KMS with a customer-managed, rotated key usable only through S3; other keys (the AWS managed "
+        "`aws/s3` too: SSE-KMS without a key id), SSE-S3 and SSE-C refused",
         S,
         "R2 encrypts every object with Cloudflare-managed keys (no customer key)",
         r2_unprobed={"config.default-encryption": MANAGED_KEYS, "upload.encrypted": MANAGED_KEYS},
-        sids=(Sid.WRONG_ENCRYPTION, Sid.OTHER_KMS_KEY, Sid.CUSTOMER_KEY),
+        sids=(Sid.WRONG_ENCRYPTION, Sid.OTHER_KMS_KEY, Sid.AWS_MANAGED_KEY, Sid.CUSTOMER_KEY),
         policies=("s3-buckets-encrypted-with-customer-key", "kms-keys-rotate"),
         proofs=(
             f"{IAM}test_every_single_upload_violation_is_refused_to_cities_the_command_centre_and_administrators",
@@ -247,10 +251,10 @@ RULES: tuple[Rule, ...] = (
         "objects are never overwritten",
         ("refuse.overwrite",),
         S,
-        "versioning, If-None-Match required, copies refused, optional Object Lock",
+        "versioning, If-None-Match required, If-Match and copies refused, optional Object Lock",
         S,
         "bucket lock refuses overwrites while an object is younger than the lock; If-None-Match refuses the rest",
-        sids=(Sid.COPY,),
+        sids=(Sid.COPY, Sid.CONDITIONAL_OVERWRITE),
         policies=("s3-every-bucket-versioned",),
         proofs=(f"{IAM}test_every_single_upload_violation_is_refused_to_cities_the_command_centre_and_administrators",),
         live="S3's 412 on a second create of the same key",
@@ -486,7 +490,7 @@ RULES: tuple[Rule, ...] = (
         "lifecycle by label: archive, expire `unsure`, retain `correct`, keep `changed`",
         ("config.lifecycle",),
         S,
-        "lifecycle rules filtered by the label tag",
+        "lifecycle rules filtered by the label tag; an upload choosing its own storage class is refused",
         C,
         "R2 lifecycle is prefix-only and R2 has no tags: archiving by age is declared, expiry by label is not",
         "the metadata-driven retention job expires `unsure` and `correct` from each object's metadata",
@@ -496,10 +500,12 @@ RULES: tuple[Rule, ...] = (
             "expire-unsure",
             "expire-probe-objects",
         ),
+        sids=(Sid.STORAGE_CLASS,),
         policies=("s3-lifecycle-follows-contract", "s3-image-buckets-have-lifecycle"),
         proofs=(
             "tests/test_lifecycle.py::test_unsure_objects_expire_after_30_days",
             "tests/test_lifecycle.py::test_changed_objects_are_archived_and_never_expire",
+            f"{IAM}test_every_upload_header_left_out_changed_or_added_is_judged_as_the_contract_says",
         ),
         live="the rules read back; that S3 runs them takes days and is not probed",
         gcs=C,
