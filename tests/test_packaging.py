@@ -19,6 +19,7 @@ COMMANDS = {
     "learning-images-erase": "learning_images.ops.erase:main",
     "learning-images-retention": "learning_images.ops.retention:main",
     "learning-images-verify": "learning_images.verify.verify_contract:main",
+    "learning-images-city-kit": "learning_images.ops.city_kit:main",
     "learning-images-sandbox": "learning_images.sandbox.cli:main",
 }
 

@@ -24,6 +24,10 @@ from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 from learning_images import contract, gateway
 
 
+class OutputsError(Exception):
+    """The outputs cannot be read or are not a store's outputs; the message says what to fix."""
+
+
 class BackendProfile(BaseModel):
     """What a storage backend has, as the clients need to know it."""
 
@@ -104,10 +108,6 @@ def profile_for(backend: str, *, upload_gateway: bool = False) -> BackendProfile
             "upload_limit_bytes": gateway.DEFAULT_MAX_OBJECT_BYTES,
         }
     )
-
-
-class OutputsError(Exception):
-    """The outputs cannot be read or are not a store's outputs; the message says what to fix."""
 
 
 class _Model(BaseModel):
@@ -213,6 +213,42 @@ class StackOutputs(_Model):
     def reference(self, key: str) -> str:
         """The ``learning_samples.image_reference`` of an object of this store."""
         return contract.object_reference(self.capabilities.reference_scheme, self.bucket_name, key)
+
+    def foreign_secrets(self, city: str) -> list[str]:
+        """What these outputs hold that city ``city`` must not: every other tier's credentials."""
+        held = [f"city {other}'s key" for other in sorted(self.city_credentials) if other != city]
+        held += [
+            name
+            for name, credentials in (
+                ("the Command Centre's key", self.command_centre_credentials),
+                ("the training tier's key", self.training_credentials),
+                ("the probe city's key", self.probe_credentials),
+            )
+            if credentials is not None
+        ]
+        return held
+
+    def city_kit(self, city: str) -> StackOutputs:
+        """The outputs one city needs to upload, and nothing else: its own key (or, with
+        certificates, where its certificate becomes a session), the bucket and the endpoints. No
+        other tier's credential, no role, key, replica or administrator of the store."""
+        if self.city_credentials and city not in self.city_credentials:
+            raise OutputsError(
+                f"city {city!r} has no credentials in these outputs; "
+                f"its cities are {', '.join(sorted(self.city_credentials))}"
+            )
+        return StackOutputs(
+            backend=self.backend,
+            capabilities=self.capabilities,
+            emulator=self.emulator,
+            region=self.region,
+            endpoint_url=self.endpoint_url,
+            city_endpoint_url=self.city_endpoint_url,
+            bucket_name=self.bucket_name,
+            lifecycle=self.lifecycle,
+            city_credentials={city: self.city_credentials[city]} if self.city_credentials else {},
+            roles_anywhere=self.roles_anywhere,
+        )
 
     def key_of(self, reference: str) -> str | None:
         """The object key a reference of this store names, or None if it names another store."""

@@ -1,0 +1,44 @@
+"""What every client command's command line shares: its name, ``--version``, and argument types
+that refuse nonsense (``--workers 0``, ``--timeout 0``) with argparse's own usage error (exit 2)."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from importlib import metadata
+from typing import Any
+
+
+def version() -> str:
+    try:
+        return metadata.version("learning-images")
+    except metadata.PackageNotFoundError:  # a checkout on sys.path without an install
+        return "unknown (not installed)"
+
+
+def parser(command: str, description: str, **kwargs: Any) -> argparse.ArgumentParser:
+    """A parser named after the installed command (``learning-images-upload``), never a module,
+    with ``--version``."""
+    made = argparse.ArgumentParser(prog=f"learning-images-{command}", description=description, **kwargs)
+    made.add_argument("--version", action="version", version=f"%(prog)s {version()}")
+    return made
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, got {text}")
+    return value
