@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -274,3 +275,182 @@ def test_messages_stay_on_one_line_outside_a_terminal(tmp_path: Path) -> None:
     assert result.returncode == 2
     (line,) = [line for line in result.stderr.splitlines() if "is not a folder" in line]
     assert str(deep) in line and len(line) > 120, f"the message was wrapped: {result.stderr!r}"
+
+
+# --- the report never eats an input or another batch's record ------------------------------------
+
+
+def test_a_report_path_that_is_the_manifest_is_refused_and_the_manifest_kept(
+    local: LocalStore, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--report` equal to `--manifest` replaced the manifest with the JSONL report and exited 1."""
+    jpeg(tmp_path / "a.jpg")
+    manifest = write_csv(tmp_path / "m.csv", [sample("a.jpg")])
+    before = manifest.read_bytes()
+    assert upload(local, tmp_path, manifest, manifest) == 2
+    assert "would overwrite the input" in capsys.readouterr().err
+    assert manifest.read_bytes() == before, f"{manifest}: the manifest must be kept whole"
+
+
+def test_another_batchs_report_is_never_overwritten_and_a_rerun_of_the_same_batch_is(
+    local: LocalStore, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    jpeg(tmp_path / "a.jpg")
+    yesterday = write_csv(tmp_path / "yesterday.csv", [sample("a.jpg", camera_id="cam-yesterday")])
+    today = write_csv(tmp_path / "today.csv", [sample("a.jpg", camera_id="cam-today")])
+    report = tmp_path / "r.jsonl"
+    assert upload(local, tmp_path, yesterday, report) == 0
+    kept = report.read_bytes()
+    assert upload(local, tmp_path, today, report) == 2
+    assert "is not the record of this run" in " ".join(capsys.readouterr().err.split())
+    assert report.read_bytes() == kept, f"{report}: yesterday's record must be kept"
+    assert upload(local, tmp_path, yesterday, report) == 0, "a rerun of the same batch replaces its own report"
+    assert read_report(report)[0]["status"] == "already-present"
+
+
+class FullDisk:
+    """A report file whose disk fills after ``rows`` lines (ENOSPC), as a real full disk answers."""
+
+    def __init__(self, handle: Any, rows: int) -> None:
+        self.handle, self.rows = handle, rows
+
+    def write(self, text: str) -> int:
+        if self.rows <= 0:
+            raise OSError(28, "No space left on device")
+        self.rows -= 1
+        return int(self.handle.write(text))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.handle, name)
+
+
+def test_a_disk_that_fills_mid_batch_stops_it_with_exit_2_and_a_rerun_records_everything(
+    local: LocalStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """54 images were stored and 51 recorded, with a traceback and exit 1."""
+    from learning_images.ops.reports import JsonlReport  # noqa: PLC0415
+
+    rows = [sample(f"full-{i}.jpg") for i in range(12)]
+    manifest = write_batch(tmp_path, rows)
+    report = tmp_path / "r.jsonl"
+    enter = JsonlReport.__enter__
+
+    def filling(self: JsonlReport) -> JsonlReport:
+        entered = enter(self)
+        self._handle = FullDisk(self._handle, 4)  # type: ignore[assignment]
+        return entered
+
+    monkeypatch.setattr(JsonlReport, "__enter__", filling)
+    assert upload(local, tmp_path, manifest, report, "--workers", "2") == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "No space left on device" in err and "already-present" in err and "Traceback" not in err, err
+    monkeypatch.setattr(JsonlReport, "__enter__", enter)
+    assert upload(local, tmp_path, manifest, report) == 0
+    statuses = {r["status"] for r in read_report(report)}
+    assert statuses <= {"uploaded", "already-present"} and len(read_report(report)) == len(rows), statuses
+
+
+def test_sigterm_mid_batch_leaves_every_stored_image_in_the_partial_report(tmp_path: Path) -> None:
+    """2 of 3 runs at 20 rows lost a stored image's row: an interrupt inside Thread.join() marked a
+    worker stopped (CPython issue 90882) and the report was closed while it still wrote."""
+    for attempt in range(3):
+        folder = tmp_path / str(attempt)
+        folder.mkdir()
+        stored = folder / "stored.txt"
+        script = folder / "stored.py"
+        script.write_text(
+            "import os, signal, sys, threading, time\n"
+            "from learning_images.ops import upload_batch\n"
+            "count = iter(range(10**6))\n"
+            "def put(self, key, *args):\n"
+            "    time.sleep(0.02)\n"
+            f"    with open({str(stored)!r}, 'a') as out: out.write(key + '\\n')\n"
+            "    if next(count) == 6: os.kill(os.getpid(), signal.SIGTERM)\n"
+            "upload_batch.Uploader.put = put\n"
+            "upload_batch.preflight = lambda s3, target: None\n"
+            "sys.exit(upload_batch.main(sys.argv[1:]))\n"
+        )
+        manifest = write_batch(folder, [sample(f"{i}.jpg") for i in range(20)])
+        report = folder / "r.jsonl"
+        result = subprocess.run(  # noqa: S603 (the uploader, as a scheduler runs it)
+            [
+                sys.executable,
+                str(script),
+                *("--bucket", "b", "--region", "eu-west-1", "--endpoint-url", f"http://127.0.0.1:{free_port()}"),
+                *("--city", CITY, "--images", str(folder), "--manifest", str(manifest), "--report", str(report)),
+                *("--quiet", "--workers", "4"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            env={**os.environ, "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"},
+        )
+        assert result.returncode == 130, result.stderr
+        recorded = {row["key"] for row in read_report(report.with_name(report.name + ".partial"))}
+        missing = set(stored.read_text().split()) - recorded
+        assert not missing, f"run {attempt}: stored but not in the .partial report: {missing}"
+
+
+def test_a_wrong_ca_bundle_stops_the_batch_with_exit_2_and_a_hint(
+    local: LocalStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An 83-line SSLError traceback and exit 1, where the docs promise exit 2."""
+    jpeg(tmp_path / "a.jpg")
+    wrong = tmp_path / "wrong-ca.pem"
+    wrong.write_text(Path(__import__("certifi").where()).read_text())
+    monkeypatch.setenv("AWS_CA_BUNDLE", str(wrong))
+    manifest = write_csv(tmp_path / "m.csv", [sample("a.jpg")])
+    code = upload_batch.main(
+        [
+            *("--outputs", str(local.outputs_file), "--endpoint-url", local.url, "--city", CITY),
+            *("--images", str(tmp_path), "--manifest", str(manifest), "--report", str(tmp_path / "r.jsonl"), "--quiet"),
+        ]
+    )
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == 2, err
+    assert "cannot reach or authenticate to the endpoint" in err and "AWS_CA_BUNDLE" in err, err
+    assert "Traceback" not in err
+
+
+def test_a_clock_two_hours_off_stops_the_batch_before_any_row_and_says_so() -> None:
+    """20 `failed` rows (RequestTimeTooSkewed) and exit 1: the pre-flight must name the clock."""
+    import email.utils  # noqa: PLC0415
+    import time  # noqa: PLC0415
+
+    import boto3  # noqa: PLC0415
+    from botocore.stub import Stubber  # noqa: PLC0415
+
+    from learning_images.ops.clients import Endpoint  # noqa: PLC0415
+    from learning_images.outputs import profile_for  # noqa: PLC0415
+
+    s3 = boto3.client("s3", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y")
+    server_time = email.utils.formatdate(time.time() - 2 * 3600, usegmt=True)
+    with Stubber(s3) as stub:
+        stub.add_client_error(
+            "head_bucket", "403", http_status_code=403, response_meta={"HTTPHeaders": {"date": server_time}}
+        )
+        target = upload_batch.Target("b", profile_for("aws"), Endpoint(None, "eu-west-1", 5.0))
+        with pytest.raises(upload_batch.FatalError, match=r"clock is ahead of the store's by about 2 h"):
+            upload_batch.preflight(s3, target)
+
+
+def test_each_row_that_was_not_stored_is_printed_in_manifest_order(
+    local: LocalStore, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The summary said "2 rows were not stored (see the report)"."""
+    jpeg(tmp_path / "ok.jpg")
+    rows = [sample("ok.jpg"), sample("missing.jpg"), sample("ok.jpg", label="maybe")]
+    assert upload(local, tmp_path, write_csv(tmp_path / "m.csv", rows), tmp_path / "r.jsonl") == 1
+    err = " ".join(capsys.readouterr().err.split())
+    second, third = err.find("row 2 (missing.jpg): invalid: image:"), err.find("row 3 (ok.jpg): invalid: label_status:")
+    assert 0 <= second < third, err
+
+
+def test_outputs_carrying_other_tiers_keys_are_warned_about(
+    local: LocalStore, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    jpeg(tmp_path / "a.jpg")
+    assert upload(local, tmp_path, write_csv(tmp_path / "m.csv", [sample("a.jpg")]), tmp_path / "r.jsonl") == 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert "carry credentials that are not city" in err and "learning-images-city-kit" in err, err

@@ -56,7 +56,7 @@ def test_interrupted_run_exits_2_and_leaves_nothing(tmp_path: Path, monkeypatch:
 
 
 def test_exhausted_time_budget_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = sandbox(["--time-budget", "0"], engine="applier")
+    code = sandbox(["--time-budget", "0.001"], engine="applier")
     assert code == 2
     assert "the time budget ran out" in capsys.readouterr().out
 

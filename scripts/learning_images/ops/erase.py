@@ -45,6 +45,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from learning_images import contract
+from learning_images.ops import arguments
 from learning_images.ops.clients import Endpoint, command_centre_session, identity, interrupts_as_exceptions
 from learning_images.ops.concurrency import Ticker, bounded_map
 from learning_images.ops.inventory import InventoryError, read_inventory
@@ -341,7 +342,7 @@ def write_batch_manifests(versions: list[Version], base: Path) -> list[Path]:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="erase", description="GDPR erasure by metadata or by reference.")
+    parser = arguments.parser("erase", "GDPR erasure by metadata or by reference.")
     add_outputs_arguments(parser)
     parser.add_argument("--endpoint-url", help="S3/STS endpoint (default: the stack's, else the SDK's own)")
     for name, field_name in SELECTORS.items():
@@ -350,7 +351,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--inventory", action="store_true", help="read candidates from the newest S3 Inventory")
     parser.add_argument("--confirm", action="store_true", help="delete (without it: a dry run that deletes nothing)")
     parser.add_argument(
-        "--workers", type=int, default=DELETE_WORKERS, help=f"deletions in flight (default: {DELETE_WORKERS})"
+        "--workers",
+        type=arguments.positive_int,
+        default=DELETE_WORKERS,
+        help=f"deletions in flight (default: {DELETE_WORKERS})",
     )
     parser.add_argument("--report", type=Path, required=True, help="where to write the JSONL row per version")
     parser.add_argument(
@@ -358,7 +362,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--batch-threshold",
-        type=int,
+        type=arguments.positive_int,
         default=10_000,
         help="above this many versions, write S3 Batch Operations manifests instead of deleting (default: 10000)",
     )

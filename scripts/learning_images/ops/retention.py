@@ -33,6 +33,7 @@ from rich.console import Console
 from rich.progress import MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from learning_images import contract
+from learning_images.ops import arguments
 from learning_images.ops.clients import Endpoint, command_centre_session, interrupts_as_exceptions
 from learning_images.ops.concurrency import Ticker, bounded_map
 from learning_images.ops.reports import JsonlReport, ReportBusyError, print_counts
@@ -125,12 +126,14 @@ def record_note(report: JsonlReport) -> str:
 
 
 def parse_args(argv: list[str] | None, now: datetime) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="retention", description="Apply the contract's lifecycle from metadata.")
+    parser = arguments.parser("retention", "Apply the contract's lifecycle from metadata.")
     add_outputs_arguments(parser)
     parser.add_argument("--endpoint-url", help="S3/STS endpoint (default: the stack's, else the SDK's own)")
     parser.add_argument("--report", type=Path, required=True, help="where to write the JSONL report")
     parser.add_argument("--confirm", action="store_true", help="expire what is due (without it: a dry run)")
-    parser.add_argument("--workers", type=int, default=16, help="objects evaluated at once (default: 16)")
+    parser.add_argument(
+        "--workers", type=arguments.positive_int, default=16, help="objects evaluated at once (default: 16)"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar or progress lines")
     parser.add_argument(
         "--as-of",

@@ -32,13 +32,15 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
+import email.utils
 import hashlib
+import json
 import os
 import stat
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -52,6 +54,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from learning_images import contract
+from learning_images.ops import arguments
 from learning_images.ops.clients import (
     CERTIFICATE_ERRORS,
     CREDENTIAL_ERRORS,
@@ -63,7 +66,13 @@ from learning_images.ops.clients import (
     without_expect_continue,
 )
 from learning_images.ops.manifest import ManifestError, Record, Sample, check_manifest, read_manifest
-from learning_images.ops.reports import JsonlReport, ReportBusyError, print_counts
+from learning_images.ops.reports import (
+    JsonlReport,
+    ReportBusyError,
+    ReportPathError,
+    ReportWriteError,
+    print_counts,
+)
 from learning_images.outputs import (
     PROFILES,
     BackendProfile,
@@ -383,8 +392,14 @@ def run_batch(
     lock = threading.Lock()  # guards the record iterator, the report and the progress bar
     failures: list[BaseException] = []
 
-    def work() -> None:
+    done = [threading.Event() for _ in range(workers)]
+    # Workers wait for every one of them to be started: an interrupt inside Thread.start() (which
+    # waits for the new thread) then leaves no worker that has touched a record or the report.
+    go = threading.Event()
+
+    def work(finished: threading.Event) -> None:
         try:
+            go.wait()
             while not uploader.stop.is_set():
                 with lock:
                     record = next(records, None)
@@ -398,20 +413,35 @@ def run_batch(
         except BaseException as exc:  # handed to the main thread and re-raised there
             failures.append(exc)
             uploader.stop.set()
+        finally:
+            finished.set()
 
-    threads = [threading.Thread(target=work, name=f"upload-{n}") for n in range(workers)]
-    for thread in threads:
-        thread.start()
+    threads = [threading.Thread(target=work, args=(d,), name=f"upload-{n}", daemon=True) for n, d in enumerate(done)]
     try:
         for thread in threads:
-            thread.join()
+            thread.start()
+        go.set()
+        wait_for(done)
     except BaseException:
         uploader.stop.set()
-        for thread in threads:
-            thread.join()
+        if go.is_set():
+            # Every row a worker writes must reach the report before it is closed: wait again.
+            wait_for(done)
+        go.set()  # workers not yet released see the stop and leave without a record
         raise
     if failures:
         raise failures[0]
+
+
+def wait_for(done: list[threading.Event]) -> None:
+    """Until every worker has set its ``done`` event. Not ``Thread.join()``: on CPython 3.11 an
+    interrupt raised inside ``join()`` releases the thread's state lock while the thread still
+    runs and marks it stopped (``_wait_for_tstate_lock``; CPython issue 90882), so a second
+    ``join()`` returns at once and the report would be closed while a worker still writes to it.
+    ``Event.wait`` leaves the event as it was when interrupted."""
+    for event in done:
+        while not event.wait(0.1):
+            pass
 
 
 def stopped_note(report: JsonlReport) -> str:
@@ -421,13 +451,15 @@ def stopped_note(report: JsonlReport) -> str:
     return f"the {done} rows done so far are in {report.partial}"
 
 
-def preflight(s3: Any, target: Target) -> None:
-    """Before the first upload: the endpoint answers and the bucket exists. HeadBucket needs
-    s3:ListBucket, which a city does not hold, so a 403 means the bucket is there; a 404 or a
-    dead endpoint stops the batch now (exit 2) instead of failing every row."""
+def preflight(s3: Any, target: Target, now: Callable[[], float] = time.time) -> None:
+    """Before the first upload: the endpoint answers, the bucket exists and this machine's clock
+    agrees with the store's. HeadBucket needs s3:ListBucket, which a city does not hold, so a 403
+    means the bucket is there; a 404, a dead endpoint, a TLS failure or a clock off by more than S3
+    accepts stops the batch now (exit 2) instead of failing every row."""
     try:
-        s3.head_bucket(Bucket=target.bucket)
+        check_clock(s3.head_bucket(Bucket=target.bucket), now())
     except ClientError as exc:
+        check_clock(exc.response, now())
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         code = str(exc.response.get("Error", {}).get("Code"))
         if code in CREDENTIAL_ERRORS:
@@ -442,8 +474,36 @@ def preflight(s3: Any, target: Target) -> None:
         botocore.exceptions.ReadTimeoutError,
     ) as exc:
         raise FatalError(f"cannot reach the store: {exc}") from None
+    except botocore.exceptions.SSLError as exc:
+        raise FatalError(
+            f"cannot reach or authenticate to the endpoint: TLS failed ({exc}); where the store presents a "
+            "private CA, point AWS_CA_BUNDLE at its certificate"
+        ) from None
     except CERTIFICATE_ERRORS as exc:
         raise FatalError(f"IAM Roles Anywhere gave the certificate no session ({exc})") from None
+
+
+#: S3 refuses a request signed more than 15 minutes from its own clock (RequestTimeTooSkewed).
+MAX_CLOCK_SKEW_S = 15 * 60
+
+
+def check_clock(response: dict[str, Any], now: float) -> None:
+    """A signed request's time must be within 15 minutes of the store's: every answer carries the
+    store's clock in its Date header (a HEAD's 403 has no body to name RequestTimeTooSkewed)."""
+    date = response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
+    try:
+        server = email.utils.parsedate_to_datetime(date).timestamp() if date else None
+    except (TypeError, ValueError):
+        server = None
+    if server is None or abs(now - server) <= MAX_CLOCK_SKEW_S:
+        return
+    skew = now - server
+    hours, minutes = divmod(round(abs(skew) / 60), 60)
+    raise FatalError(
+        f"this machine's clock is {'ahead of' if skew > 0 else 'behind'} the store's by about "
+        f"{f'{hours} h ' if hours else ''}{minutes} min, and the store refuses requests signed more than "
+        f"{MAX_CLOCK_SKEW_S // 60} min off: set the clock (NTP) and rerun"
+    )
 
 
 def target_from(args: argparse.Namespace, outputs: StackOutputs | None, timeout: float) -> Target:
@@ -482,16 +542,35 @@ def quality_threshold(text: str) -> float:
     return value
 
 
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
+MANIFEST_HELP = f"""\
+the manifest (--manifest, .csv with a header row or .jsonl), one sample per row:
+  {"image":<13}path of the JPEG, relative to --images
+  {"camera_id":<13}the camera's id
+  {"event_id":<13}the detection event's id
+  {"label_status":<13}{" | ".join(x.value for x in contract.Label)} \
+({", ".join(x.value for x in contract.EXCLUDED_LABELS)} is never uploaded)
+  {"captured_at":<13}ISO 8601 with a time zone, e.g. 2026-11-23T17:04:05Z
+  {"quality":<13}optional, 0 to 1 (compared with --min-quality)
+
+example manifest.csv:
+  image,camera_id,event_id,label_status,captured_at,quality
+  cam-17/evt-9f2.jpg,cam-17,evt-9f2,correct,2026-11-23T17:04:05Z,0.93
+
+example:
+  learning-images-upload --outputs kit/outputs.json --city paris \\
+      --images batch/ --manifest batch/manifest.csv --report paris-2026-11-24.jsonl
+
+exit codes: 0 every sample stored or left out by the contract; 1 some row invalid or failed (each is
+printed, and in the report); 2 usage, inputs, credentials or endpoint; 130 interrupted (rerun).
+"""
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="upload_batch", description="Upload a city's daily batch of labelled images, create-only."
+    parser = arguments.parser(
+        "upload",
+        "Upload a city's daily batch of labelled images, create-only.",
+        epilog=MANIFEST_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_outputs_arguments(parser, required=False)
     parser.add_argument("--bucket", help="without stack outputs: the learning bucket's name")
@@ -527,23 +606,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--min-quality", type=quality_threshold, help="exclude samples whose quality (0 to 1) is below this"
     )
-    parser.add_argument("--workers", type=positive_int, default=16, help="uploads in flight (default: 16)")
+    parser.add_argument("--workers", type=arguments.positive_int, default=16, help="uploads in flight (default: 16)")
     parser.add_argument(
         "--max-attempts",
-        type=positive_int,
+        type=arguments.positive_int,
         default=3,
         help="attempts per request; botocore's standard mode backs off on throttling and 5xx (default: 3)",
     )
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=arguments.positive_seconds,
         default=10.0,
         help="connect and read timeout per attempt, seconds (default: 10; with 3 attempts a dead endpoint "
         "stops the batch within about 30 s)",
     )
     parser.add_argument(
         "--multipart-threshold",
-        type=positive_int,
+        type=arguments.positive_int,
         default=64 * 1024**2,
         help="R2 only: files above this many bytes go multipart (default: 64 MiB); the AWS store refuses multipart",
     )
@@ -562,10 +641,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None) -> int:  # noqa: PLR0911 (an exit per failure kind, docs/operating.md)
+def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     # soft_wrap: outside a terminal a message stays one line (grep in logs finds it whole).
     console = Console(stderr=True, soft_wrap=True)
+    try:
+        # First of all, so a Ctrl-C or SIGTERM while the manifest is checked is a clean stop too.
+        with interrupts_as_exceptions():
+            return run(args, console)
+    except KeyboardInterrupt:
+        console.print("[red]interrupted:[/] before the first upload; nothing was sent or recorded")
+        return 130
+
+
+def run(args: argparse.Namespace, console: Console) -> int:  # noqa: PLR0911, PLR0912 (an exit per failure kind, docs/operating.md)
+    report = JsonlReport(
+        args.report,
+        inputs=tuple(p for p in (args.manifest, args.outputs, args.certificate, args.private_key) if p is not None),
+        owner={"manifest": str(args.manifest.resolve()), "city_id": args.city},
+    )
     try:
         outputs = outputs_from_args(args)
         if outputs is not None and outputs.city_credentials and args.city not in outputs.city_credentials:
@@ -573,13 +667,17 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0911 (an exit per fa
                 f"city {args.city!r} has no credentials in the stack outputs; its cities are "
                 f"{', '.join(sorted(outputs.city_credentials))} (add it to cityIds and deploy)"
             )
+        if outputs is not None:
+            warn_foreign_secrets(console, outputs, args.city)
         if not args.images.is_dir():
             raise ManifestError(f"--images {args.images} is not a folder: nothing was uploaded")
         # The whole manifest is read once before any upload: a broken file is refused whole, here.
         total = check_manifest(args.manifest)
         first = total or None
         show_progress = not args.quiet and console.is_terminal
-    except (OutputsError, ManifestError) as exc:
+        # Before the first request: a report that cannot be written would leave uploads unrecorded.
+        report.check_path()
+    except (OutputsError, ManifestError, ReportPathError, ReportWriteError) as exc:
         console.print(f"[red]error:[/] {exc}")
         return 2
     if first is None:
@@ -607,16 +705,20 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0911 (an exit per fa
     )
     uploader = Uploader(s3, target, options)
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-    report = JsonlReport(args.report)
     try:
-        with interrupts_as_exceptions():
-            # One attempt: a dead endpoint is known within one timeout, not after every retry.
-            preflight(target.endpoint.client(session, "s3", retries={"mode": "standard", "max_attempts": 1}), target)
-            with report, Progress(*columns, console=console, disable=not show_progress) as progress:
-                run_batch(read_manifest(args.manifest), uploader, report, args.workers, progress=progress, total=total)
-                report.commit()
-    except ReportBusyError as exc:
+        # One attempt: a dead endpoint is known within one timeout, not after every retry.
+        preflight(target.endpoint.client(session, "s3", retries={"mode": "standard", "max_attempts": 1}), target)
+        with report, Progress(*columns, console=console, disable=not show_progress) as progress:
+            run_batch(read_manifest(args.manifest), uploader, report, args.workers, progress=progress, total=total)
+            report.commit()
+    except (ReportBusyError, ReportPathError) as exc:
         console.print(f"[red]error:[/] {exc}")
+        return 2
+    except ReportWriteError as exc:
+        console.print(
+            f"[red]error:[/] {exc}; the batch stopped: images being uploaded then may be stored without a row. "
+            "Free the disk and run the same command again: they come back as already-present"
+        )
         return 2
     except FatalError as exc:
         console.print(f"[red]error:[/] {exc}; {stopped_note(report)}, rerun when fixed (uploads are create-only)")
@@ -636,8 +738,40 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0911 (an exit per fa
     # scheduler must be able to tell a bad batch from a good one.
     bad = report.counts.get(Status.FAILED, 0) + report.counts.get(Status.INVALID, 0)
     if bad:
-        console.print(f"[red]{bad} rows were not stored[/] (invalid or failed; see the report); exit 1")
+        print_bad_rows(console, args.report, bad)
     return 1 if bad else 0
+
+
+#: Rows the summary names one by one; the rest are counted (the report has them all).
+SHOWN_BAD_ROWS = 50
+
+
+def print_bad_rows(console: Console, report: Path, bad: int) -> None:
+    """Each invalid or failed row, in manifest order: its number, image and every reason."""
+    rows = []
+    with report.open(encoding="utf-8") as handle:
+        for line in handle:
+            row = json.loads(line)
+            if row["status"] in (Status.FAILED, Status.INVALID):
+                rows.append(row)
+    rows.sort(key=lambda r: r["row"])
+    console.print(f"[red]{bad} rows were not stored[/] (exit 1):")
+    for row in rows[:SHOWN_BAD_ROWS]:
+        console.print(f"  row {row['row']} ({row.get('image')}): {row['status']}: {row.get('error')}", markup=False)
+    if bad > SHOWN_BAD_ROWS:
+        console.print(f"  ... and {bad - SHOWN_BAD_ROWS} more in {report}")
+
+
+def warn_foreign_secrets(console: Console, outputs: StackOutputs, city: str) -> None:
+    """A city should hold its own kit (``learning-images-city-kit``), not the stack's outputs: they
+    carry every other city's key and the Command Centre's and training tier's credentials."""
+    foreign = outputs.foreign_secrets(city)
+    if foreign:
+        console.print(
+            f"[yellow]warning:[/] these outputs carry credentials that are not city {city}'s "
+            f"({', '.join(foreign)}): whoever holds this file can act as them. Ask the Command Centre for "
+            "your city kit (learning-images-city-kit) and delete this file"
+        )
 
 
 if __name__ == "__main__":

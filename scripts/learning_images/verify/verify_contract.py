@@ -44,6 +44,7 @@ from rich.console import Console
 from rich.table import Table
 
 from learning_images import contract, rules
+from learning_images.ops import arguments
 from learning_images.ops.clients import (
     CERTIFICATE_ERRORS,
     CREDENTIAL_ERRORS,
@@ -818,9 +819,7 @@ def interrupts_as_exceptions() -> Iterator[None]:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="verify_contract", description="Prove a deployed stack honours the storage contract."
-    )
+    parser = arguments.parser("verify", "Prove a deployed stack honours the storage contract.")
     add_outputs_arguments(parser)
     parser.add_argument("--endpoint-url", help="S3/IAM/STS endpoint (default: the backend's own, e.g. AWS)")
     parser.add_argument(
@@ -848,7 +847,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         f"{contract.PROBE_CITY_ID} certificate (aws_signing_helper credential-process ...)",
     )
     parser.add_argument("--probe-private-key", type=Path, help="the private key of --probe-certificate (PEM)")
-    parser.add_argument("--time-budget", type=float, default=300.0, help="seconds for the whole run (default: 300)")
+    parser.add_argument(
+        "--time-budget", type=arguments.positive_seconds, default=300.0, help="seconds for the whole run (default: 300)"
+    )
     parser.add_argument(
         "--wait-replication",
         type=float,
