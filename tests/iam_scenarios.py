@@ -164,9 +164,17 @@ def store_of(stack: str, graph: Graph) -> Store:
             ),
             # The render's deploying identity (scripts/learning_images/sandbox/render.py mocks getCallerIdentity so).
             "deployer": Principal(
-                "the deploying identity",
-                f"arn:aws:iam::{ACCOUNT}:user/deployer",
-                f"arn:aws:iam::{ACCOUNT}:user/deployer",
+                "the deploy workflow's role session",
+                f"arn:aws:sts::{ACCOUNT}:assumed-role/learning-images-deploy/ci-deploy",
+                f"arn:aws:iam::{ACCOUNT}:role/learning-images-deploy",
+                ACCOUNT,
+                identity_policies=(("AdministratorAccess", ADMIN_POLICY),),
+            ),
+            # prod's second configuration administrator, for when the deploy role is broken.
+            "break-glass": Principal(
+                "the break-glass role",
+                f"arn:aws:sts::{ACCOUNT}:assumed-role/learning-images-break-glass/incident",
+                f"arn:aws:iam::{ACCOUNT}:role/learning-images-break-glass",
                 ACCOUNT,
                 identity_policies=(("AdministratorAccess", ADMIN_POLICY),),
             ),

@@ -212,9 +212,11 @@ def test_guard_sids_are_stable(full: Graph) -> None:
 def test_configuration_guard_spares_only_the_administrators_and_the_root(prod: Graph) -> None:
     deny = statement(bucket_policy_for(prod, "learning-images"), Sid.CONFIGURATION_CHANGE)
     patterns = deny["Condition"]["ArnNotLike"]["aws:PrincipalArn"]
-    assert patterns == ["arn:aws:iam::123456789012:root", "arn:aws:iam::123456789012:user/deployer"], (
-        "prod: `deployer` resolves to the deploying identity, and the account root can always recover"
-    )
+    assert patterns == [
+        "arn:aws:iam::123456789012:root",
+        "arn:aws:iam::123456789012:role/learning-images-deploy",
+        "arn:aws:iam::123456789012:role/learning-images-break-glass",
+    ], "prod: the CI deploy role and the break-glass role by ARN, and the account root can always recover"
 
 
 def test_bucket_policy_allows_nothing(full: Graph) -> None:

@@ -250,13 +250,13 @@ def test_aws_requires_a_region() -> None:
 
 
 def test_configuration_administrators_that_leave_out_the_deployer_fail_before_any_resource() -> None:
-    """The render's deploying identity is arn:aws:iam::123456789012:user/deployer (mocked)."""
+    """The render deploys as the deploy workflow's role session (mocked)."""
     config = {
         "aws:region": "eu-west-1",
         f"{PROJECT}:replication": "false",
         f"{PROJECT}:configurationAdministrators": '["arn:aws:iam::123456789012:role/someone-else"]',
     }
-    deployer = "arn:aws:iam::123456789012:user/deployer"
+    deployer = "arn:aws:sts::123456789012:assumed-role/learning-images-deploy/ci-deploy"
     with pytest.raises(SettingsError, match=f"leaves out the deploying identity {deployer}"):
         render(config)
     assert not last_graph().resources, (
@@ -268,7 +268,8 @@ def test_configuration_administrators_that_leave_out_the_deployer_fail_before_an
     "administrators",
     [
         '["deployer"]',
-        '["arn:aws:iam::123456789012:user/deployer"]',
+        '["arn:aws:iam::123456789012:role/learning-images-deploy"]',
+        '["arn:aws:iam::123456789012:role/path/learning-images-deploy"]',
         '["arn:aws:iam::123456789012:role/ops", "deployer"]',
     ],
 )
@@ -370,3 +371,26 @@ def test_gateway_address_settings_are_refused_for_aws() -> None:
 def test_an_r2_stack_without_the_gateway_needs_no_gateway_address() -> None:
     config = {**R2, f"{PROJECT}:cloudflareAccountId": "0" * 32, f"{PROJECT}:r2UploadGateway": "false"}
     assert not parse_settings(config).r2_upload_gateway
+
+
+def test_a_stack_listing_deployer_is_told_at_preview_who_that_is_and_that_others_will_be_refused(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    config = {
+        "aws:region": "eu-west-1",
+        f"{PROJECT}:replication": "false",
+        f"{PROJECT}:configurationAdministrators": '["deployer"]',
+    }
+    with caplog.at_level("WARNING"):
+        render(config)
+    said = " ".join(r.getMessage() for r in caplog.records)
+    assert "resolved to arn:aws:sts::123456789012:assumed-role/learning-images-deploy/ci-deploy" in said, said
+    assert "will be refused" in said, f"configurationAdministrators: the preview must warn of the lock-out: {said}"
+
+
+def test_the_prod_example_names_its_configuration_administrators_by_arn() -> None:
+    config = yaml.safe_load((Path(__file__).parents[1] / "Pulumi.prod.yaml").read_text())["config"]
+    administrators = config[f"{PROJECT}:configurationAdministrators"]
+    assert administrators and "deployer" not in administrators, (
+        f"Pulumi.prod.yaml: configurationAdministrators must be explicit ARNs, not `deployer`: {administrators}"
+    )

@@ -28,6 +28,16 @@ def principal_patterns(caller_arn: str) -> tuple[str, ...]:
     raise SettingsError(f"cannot tell the deploying identity's principal from {caller_arn!r}")
 
 
+def deployer_warning(caller_arn: str) -> str:
+    """What a stack that lists ``deployer`` is told at every preview and update."""
+    return (
+        f"configurationAdministrators: `{DEPLOYER}` resolved to {caller_arn} for this update. Any other identity "
+        "that runs `pulumi up` on this stack later (the CI deploy role, a colleague's laptop) will be refused "
+        "PutBucketPolicy and every configuration change, and only the account root can recover: list the "
+        "administrators by ARN instead (docs/deploying.md, configuration administrators)"
+    )
+
+
 def _covers(pattern: str, caller_arn: str) -> bool:
     """Whether a configured administrator is the deploying identity."""
     if found := _ASSUMED_ROLE.match(caller_arn):

@@ -16,7 +16,7 @@ import pulumi_aws as aws
 from infra.aws import guards, iam
 from infra.aws.access import CityCertificates, TierIdentities, grant_tiers, iam_path, tier_identities
 from infra.aws.access_logs import access_logs
-from infra.aws.administration import administrator_patterns
+from infra.aws.administration import administrator_patterns, deployer_warning
 from infra.aws.bucket import HardenedBucket, ObjectLock, hardened_bucket
 from infra.aws.encryption import store_key
 from infra.aws.guards import INVENTORY_PREFIX
@@ -24,7 +24,7 @@ from infra.aws.inventory import INVENTORY_ID, grant_inventory_read, inventory
 from infra.aws.lifecycle import lifecycle_configuration
 from infra.aws.replication import Replica, replicate
 from infra.naming import Naming
-from infra.settings import Settings
+from infra.settings import DEPLOYER, Settings
 from learning_images import contract
 from learning_images.outputs import checked_export, profile_for
 
@@ -171,6 +171,9 @@ class AwsStore:
             return ()
         caller = aws.get_caller_identity(opts=pulumi.InvokeOptions(provider=opts.provider if opts else None))
         partition = caller.arn.split(":")[1]
+        if DEPLOYER in settings.configuration_administrators:
+            # Said at every preview: `deployer` is whoever runs this update, and the policy names only them.
+            pulumi.log.warn(deployer_warning(caller.arn))
         return administrator_patterns(
             settings.configuration_administrators,
             caller_arn=caller.arn,

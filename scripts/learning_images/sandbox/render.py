@@ -33,6 +33,9 @@ PROGRAM = ROOT / "infra" / "__main__.py"
 PROJECT = "learning-images"
 ACCOUNT_ID = "123456789012"
 PARTITION = "aws"
+#: The role the deploy workflow assumes; the render deploys as a session of it, and Pulumi.prod.yaml
+#: names it among the configuration administrators.
+DEPLOY_ROLE = "learning-images-deploy"
 DEFAULT_REGION = "eu-west-1"
 GCP_PROJECT = "learning-images-test"
 GCP_PROJECT_NUMBER = "123456789012"
@@ -198,8 +201,9 @@ class Mocks(pulumi.runtime.Mocks):
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {
                 "accountId": ACCOUNT_ID,
-                "arn": f"arn:{PARTITION}:iam::{ACCOUNT_ID}:user/deployer",
-                "userId": "AIDDEPLOYER",
+                # The deploy workflow's session (OIDC to AWS_DEPLOY_ROLE_ARN), as a real CI run has it.
+                "arn": f"arn:{PARTITION}:sts::{ACCOUNT_ID}:assumed-role/{DEPLOY_ROLE}/ci-deploy",
+                "userId": "AROADEPLOYROLE:ci-deploy",
                 "id": ACCOUNT_ID,
             }, []
         if args.token == "aws:index/getPartition:getPartition":
