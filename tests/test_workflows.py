@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -80,7 +81,9 @@ def test_merge_deploys_dev_then_verifies_it() -> None:
     assert "learning_images.verify.verify_contract" in runs and "--junit" in runs, (
         "dev is verified and the JUnit report kept"
     )
-    assert uses(dev, "mikepenz/action-junit-report"), "the verification report is published"
+    assert uses(dev, "actions/upload-artifact"), "the verification report is kept for the report job"
+    report = load("deploy.yml")["jobs"]["report"]
+    assert uses(report, "mikepenz/action-junit-report"), "the verification report is published"
 
 
 def test_prod_waits_for_approval_and_verifies_replication() -> None:
@@ -90,3 +93,37 @@ def test_prod_waits_for_approval_and_verifies_replication() -> None:
     assert up["with"]["policyPackConfigs"] == "policies/config.prod.json"
     runs = " ".join(str(s.get("run", "")) for s in steps(prod))
     assert "--wait-replication" in runs, "prod's verification waits for the replica"
+
+
+#: Whose actions may run where an OIDC token can be minted: GitHub's own, and the two vendors whose
+#: actions exchange the token (AWS, Pulumi).
+TOKEN_HOLDERS = ("actions/", "aws-actions/", "pulumi/")
+
+
+@pytest.mark.parametrize("workflow", ["pull-request.yml", "deploy.yml"])
+def test_every_action_is_pinned_by_commit_with_its_tag_named(workflow: str) -> None:
+    """A tag can be moved to other code; a commit cannot."""
+    lines = [line.strip() for line in (WORKFLOWS / workflow).read_text().splitlines() if "uses:" in line]
+    assert lines, f"{workflow}: no action found"
+    for line in lines:
+        assert re.fullmatch(r"(- )?uses: [\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+(\.\d+)*", line), (
+            f"{workflow}: `{line}` must be pinned by a 40-hex commit with its tag in a comment"
+        )
+
+
+@pytest.mark.parametrize("workflow", ["pull-request.yml", "deploy.yml"])
+def test_only_jobs_that_assume_a_role_hold_an_oidc_token_and_they_run_no_third_party_action(workflow: str) -> None:
+    for name, job in load(workflow)["jobs"].items():
+        holds_token = (job.get("permissions") or {}).get("id-token") == "write"
+        assumes = bool(uses(job, "aws-actions/configure-aws-credentials") or uses(job, "pulumi/auth-actions"))
+        assert holds_token == assumes, f"{workflow}:{name}: id-token: write only where a role is assumed"
+        if holds_token:
+            foreign = [s["uses"] for s in steps(job) if "uses" in s and not s["uses"].startswith(TOKEN_HOLDERS)]
+            assert not foreign, f"{workflow}:{name} holds an OIDC token and runs third-party actions {foreign}"
+
+
+def test_the_deploy_workflow_says_which_backends_it_does_not_deploy() -> None:
+    text = (WORKFLOWS / "deploy.yml").read_text()
+    assert "r2 and gcs stacks have no deploy job" in " ".join(line.lstrip("# ") for line in text.splitlines()), (
+        "deploy.yml must say plainly that R2 and GCS are not deployed by it"
+    )
