@@ -438,3 +438,144 @@ def build_arguments() -> list[str]:
     words = shlex.split(command)
     assert words[0] == "esbuild"
     return [word for word in words[1:] if not word.startswith("--outfile=")]
+
+
+# --- hostile requests: what no client of ours sends ------------------------------------------------
+
+
+def raw_request(running: Running, path: str, headers: dict[str, str], body: bytes = b"") -> tuple[int, str]:
+    """(status, S3 error code) of a request sent as given, bypassing botocore."""
+    import http.client  # noqa: PLC0415
+    import re  # noqa: PLC0415
+    import ssl  # noqa: PLC0415
+    import urllib.parse  # noqa: PLC0415
+
+    where = urllib.parse.urlsplit(running.gateway.url)
+    connection = http.client.HTTPSConnection(
+        where.hostname or "127.0.0.1",
+        where.port,
+        context=ssl.create_default_context(cafile=str(running.ca)),
+        timeout=10,
+    )
+    try:
+        # On the wire as UTF-8, as the Workers runtime reads header bytes (http.client sends latin-1).
+        wire = {name: value.encode().decode("latin-1") for name, value in headers.items()}
+        connection.request("PUT", path, body=body, headers=wire)
+        answer = connection.getresponse()
+        found = re.search(r"<Code>([^<]+)</Code>", answer.read().decode(errors="replace"))
+        return answer.status, found[1] if found else ""
+    finally:
+        connection.close()
+
+
+def signed(running: Running, path: str, headers: dict[str, str], body: bytes, region: str = "auto") -> dict[str, str]:
+    """``headers`` with a valid SigV4 signature of paris's key over ``path`` taken as it is."""
+    import re  # noqa: PLC0415
+
+    from botocore.auth import S3SigV4Auth  # noqa: PLC0415
+    from botocore.awsrequest import AWSRequest  # noqa: PLC0415
+    from botocore.credentials import Credentials  # noqa: PLC0415
+
+    class AsTheWorkerCanonicalises(S3SigV4Auth):  # type: ignore[misc]  # botocore is untyped
+        # JavaScript's trim() and \s (what the Worker's signer uses), not Python's split(), which
+        # also strips U+001C to U+001F and U+0085: an attacker signs as the verifier computes.
+        def _header_value(self, value: str) -> str:
+            return re.sub(r"[ \t\n\v\f\r\u00a0\ufeff]+", " ", value.strip(" \t\n\v\f\r\u00a0\ufeff"))
+
+    key = running.keys["paris"]
+    request = AWSRequest("PUT", running.gateway.url + path, data=body, headers=dict(headers))
+    request.headers["x-amz-content-sha256"] = hashlib.sha256(body).hexdigest()
+    AsTheWorkerCanonicalises(Credentials(key.access_key_id, key.secret_access_key), "s3", region).add_auth(request)
+    return {k: str(v) for k, v in request.headers.items()}
+
+
+@pytest.mark.parametrize("value", ["\x1c", "\x1f", "\x85", "cam\x07-1"])
+@pytest.mark.parametrize("field", [contract.CAMERA_ID, contract.EVENT_ID, contract.UPLOADED_AT])
+def test_metadata_holding_control_characters_is_refused(running: Running, field: str, value: str) -> None:
+    """Blank to Python's strip() but not to JavaScript's trim(): they were accepted and stored.
+    Sent raw and signed, since botocore refuses to send such a value (an attacker is no botocore)."""
+
+    def upload(metadata: dict[str, str]) -> tuple[str, tuple[int, str]]:
+        key, body = new_key(), image()
+        path = f"/{BUCKET}/{key}"
+        headers = {
+            "content-type": contract.OBJECT_CONTENT_TYPE,
+            "if-none-match": "*",
+            "x-amz-checksum-sha256": base64.b64encode(hashlib.sha256(body).digest()).decode(),
+            **{f"x-amz-meta-{name}": text for name, text in metadata.items()},
+        }
+        return key, raw_request(running, path, signed(running, path, headers, body), body)
+
+    assert upload(fields())[1][0] == 200, "a compliant upload signed this way is accepted (else this proves nothing)"
+    key, answer = upload(fields(**{field: value}))
+    assert answer == (403, "AccessDenied"), (
+        f"{running.gateway.url}: {field}={value!r} must be refused by the contract, not by a signature: {answer}"
+    )
+    assert running.gateway.stored(key) is None
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [(contract.UPLOADED_AT, "yesterday"), (contract.UPLOADED_AT, "20261127"), (contract.EVENT_ID, "evt  1")],
+)
+def test_metadata_outside_the_contracts_form_is_refused(running: Running, field: str, value: str) -> None:
+    status, _ = refused(lambda: put(paris(running), Metadata=fields(**{field: value})))
+    assert status == 403, f"{running.gateway.url}: {field}={value!r} is not of the contract's form"
+
+
+def test_a_metadata_value_sent_otherwise_than_signed_is_neither_judged_nor_stored(running: Running) -> None:
+    """Signed as `cam-1`, sent as `cam-1    `: SigV4 signs the trimmed value, so the signature held
+    and the gateway stored what was not signed."""
+    s3, key = paris(running), new_key()
+
+    def pad(request: Any, **_: Any) -> None:
+        request.headers["x-amz-meta-camera-id"] = "cam-1    "
+
+    s3.meta.events.register("before-send.s3.PutObject", pad)
+    status, _ = refused(lambda: put(s3, key=key))
+    assert status == 403, f"{running.gateway.url}: a padded value must be refused, not stored"
+    assert running.gateway.stored(key) is None
+
+
+@pytest.mark.parametrize("key_id", ["", "A" * 600, "LIGW" + "0" * 15])
+def test_an_access_key_id_no_key_can_have_is_refused_as_s3_refuses_it(running: Running, key_id: str) -> None:
+    """An empty or 600-character key id made the KV lookup throw: 500, which botocore retries."""
+    headers = {
+        "authorization": f"AWS4-HMAC-SHA256 Credential={key_id}/20261127/auto/s3/aws4_request, "
+        "SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=" + "0" * 64,
+        "x-amz-date": "20261127T120000Z",
+        "x-amz-content-sha256": "UNSIGNED-PAYLOAD",
+    }
+    status, code = raw_request(running, f"/{BUCKET}/{new_key()}", headers)
+    assert (status, code) == (403, "InvalidAccessKeyId"), f"{running.gateway.url}: key id {key_id[:20]!r}"
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "nowhere-9"])
+def test_a_request_signed_for_another_region_is_malformed(running: Running, region: str) -> None:
+    key = running.keys["paris"]
+    s3 = without_expect_continue(
+        boto3.client(
+            "s3",
+            endpoint_url=running.gateway.url,
+            region_name=region,
+            aws_access_key_id=key.access_key_id,
+            aws_secret_access_key=key.secret_access_key,
+            verify=str(running.ca),
+            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
+        )
+    )
+    assert refused(lambda: put(s3)) == (400, "AuthorizationHeaderMalformed")
+
+
+def test_a_signed_key_with_malformed_percent_escapes_is_a_client_error(running: Running) -> None:
+    body = image()
+    path = f"/{BUCKET}/%E0%A4%A.jpg"
+    headers = signed(running, path, {"content-type": contract.OBJECT_CONTENT_TYPE, "if-none-match": "*"}, body)
+    status, code = raw_request(running, path, headers, body)
+    assert 400 <= status < 500, f"{running.gateway.url}: {path} answered {status} {code}: botocore retries a 5xx"
+
+
+def test_metadata_above_the_limit_is_a_client_error(running: Running) -> None:
+    """About 2 KiB of metadata made R2's put throw: 500, which botocore retries."""
+    status, _ = refused(lambda: put(paris(running), Metadata=fields(camera_id="c" * 3000)))
+    assert 400 <= status < 500, f"{running.gateway.url}: oversized metadata answered {status}"

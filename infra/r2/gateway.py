@@ -36,8 +36,6 @@ MAIN_MODULE = "worker.js"
 COMPATIBILITY_DATE = "2025-09-01"
 #: 64 alphanumeric characters: 380 bits, more than HMAC-SHA256's key strength needs.
 SECRET_LENGTH = 64
-#: Random bytes in a key id: 64 bits, so ids of any number of cities never collide in practice.
-KEY_ID_BYTES = 8
 
 
 @dataclass(frozen=True)
@@ -141,7 +139,7 @@ def _city_key(
     opts: pulumi.ResourceOptions,
 ) -> GatewayKey:
     """A city's key: a random id, its KV entry naming the city, and the secret derived from both."""
-    key_id = random.RandomId(names(f"city-{city}-gateway-key-id"), byte_length=KEY_ID_BYTES, opts=opts)
+    key_id = random.RandomId(names(f"city-{city}-gateway-key-id"), byte_length=gateway.KEY_ID_BYTES, opts=opts)
     access_key_id = key_id.hex.apply(gateway.access_key_id)
     cloudflare.WorkersKv(
         names(f"city-{city}-gateway-key"),

@@ -60,6 +60,21 @@ QUALITY_RANGE: Final = (0.0, 1.0)
 #: What an S3 tag value may hold (S3 User Guide, "Categorizing your storage using tags"), so a
 #: field that is also a tag is refused by the client before S3 refuses the upload.
 TAG_VALUE_PATTERN: Final = re.compile(r"^[A-Za-z0-9 _.:/=+\-@]{1,256}$")
+#: A camera or event id: tag-value characters, with no space at either end and no two in a row.
+#: SigV4 signs a header value trimmed and with its spaces collapsed, so a value outside this form
+#: is not the value that was signed; and a value of spaces alone is blank.
+ID_PATTERN: Final = re.compile(r"^(?! )(?!.*  )[A-Za-z0-9 _.:/=+\-@]{1,256}(?<! )$")
+#: ``uploaded_at`` as the uploader writes it: UTC, to the second.
+UPLOADED_AT_PATTERN: Final = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+#: ``captured_at``: ISO 8601 with a time zone (fractions of a second allowed).
+ZONED_TIMESTAMP_PATTERN: Final = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$")
+SHA256_HEX_PATTERN: Final = re.compile(r"^[0-9a-f]{64}$")
+#: ``quality`` as Python writes a float from 0 to 1 (``0.9``, ``1.0``, ``1e-05``).
+QUALITY_PATTERN: Final = re.compile(r"^\d(?:\.\d+)?(?:e-\d+)?$")
+#: C0 and C1 control characters, which no metadata value may hold. Some are blank to Python's
+#: ``str.strip()`` and not to JavaScript's ``trim()`` (U+001C to U+001F, U+0085): one definition
+#: here, read by the uploader and the gateway, instead of each language's idea of "blank".
+CONTROL_CHARACTERS: Final = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 #: Labels a city may upload. ``unsure`` is excluded by the contract's HITL filtering step.
 UPLOAD_LABELS: Final[tuple[Label, ...]] = (Label.CORRECT, Label.CHANGED)
@@ -120,6 +135,20 @@ MAX_SINGLE_PUT_BYTES: Final = 5 * 1024**3
 #: A city id is a lowercase slug: it becomes an IAM user name part and a tag value.
 CITY_ID_PATTERN: Final = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 CITY_ID_MAX_LENGTH: Final = 32
+
+#: What each metadata value must look like: one definition of a blank or malformed value, read by
+#: the upload gateway (which can hold it, IAM cannot) and the uploader. Which labels may be
+#: uploaded is :data:`UPLOAD_LABELS`'s rule.
+METADATA_PATTERNS: Final[Mapping[str, re.Pattern[str]]] = {
+    CITY_ID: CITY_ID_PATTERN,
+    CAMERA_ID: ID_PATTERN,
+    EVENT_ID: ID_PATTERN,
+    LABEL_STATUS: re.compile("^(?:" + "|".join(label.value for label in Label) + ")$"),
+    UPLOADED_AT: UPLOADED_AT_PATTERN,
+    CAPTURED_AT: ZONED_TIMESTAMP_PATTERN,
+    QUALITY: QUALITY_PATTERN,
+    CONTENT_SHA256: SHA256_HEX_PATTERN,
+}
 
 #: The city id reserved for the verification script's probe uploader, so probe objects can be
 #: told apart from real data (and expired by their own lifecycle rule if a run is killed).

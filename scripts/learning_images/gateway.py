@@ -25,6 +25,19 @@ SECRET_CONTEXT: Final = "learning-images-gateway/v1/"  # noqa: S105 (a label, no
 DEFAULT_MAX_OBJECT_BYTES: Final = 32 * 1024**2
 #: An access key id's prefix: tells a gateway key from an R2 token id in any log.
 ACCESS_KEY_PREFIX: Final = "LIGW"
+#: Random bytes of an access key id after its prefix (the stack's per-city ``RandomId``): 64 bits,
+#: so ids of any number of cities never collide in practice.
+KEY_ID_BYTES: Final = 8
+#: Every access key id the gateway issues; anything else is refused before a lookup (a KV key may
+#: not be empty nor above 512 bytes, and the lookup would throw: a 500 that clients retry).
+ACCESS_KEY_PATTERN: Final = f"^{ACCESS_KEY_PREFIX}[0-9A-F]{{{2 * KEY_ID_BYTES}}}$"
+#: The region R2's S3 API signs for (R2 docs, "S3 API compatibility": region ``auto``); a request
+#: signed for another is malformed, as S3 answers one signed for the wrong region.
+SIGNING_REGION: Final = "auto"
+#: User metadata an upload may carry, keys and values together (S3's user-defined metadata limit,
+#: 2 KB; R2's is the same order): above it S3 answers 400 MetadataTooLarge, which the gateway
+#: answers too instead of letting R2's put throw.
+MAX_METADATA_BYTES: Final = 2048
 
 #: The x-amz-* headers an upload may carry besides its metadata: SigV4's own, and the checksum
 #: (botocore sends its algorithm too). Anything else (ACLs, tags, lock, copy source, encryption
@@ -55,6 +68,13 @@ def worker_contract(bucket: str, *, max_object_bytes: int = DEFAULT_MAX_OBJECT_B
         "max_object_bytes": max_object_bytes,
         "signed_headers": list(SIGNED_HEADERS),
         "allowed_amz_headers": list(ALLOWED_AMZ_HEADERS),
+        "metadata_patterns": {
+            contract.metadata_key(field): pattern.pattern for field, pattern in contract.METADATA_PATTERNS.items()
+        },
+        "control_characters": contract.CONTROL_CHARACTERS.pattern,
+        "access_key_pattern": ACCESS_KEY_PATTERN,
+        "signing_region": SIGNING_REGION,
+        "max_metadata_bytes": MAX_METADATA_BYTES,
     }
 
 

@@ -21,6 +21,7 @@ import json
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any
 
@@ -32,7 +33,9 @@ REQUIRED_COLUMNS = ("image", "camera_id", "event_id", "label_status", "captured_
 OPTIONAL_COLUMNS = ("quality",)
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
-TagValue = Annotated[str, Field(pattern=contract.TAG_VALUE_PATTERN.pattern)]
+#: A camera or event id as the contract writes it (tag-value characters, no space at either end or
+#: two in a row): what the bucket policy, the gateway and the signature all see the same way.
+IdValue = Annotated[str, Field(pattern=contract.ID_PATTERN.pattern)]
 
 
 class ManifestError(Exception):
@@ -42,11 +45,12 @@ class ManifestError(Exception):
 class Sample(BaseModel):
     """One valid manifest record."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
+    # python-re: the id pattern looks around (no space at its ends), which Rust's regex cannot.
+    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True, regex_engine="python-re")
 
     image: str
-    camera_id: TagValue
-    event_id: TagValue
+    camera_id: IdValue
+    event_id: IdValue
     label_status: contract.Label
     captured_at: AwareDatetime
     quality: float | None = None
@@ -58,6 +62,16 @@ class Sample(BaseModel):
         if not image or path.is_absolute() or ".." in path.parts:
             raise ValueError("must be a path inside the images folder (relative, no '..')")
         return image
+
+    @field_validator("captured_at", mode="before")
+    @classmethod
+    def _iso_8601_with_a_zone(cls, value: Any) -> Any:
+        # pydantic would also take an epoch number or a digit string (`20261123` as seconds).
+        if isinstance(value, datetime):
+            return value  # from code, not a manifest: AwareDatetime still requires its zone
+        if not isinstance(value, str) or not contract.ZONED_TIMESTAMP_PATTERN.match(value.strip()):
+            raise ValueError("must be ISO 8601 with a time zone, e.g. 2026-11-23T17:04:05Z")
+        return value
 
     @field_validator("quality", mode="before")
     @classmethod
@@ -153,7 +167,7 @@ def check_manifest(path: Path) -> int:
                 "(a quote that never closes swallows every later line; close it or remove it)"
             ) from None
         except UnicodeDecodeError:
-            raise ManifestError(f"manifest {path} is not UTF-8 text") from None
+            raise ManifestError(f"manifest {path} is not UTF-8 text: line {first_non_utf8_line(path)}") from None
     if count and kind == "csv":
         next(iter(read_manifest(path)), None)  # the header check
     return max(0, count - 1)
@@ -166,7 +180,18 @@ def read_manifest(path: Path) -> Iterator[Record]:
         try:
             yield from (_csv_records if kind == "csv" else _jsonl_records)(path, handle)
         except UnicodeDecodeError:
-            raise ManifestError(f"manifest {path} is not UTF-8 text") from None
+            raise ManifestError(f"manifest {path} is not UTF-8 text: line {first_non_utf8_line(path)}") from None
+
+
+def first_non_utf8_line(path: Path) -> int:
+    """The number of the first line that is not UTF-8, for the error that names it."""
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                return number
+    return 0
 
 
 def _csv_records(path: Path, handle: Any) -> Iterator[Record]:
@@ -180,6 +205,11 @@ def _csv_records(path: Path, handle: Any) -> Iterator[Record]:
             f"manifest {path} is not a batch manifest: its header lacks {', '.join(missing)} "
             f"(required columns: {', '.join(REQUIRED_COLUMNS)}; optional: {', '.join(OPTIONAL_COLUMNS)}; "
             "separated by commas, semicolons or tabs)"
+        )
+    if duplicated := sorted({c for c in header if header.count(c) > 1 and c}):
+        raise ManifestError(
+            f"manifest {path} has the column {', '.join(duplicated)} more than once: which one is meant is "
+            "unknown, so nothing is uploaded (keep one)"
         )
     reader.fieldnames = header
     for number, row in enumerate(reader, start=1):

@@ -300,12 +300,21 @@ function parseAuthorization(header) {
   const [accessKeyId, date, region] = scope;
   return { accessKeyId, date, region, signedHeaders: parts.SignedHeaders.split(";"), signature: parts.Signature };
 }
+function canonical(value) {
+  return value.trim().replace(/ +/g, " ");
+}
 function parseAmzDate(amzDate) {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate);
   return m ? Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]) : NaN;
 }
 async function authenticate(request, env) {
   const auth = parseAuthorization(request.headers.get("authorization"));
+  if (!new RegExp(env.CONTRACT.access_key_pattern).test(auth.accessKeyId)) {
+    throw new S3Error(403, "InvalidAccessKeyId", "the access key id does not exist in our records");
+  }
+  if (auth.region !== env.CONTRACT.signing_region) {
+    throw new S3Error(400, "AuthorizationHeaderMalformed", `the region ${auth.region} is wrong; expecting ${env.CONTRACT.signing_region}`);
+  }
   const amzDate = request.headers.get("x-amz-date") || "";
   const signedAt = parseAmzDate(amzDate);
   if (Number.isNaN(signedAt) || auth.date !== amzDate.slice(0, 8)) {
@@ -358,18 +367,32 @@ function checkUpload(request, contract, city, key) {
     throw denied(`Content-Type must be ${contract.content_type}, not ${contentType}`);
   }
   const known = /* @__PURE__ */ new Set([...contract.required_metadata, ...contract.optional_metadata]);
+  const control = new RegExp(contract.control_characters);
   const metadata = {};
+  let metadataBytes = 0;
   for (const [name, value] of request.headers) {
     if (name.startsWith(META)) {
       const field = name.slice(META.length);
       if (!known.has(field)) throw denied(`metadata ${field} is not part of the contract`);
+      if (control.test(value)) throw denied(`metadata ${field} holds a control character`);
+      if (value !== canonical(value)) {
+        throw denied(`metadata ${field} has spaces at its ends or in a row: send the value as it was signed`);
+      }
+      const pattern = contract.metadata_patterns[field];
+      if (value && pattern && !new RegExp(pattern).test(value)) {
+        throw denied(`metadata ${field} ${JSON.stringify(value)} is not of the contract's form (${pattern})`);
+      }
+      metadataBytes += encoder2.encode(field).byteLength + encoder2.encode(value).byteLength;
       metadata[field] = value;
     } else if (name.startsWith("x-amz-") && !contract.allowed_amz_headers.includes(name)) {
       throw denied(`header ${name} is not accepted on an upload (ACLs, tags, locks, copies and encryption settings are the store's)`);
     }
   }
   for (const field of contract.required_metadata) {
-    if (!metadata[field] || !metadata[field].trim()) throw denied(`metadata ${field} is required and must not be blank`);
+    if (!metadata[field]) throw denied(`metadata ${field} is required and must not be blank`);
+  }
+  if (metadataBytes > contract.max_metadata_bytes) {
+    throw new S3Error(400, "MetadataTooLarge", `your metadata headers exceed the maximum allowed metadata size (${contract.max_metadata_bytes} bytes)`);
   }
   if (!contract.upload_labels.includes(metadata[contract.label_field])) {
     throw denied(`label ${metadata[contract.label_field]} is not uploaded (allowed: ${contract.upload_labels.join(", ")})`);
@@ -395,7 +418,12 @@ async function handle(request, env, requestId) {
   if (url.protocol !== "https:") throw denied("requests must use HTTPS");
   const contract = env.CONTRACT;
   const city = await authenticate(request, env);
-  const path = decodeURIComponent(url.pathname);
+  let path;
+  try {
+    path = decodeURIComponent(url.pathname);
+  } catch {
+    throw new S3Error(400, "InvalidURI", "couldn't parse the specified URI");
+  }
   const [bucket, ...rest] = path.slice(1).split("/");
   if (bucket !== contract.bucket) throw new S3Error(404, "NoSuchBucket", "the specified bucket does not exist");
   const key = rest.join("/");

@@ -34,6 +34,11 @@ import { AwsV4Signer } from "aws4fetch";
  * @property {number} max_object_bytes     the largest image accepted
  * @property {string[]} signed_headers     headers that must be signed whenever they are sent
  * @property {string[]} allowed_amz_headers x-amz-* headers an upload may carry besides metadata
+ * @property {Record<string, string>} metadata_patterns  what each metadata value must match, whole
+ * @property {string} control_characters   characters no metadata value may hold (C0, C1)
+ * @property {string} access_key_pattern   every access key id the gateway issues
+ * @property {string} signing_region       the region requests are signed for
+ * @property {number} max_metadata_bytes   user metadata, keys and values, at most
  */
 
 /**
@@ -154,6 +159,15 @@ function parseAuthorization(header) {
   return { accessKeyId, date, region, signedHeaders: parts.SignedHeaders.split(";"), signature: parts.Signature };
 }
 
+/**
+ * A header value as SigV4 signs it: trimmed, runs of spaces collapsed (the canonical headers of
+ * the Signature Version 4 signing process). What the gateway judges and stores must be this.
+ * @param {string} value
+ */
+function canonical(value) {
+  return value.trim().replace(/ +/g, " ");
+}
+
 /** @param {string} amzDate `20260101T000000Z` */
 function parseAmzDate(amzDate) {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate);
@@ -170,6 +184,13 @@ function parseAmzDate(amzDate) {
  */
 async function authenticate(request, env) {
   const auth = parseAuthorization(request.headers.get("authorization"));
+  // Before any lookup: a key id no key of ours can have, or another region, is refused as S3 does.
+  if (!new RegExp(env.CONTRACT.access_key_pattern).test(auth.accessKeyId)) {
+    throw new S3Error(403, "InvalidAccessKeyId", "the access key id does not exist in our records");
+  }
+  if (auth.region !== env.CONTRACT.signing_region) {
+    throw new S3Error(400, "AuthorizationHeaderMalformed", `the region ${auth.region} is wrong; expecting ${env.CONTRACT.signing_region}`);
+  }
   const amzDate = request.headers.get("x-amz-date") || "";
   const signedAt = parseAmzDate(amzDate);
   if (Number.isNaN(signedAt) || auth.date !== amzDate.slice(0, 8)) {
@@ -231,19 +252,34 @@ function checkUpload(request, contract, city, key) {
     throw denied(`Content-Type must be ${contract.content_type}, not ${contentType}`);
   }
   const known = new Set([...contract.required_metadata, ...contract.optional_metadata]);
+  const control = new RegExp(contract.control_characters);
   /** @type {Record<string, string>} */
   const metadata = {};
+  let metadataBytes = 0;
   for (const [name, value] of request.headers) {
     if (name.startsWith(META)) {
       const field = name.slice(META.length);
       if (!known.has(field)) throw denied(`metadata ${field} is not part of the contract`);
+      if (control.test(value)) throw denied(`metadata ${field} holds a control character`);
+      // The signature covers the canonical form; judge and store exactly that, or refuse the rest.
+      if (value !== canonical(value)) {
+        throw denied(`metadata ${field} has spaces at its ends or in a row: send the value as it was signed`);
+      }
+      const pattern = contract.metadata_patterns[field];
+      if (value && pattern && !new RegExp(pattern).test(value)) {
+        throw denied(`metadata ${field} ${JSON.stringify(value)} is not of the contract's form (${pattern})`);
+      }
+      metadataBytes += encoder.encode(field).byteLength + encoder.encode(value).byteLength;
       metadata[field] = value;
     } else if (name.startsWith("x-amz-") && !contract.allowed_amz_headers.includes(name)) {
       throw denied(`header ${name} is not accepted on an upload (ACLs, tags, locks, copies and encryption settings are the store's)`);
     }
   }
   for (const field of contract.required_metadata) {
-    if (!metadata[field] || !metadata[field].trim()) throw denied(`metadata ${field} is required and must not be blank`);
+    if (!metadata[field]) throw denied(`metadata ${field} is required and must not be blank`);
+  }
+  if (metadataBytes > contract.max_metadata_bytes) {
+    throw new S3Error(400, "MetadataTooLarge", `your metadata headers exceed the maximum allowed metadata size (${contract.max_metadata_bytes} bytes)`);
   }
   if (!contract.upload_labels.includes(metadata[contract.label_field])) {
     throw denied(`label ${metadata[contract.label_field]} is not uploaded (allowed: ${contract.upload_labels.join(", ")})`);
@@ -276,7 +312,12 @@ async function handle(request, env, requestId) {
   const contract = env.CONTRACT;
   // Who asks comes first, so a wrong or revoked key is named as such whatever the request.
   const city = await authenticate(request, env);
-  const path = decodeURIComponent(url.pathname);
+  let path;
+  try {
+    path = decodeURIComponent(url.pathname);
+  } catch {
+    throw new S3Error(400, "InvalidURI", "couldn't parse the specified URI");
+  }
   const [bucket, ...rest] = path.slice(1).split("/");
   // Any other bucket does not exist here: S3's answer, which the uploader's pre-flight reads.
   if (bucket !== contract.bucket) throw new S3Error(404, "NoSuchBucket", "the specified bucket does not exist");
