@@ -334,3 +334,80 @@ def test_a_dry_run_lists_what_it_would_erase_and_names_an_unknown_city(
     assert row["image_reference"] in err, "a dry run shows what it would erase, not counts only"
     assert run(store, tmp_path, "--city-id", "atlantis") == 0
     assert "'atlantis' is not a city of this stack" in " ".join(capsys.readouterr().err.split())
+
+
+def test_an_erasure_by_reference_killed_and_rerun_converges_and_records_every_reference(
+    store: LocalStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed after the primary's deletions, then rerun with the same references: exit 1, since
+    the references the killed run erased "matched nothing". The audit also left out a requested
+    reference that matched nothing (3 of 4 recorded)."""
+    done = stored(store, tmp_path, [sample(f"{i}.jpg", camera_id="cam-ref-rerun") for i in range(3)])
+    nothing = f"s3://{store.outputs['bucket_name']}/00000000-0000-4000-8000-00000000abcd.jpg"
+    refs = tmp_path / "refs.txt"
+    refs.write_text("".join(row["image_reference"] + "\n" for row in done) + nothing + "\n")
+    real = erase.Eraser.delete
+
+    def killed(self: erase.Eraser, versions: list[erase.Version], *args: Any) -> Any:
+        real(self, versions, *args)
+        raise KeyboardInterrupt  # after every deletion, before the record of the run's end
+
+    monkeypatch.setattr(erase.Eraser, "delete", killed)
+    assert run(store, tmp_path, "--references", str(refs), "--confirm") == 130
+    monkeypatch.setattr(erase.Eraser, "delete", real)
+    refs.write_text("".join(row["image_reference"] + "\n" for row in done))
+    assert run(store, tmp_path, "--references", str(refs), "--confirm") == 0, "the rerun must see the erasure done"
+    (finished,) = [r for r in audit_records(tmp_path) if r["event"] == "erasure-finished"]
+    outcomes = {o["reference"]: o["outcome"] for o in finished["requested"]}
+    assert outcomes == {row["image_reference"]: "already-erased" for row in done}, finished["requested"]
+    refs.write_text(nothing + "\n")
+    assert run(store, tmp_path, "--references", str(refs), "--confirm") == 1
+    last = [r for r in audit_records(tmp_path) if r["event"] == "erasure-finished"][-1]
+    assert last["requested"] == [{"reference": nothing, "outcome": "matched-nothing"}], "every request is on record"
+
+
+def test_a_references_file_with_a_byte_order_mark_is_read(store: LocalStore, tmp_path: Path) -> None:
+    (row,) = stored(store, tmp_path, [sample("a.jpg", camera_id="cam-bom")])
+    refs = tmp_path / "refs.txt"
+    refs.write_text("\ufeff" + row["image_reference"] + "\n", encoding="utf-8")
+    assert run(store, tmp_path, "--references", str(refs)) == 0, "a BOM is no part of the first reference"
+
+
+def test_a_references_file_that_is_not_utf8_is_refused_naming_the_line(
+    store: LocalStore, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    refs = tmp_path / "refs.txt"
+    refs.write_bytes(b"# references\ns3://b/\xe9.jpg\n")
+    assert run(store, tmp_path, "--references", str(refs)) == 2
+    assert "is not UTF-8 text: line 2" in " ".join(capsys.readouterr().err.split())
+
+
+def test_an_erasure_whose_report_is_in_use_deletes_nothing(
+    store: LocalStore, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With its report in use by another run, erasure deleted every version, then failed with a
+    traceback, and the audit had no erasure-finished."""
+    from learning_images.ops.reports import JsonlReport  # noqa: PLC0415
+
+    (row,) = stored(store, tmp_path, [sample("a.jpg", camera_id="cam-report-busy")])
+    before = everywhere(store, row["key"])
+    with JsonlReport(tmp_path / "erase.jsonl"):
+        assert run(store, tmp_path, "--camera-id", "cam-report-busy", "--confirm") == 2
+    assert "nothing was deleted" in " ".join(capsys.readouterr().err.split())
+    assert everywhere(store, row["key"]) == before, f"{row['key']}: deleted although the report could not be written"
+
+
+def test_an_erasure_whose_audit_cannot_be_written_deletes_nothing(
+    store: LocalStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (row,) = stored(store, tmp_path, [sample("a.jpg", camera_id="cam-audit-full")])
+    before = everywhere(store, row["key"])
+
+    def full(self: erase.AuditJournal, record: dict[str, Any]) -> None:
+        raise erase.AuditWriteError(f"writing the audit {self.path} failed (No space left on device)")
+
+    monkeypatch.setattr(erase.AuditJournal, "write", full)
+    assert run(store, tmp_path, "--camera-id", "cam-audit-full", "--confirm") == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "No space left on device" in err and "Traceback" not in err, err
+    assert everywhere(store, row["key"]) == before, f"{row['key']}: deleted although nothing could be recorded"

@@ -454,3 +454,56 @@ def test_outputs_carrying_other_tiers_keys_are_warned_about(
     assert upload(local, tmp_path, write_csv(tmp_path / "m.csv", [sample("a.jpg")]), tmp_path / "r.jsonl") == 0
     err = " ".join(capsys.readouterr().err.split())
     assert "carry credentials that are not city" in err and "learning-images-city-kit" in err, err
+
+
+@pytest.mark.parametrize("captured_at", ["1764000000", "20261123", "2026-11-23T17:04:05"])
+def test_captured_at_that_is_not_iso_8601_with_a_zone_is_an_invalid_row(
+    local: LocalStore, tmp_path: Path, captured_at: str
+) -> None:
+    """An epoch number and `20261123` were accepted (as seconds since 1970)."""
+    jpeg(tmp_path / "a.jpg")
+    manifest = write_csv(tmp_path / "m.csv", [sample("a.jpg", captured_at=captured_at)])
+    assert upload(local, tmp_path, manifest, tmp_path / "r.jsonl") == 1
+    (row,) = read_report(tmp_path / "r.jsonl")
+    assert row["status"] == "invalid" and "captured_at" in row["error"], row
+
+
+def test_a_manifest_with_a_column_twice_is_refused_before_any_upload(
+    local: LocalStore, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two `image` columns: every row uploaded the last column's file and the batch exited 0."""
+    jpeg(tmp_path / "a.jpg")
+    jpeg(tmp_path / "b.jpg")
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(
+        "image,camera_id,event_id,label_status,captured_at,image\n"
+        "a.jpg,cam-1,evt-twice,correct,2026-11-23T17:04:05Z,b.jpg\n"
+    )
+    assert upload(local, tmp_path, manifest, tmp_path / "r.jsonl") == 2
+    assert "has the column image more than once" in " ".join(capsys.readouterr().err.split())
+    assert not (tmp_path / "r.jsonl").exists()
+
+
+def test_a_manifest_that_is_not_utf8_is_refused_naming_the_line(
+    local: LocalStore, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    manifest = write_csv(tmp_path / "m.csv", [sample("a.jpg"), sample("b.jpg")])
+    lines = manifest.read_bytes().splitlines()
+    lines[2] = lines[2].replace(b"b.jpg", b"b\xe9.jpg")
+    manifest.write_bytes(b"\n".join(lines) + b"\n")
+    assert upload(local, tmp_path, manifest, tmp_path / "r.jsonl") == 2
+    assert "is not UTF-8 text: line 3" in " ".join(capsys.readouterr().err.split())
+
+
+@pytest.mark.parametrize("flag", ["--workers", "--timeout"])
+def test_zero_workers_or_a_zero_timeout_is_a_usage_error(flag: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--timeout 0` and `--workers 0` ended in tracebacks."""
+    with pytest.raises(SystemExit) as refused:
+        upload_batch.parse_args(
+            [
+                *("--bucket", "b", "--region", "eu-west-1", "--city", CITY, "--images", "."),
+                *("--manifest", "m.csv", "--report", "r.jsonl", flag, "0"),
+            ]
+        )
+    assert refused.value.code == 2
+    assert f"argument {flag}" in capsys.readouterr().err

@@ -8,6 +8,10 @@ import math
 from importlib import metadata
 from typing import Any
 
+#: Connect and read timeout per attempt for the Command Centre's commands, seconds: S3 answers a
+#: HeadObject or a DeleteObject in milliseconds, so 10 s is a hung store, not a slow one.
+REQUEST_TIMEOUT = 10.0
+
 
 def version() -> str:
     try:

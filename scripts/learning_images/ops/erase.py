@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import fcntl
 import itertools
 import json
 import os
@@ -49,7 +50,13 @@ from learning_images.ops import arguments
 from learning_images.ops.clients import Endpoint, command_centre_session, identity, interrupts_as_exceptions
 from learning_images.ops.concurrency import Ticker, bounded_map
 from learning_images.ops.inventory import InventoryError, read_inventory
-from learning_images.ops.reports import JsonlReport, print_counts
+from learning_images.ops.reports import (
+    JsonlReport,
+    ReportBusyError,
+    ReportPathError,
+    ReportWriteError,
+    print_counts,
+)
 from learning_images.outputs import OutputsError, StackOutputs, add_outputs_arguments, outputs_from_args
 
 DELETE_WORKERS = 16
@@ -100,6 +107,20 @@ def parse_references(lines: Iterable[str], outputs: StackOutputs) -> list[str]:
     if problems:
         raise UsageError("the references file has lines that are not references:\n  " + "\n  ".join(problems))
     return list(dict.fromkeys(keys))
+
+
+def read_references(path: Path) -> list[str]:
+    """The references file's lines; a UTF-8 byte-order mark (a spreadsheet or Notepad export) is
+    not part of the first reference, and a file that is not UTF-8 is refused naming its line."""
+    try:
+        return path.read_text(encoding="utf-8-sig").splitlines()
+    except UnicodeDecodeError:
+        for number, line in enumerate(path.read_bytes().splitlines(), start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                raise UsageError(f"the references file {path} is not UTF-8 text: line {number}") from None
+        raise
 
 
 class Eraser:
@@ -269,26 +290,73 @@ def version_fields(version: Version) -> dict[str, Any]:
     }
 
 
+class AuditWriteError(Exception):
+    """The audit cannot be written: the erasure stops, since what it did next would be unproven."""
+
+
 class AuditJournal:
     """The erasure audit: JSONL records appended and flushed to disk one by one, from any thread,
     so that a kill at any instant leaves a record of everything already done (GDPR: the audit is
-    the proof)."""
+    the proof). :meth:`open` locks it for this run and proves it writable before anything is
+    deleted; a second erasure on the same audit is refused then, not after its deletions."""
 
     def __init__(self, path: Path, run: str, by: dict[str, str]) -> None:
         self.path = path
         self.run = run
         self.by = by
         self._lock = threading.Lock()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self._handle: Any = None
+
+    def open(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle = self.path.open("a", encoding="utf-8")
+        except OSError as exc:
+            raise AuditWriteError(f"cannot write the audit {self.path} ({exc.strerror or exc})") from None
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise ReportBusyError(f"another erasure is writing the audit {self.path} right now") from None
+        self._handle = handle
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
 
     def write(self, record: dict[str, Any]) -> None:
         line = json.dumps(
             {"run": self.run, "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **record}, sort_keys=True
         )
-        with self._lock, self.path.open("a", encoding="utf-8") as handle:
-            handle.write(line + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+        with self._lock:
+            try:
+                if self._handle is None:
+                    with self.path.open("a", encoding="utf-8") as handle:
+                        handle.write(line + "\n")
+                        handle.flush()
+                        os.fsync(handle.fileno())
+                    return
+                self._handle.write(line + "\n")
+                self._handle.flush()
+                os.fsync(self._handle.fileno())
+            except OSError as exc:
+                raise AuditWriteError(f"writing the audit {self.path} failed ({exc.strerror or exc})") from None
+
+    def erased_before(self) -> dict[str, str]:
+        """Keys whose every announced deletion was confirmed by an earlier run: key -> that run."""
+        if not self.path.exists():
+            return {}
+        deleted: dict[str, str] = {}
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if record.get("event") == "version-deleted":
+                deleted[record["key"]] = record["run"]
+        pending = {version.key for _, version in self.unconfirmed()}
+        return {key: run for key, run in deleted.items() if key not in pending}
 
     def unconfirmed(self) -> list[tuple[str, Version]]:
         """Deletions a killed run announced but never confirmed, with the run they belong to."""
@@ -356,6 +424,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=DELETE_WORKERS,
         help=f"deletions in flight (default: {DELETE_WORKERS})",
     )
+    parser.add_argument(
+        "--timeout",
+        type=arguments.positive_seconds,
+        default=arguments.REQUEST_TIMEOUT,
+        help=f"connect and read timeout per attempt, seconds (default: {arguments.REQUEST_TIMEOUT:g}; 3 attempts, so a "
+        "hung store stops the run, and a stop after SIGTERM completes, within about 3 x this)",
+    )
     parser.add_argument("--report", type=Path, required=True, help="where to write the JSONL row per version")
     parser.add_argument(
         "--audit", type=Path, required=True, help="the audit journal to append to (the proof of every erasure)"
@@ -400,10 +475,10 @@ def prepare(args: argparse.Namespace, operator: boto3.Session | None) -> Prepare
     try:
         outputs = outputs_from_args(args)
         assert outputs is not None  # the argument group is required
-        keys = parse_references(args.references.read_text().splitlines(), outputs) if args.references else None
+        keys = parse_references(read_references(args.references), outputs) if args.references else None
     except (OutputsError, OSError) as exc:
         raise UsageError(str(exc)) from None
-    endpoint = Endpoint(args.endpoint_url or outputs.endpoint_url, outputs.region, timeout=30.0)
+    endpoint = Endpoint(args.endpoint_url or outputs.endpoint_url, outputs.region, timeout=args.timeout)
     try:
         session = command_centre_session(outputs, operator, endpoint, "gdpr-erasure")
         actor = {"operator": identity(operator or boto3.Session(region_name=outputs.region), endpoint, outputs)}
@@ -444,13 +519,52 @@ def main(argv: list[str] | None = None, *, operator: boto3.Session | None = None
 
 
 def erase(args: argparse.Namespace, console: Console, operator: boto3.Session | None) -> int:
+    report = JsonlReport(args.report, inputs=tuple(p for p in (args.references, args.audit) if p is not None))
     try:
+        # Before anything is read or deleted: the report is no input and can be written.
+        report.check_path()
         ready = prepare(args, operator)
-    except UsageError as exc:
+    except (UsageError, ReportPathError, ReportWriteError) as exc:
         console.print(f"[red]error:[/] {exc}")
         return 2
-    outputs, plan = ready.outputs, ready.plan
     journal = AuditJournal(args.audit, uuid.uuid4().hex, ready.actor)
+    try:
+        # The report's lock and the audit's are taken, and both proven writable, before the first
+        # deletion: an erasure that could not record what it deletes deletes nothing.
+        with report:
+            if args.confirm:
+                journal.open()
+            return erase_selected(args, console, ready, journal, report)
+    except (ReportBusyError, ReportPathError) as exc:
+        console.print(f"[red]error:[/] {exc}; nothing was deleted")
+        return 2
+    except (AuditWriteError, ReportWriteError) as exc:
+        console.print(
+            f"[red]error:[/] {exc}; the erasure stopped. Every deletion is announced in the audit before it is "
+            "sent: fix the disk and run the same command again, it confirms what was done and erases the rest"
+        )
+        return 2
+    finally:
+        journal.close()
+
+
+def erase_selected(
+    args: argparse.Namespace, console: Console, ready: Prepared, journal: AuditJournal, report: JsonlReport
+) -> int:
+    outputs, plan = ready.outputs, ready.plan
+    # A reference an earlier run erased (the audit confirms every one of its versions deleted)
+    # matches nothing now: that is the erasure done, not a typo. A rerun after a kill converges.
+    erased_before = journal.erased_before() if ready.unmatched else {}
+    already = [r for r in ready.unmatched if outputs.key_of(r) in erased_before]
+    unmatched = [r for r in ready.unmatched if outputs.key_of(r) not in erased_before]
+    outcomes = (
+        [{"reference": r, "outcome": "erased"} for r in plan.references]
+        + [
+            {"reference": r, "outcome": "already-erased", "run": erased_before[outputs.key_of(r) or ""]}
+            for r in already
+        ]
+        + [{"reference": r, "outcome": "matched-nothing"} for r in unmatched]
+    )
     audit = {
         "by": ready.actor,
         "bucket": outputs.bucket_name,
@@ -458,6 +572,7 @@ def erase(args: argparse.Namespace, console: Console, operator: boto3.Session | 
         "objects": len(plan.references),
         "versions": len(plan.versions),
         "references": plan.references,
+        "requested": outcomes,
     }
     city = args.selector.get(contract.CITY_ID)
     known = {*outputs.city_credentials, contract.PROBE_CITY_ID}
@@ -466,18 +581,26 @@ def erase(args: argparse.Namespace, console: Console, operator: boto3.Session | 
             f"[yellow]{city!r} is not a city of this stack[/] ({', '.join(sorted(known))}); "
             "erasing what its metadata names anyway (a city removed from cityIds keeps its objects)"
         )
-    if ready.unmatched:
+    if already:
+        console.print(f"{len(already)} references were erased by an earlier run (confirmed in {args.audit})")
+    if unmatched:
         console.print(
-            f"[yellow]{len(ready.unmatched)} references match no object in this store:[/] "
-            + ", ".join(ready.unmatched[:10])
-            + (" ..." if len(ready.unmatched) > 10 else "")
+            f"[yellow]{len(unmatched)} references match no object in this store:[/] "
+            + ", ".join(unmatched[:10])
+            + (" ..." if len(unmatched) > 10 else "")
         )
     if not args.confirm:
         code = report_only(
-            args, console, outputs, plan, status="would-delete", message="dry run: nothing deleted; add --confirm"
+            args,
+            console,
+            report,
+            outputs,
+            plan,
+            status="would-delete",
+            message="dry run: nothing deleted; add --confirm",
         )
-        return 1 if ready.unmatched else code
-    if args.confirm and (confirmed := reconcile(journal, ready.eraser)):
+        return 1 if unmatched else code
+    if confirmed := reconcile(journal, ready.eraser):
         console.print(f"completed the record of an interrupted erasure: {confirmed} deleted versions confirmed")
     if len(plan.versions) > args.batch_threshold:
         manifests = write_batch_manifests(plan.versions, args.batch_manifest)
@@ -487,6 +610,7 @@ def erase(args: argparse.Namespace, console: Console, operator: boto3.Session | 
         return report_only(
             args,
             console,
+            report,
             outputs,
             plan,
             status="in-batch-manifest",
@@ -512,18 +636,17 @@ def erase(args: argparse.Namespace, console: Console, operator: boto3.Session | 
         journal.write({"event": "erasure-stopped", "error": str(exc)})
         console.print(f"[red]error:[/] erasure stopped: {exc}; run it again, it resumes from what remains")
         return 2
-    with JsonlReport(args.report) as report:
-        for version in plan.versions:
-            status = "failed" if version in failed else ("remaining" if version in remaining else "deleted")
-            report.write({**version_row(outputs, version), "status": status, "error": failed.get(version)})
-        report.commit()
+    for version in plan.versions:
+        status = "failed" if version in failed else ("remaining" if version in remaining else "deleted")
+        report.write({**version_row(outputs, version), "status": status, "error": failed.get(version)})
+    report.commit()
     journal.write(
         {"event": "erasure-finished", **audit, "action": "erased", "failed": len(failed), "remaining": len(remaining)}
     )
     print_counts(console, "erasure", report.counts, ["deleted", "failed", "remaining"])
     if remaining:
         console.print(f"[red]{len(remaining)} versions still exist[/] (see {args.report})")
-    return 1 if failed or remaining or ready.unmatched else 0
+    return 1 if failed or remaining or unmatched else 0
 
 
 def version_row(outputs: StackOutputs, version: Version) -> dict[str, Any]:
@@ -537,12 +660,18 @@ def version_row(outputs: StackOutputs, version: Version) -> dict[str, Any]:
 
 
 def report_only(
-    args: argparse.Namespace, console: Console, outputs: StackOutputs, plan: Plan, *, status: str, message: str
+    args: argparse.Namespace,
+    console: Console,
+    report: JsonlReport,
+    outputs: StackOutputs,
+    plan: Plan,
+    *,
+    status: str,
+    message: str,
 ) -> int:
-    with JsonlReport(args.report) as report:
-        for version in plan.versions:
-            report.write({**version_row(outputs, version), "status": status, "error": None})
-        report.commit()
+    for version in plan.versions:
+        report.write({**version_row(outputs, version), "status": status, "error": None})
+    report.commit()
     print_counts(console, "erasure", report.counts, [status])
     shown = plan.references[:DRY_RUN_SHOWN]
     for reference in shown:
