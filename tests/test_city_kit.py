@@ -56,5 +56,7 @@ def test_a_city_uploads_with_its_kit_alone(
 
 
 def test_a_kit_for_a_city_the_stack_does_not_have_is_refused(local: LocalStore, tmp_path: Path) -> None:
-    assert city_kit.main(["--outputs", str(local.outputs_file), "--city", "atlantis", "--out", str(tmp_path / "k")]) == 2
+    assert (
+        city_kit.main(["--outputs", str(local.outputs_file), "--city", "atlantis", "--out", str(tmp_path / "k")]) == 2
+    )
     assert not (tmp_path / "k").exists(), "nothing is written for a refused kit"

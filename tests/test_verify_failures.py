@@ -41,7 +41,9 @@ def test_probe_failing_half_way_exits_2_and_leaves_nothing(
     monkeypatch.setattr(verify_contract.Verifier, "check_tiers", broken)
     code, _, left = run_sandbox(tmp_path)
     assert code == 2
-    assert "stopped on an unexpected RuntimeError: probe broke; probe objects were removed" in capsys.readouterr().out
+    assert (
+        "stopped on an unexpected RuntimeError: probe broke; every probe object was removed" in capsys.readouterr().out
+    )
     assert not left, f"probe objects left behind: {left}"
 
 
@@ -82,7 +84,8 @@ def test_probe_objects_a_killed_run_left_are_removed_by_the_next(tmp_path: Path)
         tags = "&".join(f"{k}={v}" for k, v in fields.items())
         s3.put_object(Bucket=outputs["bucket_name"], Key=leftover, Body=b"\xff\xd8\xff", Tagging=tags, IfNoneMatch="*")
         state.mkdir()
-        (state / f"probes-{outputs['bucket_name']}.txt").write_text(leftover + "\n")
+        store = verify_contract.store_name(outputs["bucket_name"], url)
+        (state / f"probes-{store}.txt").write_text(leftover + "\n")
 
     left: list[str] = []
 
@@ -96,3 +99,66 @@ def test_probe_objects_a_killed_run_left_are_removed_by_the_next(tmp_path: Path)
     assert not left, f"probe objects left behind: {left}"
     assert f"removed the probe objects a stopped run left behind: {leftover}" in printed.getvalue()
     assert not list(state.glob("probes-*")), "a run that cleaned up keeps no journal"
+
+
+def test_a_second_verifier_on_the_same_store_and_state_directory_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two verifiers on one state directory interfered: one reported 5 FAILs that were not the store's."""
+    state = tmp_path / "state"
+    held = contextlib.ExitStack()
+
+    def another_run_holds_the_lock(url: str, outputs: dict[str, Any], operator: dict[str, str]) -> None:
+        held.enter_context(verify_contract.state_lock(state, verify_contract.store_name(outputs["bucket_name"], url)))
+
+    with held:
+        code = sandbox(["--state-dir", str(state)], engine="applier", tamper=another_run_holds_the_lock)
+    assert code == 2
+    assert "another verification of this store is running" in capsys.readouterr().out
+
+
+def test_an_interrupt_during_the_clean_up_says_exactly_what_is_left_and_where_the_journal_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It printed "probe objects were removed" while probe versions were still in the bucket."""
+    state = tmp_path / "state"
+
+    def interrupted(self: verify_contract.Verifier) -> list[str]:
+        raise KeyboardInterrupt  # SIGINT or SIGTERM while the clean-up deletes
+
+    monkeypatch.setattr(verify_contract.Verifier, "_clean_up", interrupted)
+    left: list[str] = []
+    code = sandbox(
+        ["--state-dir", str(state)],
+        engine="applier",
+        after=lambda url, outputs, operator: left.extend(leftover_objects(url, outputs, operator)),
+    )
+    out = " ".join(capsys.readouterr().out.split())
+    assert code == 2 and left, "the premise: the clean-up was cut short"
+    assert "probe objects remain" in out and "every probe object was removed" not in out, out
+    (journal,) = state.glob("probes-*.txt")
+    assert str(journal) in out, f"the message must name the journal {journal}: {out}"
+
+
+def test_a_second_signal_exits_2_at_once_as_documented(tmp_path: Path) -> None:
+    """A second SIGINT or SIGTERM gave exit -2 or -15, not the documented 2."""
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    script = tmp_path / "twice.py"
+    script.write_text(
+        "import os, signal, sys, time\n"
+        "from learning_images.verify import verify_contract\n"
+        "def verify(*args):\n"
+        "    try:\n"
+        "        os.kill(os.getpid(), signal.SIGTERM); time.sleep(2)\n"
+        "    finally:\n"
+        "        os.kill(os.getpid(), signal.SIGINT); time.sleep(2)\n"
+        "verify_contract.verify = verify\n"
+        f"sys.exit(verify_contract.main(['--outputs', 'o.json', '--state-dir', {str(tmp_path)!r}]))\n"
+    )
+    result = subprocess.run(  # noqa: S603 (the verifier, as CI cancels it)
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 2, result.stderr
+    assert "stopped at once" in result.stderr and "next run removes them" in result.stderr, result.stderr

@@ -87,3 +87,20 @@ def test_missing_operator_credentials_exit_2_saying_how_to_provide_them(
     out = capsys.readouterr().out
     assert code == 2
     assert "no AWS credentials for the operator: set AWS_PROFILE" in out, out
+
+
+def test_rule_ids_stay_whole_in_an_80_column_report() -> None:
+    """The verification report broke rule ids mid-word at 80 columns."""
+    import io  # noqa: PLC0415
+
+    from rich.console import Console  # noqa: PLC0415
+
+    from learning_images.verify.verify_contract import Result, Status, print_table  # noqa: PLC0415
+
+    rule = "registration.quarantined-metadata-mismatch"
+    out = io.StringIO()
+    print_table(
+        [Result(rule, "a long title " * 6, Status.PASS, "evidence " * 20, "", "enforced by the storage")],
+        Console(file=out, width=80),
+    )
+    assert rule in out.getvalue(), f"the rule id was broken across lines:\n{out.getvalue()}"

@@ -46,7 +46,7 @@ def instructions(kit: StackOutputs, city: str, folder: Path) -> str:
     if certificate:
         lines += [
             f"Cities authenticate with certificates: use a certificate of the cities' CA with CN={city}",
-            "and its private key (pip install 'learning-images[certificates]' from this project's release).",
+            "and its private key; install learning-images[certificates] from this project's tagged release.",
             "",
         ]
     if (folder / CA_BUNDLE_FILE).exists():

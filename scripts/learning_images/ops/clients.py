@@ -17,8 +17,10 @@ from types import FrameType
 from typing import Any
 
 import boto3
+import botocore.session
 from botocore import handlers
 from botocore.config import Config
+from botocore.credentials import RefreshableCredentials
 
 from learning_images import contract
 from learning_images.outputs import Credentials, StackOutputs
@@ -78,15 +80,26 @@ def key_session(credentials: Credentials, region: str) -> boto3.Session:
 def assume(
     operator: boto3.Session, role_arn: str, endpoint: Endpoint, session_name: str = SESSION_NAME
 ) -> boto3.Session:
-    """Credentials of a tier role, assumed by the operator (raises botocore's ClientError)."""
+    """A session of a tier role, assumed by the operator (raises botocore's ClientError), that
+    assumes it again before its credentials expire: an erasure or retention run longer than one
+    session (900 s) must not fail midway with ExpiredToken. botocore's RefreshableCredentials
+    calls :func:`fetch` again when fewer than 15 minutes are left (its advisory refresh)."""
     sts = endpoint.client(operator, "sts")
-    found = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name, DurationSeconds=900)["Credentials"]
-    return boto3.Session(
-        aws_access_key_id=found["AccessKeyId"],
-        aws_secret_access_key=found["SecretAccessKey"],
-        aws_session_token=found["SessionToken"],
-        region_name=endpoint.region,
-    )
+
+    def fetch() -> dict[str, str]:
+        found = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name, DurationSeconds=900)["Credentials"]
+        return {
+            "access_key": found["AccessKeyId"],
+            "secret_key": found["SecretAccessKey"],
+            "token": found["SessionToken"],
+            "expiry_time": found["Expiration"].isoformat(),
+        }
+
+    credentials = RefreshableCredentials.create_from_metadata(fetch(), fetch, "sts-assume-role")
+    core = botocore.session.get_session()
+    core._credentials = credentials
+    core.set_config_variable("region", endpoint.region)
+    return boto3.Session(botocore_session=core)
 
 
 @dataclass(frozen=True)
@@ -134,7 +147,8 @@ def certificate_session(outputs: StackOutputs, certificate: Path, private_key: P
         from iam_rolesanywhere_session import IAMRolesAnywhereSession  # noqa: PLC0415 (an optional extra)
     except ImportError:
         raise CertificateSessionError(
-            "certificate sessions need the [certificates] extra: pip install 'learning-images[certificates]'"
+            "certificate sessions need the [certificates] extra: install learning-images[certificates] from this "
+            "project's tagged release (docs/operating.md, a city with a certificate)"
         ) from None
     try:
         pem, key = certificate.read_bytes(), private_key.read_bytes()
@@ -210,18 +224,20 @@ def identity(session: boto3.Session, endpoint: Endpoint, outputs: StackOutputs) 
 
 
 @contextmanager
-def interrupts_as_exceptions() -> Iterator[None]:
+def interrupts_as_exceptions(
+    second: str = "the record written so far is on disk", exit_code: int = 130
+) -> Iterator[None]:
     """The first Ctrl-C or SIGTERM (what cron, systemd and Kubernetes send) unwinds like Ctrl-C,
     so a command finishes its record and exits with a message instead of dying silently. A second
-    one stops the process at once, without a traceback: every record is already on disk (rows
-    are flushed as they are written)."""
+    one stops the process at once with ``exit_code``, without a traceback, saying ``second``
+    (every record is already on disk: rows are flushed as they are written)."""
     interrupted = False
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
         nonlocal interrupted
         if interrupted:
-            os.write(2, b"\nstopped at once: the record written so far is on disk\n")
-            os._exit(130)
+            os.write(2, f"\nstopped at once: {second}\n".encode())
+            os._exit(exit_code)
         interrupted = True
         raise KeyboardInterrupt
 

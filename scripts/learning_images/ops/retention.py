@@ -36,7 +36,7 @@ from learning_images import contract
 from learning_images.ops import arguments
 from learning_images.ops.clients import Endpoint, command_centre_session, interrupts_as_exceptions
 from learning_images.ops.concurrency import Ticker, bounded_map
-from learning_images.ops.reports import JsonlReport, ReportBusyError, print_counts
+from learning_images.ops.reports import JsonlReport, ReportBusyError, ReportPathError, ReportWriteError, print_counts
 from learning_images.outputs import OutputsError, StackOutputs, add_outputs_arguments, outputs_from_args
 
 STATUS_ORDER = ["keep", "covered-by-lifecycle", "drift", "would-expire", "expired", "failed"]
@@ -129,6 +129,13 @@ def parse_args(argv: list[str] | None, now: datetime) -> argparse.Namespace:
     parser = arguments.parser("retention", "Apply the contract's lifecycle from metadata.")
     add_outputs_arguments(parser)
     parser.add_argument("--endpoint-url", help="S3/STS endpoint (default: the stack's, else the SDK's own)")
+    parser.add_argument(
+        "--timeout",
+        type=arguments.positive_seconds,
+        default=arguments.REQUEST_TIMEOUT,
+        help=f"connect and read timeout per attempt, seconds (default: {arguments.REQUEST_TIMEOUT:g}; 3 attempts, so a "
+        "hung store stops the run, and a stop after SIGTERM completes, within about 3 x this)",
+    )
     parser.add_argument("--report", type=Path, required=True, help="where to write the JSONL report")
     parser.add_argument("--confirm", action="store_true", help="expire what is due (without it: a dry run)")
     parser.add_argument(
@@ -154,14 +161,16 @@ def main(argv: list[str] | None = None, *, operator: boto3.Session | None = None
     args = parse_args(argv, now)
     # soft_wrap: outside a terminal a message stays one line (grep in logs finds it whole).
     console = Console(stderr=True, soft_wrap=True)
+    report = JsonlReport(args.report, inputs=tuple(p for p in (args.outputs,) if p is not None))
     try:
         outputs = outputs_from_args(args)
         assert outputs is not None  # the argument group is required
-    except OutputsError as exc:
+        # Before the first request: a report that cannot be written would leave expiries unrecorded.
+        report.check_path()
+    except (OutputsError, ReportPathError, ReportWriteError) as exc:
         console.print(f"[red]error:[/] {exc}")
         return 2
-    endpoint = Endpoint(args.endpoint_url or outputs.endpoint_url, outputs.region, timeout=30.0)
-    report = JsonlReport(args.report)
+    endpoint = Endpoint(args.endpoint_url or outputs.endpoint_url, outputs.region, timeout=args.timeout)
     try:
         with interrupts_as_exceptions():
             s3 = endpoint.client(command_centre_session(outputs, operator, endpoint, "retention"), "s3")
@@ -179,8 +188,14 @@ def main(argv: list[str] | None = None, *, operator: boto3.Session | None = None
                     if not show_bar and not args.quiet:
                         ticker.tick()
                 report.commit()
-    except ReportBusyError as exc:
+    except (ReportBusyError, ReportPathError) as exc:
         console.print(f"[red]error:[/] {exc}")
+        return 2
+    except ReportWriteError as exc:
+        console.print(
+            f"[red]error:[/] {exc}; retention stopped. The objects being expired when the write failed may be "
+            "deleted without a row (at most --workers of them); free the disk and run it again for the rest"
+        )
         return 2
     except (ClientError, BotoCoreError, ValueError) as exc:
         console.print(f"[red]error:[/] retention stopped: {exc}; {record_note(report)}")

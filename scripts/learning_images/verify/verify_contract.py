@@ -18,10 +18,10 @@ from __future__ import annotations
 import argparse
 import base64
 import dataclasses
+import fcntl
 import hashlib
 import json
 import os
-import signal
 import sys
 import time
 import urllib.parse
@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from types import FrameType
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -53,6 +52,7 @@ from learning_images.ops.clients import (
     ProbeSessionMissingError,
     TierSessions,
     certificate_session,
+    interrupts_as_exceptions,
     tier_sessions,
     without_expect_continue,
 )
@@ -154,6 +154,10 @@ class Verifier:
         state_dir: Path | None = None,
     ):
         self.outputs = outputs
+        #: When the run must stop (time.monotonic()); set by :meth:`run`.
+        self.deadline = float("inf")
+        #: Probe objects (bucket/key) the clean-up could not remove, or every one if it did not run to its end.
+        self.left: list[str] = []
         #: Where the same store answers plain HTTP (default: the endpoint with http://).
         self.plain_http_url = plain_http_url
         #: Where the probe-key journal lives (None: no journal).
@@ -231,6 +235,11 @@ class Verifier:
         return attempt(request, lambda: self.s3[tier].put_object(**args))
 
     def record(self, rule: str, title: str, status: Status, evidence: object = "", reason: str = "") -> None:
+        if time.monotonic() > self.deadline:
+            raise CannotVerifyError(
+                f"the time budget ran out after {len(self.results)} rules; raise --time-budget or check the "
+                "endpoint's latency"
+            )
         # The capability matrix decides: a rule the backend does not enforce is a GAP whatever
         # the probe saw (a gap is never a PASS), one its API cannot answer is SKIP. Where the
         # storage or the upload gateway holds the rule, the probe decides, and says which held it.
@@ -636,7 +645,7 @@ class Verifier:
         (SIGKILL) before its cleanup leaves them there, and the next run removes them first."""
         if self.state_dir is None:
             return None
-        return self.state_dir / f"probes-{self.bucket}.txt"
+        return self.state_dir / f"probes-{store_name(self.bucket, self.endpoint.url)}.txt"
 
     def remember(self, key: str) -> None:
         if self.journal is None:
@@ -659,7 +668,16 @@ class Verifier:
             self.created = []
         self.journal.unlink(missing_ok=True)
 
+    def preflight(self) -> None:
+        """One request, one attempt, before any probe: an endpoint that accepts connections and never
+        answers stops the run within one timeout, not after every probe's retries."""
+        quick = self.endpoint.client(
+            self.sessions.command_centre, "s3", retries={"mode": "standard", "max_attempts": 1}
+        )
+        attempt(f"command-centre: HeadBucket {self.bucket} (pre-flight)", lambda: quick.head_bucket(Bucket=self.bucket))
+
     def run(self, deadline: float) -> list[Result]:
+        self.deadline = deadline
         steps = [
             self.check_configuration,
             self.check_valid_upload,
@@ -668,6 +686,7 @@ class Verifier:
             self.check_public_access,
             self.check_replication,
         ]
+        self.preflight()
         self.clean_up_previous()
         try:
             for step in steps:
@@ -679,12 +698,19 @@ class Verifier:
                 step()
         finally:
             self.clean_up()
-            if self.journal is not None:
+            # Kept while anything is left: the next run removes what it names.
+            if self.journal is not None and not self.left:
                 self.journal.unlink(missing_ok=True)
         return self.results
 
     def clean_up(self) -> None:
-        """Delete every version and delete marker of every key this run wrote, primary and replica."""
+        """Delete every version and delete marker of every key this run wrote, primary and replica.
+        What could not be removed is in :attr:`left` (all of it until the clean-up ends)."""
+        self.left = [f"{self.bucket}/{key}" for key in dict.fromkeys(self.created)]
+        kept = self._clean_up()
+        self.left = kept
+
+    def _clean_up(self) -> list[str]:
         targets = [(self.s3["command-centre"], self.bucket)]
         if self.outputs.replica:
             replica = self.outputs.replica
@@ -695,8 +721,8 @@ class Verifier:
                 )
             )
         if not self.outputs.capabilities.object_versions:
-            self.clean_up_locked()
-            return
+            return self.clean_up_locked()
+        kept = []
         for s3, bucket in targets:
             for key in dict.fromkeys(self.created):
                 try:
@@ -705,9 +731,11 @@ class Verifier:
                         if version["Key"] == key:
                             s3.delete_object(Bucket=bucket, Key=key, VersionId=version["VersionId"], **self.bypass())
                 except (ClientError, BotoCoreError) as exc:
+                    kept.append(f"{bucket}/{key}")
                     print(f"warning: could not remove probe object {bucket}/{key}: {exc}", file=sys.stderr)
+        return kept
 
-    def clean_up_locked(self) -> None:
+    def clean_up_locked(self) -> list[str]:
         """R2 has no versions, and its bucket lock refuses deletions until objects are older than
         the lock: delete what can be deleted, and name what stays and until when."""
         s3, kept = self.s3["command-centre"], []
@@ -723,6 +751,7 @@ class Verifier:
                 f"(city_id={contract.PROBE_CITY_ID}; the retention job removes them afterwards): {', '.join(kept)}",
                 file=sys.stderr,
             )
+        return [f"{self.bucket}/{key}" for key in kept]
 
 
 def _expected_rule(rule: contract.LifecycleRule) -> dict[str, Any]:
@@ -763,7 +792,10 @@ def summary(results: list[Result]) -> str:
 
 def print_table(results: list[Result], console: Console) -> None:
     table = Table(title="Storage contract verification", show_lines=False)
-    for column in ("status", "rule", "what", "enforced by", "evidence / reason"):
+    # Status and rule ids are never broken: a reader greps for `refuse.overwrite`, not `refuse.ove`.
+    table.add_column("status", no_wrap=True)
+    table.add_column("rule", no_wrap=True, min_width=max((len(r.rule) for r in results), default=4))
+    for column in ("what", "enforced by", "evidence / reason"):
         table.add_column(column, overflow="fold")
     colours = {Status.PASS: "green", Status.FAIL: "red", Status.SKIP: "yellow", Status.GAP: "magenta"}
     for r in results:
@@ -802,20 +834,6 @@ def write_junit(results: list[Result], path: Path) -> None:
 
 
 # --- command line ----------------------------------------------------------------------------------
-
-
-@contextmanager
-def interrupts_as_exceptions() -> Iterator[None]:
-    """SIGTERM (a CI cancel) unwinds like Ctrl-C, so cleanup still runs."""
-
-    def raise_interrupt(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, raise_interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -878,6 +896,20 @@ def main(argv: list[str] | None = None, *, operator: boto3.Session | None = None
     args = parse_args(argv)
     # Wide enough for the evidence column when the output is a CI log rather than a terminal.
     console = Console(width=None if sys.stdout.isatty() else 180)
+    journal = args.state_dir / "probes-*.txt"
+    # Installed first, so no signal at any instant kills the run with a traceback or a signal's exit
+    # status: the first unwinds (clean-up runs), a second exits 2 at once, naming the journal.
+    with interrupts_as_exceptions(
+        second=f"probe objects may remain; {journal} names them and the next run removes them", exit_code=2
+    ):
+        try:
+            return verify(args, console, operator)
+        except KeyboardInterrupt:
+            console.print(f"[red]interrupted:[/] nothing was verified to the end; {journal} names what may remain")
+            return 2
+
+
+def verify(args: argparse.Namespace, console: Console, operator: boto3.Session | None) -> int:
     try:
         outputs = outputs_from_args(args)
         assert outputs is not None  # the argument group is required
@@ -892,7 +924,7 @@ def main(argv: list[str] | None = None, *, operator: boto3.Session | None = None
     deadline = time.monotonic() + args.time_budget
     verifier = None
     try:
-        with interrupts_as_exceptions():
+        with state_lock(args.state_dir, store_name(outputs.bucket_name, endpoint.url)):
             try:
                 if outputs.backend == "aws" and operator is None:
                     operator = boto3.Session(region_name=outputs.region)
@@ -919,18 +951,19 @@ def main(argv: list[str] | None = None, *, operator: boto3.Session | None = None
                 plain_http_url=args.plain_http_url,
                 state_dir=args.state_dir,
             )
-            results = verifier.run(deadline)
+            try:
+                results = verifier.run(deadline)
+            except KeyboardInterrupt:
+                console.print(f"[red]interrupted:[/] {left_note(verifier)}; nothing was verified to the end")
+                return 2
     except CannotVerifyError as exc:
-        console.print(f"[red]error:[/] {exc}")
+        console.print(f"[red]error:[/] {exc}" + (f"; {left_note(verifier)}" if verifier else ""))
         return 2
     except Exception as exc:  # a probe that broke half-way: cleanup has run, say what broke
         console.print(
-            f"[red]error:[/] the verification stopped on an unexpected {type(exc).__name__}: {exc}; "
-            "probe objects were removed"
+            f"[red]error:[/] the verification stopped on an unexpected {type(exc).__name__}: {exc}"
+            + (f"; {left_note(verifier)}" if verifier else "")
         )
-        return 2
-    except KeyboardInterrupt:
-        console.print("[red]interrupted:[/] probe objects were removed; nothing was verified to the end")
         return 2
     print_table(results, console)
     if args.json_path:
@@ -938,6 +971,44 @@ def main(argv: list[str] | None = None, *, operator: boto3.Session | None = None
     if args.junit:
         write_junit(results, args.junit)
     return 1 if any(r.status is Status.FAIL for r in results) else 0
+
+
+def left_note(verifier: Verifier) -> str:
+    """Exactly what the clean-up left, and where the next run finds it."""
+    if not verifier.left:
+        return "every probe object was removed"
+    return (
+        f"{len(verifier.left)} probe objects remain ({', '.join(verifier.left)}); {verifier.journal} names them and "
+        "the next run removes them first"
+    )
+
+
+def store_name(bucket: str, endpoint_url: str | None) -> str:
+    """What names one store in the state directory: its bucket, and where another endpoint than the
+    backend's own serves it (two sandboxes may hold buckets of one name), a digest of that URL."""
+    if endpoint_url is None:
+        return bucket
+    return f"{bucket}-{hashlib.sha256(endpoint_url.encode()).hexdigest()[:8]}"
+
+
+@contextmanager
+def state_lock(state_dir: Path | None, store: str) -> Iterator[None]:
+    """One verifier per store and state directory: two share the probe journal and would remove
+    each other's probes mid-run (5 FAILs that were not the store's). An exclusive lock on
+    ``<state-dir>/lock-<store>``, held for the run."""
+    if state_dir is None:
+        yield
+        return
+    state_dir.mkdir(parents=True, exist_ok=True)
+    with (state_dir / f"lock-{store}").open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise CannotVerifyError(
+                f"another verification of this store is running with the state directory {state_dir}; wait for "
+                "it, or give this one its own --state-dir"
+            ) from None
+        yield
 
 
 if __name__ == "__main__":

@@ -1,0 +1,86 @@
+"""A store that accepts connections and never answers: every Command Centre command stops with
+exit 2 and a message, within its request timeout's bound, instead of hanging for minutes
+(erase, retention and verify took 123-125 s; a SIGTERM then took 124 s to stop erasure, past
+systemd's 90 s before SIGKILL)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+
+from learning_images.ops import erase, retention
+from learning_images.sandbox.sandbox import REGION, LocalStore, local_store
+from learning_images.verify import verify_contract
+from tests.ops import silent_endpoint
+
+
+@pytest.fixture(scope="module")
+def store() -> Iterator[LocalStore]:
+    with local_store() as found:
+        yield found
+
+
+@pytest.fixture
+def hung() -> Iterator[str]:
+    with silent_endpoint() as url:
+        yield url
+
+
+def operator(store: LocalStore) -> boto3.Session:
+    return boto3.Session(region_name=REGION, **store.operator)
+
+
+def test_erasure_against_a_hung_store_exits_2_having_deleted_nothing(
+    store: LocalStore, hung: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [
+        *("--outputs", str(store.outputs_file), "--endpoint-url", hung, "--timeout", "0.5"),
+        *("--camera-id", "cam-hung", "--confirm"),
+        *("--report", str(tmp_path / "erase.jsonl"), "--audit", str(tmp_path / "audit.jsonl")),
+    ]
+    assert erase.main(argv, operator=operator(store)) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "cannot read the store" in err and "Traceback" not in err, err
+
+
+def test_retention_against_a_hung_store_exits_2(
+    store: LocalStore, hung: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [
+        *("--outputs", str(store.outputs_file), "--endpoint-url", hung, "--timeout", "0.5"),
+        *("--report", str(tmp_path / "retention.jsonl")),
+    ]
+    assert retention.main(argv, operator=operator(store)) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "retention stopped" in err and "Traceback" not in err, err
+
+
+def test_the_verifier_against_a_hung_store_exits_2(
+    store: LocalStore, hung: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [
+        *("--outputs", str(store.outputs_file), "--endpoint-url", hung),
+        *("--state-dir", str(tmp_path), "--time-budget", "5"),
+    ]
+    assert verify_contract.main(argv, operator=operator(store)) == 2
+    assert "cannot reach" in capsys.readouterr().out
+
+
+def test_a_tier_session_assumes_its_role_again_before_it_expires(store: LocalStore) -> None:
+    """The Command Centre's assumed-role session (900 s) was never refreshed: a run longer than it
+    failed with ExpiredToken midway."""
+    from botocore.credentials import RefreshableCredentials  # noqa: PLC0415
+
+    from learning_images.ops.clients import Endpoint, assume  # noqa: PLC0415
+
+    endpoint = Endpoint(store.url, REGION, 5.0)
+    session = assume(operator(store), str(store.outputs["command_centre_role_arn"]), endpoint)
+    credentials = session.get_credentials()
+    assert isinstance(credentials, RefreshableCredentials), "a tier session must refresh itself"
+    first = credentials.get_frozen_credentials().access_key
+    credentials._expiry_time = credentials._expiry_time.replace(year=2000)
+    assert credentials.get_frozen_credentials().access_key != first, "an expired session must assume the role again"
+    assert session.client("sts", endpoint_url=store.url).get_caller_identity()["Arn"], "and keep working"
