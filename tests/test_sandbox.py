@@ -201,3 +201,38 @@ def test_a_compliant_upload_over_tls_1_1_is_refused(store: LocalStore, monkeypat
         f"bucket {store.outputs['bucket_name']}: a compliant city upload over TLS 1.1 must be refused "
         f"by DenyOutdatedTls, got {error}"
     )
+
+
+def test_one_silent_connection_does_not_freeze_the_sandbox_for_others(store: LocalStore) -> None:
+    """With one TCP connection to its HTTPS port open and silent, a city's upload timed out after
+    20 s: the front shook hands on its accepting thread."""
+    import socket  # noqa: PLC0415
+    import urllib.parse  # noqa: PLC0415
+
+    where = urllib.parse.urlsplit(store.url)
+    with socket.create_connection((where.hostname or "127.0.0.1", where.port or 443)):
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=store.url,
+            region_name=REGION,
+            aws_access_key_id=store.outputs["city_credentials"][CITY]["access_key_id"],
+            aws_secret_access_key=store.outputs["city_credentials"][CITY]["secret_access_key"],
+            config=botocore.config.Config(
+                s3={"addressing_style": "path"}, retries={"max_attempts": 1}, connect_timeout=5, read_timeout=5
+            ),
+        )
+        assert put()(s3, store.outputs["bucket_name"]), "a compliant upload while another client idles"
+
+
+def test_a_request_signed_two_hours_ago_is_refused_as_s3_refuses_it(store: LocalStore) -> None:
+    """The front never checked X-Amz-Date: it took a request signed 2 h ago that S3 refuses."""
+    import datetime as dt  # noqa: PLC0415
+    from unittest import mock  # noqa: PLC0415
+
+    two_hours_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
+    s3 = city_s3(store)
+    # The signer's clock (botocore.auth.get_current_datetime), as on a city machine whose clock is off.
+    skewed = mock.patch("botocore.auth.get_current_datetime", return_value=two_hours_ago.replace(tzinfo=None))
+    with skewed, pytest.raises(ClientError) as refused:
+        put()(s3, store.outputs["bucket_name"])
+    assert refused.value.response["Error"]["Code"] == "RequestTimeTooSkewed", refused.value.response

@@ -35,9 +35,11 @@ import re
 import ssl
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -238,6 +240,22 @@ def verify_signature(environ: Mapping[str, Any], headers: Mapping[str, str], bod
     return bool(expected == given["signature"])
 
 
+#: S3 refuses a request signed more than 15 minutes from its own clock (S3 API Reference, "Common
+#: Request Headers" and RequestTimeTooSkewed); the sandbox holds the same window.
+MAX_CLOCK_SKEW_S = 15 * 60
+
+
+def check_request_time(amz_date: str, now: float) -> None:
+    try:
+        signed_at = datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC).timestamp()
+    except ValueError:
+        raise Refused(403, "AccessDenied", "AWS authentication requires a valid Date or x-amz-date header") from None
+    if abs(now - signed_at) > MAX_CLOCK_SKEW_S:
+        raise Refused(
+            403, "RequestTimeTooSkewed", "The difference between the request time and the current time is too large."
+        )
+
+
 def _json(start_response: StartResponse, status: int, value: object) -> list[bytes]:
     body = json.dumps(value).encode()
     reason = {200: "OK", 201: "Created", 403: "Forbidden"}.get(status, "Error")
@@ -406,6 +424,7 @@ class AuthorisingFront:
             raise Refused(403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist.")
         if not verify_signature(environ, headers, body, caller):
             raise Refused(403, "SignatureDoesNotMatch", "The request signature we calculated does not match.")
+        check_request_time(headers.get("x-amz-date", ""), time.time())
         return caller.principal
 
     def judge_assume_role(self, environ: Mapping[str, Any], headers: Mapping[str, str], body: bytes) -> None:
@@ -428,6 +447,9 @@ class AuthorisingFront:
 
 class TlsAwareHandler(WSGIRequestHandler):
     """Puts the negotiated TLS version ("1.2", "1.3") into the WSGI environ for s3:TlsVersion."""
+
+    #: A connection silent this long is closed: its thread is not held forever.
+    timeout = 30
 
     def make_environ(self) -> dict[str, Any]:
         environ: dict[str, Any] = super().make_environ()
@@ -453,7 +475,13 @@ def tls_context(certificate: Path, key: Path) -> ssl.SSLContext:
 
 @contextlib.contextmanager
 def serving(app: Any, *, port: int, context: ssl.SSLContext | None) -> Iterator[BaseWSGIServer]:
-    server = make_server("127.0.0.1", port, app, threaded=True, request_handler=TlsAwareHandler, ssl_context=context)
+    server = make_server("127.0.0.1", port, app, threaded=True, request_handler=TlsAwareHandler)
+    if context is not None:
+        # The TLS handshake happens in the connection's own thread, at its first read: werkzeug's own
+        # wrapping shakes hands inside accept(), so one client that connects and stays silent froze
+        # the whole front for everyone (measured: a city's upload timed out after 20 s).
+        server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
+        server.ssl_context = context  # werkzeug reads it for wsgi.url_scheme
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -80,5 +80,5 @@ def as_gcs(url: str, outputs: dict[str, Any], operator: dict[str, str]) -> None:
 @contextmanager
 def local_gcs_store(*, engine: str = "applier") -> Iterator[LocalStore]:
     """The Cloud Storage stand-in with the gcs stack's outputs, for the block."""
-    with local_store(engine=engine, tamper=as_gcs) as store:
+    with local_store(engine=engine, tamper=as_gcs, base_of="gcs") as store:
         yield store

@@ -113,7 +113,7 @@ def local_r2_store(*, gateway: bool = True, engine: str = "applier", enforce: bo
     ``enforce=False``: the stand-in skips evaluating its users' policies (for benchmarks: R2 judges
     a token by its permission groups, at no cost comparable to an IAM evaluation)."""
     tamper = functools.partial(as_r2, gateway=gateway)
-    with local_store(engine=engine, tamper=tamper, enforce=enforce) as store:
+    with local_store(engine=engine, tamper=tamper, enforce=enforce, base_of="r2") as store:
         if not gateway:
             yield store
             return
