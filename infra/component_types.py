@@ -16,7 +16,7 @@ class LearningImageStoreArgs(TypedDict, total=False):
     """The store's settings, by their Python names (`Pulumi.<stack>.yaml` uses the camelCase keys). Every key may be left out: its default gives the behaviour described. Validated by infra.settings.Settings when the component is constructed, with every problem reported at once."""
 
     backend: str
-    """Storage backend. `aws` declares the store on Amazon S3 with every guard S3 can enforce; `r2` on Cloudflare R2 and `gcs` on Google Cloud Storage, each with the gaps the README's capability matrix lists."""
+    """Storage backend. `aws` declares the store on Amazon S3 with every guard S3 can enforce; `r2` on Cloudflare R2 and `gcs` on Google Cloud Storage, each with the gaps the capability matrix (docs/rules.md) lists."""
 
     region: str | None
     """Primary AWS region, read from the AWS provider's own `aws:region`. Required for `aws`."""

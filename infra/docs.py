@@ -2,7 +2,8 @@
 
 - ``docs/settings.md``'s settings table, from :class:`infra.settings.Settings`;
 - ``Pulumi.yaml``'s ``config:`` block, from the same model;
-- ``README.md``'s rule table, from the rule catalogue (``learning_images.rules``);
+- ``docs/rules.md``'s rule matrix and ``README.md``'s summary of it, from the rule catalogue
+  (``learning_images.rules``);
 - ``policies/catalogue.json``, what the self-contained policy pack knows of the contract;
 - ``infra/component_types.py``, the component's typed inputs and outputs (``infra.component_codegen``).
 
@@ -60,7 +61,8 @@ def pack_catalogue_json() -> str:
 
 def regenerate(root: Path = ROOT) -> None:
     _replace_table(root / "docs" / "settings.md", "| Setting | Type | Default | Behaviour |", settings_table())
-    _replace_table(root / "README.md", "| contract rule |", rules.markdown_table())
+    _replace_table(root / "docs" / "rules.md", "| contract rule |", rules.markdown_table())
+    _replace_table(root / "README.md", "| backend | enforced by the storage |", rules.summary_table())
     manifest = root / "Pulumi.yaml"
     text = manifest.read_text(encoding="utf-8")
     head = text[: text.index("config:\n")]
@@ -73,6 +75,7 @@ def regenerate(root: Path = ROOT) -> None:
 if __name__ == "__main__":
     regenerate()
     print(
-        "regenerated docs/settings.md, README.md's rule table, Pulumi.yaml's config, policies/catalogue.json "
+        "regenerated docs/settings.md, docs/rules.md's matrix, README.md's rule summary, Pulumi.yaml's config, "
+        "policies/catalogue.json "
         "and infra/component_types.py"
     )

@@ -123,8 +123,8 @@ class Settings(BaseModel):
         "aws",
         description=(
             "Storage backend. `aws` declares the store on Amazon S3 with every guard S3 can enforce; "
-            "`r2` on Cloudflare R2 and `gcs` on Google Cloud Storage, each with the gaps the README's "
-            "capability matrix lists."
+            "`r2` on Cloudflare R2 and `gcs` on Google Cloud Storage, each with the gaps the capability "
+            "matrix (docs/rules.md) lists."
         ),
     )
     region: str | None = Field(
@@ -491,12 +491,12 @@ class Settings(BaseModel):
         if field.default is True and value is True:
             raise ValueError(
                 f"must be false for the {backend} backend, which has no {lacking[info.field_name]}: "
-                f"set `{name}: false` (see the README's capability matrix)"
+                f"set `{name}: false` (see the capability matrix (docs/rules.md))"
             )
         if field.default is not True and value != field.default:
             raise ValueError(
                 f"is an AWS setting; the {backend} backend has no {lacking[info.field_name]}: remove it "
-                "(see the README's capability matrix)"
+                "(see the capability matrix (docs/rules.md))"
             )
         return value
 

@@ -40,8 +40,45 @@ def test_every_relative_link_resolves_inside_the_repository(page: Path) -> None:
 
 
 def test_the_readme_is_the_short_entry_point() -> None:
-    lines = (ROOT / "README.md").read_text(encoding="utf-8").count("\n")
+    """It was 30.5 KB, most of it the generated rule matrix (now docs/rules.md)."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    lines = text.count("\n")
     assert lines <= 200, f"README.md has {lines} lines: move detail to docs/ (the goal is about 150)"
+    assert len(text.encode()) <= 12_000, f"README.md is {len(text.encode())} bytes: move detail to docs/"
+
+
+#: ``pip install 'learning-images...`` with no source: the name on a package index is not this
+#: project's (anyone could register it), so every install names a tagged release or a checkout.
+BARE_INSTALL = re.compile(r"pip install '?learning-images(?:\[[^\]]*\])?+(?! @)")
+
+
+def test_no_page_or_message_installs_the_project_by_a_bare_package_name() -> None:
+    sources = [*PAGES, *sorted((ROOT / "scripts").rglob("*.py")), *sorted((ROOT / "examples").rglob("*.md"))]
+    found = [f"{p.relative_to(ROOT)}: {m.group(0)}" for p in sources for m in BARE_INSTALL.finditer(p.read_text())]
+    assert not found, f"install from a tagged release or a checkout, never by a bare name: {found}"
+
+
+def test_slow_make_steps_say_what_they_do_before_they_start() -> None:
+    """~60 s of a quiet pip install on a first `make sandbox`, ~80 s of mypy with no output."""
+    lines = (ROOT / "Makefile").read_text(encoding="utf-8").splitlines()
+    for step in (
+        "-m pip install --quiet --disable-pip-version-check --require-hashes",
+        "-m mypy",
+        "npm ci",
+        "-m pytest",
+    ):
+        at = next(i for i, line in enumerate(lines) if step in line)
+        before = lines[max(0, at - 2) : at]
+        assert any(line.strip().startswith("@echo") for line in before), f"Makefile: `{step}` runs without a word"
+
+
+def test_the_changelogs_newest_release_is_the_packages_version() -> None:
+    """`pulumi package add <repo>@<tag>` and the docs' installs point at a tag of this version."""
+    import tomllib  # noqa: PLC0415
+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    newest = re.search(r"^## (\S+)", (ROOT / "CHANGELOG.md").read_text(), re.M)
+    assert newest and newest[1] == version, f"CHANGELOG.md's newest entry {newest and newest[1]} is not {version}"
 
 
 def test_the_contract_ships_in_the_repository() -> None:

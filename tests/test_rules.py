@@ -102,9 +102,12 @@ def test_s3_enforces_every_rule_but_the_image_format_which_iam_cannot_read() -> 
     assert not_on_s3 == {"uploads are JPEG images whose checksum the store verified"}, not_on_s3
 
 
-def test_readme_capability_matrix_matches_the_data() -> None:
-    assert rules.markdown_table() in (ROOT / "README.md").read_text(), (
-        "README.md's rule table differs from learning_images/rules.py: regenerate it with `make docs`"
+def test_the_capability_matrix_and_the_readmes_summary_match_the_data() -> None:
+    assert rules.markdown_table() in (ROOT / "docs" / "rules.md").read_text(), (
+        "docs/rules.md's rule matrix differs from learning_images/rules.py: regenerate it with `make docs`"
+    )
+    assert rules.summary_table() in (ROOT / "README.md").read_text(), (
+        "README.md's rule summary differs from learning_images/rules.py: regenerate it with `make docs`"
     )
 
 

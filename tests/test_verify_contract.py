@@ -168,3 +168,21 @@ def test_a_weakened_guard_fails_exactly_its_rule(
     assert failed == expected, f"weakening {sid} must fail exactly {sorted(expected)}, failed {sorted(failed)}"
     assert code == 1
     assert not left, f"probe objects left behind: {left}"
+
+
+def test_the_docs_state_the_sandbox_report_the_sandbox_gives(clean_run: CleanRun) -> None:
+    """Stale numbers in the docs are a wish: the README and docs/verifying.md quote this run."""
+    from pathlib import Path  # noqa: PLC0415
+
+    got = statuses(clean_run.report)
+    count = {s: sum(v == s for v in got.values()) for s in ("PASS", "FAIL", "SKIP", "GAP")}
+    root = Path(__file__).resolve().parents[1]
+    readme = " ".join((root / "README.md").read_text().split())
+    said = (
+        f"({count['PASS']} PASS, {count['FAIL']} FAIL, {count['SKIP']} SKIP for what only a cloud proves, "
+        f"{count['GAP']} GAP"
+    )
+    assert said in readme, f"README.md must quote the sandbox's report: {said}"
+    assert clean_run.report["summary"] in (root / "docs" / "verifying.md").read_text(), (
+        f"docs/verifying.md must quote the sandbox's summary: {clean_run.report['summary']}"
+    )

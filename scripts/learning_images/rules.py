@@ -770,5 +770,24 @@ def markdown_table() -> str:
     return "\n".join(rows)
 
 
+#: The summary's rows: (label, backend, with the upload gateway).
+SUMMARY_ROWS = (
+    ("AWS S3", "aws", False),
+    ("Cloudflare R2 with its upload gateway (default)", "r2", True),
+    ("Cloudflare R2 without it", "r2", False),
+    ("Google Cloud Storage", "gcs", False),
+)
+
+
+def summary_table() -> str:
+    """The README's summary: per backend, how many rules it holds each way (the matrix is docs/rules.md)."""
+    order = (Enforcement.STORAGE, Enforcement.GATEWAY, Enforcement.CLIENT, Enforcement.NONE)
+    rows = ["| backend | " + " | ".join(e.value for e in order) + " |", "|---|" + "---|" * len(order)]
+    for label, backend, gateway in SUMMARY_ROWS:
+        held = [_column(rule, backend, gateway=gateway)[0] for rule in RULES]
+        rows.append(f"| {label} | " + " | ".join(str(held.count(e)) for e in order) + " |")
+    return "\n".join(rows)
+
+
 if __name__ == "__main__":
     print(markdown_table())

@@ -22,7 +22,8 @@ def main() -> int:
         from learning_images.sandbox import sandbox  # noqa: PLC0415 (its dependencies are an extra)
     except ImportError as missing:
         print(
-            f"error: the sandbox needs {missing.name or 'its dependencies'}: pip install 'learning-images[sandbox]'",
+            f"error: the sandbox needs {missing.name or 'its dependencies'}: in a checkout of this project, "
+            "pip install '.[sandbox]' (or make sandbox)",
             file=sys.stderr,
         )
         return 2
