@@ -236,3 +236,34 @@ def test_a_request_signed_two_hours_ago_is_refused_as_s3_refuses_it(store: Local
     with skewed, pytest.raises(ClientError) as refused:
         put()(s3, store.outputs["bucket_name"])
     assert refused.value.response["Error"]["Code"] == "RequestTimeTooSkewed", refused.value.response
+
+
+def test_the_sandbox_env_file_puts_the_commands_on_path_and_says_what_it_replaces(store: LocalStore) -> None:
+    """`learning-images-upload: command not found` after following docs/verifying.md, and the
+    shell's AWS_CA_BUNDLE and keys replaced without a word."""
+    text = sandbox.environment_file(store, Path(".sandbox"))
+    assert f'export PATH="{Path(sys.executable).parent}:$PATH"' in text, text
+    assert "REPLACES" in text and "unset AWS_PROFILE" in text, text
+
+
+def test_sandbox_down_says_when_nothing_was_running(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert sandbox.down(tmp_path / "never-up") == 0
+    assert "not running" in capsys.readouterr().out
+
+
+def test_make_sandbox_runs_the_stack_it_is_given() -> None:
+    """`make sandbox STACK=r2` silently ran the local stack."""
+    import shutil  # noqa: PLC0415
+
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("no make on this machine (.ci/run installs it)")
+    root = Path(__file__).resolve().parents[1]
+    given = subprocess.run(  # noqa: S603 (a dry run: make prints, runs nothing)
+        [make, "-n", "-o", "install", "sandbox", "STACK=r2"], cwd=root, capture_output=True, text=True, check=True
+    ).stdout
+    assert "learning_images.sandbox.sandbox --stack r2" in given, given
+    default = subprocess.run(  # noqa: S603
+        [make, "-n", "-o", "install", "sandbox"], cwd=root, capture_output=True, text=True, check=True
+    ).stdout
+    assert "--stack" not in default, f"without STACK the sandbox runs its default, the local stack: {default}"

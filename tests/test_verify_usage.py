@@ -104,3 +104,40 @@ def test_rule_ids_stay_whole_in_an_80_column_report() -> None:
         Console(file=out, width=80),
     )
     assert rule in out.getvalue(), f"the rule id was broken across lines:\n{out.getvalue()}"
+
+
+@pytest.mark.parametrize(
+    ("command", "module"),
+    [
+        ("upload", "learning_images.ops.upload_batch"),
+        ("erase", "learning_images.ops.erase"),
+        ("retention", "learning_images.ops.retention"),
+        ("verify", "learning_images.verify.verify_contract"),
+        ("city-kit", "learning_images.ops.city_kit"),
+    ],
+)
+def test_every_command_is_named_as_installed_and_tells_its_version(
+    command: str, module: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`usage: upload_batch` named an internal module, and no command had --version."""
+    import importlib  # noqa: PLC0415
+
+    main = importlib.import_module(module).main
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert capsys.readouterr().out.startswith(f"usage: learning-images-{command} "), f"{command}: usage names a module"
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out.startswith(f"learning-images-{command} ")
+
+
+def test_the_uploaders_help_lists_the_manifests_columns_with_an_example(capsys: pytest.CaptureFixture[str]) -> None:
+    from learning_images.ops import upload_batch  # noqa: PLC0415
+    from learning_images.ops.manifest import OPTIONAL_COLUMNS, REQUIRED_COLUMNS  # noqa: PLC0415
+
+    with pytest.raises(SystemExit):
+        upload_batch.main(["--help"])
+    help_text = capsys.readouterr().out
+    for column in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS):
+        assert f"\n  {column}" in help_text, f"--help must list the manifest column {column}"
+    assert "example manifest.csv:" in help_text and "learning-images-upload --outputs" in help_text

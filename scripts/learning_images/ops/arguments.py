@@ -28,6 +28,17 @@ def parser(command: str, description: str, **kwargs: Any) -> argparse.ArgumentPa
     return made
 
 
+def add_timeout(parser: argparse.ArgumentParser) -> None:
+    """``--timeout`` of the Command Centre's commands (the uploader documents its own default)."""
+    parser.add_argument(
+        "--timeout",
+        type=positive_seconds,
+        default=REQUEST_TIMEOUT,
+        help=f"connect and read timeout per attempt, seconds (default: {REQUEST_TIMEOUT:g}; 3 attempts, so a hung "
+        "store stops the run, and a stop after SIGTERM completes, within about 3 x this)",
+    )
+
+
 def positive_int(text: str) -> int:
     try:
         value = int(text)

@@ -424,13 +424,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=DELETE_WORKERS,
         help=f"deletions in flight (default: {DELETE_WORKERS})",
     )
-    parser.add_argument(
-        "--timeout",
-        type=arguments.positive_seconds,
-        default=arguments.REQUEST_TIMEOUT,
-        help=f"connect and read timeout per attempt, seconds (default: {arguments.REQUEST_TIMEOUT:g}; 3 attempts, so a "
-        "hung store stops the run, and a stop after SIGTERM completes, within about 3 x this)",
-    )
+    arguments.add_timeout(parser)
     parser.add_argument("--report", type=Path, required=True, help="where to write the JSONL row per version")
     parser.add_argument(
         "--audit", type=Path, required=True, help="the audit journal to append to (the proof of every erasure)"

@@ -129,13 +129,7 @@ def parse_args(argv: list[str] | None, now: datetime) -> argparse.Namespace:
     parser = arguments.parser("retention", "Apply the contract's lifecycle from metadata.")
     add_outputs_arguments(parser)
     parser.add_argument("--endpoint-url", help="S3/STS endpoint (default: the stack's, else the SDK's own)")
-    parser.add_argument(
-        "--timeout",
-        type=arguments.positive_seconds,
-        default=arguments.REQUEST_TIMEOUT,
-        help=f"connect and read timeout per attempt, seconds (default: {arguments.REQUEST_TIMEOUT:g}; 3 attempts, so a "
-        "hung store stops the run, and a stop after SIGTERM completes, within about 3 x this)",
-    )
+    arguments.add_timeout(parser)
     parser.add_argument("--report", type=Path, required=True, help="where to write the JSONL report")
     parser.add_argument("--confirm", action="store_true", help="expire what is due (without it: a dry run)")
     parser.add_argument(

@@ -194,7 +194,14 @@ class Uploader:
         """The row of a record the contract keeps out of the store, or None to upload it."""
         sample = record.sample
         if sample is None:
-            return self.invalid(record, record.errors)
+            # Every problem of the row at once: its fields, and its image if the path itself is valid.
+            errors = dict(record.errors)
+            image = record.raw.get("image")
+            if "image" not in errors and isinstance(image, str) and image:
+                found = self.open_image(image)
+                if isinstance(found, str):
+                    errors["image"] = found
+            return self.invalid(record, errors)
         if sample.label_status in contract.EXCLUDED_LABELS:
             return self.row(record, Status.EXCLUDED_UNSURE)
         if self.options.min_quality is not None:
@@ -209,18 +216,18 @@ class Uploader:
             return excluded
         sample = record.sample
         assert sample is not None
-        image = self.open_image(sample)
+        image = self.open_image(sample.image)
         if isinstance(image, str):
             return self.invalid(record, {"image": image})
         if self.stop.is_set():
             return self.row(record, Status.FAILED, error="not attempted: the batch stopped")
         return self.upload(record, sample, image)
 
-    def open_image(self, sample: Sample) -> Image | str:  # noqa: PLR0911 (one return per reason an image is invalid)
+    def open_image(self, relative: str) -> Image | str:  # noqa: PLR0911 (one return per reason an image is invalid)
         """The image, read into memory if small (hash and body from one read), or why it is invalid."""
         root = self.root
         try:
-            path = (root / sample.image).resolve()
+            path = (root / relative).resolve()
             if not path.is_relative_to(root):
                 return "must be inside the images folder"
             # A FIFO or a device would block the read forever: only regular files are images.

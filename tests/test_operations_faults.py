@@ -1,7 +1,7 @@
-"""A store that accepts connections and never answers: every Command Centre command stops with
-exit 2 and a message, within its request timeout's bound, instead of hanging for minutes
+"""The Command Centre's commands under faults: a store that accepts connections and never answers
 (erase, retention and verify took 123-125 s; a SIGTERM then took 124 s to stop erasure, past
-systemd's 90 s before SIGKILL)."""
+systemd's 90 s before SIGKILL), a report that cannot be written, a session that outlives its
+credentials. Each stops with exit 2 and a message, within its request timeout's bound."""
 
 from __future__ import annotations
 
@@ -84,3 +84,15 @@ def test_a_tier_session_assumes_its_role_again_before_it_expires(store: LocalSto
     credentials._expiry_time = credentials._expiry_time.replace(year=2000)
     assert credentials.get_frozen_credentials().access_key != first, "an expired session must assume the role again"
     assert session.client("sts", endpoint_url=store.url).get_caller_identity()["Arn"], "and keep working"
+
+
+def test_retention_whose_report_cannot_be_written_stops_before_any_request(
+    store: LocalStore, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A read-only or full disk for the report gave a traceback and exit 1."""
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the report's folder should be")
+    argv = ["--outputs", str(store.outputs_file), "--endpoint-url", store.url, "--report", str(blocked / "r.jsonl")]
+    assert retention.main(argv, operator=operator(store)) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "cannot write the report" in err and "Traceback" not in err, err
