@@ -37,6 +37,7 @@ import sys
 import threading
 import time
 import uuid
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -302,6 +303,9 @@ class AuthorisingFront:
         self.state = state
         self.decisions = 0
         self.roles_anywhere = RolesAnywhere(session_tags=state.session_tags)
+        #: Locks for conditional writes, striped by object path (see :meth:`forward`): bounded
+        #: memory whatever the number of keys; two keys on one stripe only wait for each other.
+        self._writes = tuple(threading.Lock() for _ in range(64))
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         # The whole body, once: a chunked upload (botocore's aws-chunked with a trailing checksum)
@@ -332,7 +336,22 @@ class AuthorisingFront:
                 start_response,
                 query_api=query_api,
             )
-        return self.app(environ, start_response)
+        return self.forward(environ, start_response)
+
+    def forward(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """Hand the request to moto. S3 makes a conditional write atomic: of two concurrent creates
+        of one key, one succeeds and the other gets 412 (or 409 ConditionalRequestConflict; S3 User
+        Guide, "Conditional writes"). moto checks If-None-Match and stores in two steps, so two
+        uploaders of one batch both stored a version; here a conditional write holds its key's lock
+        until moto has answered, as S3 holds the key."""
+        conditional = environ["REQUEST_METHOD"] in ("PUT", "POST") and (
+            environ.get("HTTP_IF_NONE_MATCH") or environ.get("HTTP_IF_MATCH")
+        )
+        if not conditional:
+            return self.app(environ, start_response)
+        path = (environ.get("RAW_URI") or environ["PATH_INFO"]).split("?", 1)[0]
+        with self._writes[zlib.crc32(path.encode()) % len(self._writes)]:
+            return list(self.app(environ, start_response))
 
     def stand_in_for_roles_anywhere(
         self, environ: Mapping[str, Any], headers: Mapping[str, str], body: bytes, start_response: StartResponse
