@@ -540,6 +540,8 @@ def up(directory: Path, engine: str) -> int:
     if (directory / "front.pid").exists():
         print(f"sandbox: already up ({directory}); `make sandbox-down` first", file=sys.stderr)
         return 2
+    # Before this process sets any of them for itself: what the caller's shell has.
+    replaced = [name for name in REPLACED_VARIABLES if os.environ.get(name)]
     directory.mkdir(parents=True, exist_ok=True)
     process, emulator = start_front(directory, detached=True)
     (directory / "front.pid").write_text(str(process.pid))
@@ -558,7 +560,6 @@ def up(directory: Path, engine: str) -> int:
     env = directory / "env"
     env.write_text(environment_file(store, directory))
     env.chmod(0o600)
-    replaced = [name for name in REPLACED_VARIABLES if os.environ.get(name)]
     if replaced:
         print(f"sandbox: note: sourcing {env} replaces this shell's {', '.join(replaced)}: use a shell of its own")
     print(
