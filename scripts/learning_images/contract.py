@@ -126,6 +126,11 @@ def sample_key(city_id: str, camera_id: str, event_id: str, label_status: str, c
     return f"{uuid.uuid5(SAMPLE_KEY_NAMESPACE, name)}.jpg"
 
 
+#: Every store of the contract speaks the S3 API, which refuses a request signed more than this far
+#: from its own clock (RequestTimeTooSkewed; S3 API Reference, "Common Request Headers"). The
+#: uploader's pre-flight, the sandbox's front and the R2 gateway hold this one window.
+MAX_CLOCK_SKEW_SECONDS: Final = 15 * 60
+
 #: S3's largest single PUT. The AWS store denies multipart uploads (``guards.deny_multipart_upload``:
 #: their parts carry no tags), so this is also the largest image it accepts.
 MAX_SINGLE_PUT_BYTES: Final = 5 * 1024**3

@@ -75,6 +75,7 @@ def worker_contract(bucket: str, *, max_object_bytes: int = DEFAULT_MAX_OBJECT_B
         "access_key_pattern": ACCESS_KEY_PATTERN,
         "signing_region": SIGNING_REGION,
         "max_metadata_bytes": MAX_METADATA_BYTES,
+        "max_clock_skew_seconds": contract.MAX_CLOCK_SKEW_SECONDS,
     }
 
 

@@ -490,10 +490,6 @@ def preflight(s3: Any, target: Target, now: Callable[[], float] = time.time) -> 
         raise FatalError(f"IAM Roles Anywhere gave the certificate no session ({exc})") from None
 
 
-#: S3 refuses a request signed more than 15 minutes from its own clock (RequestTimeTooSkewed).
-MAX_CLOCK_SKEW_S = 15 * 60
-
-
 def check_clock(response: dict[str, Any], now: float) -> None:
     """A signed request's time must be within 15 minutes of the store's: every answer carries the
     store's clock in its Date header (a HEAD's 403 has no body to name RequestTimeTooSkewed)."""
@@ -502,14 +498,14 @@ def check_clock(response: dict[str, Any], now: float) -> None:
         server = email.utils.parsedate_to_datetime(date).timestamp() if date else None
     except (TypeError, ValueError):
         server = None
-    if server is None or abs(now - server) <= MAX_CLOCK_SKEW_S:
+    if server is None or abs(now - server) <= contract.MAX_CLOCK_SKEW_SECONDS:
         return
     skew = now - server
     hours, minutes = divmod(round(abs(skew) / 60), 60)
     raise FatalError(
         f"this machine's clock is {'ahead of' if skew > 0 else 'behind'} the store's by about "
         f"{f'{hours} h ' if hours else ''}{minutes} min, and the store refuses requests signed more than "
-        f"{MAX_CLOCK_SKEW_S // 60} min off: set the clock (NTP) and rerun"
+        f"{contract.MAX_CLOCK_SKEW_SECONDS // 60} min off: set the clock (NTP) and rerun"
     )
 
 
@@ -623,7 +619,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--timeout",
         type=arguments.positive_seconds,
-        default=10.0,
+        default=arguments.REQUEST_TIMEOUT,
         help="connect and read timeout per attempt, seconds (default: 10; with 3 attempts a dead endpoint "
         "stops the batch within about 30 s)",
     )

@@ -50,6 +50,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from learning_images import contract
 from learning_images.sandbox import s3_authorization
 from learning_images.sandbox.iam_simulator import (
     Check,
@@ -241,17 +242,12 @@ def verify_signature(environ: Mapping[str, Any], headers: Mapping[str, str], bod
     return bool(expected == given["signature"])
 
 
-#: S3 refuses a request signed more than 15 minutes from its own clock (S3 API Reference, "Common
-#: Request Headers" and RequestTimeTooSkewed); the sandbox holds the same window.
-MAX_CLOCK_SKEW_S = 15 * 60
-
-
 def check_request_time(amz_date: str, now: float) -> None:
     try:
         signed_at = datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC).timestamp()
     except ValueError:
         raise Refused(403, "AccessDenied", "AWS authentication requires a valid Date or x-amz-date header") from None
-    if abs(now - signed_at) > MAX_CLOCK_SKEW_S:
+    if abs(now - signed_at) > contract.MAX_CLOCK_SKEW_SECONDS:
         raise Refused(
             403, "RequestTimeTooSkewed", "The difference between the request time and the current time is too large."
         )

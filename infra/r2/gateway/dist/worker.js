@@ -233,7 +233,6 @@ function guessServiceRegion(url, headers) {
 }
 
 // src/worker.js
-var MAX_CLOCK_SKEW_MS = 15 * 60 * 1e3;
 var ALGORITHM = "AWS4-HMAC-SHA256";
 var SECRET_CONTEXT = "learning-images-gateway/v1/";
 var META = "x-amz-meta-";
@@ -320,7 +319,7 @@ async function authenticate(request, env) {
   if (Number.isNaN(signedAt) || auth.date !== amzDate.slice(0, 8)) {
     throw new S3Error(400, "AuthorizationHeaderMalformed", "x-amz-date is missing or disagrees with the credential scope");
   }
-  if (Math.abs(Date.now() - signedAt) > MAX_CLOCK_SKEW_MS) {
+  if (Math.abs(Date.now() - signedAt) > env.CONTRACT.max_clock_skew_seconds * 1e3) {
     throw new S3Error(403, "RequestTimeTooSkewed", "the difference between the request time and the server's time is too large");
   }
   const signed = new Set(auth.signedHeaders);

@@ -39,6 +39,7 @@ import { AwsV4Signer } from "aws4fetch";
  * @property {string} access_key_pattern   every access key id the gateway issues
  * @property {string} signing_region       the region requests are signed for
  * @property {number} max_metadata_bytes   user metadata, keys and values, at most
+ * @property {number} max_clock_skew_seconds how far a request's signing time may be from ours
  */
 
 /**
@@ -51,8 +52,6 @@ import { AwsV4Signer } from "aws4fetch";
 
 /** @typedef {{ city_id: string }} CityEntry */
 
-/** S3 refuses a request signed more than 15 minutes from its own clock (RequestTimeTooSkewed). */
-const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
 const ALGORITHM = "AWS4-HMAC-SHA256";
 /** Domain separation of derived city secrets; the stack derives them the same way. */
 const SECRET_CONTEXT = "learning-images-gateway/v1/";
@@ -196,7 +195,7 @@ async function authenticate(request, env) {
   if (Number.isNaN(signedAt) || auth.date !== amzDate.slice(0, 8)) {
     throw new S3Error(400, "AuthorizationHeaderMalformed", "x-amz-date is missing or disagrees with the credential scope");
   }
-  if (Math.abs(Date.now() - signedAt) > MAX_CLOCK_SKEW_MS) {
+  if (Math.abs(Date.now() - signedAt) > env.CONTRACT.max_clock_skew_seconds * 1000) {
     throw new S3Error(403, "RequestTimeTooSkewed", "the difference between the request time and the server's time is too large");
   }
   const signed = new Set(auth.signedHeaders);
