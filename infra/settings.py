@@ -96,8 +96,19 @@ NOT_ON: Mapping[str, Mapping[str, str]] = {
         "tags": "AWS tags (Cloud Storage labels are not declared by this project yet)",
     },
 }
-#: Settings only the gcs backend has.
-GCS_ONLY = ("gcp_project", "gcs_location", "gcs_turbo_replication", "gcs_archive_storage_class", "gcs_soft_delete_days")
+#: Settings only one backend has: on any other they are refused, named (asked: not the default).
+OWN_SETTINGS: Mapping[str, tuple[str, ...]] = {
+    "gcs": (
+        "gcp_project",
+        "gcs_location",
+        "gcs_turbo_replication",
+        "gcs_archive_storage_class",
+        "gcs_soft_delete_days",
+    ),
+    "r2": ("cloudflare_account_id", "r2_jurisdiction", "r2_location_hint", "r2_upload_gateway"),
+}
+#: Which backend owns each of those settings.
+OWNER = {name: backend for backend, names in OWN_SETTINGS.items() for name in names}
 _GCP_PROJECT = re.compile(r"[a-z][a-z0-9-]{4,28}[a-z0-9]")
 #: GDPR's deadline for an erasure, in days: on gcs an erased object's bytes outlive the erasure by
 #: the noncurrent-version expiry plus the soft-delete window, which together must fit in it.
@@ -406,8 +417,6 @@ class Settings(BaseModel):
         backend = info.data.get("backend")
         if backend == "r2" and value is None:
             raise ValueError("is required for the r2 backend (the 32-hex-digit id in the Cloudflare dashboard's URL)")
-        if backend != "r2" and value is not None:
-            raise ValueError(f"is set but the backend is {backend}; remove it or set `backend: r2`")
         if value is not None and not re.fullmatch(r"[0-9a-f]{32}", value):
             raise ValueError(f"{value!r} is not a Cloudflare account id (32 lowercase hex digits)")
         return value
@@ -425,17 +434,20 @@ class Settings(BaseModel):
             )
         return value
 
-    @field_validator(*GCS_ONLY)
+    @field_validator(*OWNER)
     @classmethod
-    def _gcs_only(cls, value: Any, info: ValidationInfo) -> Any:
-        """A gcs setting asked of another backend (asked: not the default, as Pulumi passes defaults)."""
+    def _own_setting(cls, value: Any, info: ValidationInfo) -> Any:
+        """One backend's setting asked of another (asked: not the default, as Pulumi passes defaults):
+        an aws stack with `r2LocationHint` was accepted and the setting silently ignored."""
         backend = info.data.get("backend")
-        if backend in (None, "gcs") or info.field_name is None:
+        if info.field_name is None or backend in (None, OWNER[info.field_name]):
             return value
         field = cls.model_fields[info.field_name]
         if value != field.default:
             name = field.alias or to_camel(info.field_name)
-            raise ValueError(f"is a gcs setting, but the backend is {backend}: remove `{name}`")
+            raise ValueError(
+                f"is a setting of the {OWNER[info.field_name]} backend, but the backend is {backend}: remove `{name}`"
+            )
         return value
 
     @field_validator("r2_gateway_hostname")
@@ -491,12 +503,12 @@ class Settings(BaseModel):
         if field.default is True and value is True:
             raise ValueError(
                 f"must be false for the {backend} backend, which has no {lacking[info.field_name]}: "
-                f"set `{name}: false` (see the capability matrix (docs/rules.md))"
+                f"set `{name}: false` (see docs/rules.md)"
             )
         if field.default is not True and value != field.default:
             raise ValueError(
                 f"is an AWS setting; the {backend} backend has no {lacking[info.field_name]}: remove it "
-                "(see the capability matrix (docs/rules.md))"
+                "(see docs/rules.md)"
             )
         return value
 

@@ -118,5 +118,7 @@ def test_invalid_gcs_config_names_every_problem_and_registers_nothing() -> None:
 
 
 def test_gcs_settings_are_refused_on_another_backend() -> None:
-    with pytest.raises(SettingsError, match="gcsSoftDeleteDays: is a gcs setting, but the backend is aws"):
+    with pytest.raises(
+        SettingsError, match="gcsSoftDeleteDays: is a setting of the gcs backend, but the backend is aws"
+    ):
         render({**stack_config("dev"), "learning-images:gcsSoftDeleteDays": "10"}, stack="dev")

@@ -241,7 +241,7 @@ def test_aws_only_settings_are_rejected_for_r2(key: str, value: str, expected: s
 
 def test_cloudflare_account_id_is_rejected_for_aws() -> None:
     message = problems(cloudflareAccountId="0" * 32)
-    assert f"{PROJECT}:cloudflareAccountId: is set but the backend is aws" in message, message
+    assert "cloudflareAccountId: is a setting of the r2 backend, but the backend is aws" in message, message
 
 
 def test_aws_requires_a_region() -> None:
@@ -394,3 +394,25 @@ def test_the_prod_example_names_its_configuration_administrators_by_arn() -> Non
     assert administrators and "deployer" not in administrators, (
         f"Pulumi.prod.yaml: configurationAdministrators must be explicit ARNs, not `deployer`: {administrators}"
     )
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("r2LocationHint", "weur"),
+        ("r2Jurisdiction", "eu"),
+        ("r2UploadGateway", "false"),
+        ("gcsLocation", "NAM4"),
+        ("gcsTurboReplication", "false"),
+    ],
+)
+def test_another_backends_setting_on_an_aws_stack_is_refused_naming_it(key: str, value: str) -> None:
+    """An aws stack with `r2LocationHint: weur` and `r2Jurisdiction: eu` was accepted and the
+    settings silently ignored."""
+    message = problems(**{key: value})
+    assert f"{PROJECT}:{key}: is a setting of the " in message and f"remove `{key}`" in message, message
+
+
+def test_every_backends_own_settings_are_refused_at_once_on_another() -> None:
+    message = problems(r2LocationHint="weur", r2Jurisdiction="eu")
+    assert "r2LocationHint" in message and "r2Jurisdiction" in message, f"all problems at once: {message}"
