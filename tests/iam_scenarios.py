@@ -552,7 +552,10 @@ def header_scenarios(store: Store, principal: str, base: HttpRequest) -> list[Sc
         if header in base.headers or header == "x-amz-meta-":
             continue
         rule = PUT_OBJECT_HEADERS[header]
-        for value in values_of(shape):
+        # A header the store must refuse is tried with every value its shape takes (one could slip
+        # through a condition); one IAM cannot read at all is judged the same whatever its value.
+        values = values_of(shape) if rule.added is True else values_of(shape)[:1]
+        for value in values:
             added = with_headers(base, **{header.replace("-", "_"): value})
             scenarios.append(
                 Scenario(f"upload adding {header}: {value}", principal, added, allowed=rule.added is not True)

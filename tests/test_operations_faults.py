@@ -58,15 +58,21 @@ def test_retention_against_a_hung_store_exits_2(
     assert "retention stopped" in err and "Traceback" not in err, err
 
 
-def test_the_verifier_against_a_hung_store_exits_2(
-    store: LocalStore, hung: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_the_verifier_of_a_keyed_stack_against_a_hung_store_stops_at_its_pre_flight(
+    hung: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    argv = [
-        *("--outputs", str(store.outputs_file), "--endpoint-url", hung),
-        *("--state-dir", str(tmp_path), "--time-budget", "5"),
-    ]
-    assert verify_contract.main(argv, operator=operator(store)) == 2
-    assert "cannot reach" in capsys.readouterr().out
+    """`--time-budget 30` against an endpoint that accepts and never answers took 126 s: with the
+    tiers' keys in the outputs (r2: no STS call first), every probe waited its retries in turn."""
+    import json  # noqa: PLC0415
+
+    from learning_images.sandbox.render import render, stack_config  # noqa: PLC0415
+
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps(render(stack_config("r2"), stack="r2").outputs))
+    argv = ["--outputs", str(outputs), "--endpoint-url", hung, "--state-dir", str(tmp_path), "--time-budget", "10"]
+    assert verify_contract.main(argv) == 2
+    out = " ".join(capsys.readouterr().out.split())
+    assert "(pre-flight): cannot reach the endpoint" in out, out
 
 
 def test_a_tier_session_assumes_its_role_again_before_it_expires(store: LocalStore) -> None:

@@ -102,17 +102,18 @@ def test_probe_objects_a_killed_run_left_are_removed_by_the_next(tmp_path: Path)
 
 
 def test_a_second_verifier_on_the_same_store_and_state_directory_is_refused(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, dev: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Two verifiers on one state directory interfered: one reported 5 FAILs that were not the store's."""
+    """Two verifiers on one state directory interfered: one reported 5 FAILs that were not the store's.
+    The second is refused before it makes a request (the dev stack's rendered outputs, no store)."""
+    import json  # noqa: PLC0415
+
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps(dev.outputs))
     state = tmp_path / "state"
-    held = contextlib.ExitStack()
-
-    def another_run_holds_the_lock(url: str, outputs: dict[str, Any], operator: dict[str, str]) -> None:
-        held.enter_context(verify_contract.state_lock(state, verify_contract.store_name(outputs["bucket_name"], url)))
-
-    with held:
-        code = sandbox(["--state-dir", str(state)], engine="applier", tamper=another_run_holds_the_lock)
+    store = verify_contract.store_name(dev.outputs["bucket_name"], dev.outputs.get("endpoint_url"))
+    with verify_contract.state_lock(state, store):
+        code = verify_contract.main(["--outputs", str(outputs), "--state-dir", str(state)])
     assert code == 2
     assert "another verification of this store is running" in capsys.readouterr().out
 
