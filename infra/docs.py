@@ -51,8 +51,23 @@ def pack_catalogue() -> dict[str, Any]:
         "replica_write_guard_sid": rules.Sid.WRITE_EXCEPT_REPLICATION,
         "gcs_tier_permissions": {tier.name: list(gcs.tier_permissions(tier)) for tier in contract.TIERS},
         "gcs_city_tier": contract.CITY.name,
-        "gdpr_erasure_days": 30,
+        "gdpr_erasure_days": contract.GDPR_ERASURE_DAYS,
+        "gcs_min_soft_delete_days": gcs.MIN_SOFT_DELETE_DAYS,
     }
+
+
+def pack_table() -> str:
+    """policies/README.md's table of the pack's policies, from the pack itself (imported here only:
+    the pack is self-contained and imports nothing of the project)."""
+    from pulumi_policy import ResourceValidationPolicy  # noqa: PLC0415 (the docs generator's only use)
+
+    from policies.contract_policies import POLICIES  # noqa: PLC0415
+
+    rows = ["| policy | kind | what it refuses | remediation |", "|---|---|---|---|"]
+    for policy in POLICIES:
+        kind = "resource" if isinstance(policy, ResourceValidationPolicy) else "stack"
+        rows.append(f"| `{policy.name}` | {kind} | {policy.description} | {policy.remediation_steps} |")
+    return "\n".join(rows)
 
 
 def pack_catalogue_json() -> str:
@@ -69,6 +84,7 @@ def regenerate(root: Path = ROOT) -> None:
     block = yaml.safe_dump({"config": pulumi_project_config()}, sort_keys=False, width=100)
     manifest.write_text(head + block, encoding="utf-8")
     (root / "policies" / "catalogue.json").write_text(pack_catalogue_json(), encoding="utf-8")
+    _replace_table(root / "policies" / "README.md", "| policy | kind |", pack_table())
     (root / "infra" / "component_types.py").write_text(component_codegen.source(), encoding="utf-8")
 
 
@@ -76,6 +92,6 @@ if __name__ == "__main__":
     regenerate()
     print(
         "regenerated docs/settings.md, docs/rules.md's matrix, README.md's rule summary, Pulumi.yaml's config, "
-        "policies/catalogue.json "
+        "policies/catalogue.json, policies/README.md's policy table "
         "and infra/component_types.py"
     )

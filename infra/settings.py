@@ -26,7 +26,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from learning_images import contract
+from learning_images import contract, gcs
 
 PROJECT: Literal["learning-images"] = "learning-images"
 REGION_KEY = "aws:region"
@@ -110,9 +110,7 @@ OWN_SETTINGS: Mapping[str, tuple[str, ...]] = {
 #: Which backend owns each of those settings.
 OWNER = {name: backend for backend, names in OWN_SETTINGS.items() for name in names}
 _GCP_PROJECT = re.compile(r"[a-z][a-z0-9-]{4,28}[a-z0-9]")
-#: GDPR's deadline for an erasure, in days: on gcs an erased object's bytes outlive the erasure by
-#: the noncurrent-version expiry plus the soft-delete window, which together must fit in it.
-GDPR_ERASURE_DAYS = 30
+GDPR_ERASURE_DAYS = contract.GDPR_ERASURE_DAYS
 
 
 class SettingsError(ValueError):
@@ -216,7 +214,7 @@ class Settings(BaseModel):
             "without a restore; `COLDLINE` keeps the retrieval charge of a training run over old images low."
         ),
     )
-    gcs_soft_delete_days: Annotated[int, Field(ge=7, le=GDPR_ERASURE_DAYS)] = Field(
+    gcs_soft_delete_days: Annotated[int, Field(ge=gcs.MIN_SOFT_DELETE_DAYS, le=GDPR_ERASURE_DAYS)] = Field(
         7,
         description=(
             "gcs only. Days a deleted object (or a noncurrent version lifecycle removed) stays restorable before "

@@ -71,6 +71,7 @@ GCS_TIER_PERMISSIONS: dict[str, frozenset[str]] = {
 }
 GCS_CITY_TIER: str = CATALOGUE["gcs_city_tier"]
 GDPR_ERASURE_DAYS: int = CATALOGUE["gdpr_erasure_days"]
+GCS_MIN_SOFT_DELETE_DAYS: int = CATALOGUE["gcs_min_soft_delete_days"]
 #: Cloud Storage's predefined dual-regions (Cloud Storage docs, "Bucket locations").
 GCS_DUAL_REGIONS = frozenset({"ASIA1", "EUR4", "EUR5", "EUR7", "EUR8", "NAM4"})
 PUBLIC_MEMBERS = frozenset({"allUsers", "allAuthenticatedUsers"})
@@ -146,8 +147,9 @@ def public_access_block_complete(args: ResourceValidationArgs, report: ReportVio
 
 def lifecycle_follows_contract(args: ResourceValidationArgs, report: ReportViolation) -> None:
     """On a bucket with label rules (the learning bucket and its replica): `changed` never
-    expires, `unsure` expires within the contract's 30 days, `correct` is archived within a year
-    and expires, and versions and incomplete uploads are cleaned for every object."""
+    expires, `unsure` expires within the contract's UNSURE_EXPIRY_DAYS, `correct` is archived
+    within ARCHIVE_AFTER_DAYS and expires, and versions and incomplete uploads are cleaned for
+    every object."""
     if args.resource_type != LIFECYCLE:
         return
     rules = list(args.props.get("rules") or [])
@@ -256,8 +258,12 @@ def gcs_bucket_versioned_with_soft_delete(args: ResourceValidationArgs, report: 
     if (args.props.get("versioning") or {}).get("enabled") is not True:
         report("the bucket is not versioned: a deletion would be final", args.urn)
     seconds = (args.props.get("softDeletePolicy") or {}).get("retentionDurationSeconds")
-    if seconds is None or not 7 * DAY_SECONDS <= seconds <= GDPR_ERASURE_DAYS * DAY_SECONDS:
-        report(f"soft delete must keep deletions 7 to {GDPR_ERASURE_DAYS} days (GDPR), not {seconds} s", args.urn)
+    if seconds is None or not GCS_MIN_SOFT_DELETE_DAYS * DAY_SECONDS <= seconds <= GDPR_ERASURE_DAYS * DAY_SECONDS:
+        report(
+            f"soft delete must keep deletions {GCS_MIN_SOFT_DELETE_DAYS} to {GDPR_ERASURE_DAYS} days (GDPR), "
+            f"not {seconds} s",
+            args.urn,
+        )
     if args.props.get("retentionPolicy"):
         report("a bucket retention policy could hold an image past GDPR erasure (and excludes versioning)", args.urn)
 
@@ -516,8 +522,10 @@ POLICIES: list[Policy] = [
     ),
     _resource(
         "s3-lifecycle-follows-contract",
-        "Label lifecycle rules follow the contract: changed kept, unsure within 30 days, correct archived and expired.",
-        "Expire unsure within 30 days, archive within 365, never expire changed (learning_images.contract).",
+        f"Label lifecycle rules follow the contract: changed kept, unsure within {UNSURE_EXPIRY_DAYS} days, "
+        "correct archived and expired.",
+        f"Expire unsure within {UNSURE_EXPIRY_DAYS} days, archive within {ARCHIVE_AFTER_DAYS}, never expire changed "
+        "(learning_images.contract).",
         lifecycle_follows_contract,
     ),
     _resource(
@@ -564,8 +572,10 @@ POLICIES: list[Policy] = [
     ),
     _resource(
         "gcs-bucket-versioned-with-soft-delete",
-        "Cloud Storage buckets are versioned, soft-delete for 7 to 30 days, and carry no retention policy.",
-        "Enable versioning, set soft_delete_policy between 7 and 30 days, remove retention_policy.",
+        f"Cloud Storage buckets are versioned, soft-delete for {GCS_MIN_SOFT_DELETE_DAYS} to {GDPR_ERASURE_DAYS} "
+        "days, and carry no retention policy.",
+        f"Enable versioning, set soft_delete_policy between {GCS_MIN_SOFT_DELETE_DAYS} and {GDPR_ERASURE_DAYS} "
+        "days, remove retention_policy.",
         gcs_bucket_versioned_with_soft_delete,
     ),
     _resource(

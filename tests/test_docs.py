@@ -83,3 +83,17 @@ def test_the_changelogs_newest_release_is_the_packages_version() -> None:
 
 def test_the_contract_ships_in_the_repository() -> None:
     assert "Command Centre Storage Contract" in (ROOT / "docs" / "contract.md").read_text(encoding="utf-8")
+
+
+def test_the_layout_in_development_md_names_every_module() -> None:
+    """A module added without a word in docs/development.md's layout is a layout gone stale."""
+    text = (ROOT / "docs" / "development.md").read_text(encoding="utf-8")
+    layout = text[text.index("# Layout") :]
+    modules = [
+        path
+        for base in ("infra", "scripts/learning_images", "bench")
+        for path in sorted((ROOT / base).rglob("*.py"))
+        if path.name not in ("__init__.py", "__main__.py") and "node_modules" not in path.parts
+    ]
+    unnamed = [str(p.relative_to(ROOT)) for p in modules if p.name not in layout]
+    assert not unnamed, f"docs/development.md's layout does not name {unnamed}"

@@ -407,3 +407,12 @@ def test_a_broken_guard_builder_fails_the_pack(monkeypatch: pytest.MonkeyPatch) 
     found = violations(render(stack_config("dev"), stack="dev").resources)
     messages = found.get("s3-learning-bucket-policy-guards", [])
     assert any(Sid.OVERWRITE in m for m in messages), f"the pack missed the lost guard: {found}"
+
+
+def test_the_packs_readme_lists_every_policy_it_has() -> None:
+    """policies/README.md listed 16 of the pack's 24 policies, none of the GCS ones."""
+    from infra.docs import pack_table  # noqa: PLC0415
+
+    readme = (ROOT / "policies" / "README.md").read_text()
+    assert pack_table() in readme, "policies/README.md's policy table differs from the pack: run `make docs`"
+    assert all(f"`{policy.name}`" in readme for policy in POLICIES)

@@ -4,7 +4,7 @@ A Deny in the bucket policy holds whatever identity policy a principal has, so t
 make the contract a property of the bucket rather than of well-behaved clients. All guards are
 on; they are merged into exactly one bucket policy per bucket (:func:`learning_bucket_policy`,
 :func:`replica_bucket_policy`, :func:`log_bucket_policy`). Pure functions, no Pulumi imports.
-Every Sid comes from the rule catalogue (``infra.rules.Sid``), which the policy pack and the
+Every Sid comes from the rule catalogue (``learning_images.rules.Sid``), which the policy pack and the
 verification script check against: they never ask these builders what they build.
 
 Why multipart uploads are denied: tags and ``If-None-Match`` travel on ``PutObject`` and

@@ -1,8 +1,10 @@
 """The storage contract as data, defined once.
 
-Source: ``shared/contract/storage-contract.md``. The Pulumi program, the policy pack and the
-verification script all import this module, so a rule changes in one place. It has no Pulumi
-or AWS imports on purpose: a client can read it without the infrastructure toolchain.
+Source: the storage contract, shipped as ``docs/contract.md``. The Pulumi program, the client
+commands, the upload gateway's CONTRACT binding and the verifier read this module, and the
+self-contained policy pack reads what it needs of it from ``policies/catalogue.json`` (generated
+by ``make docs``), so a rule changes in one place. It has no Pulumi or AWS imports on purpose: a
+client can read it without the infrastructure toolchain.
 """
 
 from __future__ import annotations
@@ -125,6 +127,11 @@ def sample_key(city_id: str, camera_id: str, event_id: str, label_status: str, c
     name = "\n".join((city_id, camera_id, event_id, label_status, content_sha256))
     return f"{uuid.uuid5(SAMPLE_KEY_NAMESPACE, name)}.jpg"
 
+
+#: GDPR's deadline for an erasure, in days (the contract: "Comply with data protection
+#: regulations"; GDPR Art. 12(3), one month). On a backend where an erased object's bytes outlive
+#: the erasure (noncurrent versions, soft delete), those windows together must fit in it.
+GDPR_ERASURE_DAYS: Final = 30
 
 #: Every store of the contract speaks the S3 API, which refuses a request signed more than this far
 #: from its own clock (RequestTimeTooSkewed; S3 API Reference, "Common Request Headers"). The

@@ -15,6 +15,10 @@ from typing import Final
 
 from learning_images import contract
 
+#: The shortest soft-delete window Cloud Storage takes, other than off (Cloud Storage docs,
+#: "Soft delete": 7 to 90 days).
+MIN_SOFT_DELETE_DAYS = 7
+
 #: Cloud Storage's XML API, which accepts S3 requests signed (SigV4) with an HMAC key.
 ENDPOINT_URL: Final = "https://storage.googleapis.com"
 #: The SigV4 region the XML API takes for HMAC-signed requests.
