@@ -61,7 +61,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    from learning_images.sandbox.sandbox import local_store  # noqa: PLC0415
+    from learning_images.sandbox.local import local_store  # noqa: PLC0415
     from tests.ops import sample, write_batch  # noqa: PLC0415
 
     seconds: dict[str, list[float]] = {"enforcing": [], "moto alone": []}

@@ -29,7 +29,7 @@ def main() -> int:
     import boto3  # noqa: PLC0415
 
     from learning_images.ops import erase  # noqa: PLC0415
-    from learning_images.sandbox.sandbox import REGION, local_store  # noqa: PLC0415
+    from learning_images.sandbox.local import REGION, local_store  # noqa: PLC0415
     from tests.ops import sample, upload, write_batch  # noqa: PLC0415
 
     seconds: dict[int, list[float]] = {1: [], args.workers: []}

@@ -39,9 +39,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     from learning_images import contract  # noqa: PLC0415
-    from learning_images.outputs import profile_for  # noqa: PLC0415
+    from learning_images.backends import profile_for  # noqa: PLC0415
     from learning_images.sandbox import r2  # noqa: PLC0415
-    from learning_images.sandbox.sandbox import client  # noqa: PLC0415
+    from learning_images.sandbox.local import client  # noqa: PLC0415
     from learning_images.sandbox.stand_in import stand_in_user  # noqa: PLC0415
     from tests.ops import sample, write_batch  # noqa: PLC0415
 

@@ -168,7 +168,7 @@ def main() -> int:
         return 0
     # Imported here, not at the top: the variants' processes must not carry the sandbox's
     # Pulumi imports in their peak memory.
-    from learning_images.sandbox.sandbox import local_store  # noqa: PLC0415
+    from learning_images.sandbox.local import local_store  # noqa: PLC0415
     from tests.ops import sample, write_batch  # noqa: PLC0415
 
     runs: dict[str, list[dict[str, float]]] = {v: [] for v in VARIANTS}

@@ -18,6 +18,7 @@ generates their SDK from the schema Pulumi infers from these annotations).
 
 # No `from __future__ import annotations`: Pulumi's component analyzer reads `args`'s annotation
 # as a type to make the package schema.
+import importlib
 from typing import Any, Protocol, cast
 
 import pulumi
@@ -25,6 +26,7 @@ import pulumi
 from infra.component_types import LearningImageStoreArgs, LearningImageStoreOutputs
 from infra.naming import DEFAULT_STORE, Naming, store_name_problem
 from infra.settings import PROJECT, Settings, SettingsError, parse_args
+from learning_images.backends import BACKENDS
 
 #: The component's type: the package (``pyproject.toml``'s name) and the class.
 TYPE = f"{PROJECT}:index:LearningImageStore"
@@ -44,19 +46,11 @@ class _Backend(Protocol):
 
 
 def _backend(name: str) -> tuple[type[_Backend], str | None]:
-    """The builder of a backend and the component type it had before this component. Each backend's
-    provider SDK is imported only by the stores that use it."""
-    if name == "r2":
-        from infra.r2 import store as r2  # noqa: PLC0415
-
-        return r2.R2Store, r2.PREVIOUS_COMPONENT_TYPE
-    if name == "gcs":
-        from infra.gcs import store as gcs  # noqa: PLC0415
-
-        return gcs.GcsStore, None  # new with the one component: no type of its own before it
-    from infra.aws import store as aws  # noqa: PLC0415
-
-    return aws.AwsStore, aws.PREVIOUS_COMPONENT_TYPE
+    """The builder of a backend (its row's store module's ``STORE``) and the component type it had
+    before this component (``PREVIOUS_COMPONENT_TYPE``, None for a backend new with it). Each
+    backend's provider SDK is imported only when a store of that backend is built."""
+    module = importlib.import_module(BACKENDS[name].store_module)
+    return module.STORE, getattr(module, "PREVIOUS_COMPONENT_TYPE", None)
 
 
 class LearningImageStore(LearningImageStoreOutputs, pulumi.ComponentResource):

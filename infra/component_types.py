@@ -131,7 +131,7 @@ class LearningImageStoreArgs(TypedDict, total=False):
 
 
 class BackendProfile(TypedDict):
-    """What a storage backend has, as the clients need to know it."""
+    """What a storage backend has, as the clients need to know it (the ``capabilities`` output)."""
     reference_scheme: str
     object_tags: bool
     object_versions: bool

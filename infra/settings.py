@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import (
     BaseModel,
@@ -27,6 +27,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from learning_images import contract, gcs
+from learning_images.backends import BACKENDS, DEFAULT, OWNER, Backend, backend
 
 PROJECT: Literal["learning-images"] = "learning-images"
 REGION_KEY = "aws:region"
@@ -50,65 +51,16 @@ Days = Annotated[PositiveInt, Field(le=36500)]
 ArchiveDays = Annotated[PositiveInt, Field(le=contract.CONTRACT_PERIODS.archive_after_days)]
 UnsureDays = Annotated[PositiveInt, Field(le=contract.CONTRACT_PERIODS.unsure_expiry_days)]
 
-#: Settings the aws backend has and another backend does not, with what that backend lacks in
-#: their place (for messages). Pulumi passes Pulumi.yaml's defaults to every stack, so "asked"
-#: means "not the default"; a feature on by default must be turned off, except where the backend
-#: keeps the setting's meaning (gcs's `replication` is its dual-region placement).
-NOT_ON: Mapping[str, Mapping[str, str]] = {
-    "r2": {
-        "replication": "replication",
-        "replica_region": "replication",
-        "archive_storage_class": "storage class but InfrequentAccess",
-        "noncurrent_version_expiry_days": "object versioning",
-        "object_lock_mode": "Object Lock modes (its bucket lock is by age)",
-        "object_lock_days": "Object Lock modes (its bucket lock is by age)",
-        "access_logging": "server access logs",
-        "command_centre_principals": "IAM roles (its tiers are API tokens)",
-        "training_principals": "IAM roles (its tiers are API tokens)",
-        "configuration_administrators": "IAM principals to hold its configuration to",
-        "city_key_generations": "access keys to rotate (a city's gateway key is rotated by replacing its key id)",
-        "city_authentication": "IAM Roles Anywhere (its cities hold gateway keys)",
-        "city_certificate_authority": "IAM Roles Anywhere (its cities hold gateway keys)",
-        "city_private_ca_arn": "IAM Roles Anywhere (its cities hold gateway keys)",
-        "city_session_seconds": "IAM Roles Anywhere (its cities hold gateway keys)",
-        "emulator": "local emulator stack",
-        "tags": "resource tags on buckets or tokens",
-        "force_destroy": "force-destroy of a non-empty bucket",
-    },
-    "gcs": {
-        "region": "AWS region (its placement is `gcsLocation`)",
-        "replica_region": "replica bucket (a dual-region bucket keeps both copies itself: `gcsLocation`)",
-        "archive_storage_class": "S3 storage classes (set `gcsArchiveStorageClass`)",
-        "object_lock_mode": "Object Lock modes (a bucket retention policy would exclude versioning; only the "
-        "Command Centre may delete, and soft delete keeps deletions recoverable)",
-        "object_lock_days": "Object Lock modes (a bucket retention policy would exclude versioning)",
-        "access_logging": "S3 server access logs or S3 Inventory (Cloud Audit Logs are the project's)",
-        "command_centre_principals": "IAM roles to assume (its tiers are service accounts with HMAC keys)",
-        "training_principals": "IAM roles to assume (its tiers are service accounts with HMAC keys)",
-        "configuration_administrators": "bucket-policy denies (hold `storage.buckets.update` to the deployer in IAM)",
-        "city_key_generations": "rotation of access keys in this project yet (replace a city's HMAC key by "
-        "removing and re-adding the city)",
-        "city_authentication": "IAM Roles Anywhere (its cities hold HMAC keys of their service accounts)",
-        "city_certificate_authority": "IAM Roles Anywhere (its cities hold HMAC keys of their service accounts)",
-        "city_private_ca_arn": "IAM Roles Anywhere (its cities hold HMAC keys of their service accounts)",
-        "city_session_seconds": "IAM Roles Anywhere (its cities hold HMAC keys of their service accounts)",
-        "emulator": "local emulator stack",
-        "tags": "AWS tags (Cloud Storage labels are not declared by this project yet)",
-    },
-}
-#: Settings only one backend has: on any other they are refused, named (asked: not the default).
-OWN_SETTINGS: Mapping[str, tuple[str, ...]] = {
-    "gcs": (
-        "gcp_project",
-        "gcs_location",
-        "gcs_turbo_replication",
-        "gcs_archive_storage_class",
-        "gcs_soft_delete_days",
-    ),
-    "r2": ("cloudflare_account_id", "r2_jurisdiction", "r2_location_hint", "r2_upload_gateway"),
-}
-#: Which backend owns each of those settings.
-OWNER = {name: backend for backend, names in OWN_SETTINGS.items() for name in names}
+#: Each backend's AWS settings it lacks (its row's `lacks`), for the validator below.
+NOT_ON: Mapping[str, Mapping[str, str]] = {name: row.lacks for name, row in BACKENDS.items() if row.lacks}
+
+
+def _row(info: ValidationInfo) -> tuple[str | None, Backend | None]:
+    """The backend the settings name (validated before every other field), and its row."""
+    name = info.data.get("backend")
+    return name, BACKENDS.get(name) if isinstance(name, str) else None
+
+
 _GCP_PROJECT = re.compile(r"[a-z][a-z0-9-]{4,28}[a-z0-9]")
 GDPR_ERASURE_DAYS = contract.GDPR_ERASURE_DAYS
 
@@ -129,7 +81,7 @@ class Settings(BaseModel):
     )
 
     backend: Literal["aws", "r2", "gcs"] = Field(
-        "aws",
+        cast(Literal["aws", "r2", "gcs"], DEFAULT),  # the table's first row; a test keeps the Literal equal
         description=(
             "Storage backend. `aws` declares the store on Amazon S3 with every guard S3 can enforce; "
             "`r2` on Cloudflare R2 and `gcs` on Google Cloud Storage, each with the gaps the capability "
@@ -402,29 +354,26 @@ class Settings(BaseModel):
             raise ValueError(f"{value!r} is not an AWS region name such as 'eu-west-1'")
         return value
 
-    @field_validator("region")
+    @field_validator(*{name for row in BACKENDS.values() for name in row.required})
     @classmethod
-    def _region_for_aws(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is None and info.data.get("backend") == "aws":
-            raise ValueError("is required for the aws backend: `pulumi config set aws:region eu-west-1`")
+    def _required_by_backend(cls, value: Any, info: ValidationInfo) -> Any:
+        """A setting the stack's backend requires (its row's `required`)."""
+        name, row = _row(info)
+        how = row.required.get(info.field_name or "") if row else None
+        if value is None and how is not None:
+            raise ValueError(f"is required for the {name} backend: {how}")
         return value
 
     @field_validator("cloudflare_account_id")
     @classmethod
-    def _account_for_r2(cls, value: str | None, info: ValidationInfo) -> str | None:
-        backend = info.data.get("backend")
-        if backend == "r2" and value is None:
-            raise ValueError("is required for the r2 backend (the 32-hex-digit id in the Cloudflare dashboard's URL)")
+    def _cloudflare_account_format(cls, value: str | None) -> str | None:
         if value is not None and not re.fullmatch(r"[0-9a-f]{32}", value):
             raise ValueError(f"{value!r} is not a Cloudflare account id (32 lowercase hex digits)")
         return value
 
     @field_validator("gcp_project")
     @classmethod
-    def _project_for_gcs(cls, value: str | None, info: ValidationInfo) -> str | None:
-        backend = info.data.get("backend")
-        if backend == "gcs" and value is None:
-            raise ValueError("is required for the gcs backend: `pulumi config set gcp:project <project id>`")
+    def _gcp_project_format(cls, value: str | None) -> str | None:
         if value is not None and not _GCP_PROJECT.fullmatch(value):
             raise ValueError(
                 f"{value!r} is not a Google Cloud project id (6 to 30 lowercase letters, digits or hyphens, "
@@ -437,14 +386,14 @@ class Settings(BaseModel):
     def _own_setting(cls, value: Any, info: ValidationInfo) -> Any:
         """One backend's setting asked of another (asked: not the default, as Pulumi passes defaults):
         an aws stack with `r2LocationHint` was accepted and the setting silently ignored."""
-        backend = info.data.get("backend")
-        if info.field_name is None or backend in (None, OWNER[info.field_name]):
+        name = info.data.get("backend")
+        if info.field_name is None or name in (None, OWNER[info.field_name]):
             return value
         field = cls.model_fields[info.field_name]
         if value != field.default:
-            name = field.alias or to_camel(info.field_name)
+            key = field.alias or to_camel(info.field_name)
             raise ValueError(
-                f"is a setting of the {OWNER[info.field_name]} backend, but the backend is {backend}: remove `{name}`"
+                f"is a setting of the {OWNER[info.field_name]} backend, but the backend is {name}: remove `{key}`"
             )
         return value
 
@@ -471,9 +420,10 @@ class Settings(BaseModel):
         hostname, zone = info.data.get("r2_gateway_hostname"), info.data.get("r2_gateway_zone_id")
         address = {"r2GatewayHostname": hostname, "r2GatewayZoneId": zone, "r2WorkersSubdomain": value}
         given = [key for key, setting in address.items() if setting is not None]
-        if info.data.get("backend") != "r2" or not info.data.get("r2_upload_gateway", True):
+        fronted = backend(info.data.get("backend")).gateway_capable
+        if not fronted or not info.data.get("r2_upload_gateway", True):
             if given:
-                why = "the backend is not r2" if info.data.get("backend") != "r2" else "`r2UploadGateway` is off"
+                why = "no upload gateway fronts this backend" if not fronted else "`r2UploadGateway` is off"
                 raise ValueError(f"cannot be used: {', '.join(given)} set, but {why}; remove them")
             return value
         if (hostname is None) != (zone is None):
@@ -643,24 +593,36 @@ class Settings(BaseModel):
             raise ValueError(f"must differ from {REGION_KEY} ({value}): a replica in the same region is no DR copy")
         return value
 
-    @field_validator("replication")
+    @field_validator(*{name for row in BACKENDS.values() for name in row.fixed})
     @classmethod
-    def _gcs_is_dual_region(cls, on: bool, info: ValidationInfo) -> bool:
-        if info.data.get("backend") == "gcs" and not on:
-            raise ValueError(
-                "cannot be off for the gcs backend: its bucket is always dual-region (`gcsLocation`), which is how "
-                "it replicates; remove `replication: false`"
-            )
-        return on
+    def _fixed_by_backend(cls, value: Any, info: ValidationInfo) -> Any:
+        """A setting the stack's backend holds at one value (its row's `fixed`)."""
+        name, row = _row(info)
+        fixed = row.fixed.get(info.field_name or "") if row else None
+        if fixed is not None and value != fixed[0]:
+            key = cls.model_fields[info.field_name or ""].alias or to_camel(info.field_name or "")
+            raise ValueError(f"cannot be {value} for the {name} backend: {fixed[1]}; remove `{key}`")
+        return value
 
-    @field_validator("noncurrent_version_expiry_days")
+    @field_validator(*{name for row in BACKENDS.values() for name in row.erasure_lag})
     @classmethod
     def _erasure_within_a_month(cls, days: int, info: ValidationInfo) -> int:
-        soft_delete = info.data.get("gcs_soft_delete_days")
-        if info.data.get("backend") == "gcs" and soft_delete is not None and days + soft_delete > GDPR_ERASURE_DAYS:
+        """Where an erased object's bytes outlive the erasure (its row's `erasure_lag`), those windows
+        together must fit in GDPR's month. Judged at the last of them to be validated, when the
+        others are known (a field validator, so every other problem is still reported at once)."""
+        name, row = _row(info)
+        lag = row.erasure_lag if row else ()
+        others = [other for other in lag if other != info.field_name]
+        if info.field_name not in lag or not all(other in info.data for other in others):
+            return days
+        total = days + sum(int(info.data[other]) for other in others)
+        if total > GDPR_ERASURE_DAYS:
+            keys = " plus ".join(
+                f"`{cls.model_fields[other].alias or to_camel(other)}` ({info.data[other]})" for other in others
+            )
             raise ValueError(
-                f"({days}) plus `gcsSoftDeleteDays` ({soft_delete}) exceeds {GDPR_ERASURE_DAYS}: on gcs an erased "
-                "image's bytes stay that long (noncurrent, then soft-deleted), longer than GDPR's month"
+                f"({days}) plus {keys} exceeds {GDPR_ERASURE_DAYS}: on {name} an erased image's bytes stay that "
+                "long (noncurrent, then soft-deleted), longer than GDPR's month"
             )
         return days
 

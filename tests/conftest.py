@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from learning_images.sandbox.sandbox import LocalStore, local_store
+from learning_images.sandbox.local import LocalStore, local_store
 from tests.stack import Graph, render, stack_config
 
 #: Every feature on: replication, Object Lock, logging, two cities.

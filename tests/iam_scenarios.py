@@ -20,7 +20,7 @@ from typing import Any
 import boto3
 
 from learning_images import contract
-from learning_images.outputs import BackendProfile
+from learning_images.backends import BackendProfile
 from learning_images.sandbox import s3_authorization
 from learning_images.sandbox.iam_simulator import Check, Decision, IamSimulator, Policy, Principal, simulation
 from learning_images.sandbox.s3_authorization import HttpRequest

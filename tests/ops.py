@@ -15,7 +15,7 @@ from typing import Any
 
 from learning_images.ops import upload_batch
 from learning_images.sandbox import r2
-from learning_images.sandbox.sandbox import LocalStore, client
+from learning_images.sandbox.local import LocalStore, client
 
 CITY = "sandbox-city"
 COLUMNS = ["image", "camera_id", "event_id", "label_status", "captured_at", "quality"]

@@ -15,7 +15,7 @@ import trustme
 from learning_images import contract
 from learning_images.ops import upload_batch
 from learning_images.sandbox.certificates import CertificateStore, CityCertificate, local_certificate_store
-from learning_images.sandbox.sandbox import REGION
+from learning_images.sandbox.local import REGION
 from learning_images.verify import verify_contract
 from tests.ops import read_report, sample, write_batch
 

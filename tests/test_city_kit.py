@@ -10,7 +10,7 @@ import pytest
 
 from learning_images.ops import city_kit
 from learning_images.outputs import read_outputs_file
-from learning_images.sandbox.sandbox import LocalStore
+from learning_images.sandbox.local import LocalStore
 from tests.ops import CITY, jpeg, read_report, sample, write_csv
 
 

@@ -16,7 +16,8 @@ import pytest
 from learning_images import contract, rules
 from learning_images.ops import erase, retention
 from learning_images.sandbox.gcs import local_gcs_store
-from learning_images.sandbox.sandbox import REGION, LocalStore, client, sandbox
+from learning_images.sandbox.local import REGION, LocalStore, client
+from learning_images.sandbox.sandbox import sandbox
 from tests.ops import by_row, operator_s3, read_report, sample, upload, write_batch
 from tests.verifying import statuses
 

@@ -12,7 +12,7 @@ import boto3
 import pytest
 
 from learning_images.ops import erase, retention
-from learning_images.sandbox.sandbox import REGION, LocalStore, local_store
+from learning_images.sandbox.local import REGION, LocalStore, local_store
 from learning_images.verify import verify_contract
 from tests.ops import silent_endpoint
 

@@ -23,7 +23,7 @@ from botocore.exceptions import ClientError
 
 from learning_images import contract
 from learning_images.sandbox import sandbox
-from learning_images.sandbox.sandbox import REGION, LocalStore, local_store
+from learning_images.sandbox.local import REGION, LocalStore, local_store
 from tests.ops import CITY
 
 KEY = "0f8fad5b-d9cb-469f-a165-70867728950e.jpg"

@@ -365,7 +365,7 @@ def test_gateway_address_settings_are_refused_when_the_gateway_is_off() -> None:
 
 def test_gateway_address_settings_are_refused_for_aws() -> None:
     message = problems(r2GatewayHostname="upload.example.com", r2GatewayZoneId="a" * 32)
-    assert "r2GatewayHostname, r2GatewayZoneId set, but the backend is not r2" in message, message
+    assert "r2GatewayHostname, r2GatewayZoneId set, but no upload gateway fronts this backend" in message, message
 
 
 def test_an_r2_stack_without_the_gateway_needs_no_gateway_address() -> None:

@@ -21,8 +21,8 @@ from botocore.exceptions import ClientError
 
 from learning_images import contract
 from learning_images.ops import upload_batch
+from learning_images.sandbox.local import LocalStore, client, local_store
 from learning_images.sandbox.r2 import local_r2_store
-from learning_images.sandbox.sandbox import LocalStore, client, local_store
 from tests.ops import (
     CITY,
     as_r2,

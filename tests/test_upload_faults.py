@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from learning_images.ops import upload_batch
-from learning_images.sandbox.sandbox import LocalStore
+from learning_images.sandbox.local import LocalStore
 from tests.ops import (
     CITY,
     by_row,
@@ -411,8 +411,8 @@ def test_a_clock_two_hours_off_stops_the_batch_before_any_row_and_says_so() -> N
     import boto3  # noqa: PLC0415
     from botocore.stub import Stubber  # noqa: PLC0415
 
+    from learning_images.backends import profile_for  # noqa: PLC0415
     from learning_images.ops.clients import Endpoint  # noqa: PLC0415
-    from learning_images.outputs import profile_for  # noqa: PLC0415
 
     s3 = boto3.client("s3", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y")
     server_time = email.utils.formatdate(time.time() - 2 * 3600, usegmt=True)

@@ -17,7 +17,7 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from learning_images.rules import Sid
-from learning_images.sandbox.sandbox import Hook, client
+from learning_images.sandbox.local import Hook, client
 from tests.verifying import run_sandbox, statuses
 
 #: Every rule the enforcing local S3 can judge must PASS in the sandbox (the stack's own bucket,

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from learning_images.sandbox.sandbox import client, sandbox
+from learning_images.sandbox.local import client
+from learning_images.sandbox.sandbox import sandbox
 from learning_images.verify import verify_contract
 from tests.verifying import leftover_objects, run_sandbox
 

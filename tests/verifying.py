@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from learning_images.sandbox.sandbox import client, sandbox
+from learning_images.sandbox.local import client
+from learning_images.sandbox.sandbox import sandbox
 
 
 def leftover_objects(url: str, outputs: dict[str, Any], operator: dict[str, str]) -> list[str]:

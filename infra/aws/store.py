@@ -26,7 +26,8 @@ from infra.aws.replication import Replica, replicate
 from infra.naming import Naming
 from infra.settings import DEPLOYER, Settings
 from learning_images import contract
-from learning_images.outputs import checked_export, profile_for
+from learning_images.backends import profile_for
+from learning_images.outputs import checked_export
 
 #: The type this backend's component had before the one component (stacks deployed then alias it).
 PREVIOUS_COMPONENT_TYPE = "learning-images:aws:LearningImageStore"
@@ -311,3 +312,7 @@ def _principals_or_account(principals: list[str], account_root: pulumi.Output[st
     """No configured principals: this account, whose identities still need their own
     ``sts:AssumeRole`` permission (the CDK ``AccountRootPrincipal`` default)."""
     return list(principals) if principals else account_root.apply(lambda root: [root])
+
+
+#: What the backend table names this module for (``learning_images.backends``).
+STORE = AwsStore

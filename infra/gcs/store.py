@@ -17,7 +17,8 @@ from infra.gcs.encryption import store_key
 from infra.naming import Naming, with_digest
 from infra.settings import PROJECT, Settings
 from learning_images import contract, gcs
-from learning_images.outputs import checked_export, profile_for
+from learning_images.backends import profile_for
+from learning_images.outputs import checked_export
 
 #: Cloud Storage bucket names: at most 63 characters (without dots), unique across all of Google Cloud.
 _BUCKET_NAME_ROOM = 63
@@ -149,3 +150,7 @@ class GcsStore:
                 "configuration_administrators": [],
             }
         )
+
+
+#: What the backend table names this module for (``learning_images.backends``).
+STORE = GcsStore

@@ -16,7 +16,8 @@ from infra.r2.bucket import INFREQUENT_ACCESS, r2_bucket
 from infra.r2.gateway import upload_gateway
 from infra.settings import PROJECT, Settings
 from learning_images import contract
-from learning_images.outputs import checked_export, profile_for
+from learning_images.backends import profile_for
+from learning_images.outputs import checked_export
 
 #: The type this backend's component had before the one component (stacks deployed then alias it).
 PREVIOUS_COMPONENT_TYPE = "learning-images:r2:LearningImageStore"
@@ -148,3 +149,7 @@ class R2Store:
                 "configuration_administrators": [],
             }
         )
+
+
+#: What the backend table names this module for (``learning_images.backends``).
+STORE = R2Store

@@ -4,7 +4,8 @@ This module is the seam between the store and its clients. The Pulumi components
 these fields (:func:`checked_export` refuses a missing or unknown one at program time); clients
 read them with :func:`parse_outputs` from ``pulumi stack output --json --show-secrets`` or a file
 of the same shape. What a backend can and cannot do is data here (:class:`BackendProfile`,
-exported as ``capabilities``): clients branch on it, never on the backend's name. Access keys
+exported as ``capabilities``, each backend's row in ``learning_images.backends``): clients branch
+on it, never on the backend's name. Access keys
 are ``SecretStr``: they never appear in a repr, a log line or a report.
 """
 
@@ -21,93 +22,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
-from learning_images import contract, gateway
+from learning_images import contract
+from learning_images.backends import BackendProfile
 
 
 class OutputsError(Exception):
     """The outputs cannot be read or are not a store's outputs; the message says what to fix."""
-
-
-class BackendProfile(BaseModel):
-    """What a storage backend has, as the clients need to know it."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    #: The ``image_reference`` scheme: ``s3://bucket/key``, ``r2://bucket/key``, ``gs://bucket/key``.
-    reference_scheme: str
-    #: Uploads carry the contract's fields as object tags too (the guards and lifecycle read them).
-    object_tags: bool
-    #: Objects have versions (ListObjectVersions, deleting a version, delete markers).
-    object_versions: bool
-    #: The store accepts multipart uploads (the AWS store refuses them: their parts carry no tags).
-    multipart_uploads: bool
-    #: The endpoint also answers plain HTTP, so refusing it is a probe-able rule.
-    plain_http_listener: bool
-    #: Lifecycle rules filter on the label, so lifecycle expires objects whose tags are right.
-    lifecycle_reads_labels: bool
-    #: Who acts can be asked of STS (audit records name the role session); else the key id.
-    caller_identity: bool
-    #: Cities reach the bucket only through the project's upload gateway, at ``city_endpoint_url``,
-    #: with gateway keys: they hold no storage credential, and the gateway refuses all but uploads.
-    upload_gateway: bool = False
-    #: The largest image one upload may carry, where the store sets a limit below the backend's own
-    #: (the gateway's request-body limit); None: the backend's own limit.
-    upload_limit_bytes: int | None = None
-    #: What a tier's key is, for audit records where no STS names the caller (``caller_identity``
-    #: off): the key id is recorded as ``<kind>:<access key id>``.
-    access_key_kind: str = "access-key"
-
-
-#: Each backend's profile, defined once. The stores export theirs as ``capabilities``.
-PROFILES: Mapping[str, BackendProfile] = {
-    "aws": BackendProfile(
-        reference_scheme="s3",
-        object_tags=True,
-        object_versions=True,
-        multipart_uploads=False,
-        plain_http_listener=True,
-        lifecycle_reads_labels=True,
-        caller_identity=True,
-    ),
-    "r2": BackendProfile(
-        reference_scheme="r2",
-        object_tags=False,
-        object_versions=False,
-        multipart_uploads=True,
-        plain_http_listener=False,
-        lifecycle_reads_labels=False,
-        caller_identity=False,
-        access_key_kind="r2-token",
-    ),
-    # Cloud Storage through its XML API, with HMAC keys: versions exist, but the S3 versions API is not
-    # Cloud Storage's (generations), so clients do not rely on it; multipart needs permissions the
-    # create-only city role does not hold; whether the XML API answers plain HTTP is not proven here.
-    "gcs": BackendProfile(
-        reference_scheme="gs",
-        object_tags=False,
-        object_versions=False,
-        multipart_uploads=False,
-        plain_http_listener=False,
-        lifecycle_reads_labels=False,
-        caller_identity=False,
-        access_key_kind="hmac-key",
-    ),
-}
-
-
-def profile_for(backend: str, *, upload_gateway: bool = False) -> BackendProfile:
-    """The profile a store exports: its backend's, changed by the upload gateway where there is one
-    (the gateway takes one PutObject, no multipart, up to its request-body limit)."""
-    found = PROFILES[backend]
-    if not upload_gateway:
-        return found
-    return found.model_copy(
-        update={
-            "upload_gateway": True,
-            "multipart_uploads": False,
-            "upload_limit_bytes": gateway.DEFAULT_MAX_OBJECT_BYTES,
-        }
-    )
 
 
 class _Model(BaseModel):

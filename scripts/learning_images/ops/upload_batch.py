@@ -54,6 +54,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from learning_images import contract
+from learning_images.backends import BACKENDS, DEFAULT, BackendProfile, backend, profile_for
 from learning_images.ops import arguments
 from learning_images.ops.clients import (
     CERTIFICATE_ERRORS,
@@ -74,13 +75,10 @@ from learning_images.ops.reports import (
     print_counts,
 )
 from learning_images.outputs import (
-    PROFILES,
-    BackendProfile,
     OutputsError,
     StackOutputs,
     add_outputs_arguments,
     outputs_from_args,
-    profile_for,
 )
 
 JPEG_MAGIC = contract.JPEG_MAGIC
@@ -516,10 +514,10 @@ def target_from(args: argparse.Namespace, outputs: StackOutputs | None, timeout:
         own = outputs.cities_endpoint_url if uses_city_key(args, outputs) else outputs.endpoint_url
         url = args.endpoint_url or own
         return Target(outputs.bucket_name, outputs.capabilities, Endpoint(url, outputs.region, timeout))
-    profile = profile_for(args.backend or "aws", upload_gateway=args.upload_gateway)
-    # R2's S3 API takes the region "auto"; the AWS SDK needs a real one to sign.
-    region = args.region or ("us-east-1" if profile.caller_identity else "auto")
-    return Target(args.bucket, profile, Endpoint(args.endpoint_url, region, timeout))
+    row = backend(args.backend)
+    profile = profile_for(row.name, upload_gateway=args.upload_gateway)
+    # Each backend's S3 API signs for its own region ("auto" on R2); the AWS SDK needs one to sign.
+    return Target(args.bucket, profile, Endpoint(args.endpoint_url, args.region or row.default_region, timeout))
 
 
 def uses_city_key(args: argparse.Namespace, outputs: StackOutputs) -> bool:
@@ -577,7 +575,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     add_outputs_arguments(parser, required=False)
     parser.add_argument("--bucket", help="without stack outputs: the learning bucket's name")
-    parser.add_argument("--backend", choices=sorted(PROFILES), help="without stack outputs: the backend (default aws)")
+    parser.add_argument(
+        "--backend", choices=list(BACKENDS), help=f"without stack outputs: the backend (default {DEFAULT})"
+    )
     parser.add_argument(
         "--upload-gateway",
         action="store_true",
@@ -635,8 +635,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--certificate and --private-key go together")
     if args.certificate and not (args.stack or args.outputs):
         parser.error("--certificate needs the stack outputs (--stack or --outputs): they name the trust anchor")
-    if args.upload_gateway and (args.backend != "r2" or not args.endpoint_url or args.stack or args.outputs):
-        parser.error("--upload-gateway goes with --backend r2 and the gateway's --endpoint-url, without stack outputs")
+    fronted = [name for name, row in BACKENDS.items() if row.gateway_capable]
+    if args.upload_gateway and (
+        not backend(args.backend).gateway_capable or not args.endpoint_url or args.stack or args.outputs
+    ):
+        parser.error(
+            f"--upload-gateway goes with --backend {' or '.join(fronted)} and the gateway's --endpoint-url, "
+            "without stack outputs"
+        )
     if not (args.stack or args.outputs) and not (args.bucket and (args.region or args.endpoint_url)):
         parser.error("name the store: --stack or --outputs, or --bucket with --region (and --endpoint-url for R2)")
     if not contract.CITY_ID_PATTERN.match(args.city) or args.city == contract.PROBE_CITY_ID:

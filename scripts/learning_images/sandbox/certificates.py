@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 import trustme
 
 from learning_images.ops.clients import ROLES_ANYWHERE_ENDPOINT
+from learning_images.sandbox.local import LocalStore, local_store
 from learning_images.sandbox.render import stack_config
-from learning_images.sandbox.sandbox import LocalStore, local_store
 
 
 @dataclass(frozen=True)

@@ -29,11 +29,18 @@ from contextlib import contextmanager
 from typing import Any
 
 from learning_images import gcs
+from learning_images.sandbox.local import LocalStore, local_store
 from learning_images.sandbox.render import render, stack_config
-from learning_images.sandbox.sandbox import LocalStore, local_store
 from learning_images.sandbox.stand_in import become, bucket_policy, stand_in_tiers
 
 STACK = "gcs"
+#: What the gcs sandbox stands in for (said in its report).
+STANDS_IN = (
+    "the enforcing local S3, without a bucket policy, stands in for Cloud Storage's XML API",
+    "IAM users with each custom role's permissions stand in for the tiers' service accounts and HMAC keys",
+    "the city grant's IAM Condition and the overwrite refusal are proven by the offline evaluation, not here",
+    "Cloud Storage's lifecycle, soft delete and dual-region placement are not held locally",
+)
 
 
 def gcs_config() -> dict[str, str]:
@@ -82,3 +89,7 @@ def local_gcs_store(*, engine: str = "applier") -> Iterator[LocalStore]:
     """The Cloud Storage stand-in with the gcs stack's outputs, for the block."""
     with local_store(engine=engine, tamper=as_gcs, base_of="gcs") as store:
         yield store
+
+
+#: The sandbox's entry (the backend table's ``stand_in``): the stand-in as shipped.
+shipped_store = local_gcs_store

@@ -35,11 +35,18 @@ from typing import Any
 from infra.r2 import access as r2_access
 from learning_images import contract
 from learning_images.sandbox.gateway import local_gateway, s3_bucket
+from learning_images.sandbox.local import REGION, LocalStore, client, local_store
 from learning_images.sandbox.render import Graph, render, stack_config
-from learning_images.sandbox.sandbox import REGION, LocalStore, client, local_store
 from learning_images.sandbox.stand_in import become, bucket_policy, stand_in_tiers, stand_in_user
 
 STACK = "r2"
+#: What the R2 sandbox stands in for (said in its report, as NOT_LOCAL is for the local stack).
+STANDS_IN = (
+    "the enforcing local S3, without a bucket policy, stands in for R2's S3 API",
+    "IAM users with each R2 token's permissions stand in for the Command Centre and training tokens",
+    "the upload gateway runs in the real Workers runtime (workerd) with the r2 program's own bindings",
+    "R2's bucket lock and lifecycle are not held locally",
+)
 #: What an R2 bucket-scoped token's permission groups allow, as the S3 actions of the stand-in
 #: (R2 docs, "API tokens": Object Read reads and lists, Object Read & Write also writes and deletes).
 R2_GROUP_ACTIONS = {
@@ -135,3 +142,7 @@ def local_r2_store(*, gateway: bool = True, engine: str = "applier", enforce: bo
             store.outputs["city_endpoint_url"] = running.url
             store.outputs_file.write_text(json.dumps(store.outputs))
             yield replace(store, gateway=running)
+
+
+#: The sandbox's entry (the backend table's ``stand_in``): the stand-in as shipped.
+shipped_store = local_r2_store

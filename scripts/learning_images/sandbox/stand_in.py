@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from learning_images import contract
-from learning_images.sandbox.sandbox import client
+from learning_images.sandbox.local import client
 
 
 def bucket_policy(actions: list[str], bucket: str, *, objects_only: bool = False) -> str:

@@ -926,7 +926,7 @@ def verify(args: argparse.Namespace, console: Console, operator: boto3.Session |
     try:
         with state_lock(args.state_dir, store_name(outputs.bucket_name, endpoint.url)):
             try:
-                if outputs.backend == "aws" and operator is None:
+                if outputs.command_centre_role_arn is not None and operator is None:  # tiers are roles
                     operator = boto3.Session(region_name=outputs.region)
                 sessions = tier_sessions(outputs, operator, endpoint, probe=probe_session(args, outputs))
             except ClientError as exc:
