@@ -688,12 +688,7 @@ class Settings(BaseModel):
     @property
     def periods(self) -> contract.LifecyclePeriods:
         """The lifecycle periods this stack applies (contract defaults, overridden by config)."""
-        return contract.LifecyclePeriods(
-            archive_after_days=self.archive_after_days,
-            correct_retention_days=self.correct_retention_days,
-            unsure_expiry_days=self.unsure_expiry_days,
-            noncurrent_version_expiry_days=self.noncurrent_version_expiry_days,
-        )
+        return contract.LifecyclePeriods(**{name: getattr(self, name) for name in contract.CONFIGURABLE_PERIODS})
 
 
 def _decode(value: str) -> Any:

@@ -27,7 +27,7 @@ from infra.naming import Naming
 from infra.settings import DEPLOYER, Settings
 from learning_images import contract
 from learning_images.backends import profile_for
-from learning_images.outputs import checked_export
+from learning_images.outputs import store_outputs
 
 #: The type this backend's component had before the one component (stacks deployed then alias it).
 PREVIOUS_COMPONENT_TYPE = "learning-images:aws:LearningImageStore"
@@ -239,72 +239,60 @@ class AwsStore:
                 "secret_access_key": access_key.secret,
             }
 
-        periods = settings.periods
-        return checked_export(
-            {
-                "backend": settings.backend,
-                "capabilities": profile_for(settings.backend).model_dump(),
-                "emulator": settings.emulator,
-                "region": settings.region,
-                "endpoint_url": None,  # the AWS SDK's own
-                "city_endpoint_url": None,  # cities use the same endpoint as every tier
-                "bucket_name": primary.bucket.bucket,
-                "bucket_arn": primary.bucket.arn,
-                "kms_key_arn": key.arn,
-                "object_lock": {"mode": object_lock.mode, "days": object_lock.days} if object_lock else None,
-                "bucket_lock_days": None,
-                # The periods this stack applies; contract.lifecycle_rules turns them into the rules.
-                "lifecycle": {
-                    "archive_storage_class": settings.archive_storage_class.value,
-                    "archive_after_days": periods.archive_after_days,
-                    "correct_retention_days": periods.correct_retention_days,
-                    "unsure_expiry_days": periods.unsure_expiry_days,
-                    "noncurrent_version_expiry_days": periods.noncurrent_version_expiry_days,
-                },
-                "replica": (
-                    {
-                        "bucket_name": replica.bucket.bucket.bucket,
-                        "bucket_arn": replica.bucket.bucket.arn,
-                        "region": replica.region,
-                        "kms_key_arn": replica.key.arn,
-                        "replication_role_arn": replica.role.arn,
-                    }
-                    if replica
-                    else None
-                ),
-                "access_log_bucket_name": logs.bucket.bucket if logs else None,
-                # Where the daily inventory's manifests appear (S3 Inventory's documented layout).
-                "inventory": (
-                    {
-                        "bucket_name": logs.bucket.bucket,
-                        "prefix": primary.bucket.bucket.apply(lambda b: f"{INVENTORY_PREFIX}/{b}/{INVENTORY_ID}/"),
-                    }
-                    if logs
-                    else None
-                ),
-                "command_centre_role_arn": identities.command_centre_role.arn,
-                "training_role_arn": identities.training_role.arn,
-                # The tiers are roles the operator assumes; R2 has token credentials here instead.
-                "command_centre_credentials": None,
-                "training_credentials": None,
-                # Access keys are secrets end to end: the whole map, ids included, is marked secret.
-                "city_credentials": pulumi.Output.secret({city: credentials(city) for city in settings.city_ids}),
-                "probe_credentials": (
-                    pulumi.Output.secret(credentials(contract.PROBE_CITY_ID)) if identities.uploaders else None
-                ),
-                "roles_anywhere": (
-                    {
-                        "trust_anchor_arn": identities.roles_anywhere.trust_anchor.arn,
-                        "profile_arn": identities.roles_anywhere.profile.arn,
-                        "role_arn": identities.roles_anywhere.role.arn,
-                        "session_seconds": identities.roles_anywhere.session_seconds,
-                    }
-                    if identities.roles_anywhere
-                    else None
-                ),
-                # Who may change the bucket and key configuration (empty: the guard is off).
-                "configuration_administrators": list(administrators),
-            }
+        return store_outputs(
+            backend=settings.backend,
+            capabilities=profile_for(settings.backend),
+            region=settings.region,
+            bucket_name=primary.bucket.bucket,
+            # The periods this stack applies; contract.lifecycle_rules turns them into the rules.
+            periods=settings.periods,
+            archive_storage_class=settings.archive_storage_class.value,
+            # Access keys are secrets end to end: the whole map, ids included, is marked secret.
+            city_credentials=pulumi.Output.secret({city: credentials(city) for city in settings.city_ids}),
+            # endpoint_url and city_endpoint_url stay None: the AWS SDK's own, for every tier.
+            emulator=settings.emulator,
+            bucket_arn=primary.bucket.arn,
+            kms_key_arn=key.arn,
+            object_lock={"mode": object_lock.mode, "days": object_lock.days} if object_lock else None,
+            replica=(
+                {
+                    "bucket_name": replica.bucket.bucket.bucket,
+                    "bucket_arn": replica.bucket.bucket.arn,
+                    "region": replica.region,
+                    "kms_key_arn": replica.key.arn,
+                    "replication_role_arn": replica.role.arn,
+                }
+                if replica
+                else None
+            ),
+            access_log_bucket_name=logs.bucket.bucket if logs else None,
+            # Where the daily inventory's manifests appear (S3 Inventory's documented layout).
+            inventory=(
+                {
+                    "bucket_name": logs.bucket.bucket,
+                    "prefix": primary.bucket.bucket.apply(lambda b: f"{INVENTORY_PREFIX}/{b}/{INVENTORY_ID}/"),
+                }
+                if logs
+                else None
+            ),
+            # The tiers are roles the operator assumes; R2 has token credentials instead.
+            command_centre_role_arn=identities.command_centre_role.arn,
+            training_role_arn=identities.training_role.arn,
+            probe_credentials=(
+                pulumi.Output.secret(credentials(contract.PROBE_CITY_ID)) if identities.uploaders else None
+            ),
+            roles_anywhere=(
+                {
+                    "trust_anchor_arn": identities.roles_anywhere.trust_anchor.arn,
+                    "profile_arn": identities.roles_anywhere.profile.arn,
+                    "role_arn": identities.roles_anywhere.role.arn,
+                    "session_seconds": identities.roles_anywhere.session_seconds,
+                }
+                if identities.roles_anywhere
+                else None
+            ),
+            # Who may change the bucket and key configuration (empty: the guard is off).
+            configuration_administrators=list(administrators),
         )
 
 

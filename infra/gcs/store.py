@@ -18,7 +18,7 @@ from infra.naming import Naming, with_digest
 from infra.settings import PROJECT, Settings
 from learning_images import contract, gcs
 from learning_images.backends import profile_for
-from learning_images.outputs import checked_export
+from learning_images.outputs import store_outputs
 
 #: Cloud Storage bucket names: at most 63 characters (without dots), unique across all of Google Cloud.
 _BUCKET_NAME_ROOM = 63
@@ -114,41 +114,22 @@ class GcsStore:
                 {"city_id": who, "access_key_id": found.access_key_id, "secret_access_key": found.secret_access_key}
             )
 
-        self.outputs = checked_export(
-            {
-                "backend": settings.backend,
-                "capabilities": profile_for(settings.backend).model_dump(),
-                "emulator": False,
-                "region": gcs.SIGNING_REGION,
-                "endpoint_url": gcs.ENDPOINT_URL,
-                "city_endpoint_url": None,
-                "bucket_name": bucket.name,
-                "bucket_arn": None,
-                "kms_key_arn": key.key.id,
-                "object_lock": None,
-                "bucket_lock_days": None,
-                "lifecycle": {
-                    "archive_storage_class": settings.gcs_archive_storage_class,
-                    "archive_after_days": periods.archive_after_days,
-                    "correct_retention_days": periods.correct_retention_days,
-                    "unsure_expiry_days": periods.unsure_expiry_days,
-                    "noncurrent_version_expiry_days": periods.noncurrent_version_expiry_days,
-                },
-                # The bucket is dual-region: Cloud Storage keeps the second copy, no replica bucket.
-                "replica": None,
-                "access_log_bucket_name": None,
-                "inventory": None,
-                "command_centre_role_arn": None,
-                "training_role_arn": None,
-                "command_centre_credentials": credentials("command-centre", command_centre),
-                "training_credentials": credentials("training", training),
-                "city_credentials": pulumi.Output.secret(
-                    {city: credentials(city, found) for city, found in cities.items() if city != contract.PROBE_CITY_ID}
-                ),
-                "probe_credentials": credentials(contract.PROBE_CITY_ID, cities[contract.PROBE_CITY_ID]),
-                "roles_anywhere": None,
-                "configuration_administrators": [],
-            }
+        self.outputs = store_outputs(
+            backend=settings.backend,
+            capabilities=profile_for(settings.backend),
+            region=gcs.SIGNING_REGION,
+            bucket_name=bucket.name,
+            periods=settings.periods,
+            archive_storage_class=settings.gcs_archive_storage_class,
+            city_credentials=pulumi.Output.secret(
+                {city: credentials(city, found) for city, found in cities.items() if city != contract.PROBE_CITY_ID}
+            ),
+            endpoint_url=gcs.ENDPOINT_URL,
+            kms_key_arn=key.key.id,
+            # No replica: the bucket is dual-region, Cloud Storage keeps the second copy.
+            command_centre_credentials=credentials("command-centre", command_centre),
+            training_credentials=credentials("training", training),
+            probe_credentials=credentials(contract.PROBE_CITY_ID, cities[contract.PROBE_CITY_ID]),
         )
 
 

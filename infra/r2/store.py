@@ -17,7 +17,7 @@ from infra.r2.gateway import upload_gateway
 from infra.settings import PROJECT, Settings
 from learning_images import contract
 from learning_images.backends import profile_for
-from learning_images.outputs import checked_export
+from learning_images.outputs import store_outputs
 
 #: The type this backend's component had before the one component (stacks deployed then alias it).
 PREVIOUS_COMPONENT_TYPE = "learning-images:r2:LearningImageStore"
@@ -113,41 +113,23 @@ class R2Store:
         def tier_credentials(who: str, found: TokenCredentials) -> pulumi.Output[dict[str, Any]]:
             return credentials(who, found.access_key_id, found.secret_access_key)
 
-        periods = settings.periods
-        self.outputs = checked_export(
-            {
-                "backend": settings.backend,
-                "capabilities": profile_for(settings.backend, upload_gateway=settings.r2_upload_gateway).model_dump(),
-                "emulator": False,
-                "region": "auto",
-                "endpoint_url": endpoint_url(account, jurisdiction),
-                "city_endpoint_url": city_endpoint_url,
-                "bucket_name": bucket.name,
-                "bucket_arn": None,
-                "kms_key_arn": None,  # R2 encrypts every object at rest with Cloudflare-managed keys
-                "object_lock": None,
-                "bucket_lock_days": lock_days,
-                "lifecycle": {
-                    "archive_storage_class": INFREQUENT_ACCESS,
-                    "archive_after_days": periods.archive_after_days,
-                    "correct_retention_days": periods.correct_retention_days,
-                    "unsure_expiry_days": periods.unsure_expiry_days,
-                    "noncurrent_version_expiry_days": periods.noncurrent_version_expiry_days,
-                },
-                "replica": None,
-                "access_log_bucket_name": None,
-                "inventory": None,
-                "command_centre_role_arn": None,
-                "training_role_arn": None,
-                "command_centre_credentials": tier_credentials("command-centre", command_centre),
-                "training_credentials": tier_credentials("training", training),
-                "city_credentials": pulumi.Output.secret(
-                    {city: credentials(city, *key) for city, key in city_keys.items() if city != contract.PROBE_CITY_ID}
-                ),
-                "probe_credentials": credentials(contract.PROBE_CITY_ID, *city_keys[contract.PROBE_CITY_ID]),
-                "roles_anywhere": None,  # R2's cities hold gateway keys or tokens
-                "configuration_administrators": [],
-            }
+        self.outputs = store_outputs(
+            backend=settings.backend,
+            capabilities=profile_for(settings.backend, upload_gateway=settings.r2_upload_gateway),
+            region="auto",
+            bucket_name=bucket.name,
+            periods=settings.periods,
+            archive_storage_class=INFREQUENT_ACCESS,
+            city_credentials=pulumi.Output.secret(
+                {city: credentials(city, *key) for city, key in city_keys.items() if city != contract.PROBE_CITY_ID}
+            ),
+            endpoint_url=endpoint_url(account, jurisdiction),
+            city_endpoint_url=city_endpoint_url,
+            # No kms_key_arn: R2 encrypts every object at rest with Cloudflare-managed keys.
+            bucket_lock_days=lock_days,
+            command_centre_credentials=tier_credentials("command-centre", command_centre),
+            training_credentials=tier_credentials("training", training),
+            probe_credentials=credentials(contract.PROBE_CITY_ID, *city_keys[contract.PROBE_CITY_ID]),
         )
 
 

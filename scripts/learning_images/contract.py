@@ -308,6 +308,13 @@ class LifecyclePeriods:
 
 
 CONTRACT_PERIODS: Final = LifecyclePeriods()
+#: The periods a stack sets (settings of the same name) and exports; the others are the contract's.
+CONFIGURABLE_PERIODS: Final = (
+    "archive_after_days",
+    "correct_retention_days",
+    "unsure_expiry_days",
+    "noncurrent_version_expiry_days",
+)
 
 
 @dataclass(frozen=True)

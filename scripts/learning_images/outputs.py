@@ -61,15 +61,21 @@ class LifecycleOutputs(_Model):
     unsure_expiry_days: int
     noncurrent_version_expiry_days: int
 
+    @classmethod
+    def of(cls, periods: contract.LifecyclePeriods, archive_storage_class: str) -> LifecycleOutputs:
+        """What a store exports of the periods it applies (the settings' ``periods``)."""
+        return cls(
+            archive_storage_class=archive_storage_class,
+            **{name: getattr(periods, name) for name in contract.CONFIGURABLE_PERIODS},
+        )
+
+    def periods(self) -> contract.LifecyclePeriods:
+        """The periods the stack applies, as the contract's one object (what :meth:`of` was given)."""
+        return contract.LifecyclePeriods(**{name: getattr(self, name) for name in contract.CONFIGURABLE_PERIODS})
+
     def rules(self) -> list[contract.LifecycleRule]:
         """The rules the stack must carry: the contract's, with this stack's periods."""
-        periods = contract.LifecyclePeriods(
-            archive_after_days=self.archive_after_days,
-            correct_retention_days=self.correct_retention_days,
-            unsure_expiry_days=self.unsure_expiry_days,
-            noncurrent_version_expiry_days=self.noncurrent_version_expiry_days,
-        )
-        return contract.lifecycle_rules(periods, self.archive_storage_class)
+        return contract.lifecycle_rules(self.periods(), self.archive_storage_class)
 
 
 class RolesAnywhereOutputs(_Model):
@@ -174,6 +180,39 @@ class StackOutputs(_Model):
         """The object key a reference of this store names, or None if it names another store."""
         prefix = self.reference(contract.PLACEHOLDER_KEY).removesuffix(contract.PLACEHOLDER_KEY)
         return reference[len(prefix) :] if reference.startswith(prefix) else None
+
+
+def store_outputs(
+    *,
+    backend: str,
+    capabilities: BackendProfile,
+    region: Any,
+    bucket_name: Any,
+    periods: contract.LifecyclePeriods,
+    archive_storage_class: str,
+    city_credentials: Any,
+    **specific: Any,
+) -> dict[str, Any]:
+    """The outputs a store exports, built once: the fields every store fills, every field a store
+    does not name at the schema's default (None, ``[]``, false), and ``specific`` for the rest (each
+    a field of the schema). Values may be unknown Pulumi outputs; clients check their types."""
+    unknown = set(specific) - set(StackOutputs.model_fields)
+    if unknown:
+        raise ValueError(f"stack outputs differ from learning_images.outputs: unknown {sorted(unknown)}")
+    values = {
+        name: None if field.is_required() else field.get_default(call_default_factory=True)
+        for name, field in StackOutputs.model_fields.items()
+    }
+    values.update(
+        backend=backend,
+        capabilities=capabilities.model_dump(),
+        region=region,
+        bucket_name=bucket_name,
+        lifecycle=LifecycleOutputs.of(periods, archive_storage_class).model_dump(),
+        city_credentials=city_credentials,
+        **specific,
+    )
+    return checked_export(values)
 
 
 def checked_export(values: Mapping[str, Any]) -> dict[str, Any]:
