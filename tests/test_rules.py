@@ -164,3 +164,19 @@ def test_the_verifier_fails_a_deployed_policy_that_lost_a_guard(dev: Graph, brok
     check.check_bucket_policy()
     (result,) = check.results
     assert result.status is Status.FAIL and rules.Sid.OVERWRITE in result.reason, result
+
+
+def test_every_rule_says_how_each_backend_of_the_table_holds_it_and_what_covers_each_gap() -> None:
+    """`mitigation` silently meant R2's for every backend; an AWS gap had nothing of its own."""
+    from learning_images.backends import BACKENDS  # noqa: PLC0415
+
+    for rule in rules.RULES:
+        assert list(rule.held) == list(BACKENDS), f"{rule.rule!r}: held by {list(rule.held)}, not every backend"
+        for backend, held in rule.held.items():
+            if held.enforcement is not Enforcement.STORAGE:
+                assert held.covered_by, f"{rule.rule!r}: the {backend} gap names nothing that covers it"
+                for check in rule.checks:
+                    found = rules.treatment(backend, check)
+                    assert found is None or found[0] == "SKIP" or held.covered_by in found[1], (
+                        f"{check} on {backend}: the GAP must name what covers it on {backend}"
+                    )

@@ -16,10 +16,12 @@ live run against AWS can prove.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from learning_images import contract
+from learning_images.backends import BACKENDS
 
 
 class Sid:
@@ -95,7 +97,27 @@ GATEWAY_RESTS_ON = (
 
 
 @dataclass(frozen=True)
+class Holding:
+    """How one backend (or the upload gateway) holds one rule."""
+
+    enforcement: Enforcement
+    how: str
+    #: What covers the gap, where the backend does not enforce the rule.
+    covered_by: str = ""
+    #: Checks of the rule its API cannot answer, with why (reported SKIP).
+    unprobed: Mapping[str, str] = field(default_factory=dict)
+    #: Offline tests that prove the declaration (``file::test``).
+    proofs: tuple[str, ...] = ()
+    #: Policy-pack policies that refuse a preview breaking it.
+    policies: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Rule:
+    """A contract rule. Rows are written with one column group per backend (``aws``, ``r2`` with
+    ``mitigation``, ``gcs_*``) and the gateway's (``r2_gateway*``); every reader asks
+    :meth:`holding` instead, so no reader spells a backend's column."""
+
     rule: str
     checks: tuple[str, ...]
     aws: Enforcement
@@ -104,6 +126,8 @@ class Rule:
     r2_how: str
     #: What covers the gap on R2 (empty where R2 enforces the rule).
     mitigation: str = ""
+    #: What covers the gap on AWS (empty where S3 enforces the rule).
+    aws_mitigation: str = ""
     #: Checks of this rule that R2's S3 API cannot answer, with why (reported SKIP).
     r2_unprobed: dict[str, str] = field(default_factory=dict)
     #: The learning bucket's guards that enforce it on AWS.
@@ -139,6 +163,34 @@ class Rule:
             raise ValueError(f"rule {self.rule!r} does not say how Google Cloud Storage holds it")
         if self.gcs is Enforcement.STORAGE and not self.gcs_proofs:
             raise ValueError(f"rule {self.rule!r} is enforced by GCS storage but names no offline proof")
+        for backend, held in self.held.items():
+            if held.enforcement is not Enforcement.STORAGE and not held.covered_by:
+                raise ValueError(f"rule {self.rule!r}: {backend} does not enforce it, and nothing says what covers it")
+
+    @property
+    def held(self) -> dict[str, Holding]:
+        """How each backend holds the rule, by backend name (the backend table's keys)."""
+        assert self.gcs is not None  # every rule says (__post_init__)
+        return {
+            "aws": Holding(self.aws, self.aws_how, self.aws_mitigation, {}, self.proofs, self.policies),
+            "r2": Holding(self.r2, self.r2_how, self.mitigation, self.r2_unprobed),
+            "gcs": Holding(
+                self.gcs, self.gcs_how, self.gcs_mitigation, self.gcs_unprobed, self.gcs_proofs, self.gcs_policies
+            ),
+        }
+
+    @property
+    def gateway(self) -> Holding | None:
+        """How the upload gateway holds the rule where it does more than the storage behind it."""
+        if self.r2_gateway is None:
+            return None
+        return Holding(self.r2_gateway, self.r2_gateway_how, proofs=self.r2_gateway_proofs)
+
+    def holding(self, backend: str, *, gateway: bool = False) -> Holding:
+        """How ``backend`` holds the rule; with ``gateway``, fronted by the upload gateway."""
+        if gateway and self.gateway is not None:
+            return self.gateway
+        return self.held[backend]
 
 
 S, C, N = Enforcement.STORAGE, Enforcement.CLIENT, Enforcement.NONE
@@ -425,6 +477,8 @@ RULES: tuple[Rule, ...] = (
         C,
         "R2 verifies a checksum a client sends, but a token cannot require one or read an upload's format",
         "the uploader sends `image/jpeg` with a SHA-256 checksum and refuses files that do not start like a JPEG",
+        aws_mitigation="the uploader sends `image/jpeg` with a SHA-256 checksum and refuses files that do not start "
+        "like a JPEG",
         live="nothing: AWS cannot hold it",
         r2_gateway=G,
         r2_gateway_how="the gateway refuses a Content-Type other than `image/jpeg`, a body that does not start "
@@ -693,19 +747,10 @@ def _rule_of(check: str) -> Rule | None:
     return next((rule for rule in RULES if check in rule.checks), None)
 
 
-def _column(rule: Rule, backend: str, gateway: bool) -> tuple[Enforcement, str, dict[str, str]]:
-    """How ``rule`` is held on ``backend`` (with its upload gateway, where ``gateway``): the
-    enforcement, how, and the checks its API cannot answer."""
-    if gateway and rule.r2_gateway is not None:
-        return rule.r2_gateway, rule.r2_gateway_how, {}
-    unprobed: dict[str, str] = getattr(rule, f"{backend}_unprobed", {})
-    return getattr(rule, backend), getattr(rule, f"{backend}_how"), unprobed
-
-
 def enforcement(backend: str, check: str, *, gateway: bool = False) -> Enforcement | None:
     """Who holds the rule ``check`` belongs to on ``backend``, or None for a check of no rule."""
     rule = _rule_of(check)
-    return _column(rule, backend, gateway)[0] if rule else None
+    return rule.holding(backend, gateway=gateway).enforcement if rule else None
 
 
 def treatment(backend: str, check: str, *, gateway: bool = False) -> tuple[str, str] | None:
@@ -716,18 +761,13 @@ def treatment(backend: str, check: str, *, gateway: bool = False) -> tuple[str, 
     rule = _rule_of(check)
     if rule is None:
         return None
-    held, how, unprobed = _column(rule, backend, gateway)
-    if check in unprobed:
-        return "SKIP", unprobed[check]
-    if held not in (Enforcement.STORAGE, Enforcement.GATEWAY):
-        return "GAP", f"{how}; covered by: {mitigation(rule, backend)}"
+    held = rule.holding(backend, gateway=gateway)
+    if check in held.unprobed:
+        return "SKIP", held.unprobed[check]
+    if held.enforcement not in (Enforcement.STORAGE, Enforcement.GATEWAY):
+        # What covers a gap is the backend's own (the gateway closes gaps, it has none of its own).
+        return "GAP", f"{held.how}; covered by: {rule.held[backend].covered_by}"
     return None
-
-
-def mitigation(rule: Rule, backend: str) -> str:
-    """What covers ``rule``'s gap on ``backend`` (``mitigation`` is R2's, the first backend with gaps)."""
-    found: str = getattr(rule, f"{backend}_mitigation", rule.mitigation)
-    return found
 
 
 def all_checks() -> list[str]:
@@ -743,48 +783,50 @@ def _test_names(proofs: tuple[str, ...]) -> str:
     return ", ".join(f"`{proof.split('::')[1]}`" for proof in proofs)
 
 
-def _gcs_cell(rule: Rule) -> str:
-    assert rule.gcs is not None  # every rule says (Rule.__post_init__)
-    proofs = _test_names(rule.gcs_proofs)
-    return f"**{rule.gcs.value}**: {rule.gcs_how}" + (f" (proven offline by {proofs})" if proofs else "")
+def _cell(held: Holding, proven: str = "proven offline by") -> str:
+    proofs = _test_names(held.proofs)
+    return f"**{held.enforcement.value}**: {held.how}" + (f" ({proven} {proofs})" if proofs else "")
+
+
+def _views() -> list[tuple[str, str, bool]]:
+    """Each way a backend can be deployed, as the matrix and the summary show it: (label, backend,
+    with the upload gateway). A backend the gateway can front shows both, the gateway first (the
+    default)."""
+    views = []
+    for row in BACKENDS.values():
+        if row.gateway_capable:
+            views += [(f"{row.title} with its upload gateway (default)", row.name, True)]
+            views += [(f"{row.title} without it", row.name, False)]
+        else:
+            views += [(row.title, row.name, False)]
+    return views
 
 
 def markdown_table() -> str:
-    """The README's rule table: per rule, how each backend holds it and what proves it."""
-    rows = [
-        "| contract rule | AWS S3 | AWS guards (Sids) and lifecycle rules | proven offline by | only a live AWS run "
-        "proves | Cloudflare R2 with its upload gateway (default) | Cloudflare R2 without it | what covers the R2 "
-        "gap | Google Cloud Storage | what covers the GCS gap |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-    ]
+    """docs/rules.md's matrix: per rule, how each backend holds it, what proves it and what covers
+    each gap; on AWS also the guards and lifecycle rules that hold it and what only a live run proves."""
+    header = ["contract rule", "AWS guards (Sids) and lifecycle rules", "only a live AWS run proves"]
+    for label, _, gateway in _views():
+        header += [label] if gateway else [label, f"what covers the {label.removesuffix(' without it')} gap"]
+    rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for r in RULES:
-        proofs = _test_names(r.proofs) or "-"
-        held, how, _ = _column(r, "r2", gateway=True)
-        gateway_proofs = _test_names(r.r2_gateway_proofs)
-        with_gateway = f"**{held.value}**: {how} (proven by {gateway_proofs})" if r.r2_gateway else "as without it"
-        rows.append(
-            f"| {r.rule} | **{r.aws.value}**: {r.aws_how} | {_code(r.sids + r.lifecycle)} | {proofs} | "
-            f"{r.live or '-'} | {with_gateway} | **{r.r2.value}**: {r.r2_how} | {r.mitigation or '-'} | "
-            f"{_gcs_cell(r)} | {r.gcs_mitigation or '-'} |"
-        )
+        cells = [r.rule, _code(r.sids + r.lifecycle), r.live or "-"]
+        for _, backend, gateway in _views():
+            if gateway:
+                cells.append(_cell(r.gateway, "proven by") if r.gateway else "as without it")
+            else:
+                held = r.held[backend]
+                cells += [_cell(held), held.covered_by or "-"]
+        rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)
-
-
-#: The summary's rows: (label, backend, with the upload gateway).
-SUMMARY_ROWS = (
-    ("AWS S3", "aws", False),
-    ("Cloudflare R2 with its upload gateway (default)", "r2", True),
-    ("Cloudflare R2 without it", "r2", False),
-    ("Google Cloud Storage", "gcs", False),
-)
 
 
 def summary_table() -> str:
     """The README's summary: per backend, how many rules it holds each way (the matrix is docs/rules.md)."""
     order = (Enforcement.STORAGE, Enforcement.GATEWAY, Enforcement.CLIENT, Enforcement.NONE)
     rows = ["| backend | " + " | ".join(e.value for e in order) + " |", "|---|" + "---|" * len(order)]
-    for label, backend, gateway in SUMMARY_ROWS:
-        held = [_column(rule, backend, gateway=gateway)[0] for rule in RULES]
+    for label, backend, gateway in _views():
+        held = [rule.holding(backend, gateway=gateway).enforcement for rule in RULES]
         rows.append(f"| {label} | " + " | ".join(str(held.count(e)) for e in order) + " |")
     return "\n".join(rows)
 
