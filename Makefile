@@ -8,7 +8,7 @@ STACK ?= dev
 # apply to the sandbox, whose default is the local stack.
 SANDBOX_STACK := $(if $(filter command line environment,$(origin STACK)),--stack $(STACK))
 
-.PHONY: install sandbox sandbox-r2 sandbox-gcs sandbox-up sandbox-down plan lint test bench bench-upload bench-gateway docs lock clean
+.PHONY: test-fast install sandbox sandbox-r2 sandbox-gcs sandbox-up sandbox-down plan lint test bench bench-upload bench-gateway docs lock clean
 
 # The independent IAM evaluator the tests run as a separate process (tools/iam-simulate, AGPL-3.0,
 # never shipped): installed from its lockfile. node and npm from PATH, else from the
@@ -81,6 +81,11 @@ lint: install
 test: lint
 	@echo "make: pytest on three workers (about two minutes on 2 cores)..."
 	$(PY) -m pytest
+
+# The fast tiers alone: pure code and the program under mocks, no server, no evaluator (tests/conftest.py TIERS).
+test-fast: install
+	@echo "make: the unit and mocks tiers (about 25 s on 2 cores)..."
+	$(PY) -m pytest -m "unit or mocks"
 
 # Render prod under mocks with 10, 100 and 1,000 cities: time, resources, policy sizes.
 bench: install

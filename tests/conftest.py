@@ -1,4 +1,5 @@
-"""Shared renders. Each is built afresh from config; graphs are plain data, safe to share."""
+"""Shared renders and the test tiers. Each render is built afresh from config; graphs are plain
+data, safe to share."""
 
 from __future__ import annotations
 
@@ -8,6 +9,74 @@ import pytest
 
 from learning_images.sandbox.local import LocalStore, local_store
 from tests.stack import Graph, render, stack_config
+
+#: Each test module's tier: the slowest thing it needs, fastest tier first (markers in pyproject.toml).
+TIERS: dict[str, tuple[str, ...]] = {
+    "unit": (
+        "test_backends",
+        "test_component_package",
+        "test_concurrency",
+        "test_contract",
+        "test_docs",
+        "test_s3_authorization",
+        "test_workflows",
+    ),
+    "mocks": (
+        "test_access",
+        "test_access_analyzer",
+        "test_bucket",
+        "test_bucket_policy",
+        "test_certificates",
+        "test_component",
+        "test_examples",
+        "test_gcs",
+        "test_inventory",
+        "test_lifecycle",
+        "test_outputs",
+        "test_policies",
+        "test_policy_lint",
+        "test_r2",
+        "test_r2_gateway",
+        "test_replication",
+        "test_rules",
+        "test_scale",
+        "test_settings",
+        "test_stacks",
+    ),
+    "iam": ("test_gcs_iam", "test_iam_semantics"),
+    "servers": (
+        "test_certificate_sandbox",
+        "test_city_kit",
+        "test_erase",
+        "test_gcs_sandbox",
+        "test_key_rotation",
+        "test_operations_faults",
+        "test_packaging",
+        "test_retention",
+        "test_sandbox",
+        "test_upload_faults",
+        "test_verify_contract",
+        "test_verify_failures",
+        "test_verify_r2",
+        "test_verify_usage",
+    ),
+    "workers": ("test_gateway", "test_upload_batch"),
+}
+TIER_OF = {module: tier for tier, modules in TIERS.items() for module in modules}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test with its module's tier; a module no tier names is refused, named."""
+    unplaced = set()
+    for item in items:
+        module = item.path.stem
+        if module not in TIER_OF:
+            unplaced.add(module)
+            continue
+        item.add_marker(getattr(pytest.mark, TIER_OF[module]))
+    if unplaced:
+        raise pytest.UsageError(f"test modules without a tier in tests/conftest.py TIERS: {sorted(unplaced)}")
+
 
 #: Every feature on: replication, Object Lock, logging, two cities.
 FULL = {
