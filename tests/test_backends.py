@@ -17,6 +17,7 @@ from tests.stack import ROOT
 ALLOWED = {
     "scripts/learning_images/backends.py": "the table",
     "scripts/learning_images/gcs.py": "Cloud Storage's permissions: the gcs backend's own module",
+    "scripts/learning_images/r2.py": "R2's token permission groups: the r2 backend's own module",
     "scripts/learning_images/gateway.py": "the R2 upload gateway's side of the contract",
     "scripts/learning_images/sandbox/gateway.py": "the R2 upload gateway in workerd, with Miniflare's local R2",
     "scripts/learning_images/sandbox/r2.py": "the r2 stand-in",
@@ -95,3 +96,15 @@ def test_the_backend_table_lives_beside_the_docs_that_describe_it() -> None:
     assert (ROOT / "scripts" / "learning_images" / "backends.py").name in Path(
         ROOT / "docs" / "development.md"
     ).read_text()
+
+
+def test_the_client_package_never_imports_the_program() -> None:
+    """The sandbox's R2 stand-in imported infra.r2.access: a client needing the program's SDKs."""
+    found = []
+    for path in sorted((ROOT / "scripts" / "learning_images").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            found += [f"{path.relative_to(ROOT)}: {name}" for name in names if name.split(".")[0] == "infra"]
+    assert not found, f"the client package imports the program: {found}"

@@ -108,11 +108,13 @@ def test_an_example_builds_its_store_from_the_installed_wheel(wheel: zipfile.Zip
         "import json, sys, infra.component, learning_images.outputs\n"
         "from learning_images.sandbox.render import render\n"
         f"assert infra.component.__file__.startswith({str(installed)!r}), infra.component.__file__\n"
+        "import learning_images.sandbox.render as r\n"
+        f"assert r.__file__.startswith({str(installed)!r}), r.__file__\n"
         f"graph = render({{}}, stack='example', program={str(program / '__main__.py')!r})\n"
         "print(json.dumps(sorted(r.type for r in graph if r.type.endswith('LearningImageStore'))))\n"
     )
-    # The offline renderer is the sandbox's, which looks for a checkout for its default program.
-    env = {**os.environ, "PYTHONPATH": str(installed), "LEARNING_IMAGES_PROJECT": str(ROOT)}
+    # No checkout anywhere: the render raised ProjectNotFoundError at import when none was found.
+    env = {k: v for k, v in os.environ.items() if k != "LEARNING_IMAGES_PROJECT"} | {"PYTHONPATH": str(installed)}
     result = subprocess.run(  # noqa: S603 (fixed argv)
         [sys.executable, "-c", probe], cwd=program, env=env, capture_output=True, text=True, check=False
     )

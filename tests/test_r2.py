@@ -8,9 +8,9 @@ import uuid
 
 import pytest
 
-from infra.r2.access import ITEM_READ, ITEM_WRITE
 from infra.r2.store import endpoint_url
 from learning_images import contract
+from learning_images.r2 import ITEM_READ, ITEM_WRITE
 from learning_images.sandbox.render import Graph, Resource, render, stack_config
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"

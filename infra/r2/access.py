@@ -1,8 +1,5 @@
-"""The contract's tiers as bucket-scoped Cloudflare account API tokens.
-
-R2 has two object permissions per bucket: read, and read & write. Training gets read; the
-Command Centre and the cities get read & write, because R2 has no write-only permission (a gap
-the capability matrix records). A token's S3 credentials are derived from it: the access key id
+"""The contract's tiers as bucket-scoped Cloudflare account API tokens, with the permission groups
+``learning_images.r2`` gives each tier. A token's S3 credentials are derived from it: the access key id
 is the token id, the secret is the SHA-256 of the token value (R2 docs, "Authentication").
 """
 
@@ -16,19 +13,7 @@ import pulumi
 import pulumi_cloudflare as cloudflare
 
 from learning_images import contract
-
-#: Cloudflare's permission groups for objects of one bucket (names, looked up to ids at deploy).
-ITEM_READ = "Workers R2 Storage Bucket Item Read"
-ITEM_WRITE = "Workers R2 Storage Bucket Item Write"
-
-
-def writes(tier: contract.Tier) -> bool:
-    return tier.upload or any("Delete" in action for action in tier.s3_actions)
-
-
-def permission_groups(tier: contract.Tier) -> list[str]:
-    """The groups a tier needs: read always, write for any tier that uploads or deletes."""
-    return [ITEM_READ, ITEM_WRITE] if writes(tier) else [ITEM_READ]
+from learning_images.r2 import permission_groups
 
 
 def bucket_resource(account_id: str, jurisdiction: str, bucket_name: str) -> str:

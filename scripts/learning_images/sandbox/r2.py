@@ -32,8 +32,8 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
-from infra.r2 import access as r2_access
 from learning_images import contract
+from learning_images import r2 as r2_tokens
 from learning_images.sandbox.gateway import local_gateway, s3_bucket
 from learning_images.sandbox.local import REGION, LocalStore, client, local_store
 from learning_images.sandbox.render import Graph, render, stack_config
@@ -50,8 +50,8 @@ STANDS_IN = (
 #: What an R2 bucket-scoped token's permission groups allow, as the S3 actions of the stand-in
 #: (R2 docs, "API tokens": Object Read reads and lists, Object Read & Write also writes and deletes).
 R2_GROUP_ACTIONS = {
-    r2_access.ITEM_READ: ["s3:GetObject", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
-    r2_access.ITEM_WRITE: ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+    r2_tokens.ITEM_READ: ["s3:GetObject", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
+    r2_tokens.ITEM_WRITE: ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
 }
 #: What a Worker's R2 binding may do to its bucket, for the gateway's stand-in binding: the
 #: gateway only ever writes (``put``), so that is all its stand-in user is granted.
@@ -92,7 +92,7 @@ def _gateway_bindings(graph: Graph) -> dict[str, Any]:
 
 def token_policy(tier: contract.Tier, bucket: str) -> str:
     """The stand-in IAM policy of an R2 token of ``tier`` (the r2 program's own permission groups)."""
-    actions = [a for group in r2_access.permission_groups(tier) for a in R2_GROUP_ACTIONS[group]]
+    actions = [a for group in r2_tokens.permission_groups(tier) for a in R2_GROUP_ACTIONS[group]]
     return bucket_policy(actions, bucket)
 
 

@@ -28,8 +28,17 @@ import yaml
 
 from learning_images.sandbox.project import project_root
 
-ROOT = project_root()
-PROGRAM = ROOT / "infra" / "__main__.py"
+
+def __getattr__(name: str) -> Path:
+    """``ROOT`` (this checkout) and ``PROGRAM`` (its stack program), found when first asked for
+    (PEP 562): importing the render outside a checkout, to render one's own program, must work."""
+    if name == "ROOT":
+        return project_root()
+    if name == "PROGRAM":
+        return project_root() / "infra" / "__main__.py"
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 PROJECT = "learning-images"
 ACCOUNT_ID = "123456789012"
 PARTITION = "aws"
@@ -237,9 +246,10 @@ class Mocks(pulumi.runtime.Mocks):
 
 def stack_config(stack: str) -> dict[str, str]:
     """A shipped stack file's config, in Pulumi's flat string form (the CLI is not here to read it)."""
-    path = ROOT / f"Pulumi.{stack}.yaml"
+    root = project_root()
+    path = root / f"Pulumi.{stack}.yaml"
     if not path.exists():
-        shipped = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in ROOT.glob("Pulumi.*.yaml"))
+        shipped = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in root.glob("Pulumi.*.yaml"))
         raise FileNotFoundError(f"no stack file {path.name}; shipped stacks: {', '.join(shipped)}")
     data = yaml.safe_load(path.read_text()) or {}
     return {key: _as_config_string(value) for key, value in (data.get("config") or {}).items()}
@@ -258,10 +268,11 @@ def render(
     *,
     stack: str = "test",
     preview: bool = False,
-    program: Path | Callable[[], None] = PROGRAM,
+    program: Path | Callable[[], None] | None = None,
 ) -> Graph:
-    """Run ``program`` (the stack program, another program's ``__main__.py``, or a function that
-    declares resources) under mocks with ``config`` and return what it registered.
+    """Run ``program`` (another program's ``__main__.py``, a function that declares resources, or by
+    default this checkout's stack program) under mocks with ``config`` and return what it registered.
+    Only the default needs a checkout: a user's own program renders from an install.
 
     The graph is also kept in :data:`LAST_GRAPH`, so a test can see what a failed run registered.
     """
@@ -292,7 +303,7 @@ def render(
         if callable(program):
             program()
         else:
-            runpy.run_path(str(program), run_name="__main__")
+            runpy.run_path(str(program or project_root() / "infra" / "__main__.py"), run_name="__main__")
         stack_resource = pulumi.runtime.settings.get_root_resource()
         exported: dict[str, Any] = dict(getattr(stack_resource, "outputs", {}))
 
@@ -312,15 +323,13 @@ def main() -> None:
     """``make plan``: what a stack declares, rendered offline."""
     import argparse  # noqa: PLC0415
 
-    from infra.settings import SettingsError  # noqa: PLC0415
-
     parser = argparse.ArgumentParser(description="Render a stack offline (no Pulumi CLI, no cloud) and list it.")
     parser.add_argument("--stack", default="dev", help="a shipped stack: Pulumi.<stack>.yaml (default: dev)")
     parser.add_argument("--policies", action="store_true", help="also print every policy document")
     args = parser.parse_args()
     try:
         graph = render(stack_config(args.stack), stack=args.stack)
-    except (FileNotFoundError, SettingsError) as exc:
+    except (FileNotFoundError, ValueError) as exc:  # the program's SettingsError is a ValueError
         raise SystemExit(f"error: {exc}") from None
     print(
         f"stack {args.stack}: {len(graph.resources)} resources, rendered offline under Pulumi mocks "
