@@ -31,6 +31,7 @@ import argparse
 import contextlib
 import io
 import json
+import os
 import re
 import ssl
 import sys
@@ -555,7 +556,11 @@ def main(argv: list[str] | None = None) -> int:
                 "http": f"http://127.0.0.1:{http.server_port}",
                 "ca_bundle": str(ca_file),
             }
-            args.ready_file.write_text(json.dumps(ready))
+            # Whole or not at all: the parent polls for the file and reads it at once, so a file
+            # created empty and then written made it read "" now and then (a JSONDecodeError).
+            partial = args.ready_file.with_name(args.ready_file.name + ".partial")
+            partial.write_text(json.dumps(ready))
+            os.replace(partial, args.ready_file)
             print(json.dumps(ready), flush=True)
             with contextlib.suppress(KeyboardInterrupt):
                 threading.Event().wait()
