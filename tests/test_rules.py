@@ -104,10 +104,10 @@ def test_s3_enforces_every_rule_but_the_image_format_which_iam_cannot_read() -> 
 
 def test_the_capability_matrix_and_the_readmes_summary_match_the_data() -> None:
     assert rules.markdown_table() in (ROOT / "docs" / "rules.md").read_text(), (
-        "docs/rules.md's rule matrix differs from learning_images/rules.py: regenerate it with `make docs`"
+        "docs/rules.md's rule matrix differs from learning_images/rules/: regenerate it with `make docs`"
     )
     assert rules.summary_table() in (ROOT / "README.md").read_text(), (
-        "README.md's rule summary differs from learning_images/rules.py: regenerate it with `make docs`"
+        "README.md's rule summary differs from learning_images/rules/: regenerate it with `make docs`"
     )
 
 

@@ -1,0 +1,181 @@
+"""The rule catalogue's model: stable Sids, how a rule is held, and a rule.
+
+What a rule is, apart from the rows (``catalogue.py``) and their tables (``tables.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from learning_images import contract
+
+
+class Sid:
+    """Stable statement ids of the AWS bucket-policy guards (one per rule they enforce)."""
+
+    INSECURE_TRANSPORT = "DenyInsecureTransport"
+    OUTDATED_TLS = "DenyOutdatedTls"
+    OVERWRITE = "DenyUploadWithoutIfNoneMatch"
+    CONDITIONAL_OVERWRITE = "DenyUploadWithIfMatch"
+    MULTIPART = "DenyMultipartUpload"
+    COPY = "DenyCopyIntoBucket"
+    KEY_NOT_UUID_JPG = "DenyKeyNotUuidJpg"
+    KEY_WITH_SLASH = "DenyKeyWithSlash"
+    UNKNOWN_TAG = "DenyUploadWithUnknownTag"
+    EXCLUDED_LABEL = "DenyUploadWithExcludedLabel"
+    WRONG_ENCRYPTION = "DenyUploadWithWrongEncryption"
+    OTHER_KMS_KEY = "DenyUploadWithOtherKmsKey"
+    AWS_MANAGED_KEY = "DenyUploadWithAwsManagedKey"
+    STORAGE_CLASS = "DenyUploadWithStorageClass"
+    CUSTOMER_KEY = "DenyUploadWithCustomerKey"
+    ACL = "DenyObjectAcl"
+    OBJECT_LOCK_CHANGE = "DenyObjectLockChange"
+    TAG_REWRITE = "DenyTagRewrite"
+    RETAG_STORED_OBJECT = "DenyRetagOfStoredObject"
+    DELETE = "DenyDeleteExceptCommandCentre"
+    UPLOAD_AS_OTHER_CITY = "DenyUploadAsAnotherCity"
+    CITY_WITHOUT_CITY_TAG = "DenyCityWithoutCityTag"
+    CITY_TIER = "DenyCityTierBeyondUpload"
+    TRAINING_TIER = "DenyTrainingTierBeyondRead"
+    COMMAND_CENTRE_TIER = "DenyCommandCentreTierBeyondItsOperations"
+    CONFIGURATION_CHANGE = "DenyConfigurationChangeExceptAdministrators"
+    KEY_ADMINISTRATION = "DenyKeyAdministrationExceptAdministrators"
+    WRITE_EXCEPT_REPLICATION = "DenyWriteExceptReplication"
+    LOG_DELIVERY = "AllowS3LogDelivery"
+    INVENTORY_DELIVERY = "AllowS3InventoryDelivery"
+
+    @staticmethod
+    def _camel(name: str) -> str:
+        return "".join(part.title() for part in name.replace("-", "_").split("_"))
+
+    @staticmethod
+    def missing_tag(field: str) -> str:
+        """``DenyUploadWithoutCityIdTag`` for ``city_id``: one guard per required field."""
+        return f"DenyUploadWithout{Sid._camel(field)}Tag"
+
+    @staticmethod
+    def lock_header(key: str) -> str:
+        """``DenyUploadWithObjectLockMode`` for ``s3:object-lock-mode``: one guard per lock header."""
+        return f"DenyUploadWith{Sid._camel(key.removeprefix('s3:'))}"
+
+
+#: The request headers that set an object's lock on upload, as IAM condition keys (Service
+#: Authorization Reference for Amazon S3, condition keys of PutObject).
+OBJECT_LOCK_KEYS = ("s3:object-lock-mode", "s3:object-lock-retain-until-date", "s3:object-lock-legal-hold")
+MISSING_TAG_SIDS = tuple(Sid.missing_tag(f) for f in contract.METADATA_FIELDS)
+LOCK_HEADER_SIDS = tuple(Sid.lock_header(k) for k in OBJECT_LOCK_KEYS)
+
+
+class Enforcement(StrEnum):
+    STORAGE = "enforced by the storage"
+    #: R2 with its upload gateway: what it rests on is :data:`GATEWAY_RESTS_ON`.
+    GATEWAY = "enforced by the gateway"
+    CLIENT = "only by well-behaved clients"
+    NONE = "not enforced"
+
+
+#: Why a rule the gateway holds is enforced and not a wish: cities cannot go around it.
+GATEWAY_RESTS_ON = (
+    "no city holds an R2 credential (the r2 program creates none while the gateway is on), so every city "
+    "request passes the gateway, which accepts one operation, a compliant PutObject; the Command Centre's "
+    "R2 token writes directly and is trusted as a well-behaved client"
+)
+
+
+@dataclass(frozen=True)
+class Holding:
+    """How one backend (or the upload gateway) holds one rule."""
+
+    enforcement: Enforcement
+    how: str
+    #: What covers the gap, where the backend does not enforce the rule.
+    covered_by: str = ""
+    #: Checks of the rule its API cannot answer, with why (reported SKIP).
+    unprobed: Mapping[str, str] = field(default_factory=dict)
+    #: Offline tests that prove the declaration (``file::test``).
+    proofs: tuple[str, ...] = ()
+    #: Policy-pack policies that refuse a preview breaking it.
+    policies: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A contract rule. Rows are written with one column group per backend (``aws``, ``r2`` with
+    ``mitigation``, ``gcs_*``) and the gateway's (``r2_gateway*``); every reader asks
+    :meth:`holding` instead, so no reader spells a backend's column."""
+
+    rule: str
+    checks: tuple[str, ...]
+    aws: Enforcement
+    aws_how: str
+    r2: Enforcement
+    r2_how: str
+    #: What covers the gap on R2 (empty where R2 enforces the rule).
+    mitigation: str = ""
+    #: What covers the gap on AWS (empty where S3 enforces the rule).
+    aws_mitigation: str = ""
+    #: Checks of this rule that R2's S3 API cannot answer, with why (reported SKIP).
+    r2_unprobed: dict[str, str] = field(default_factory=dict)
+    #: The learning bucket's guards that enforce it on AWS.
+    sids: tuple[str, ...] = ()
+    #: The contract's lifecycle rules (``contract.lifecycle_rules`` ids) that enforce it.
+    lifecycle: tuple[str, ...] = ()
+    #: Policy-pack policies that refuse a preview breaking it.
+    policies: tuple[str, ...] = ()
+    #: Offline tests that prove it (``file::test``); under IAM semantics where it rests on a condition.
+    proofs: tuple[str, ...] = ()
+    #: What only a live run against AWS proves (the verifier's checks on a deployed stack).
+    live: str = ""
+    #: How R2 holds the rule with its upload gateway on (the r2 default), where that differs from
+    #: ``r2``; None: as ``r2`` says. Rules the gateway holds are probed through it.
+    r2_gateway: Enforcement | None = None
+    r2_gateway_how: str = ""
+    #: The tests that prove it in the Workers runtime (``tests/test_gateway.py``), where the gateway holds it.
+    r2_gateway_proofs: tuple[str, ...] = ()
+    #: How Google Cloud Storage holds it (every rule says; ``__post_init__`` refuses a rule without).
+    gcs: Enforcement | None = None
+    gcs_how: str = ""
+    #: What covers the gap on GCS (empty where GCS enforces the rule).
+    gcs_mitigation: str = ""
+    #: Checks of this rule that Cloud Storage's XML API cannot answer, with why (reported SKIP).
+    gcs_unprobed: dict[str, str] = field(default_factory=dict)
+    #: Offline tests that prove the GCS declaration (``file::test``): mocks, the IAM evaluation, the pack.
+    gcs_proofs: tuple[str, ...] = ()
+    #: The policy-pack policies that refuse a GCS preview breaking it.
+    gcs_policies: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.gcs is None:
+            raise ValueError(f"rule {self.rule!r} does not say how Google Cloud Storage holds it")
+        if self.gcs is Enforcement.STORAGE and not self.gcs_proofs:
+            raise ValueError(f"rule {self.rule!r} is enforced by GCS storage but names no offline proof")
+        for backend, held in self.held.items():
+            if held.enforcement is not Enforcement.STORAGE and not held.covered_by:
+                raise ValueError(f"rule {self.rule!r}: {backend} does not enforce it, and nothing says what covers it")
+
+    @property
+    def held(self) -> dict[str, Holding]:
+        """How each backend holds the rule, by backend name (the backend table's keys)."""
+        assert self.gcs is not None  # every rule says (__post_init__)
+        return {
+            "aws": Holding(self.aws, self.aws_how, self.aws_mitigation, {}, self.proofs, self.policies),
+            "r2": Holding(self.r2, self.r2_how, self.mitigation, self.r2_unprobed),
+            "gcs": Holding(
+                self.gcs, self.gcs_how, self.gcs_mitigation, self.gcs_unprobed, self.gcs_proofs, self.gcs_policies
+            ),
+        }
+
+    @property
+    def gateway(self) -> Holding | None:
+        """How the upload gateway holds the rule where it does more than the storage behind it."""
+        if self.r2_gateway is None:
+            return None
+        return Holding(self.r2_gateway, self.r2_gateway_how, proofs=self.r2_gateway_proofs)
+
+    def holding(self, backend: str, *, gateway: bool = False) -> Holding:
+        """How ``backend`` holds the rule; with ``gateway``, fronted by the upload gateway."""
+        if gateway and self.gateway is not None:
+            return self.gateway
+        return self.held[backend]
