@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, cast
+from typing import Annotated, Any, Final, Literal, cast
 
 from pydantic import (
     BaseModel,
@@ -26,10 +26,11 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+import learning_images
 from learning_images import contract, gcs
 from learning_images.backends import BACKENDS, DEFAULT, OWNER, Backend, backend
 
-PROJECT: Literal["learning-images"] = "learning-images"
+PROJECT: Final = learning_images.PROJECT
 REGION_KEY = "aws:region"
 PROJECT_KEY = "gcp:project"
 #: Provider keys the settings read (each provider's own, so the provider and the store agree).

@@ -8,6 +8,8 @@ import math
 from importlib import metadata
 from typing import Any
 
+from learning_images import PROJECT
+
 #: Connect and read timeout per attempt for the Command Centre's commands, seconds: S3 answers a
 #: HeadObject or a DeleteObject in milliseconds, so 10 s is a hung store, not a slow one.
 REQUEST_TIMEOUT = 10.0
@@ -15,7 +17,7 @@ REQUEST_TIMEOUT = 10.0
 
 def version() -> str:
     try:
-        return metadata.version("learning-images")
+        return metadata.version(PROJECT)
     except metadata.PackageNotFoundError:  # a checkout on sys.path without an install
         return "unknown (not installed)"
 
@@ -23,7 +25,7 @@ def version() -> str:
 def parser(command: str, description: str, **kwargs: Any) -> argparse.ArgumentParser:
     """A parser named after the installed command (``learning-images-upload``), never a module,
     with ``--version``."""
-    made = argparse.ArgumentParser(prog=f"learning-images-{command}", description=description, **kwargs)
+    made = argparse.ArgumentParser(prog=f"{PROJECT}-{command}", description=description, **kwargs)
     made.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     return made
 

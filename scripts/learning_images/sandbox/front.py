@@ -62,6 +62,7 @@ from learning_images.sandbox.iam_simulator import (
     iam_simulator_pool,
     simulation,
 )
+from learning_images.sandbox.project import EMULATOR_ACCOUNT_ID
 from learning_images.sandbox.roles_anywhere import RolesAnywhere, SessionRefused
 from learning_images.sandbox.s3_authorization import HttpRequest
 
@@ -70,7 +71,7 @@ from learning_images.sandbox.s3_authorization import HttpRequest
 ROLES_ANYWHERE_SESSIONS = "/sessions"
 ROLES_ANYWHERE_REGISTRY = "/__sandbox/roles-anywhere"
 
-ACCOUNT_ID = "123456789012"  # moto's default account
+ACCOUNT_ID = EMULATOR_ACCOUNT_ID
 TLS_ENVIRON = "learning_images.tls_version"
 _CREDENTIAL = re.compile(r"Credential=(?P<key>[^/]+)/(?P<date>\d{8})/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request")
 _SIGNED_HEADERS = re.compile(r"SignedHeaders=(?P<headers>[^,\s]+)")

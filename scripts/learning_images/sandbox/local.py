@@ -33,14 +33,14 @@ import boto3
 
 from learning_images.sandbox.front import ROLES_ANYWHERE_REGISTRY
 from learning_images.sandbox.gateway import LocalGateway
+from learning_images.sandbox.project import EMULATOR_ACCOUNT_ID, SANDBOX_REGION
 from learning_images.sandbox.render import ROOT, Graph, Resource, render, stack_config
 
 STACK = "local"
-REGION = "eu-west-1"
+REGION = SANDBOX_REGION
 #: The identity that provisions and then runs the verification (it assumes the tier roles).
 OPERATOR = "sandbox-operator"
-#: moto's default account; the offline render uses the same, so ARNs agree.
-ACCOUNT_ID = "123456789012"
+ACCOUNT_ID = EMULATOR_ACCOUNT_ID
 BOOTSTRAP_KEY = {"aws_access_key_id": "sandbox", "aws_secret_access_key": "sandbox"}
 
 

@@ -9,7 +9,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-PROJECT_NAME = "learning-images"
+from learning_images import PROJECT
+
+PROJECT_NAME = PROJECT
+#: moto's default account, which the offline render mocks as well, so the rendered ARNs and the
+#: emulator's agree (the front, the render and the local store read this one).
+EMULATOR_ACCOUNT_ID = "123456789012"
+#: The region the sandbox and the offline render use (Pulumi.local.yaml's aws:region; a test
+#: keeps them equal).
+SANDBOX_REGION = "eu-west-1"
 #: Points the sandbox at a checkout when it runs from anywhere else.
 ENVIRONMENT = "LEARNING_IMAGES_PROJECT"
 

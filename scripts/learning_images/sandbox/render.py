@@ -26,7 +26,7 @@ from typing import Any
 import pulumi
 import yaml
 
-from learning_images.sandbox.project import project_root
+from learning_images.sandbox.project import EMULATOR_ACCOUNT_ID, PROJECT_NAME, SANDBOX_REGION, project_root
 
 
 def __getattr__(name: str) -> Path:
@@ -39,13 +39,13 @@ def __getattr__(name: str) -> Path:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-PROJECT = "learning-images"
-ACCOUNT_ID = "123456789012"
+PROJECT = PROJECT_NAME
+ACCOUNT_ID = EMULATOR_ACCOUNT_ID
 PARTITION = "aws"
 #: The role the deploy workflow assumes; the render deploys as a session of it, and Pulumi.prod.yaml
 #: names it among the configuration administrators.
 DEPLOY_ROLE = "learning-images-deploy"
-DEFAULT_REGION = "eu-west-1"
+DEFAULT_REGION = SANDBOX_REGION
 GCP_PROJECT = "learning-images-test"
 GCP_PROJECT_NUMBER = "123456789012"
 

@@ -42,7 +42,7 @@ from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionEr
 from rich.console import Console
 from rich.table import Table
 
-from learning_images import contract, rules
+from learning_images import PROJECT, contract, rules
 from learning_images.ops import arguments
 from learning_images.ops.clients import (
     CERTIFICATE_ERRORS,
@@ -848,7 +848,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--state-dir",
         type=Path,
-        default=Path(os.environ.get("XDG_STATE_HOME", Path.home() / ".local" / "state")) / "learning-images",
+        default=Path(os.environ.get("XDG_STATE_HOME", Path.home() / ".local" / "state")) / PROJECT,
         help="where probe keys are noted before each upload, so a run killed before its cleanup is "
         "cleaned by the next (default: $XDG_STATE_HOME/learning-images)",
     )
