@@ -52,14 +52,16 @@ Days = Annotated[PositiveInt, Field(le=36500)]
 ArchiveDays = Annotated[PositiveInt, Field(le=contract.CONTRACT_PERIODS.archive_after_days)]
 UnsureDays = Annotated[PositiveInt, Field(le=contract.CONTRACT_PERIODS.unsure_expiry_days)]
 
-#: Each backend's AWS settings it lacks (its row's `lacks`), for the validator below.
-NOT_ON: Mapping[str, Mapping[str, str]] = {name: row.lacks for name, row in BACKENDS.items() if row.lacks}
-
 
 def _row(info: ValidationInfo) -> tuple[str | None, Backend | None]:
     """The backend the settings name (validated before every other field), and its row."""
     name = info.data.get("backend")
     return name, BACKENDS.get(name) if isinstance(name, str) else None
+
+
+def _key(name: str) -> str:
+    """A setting's config key (its alias where it has one, as `aws:region`), for messages."""
+    return Settings.model_fields[name].alias or to_camel(name)
 
 
 _GCP_PROJECT = re.compile(r"[a-z][a-z0-9-]{4,28}[a-z0-9]")
@@ -387,14 +389,13 @@ class Settings(BaseModel):
     def _own_setting(cls, value: Any, info: ValidationInfo) -> Any:
         """One backend's setting asked of another (asked: not the default, as Pulumi passes defaults):
         an aws stack with `r2LocationHint` was accepted and the setting silently ignored."""
-        name = info.data.get("backend")
+        name, _ = _row(info)
         if info.field_name is None or name in (None, OWNER[info.field_name]):
             return value
-        field = cls.model_fields[info.field_name]
-        if value != field.default:
-            key = field.alias or to_camel(info.field_name)
+        if value != cls.model_fields[info.field_name].default:
             raise ValueError(
-                f"is a setting of the {OWNER[info.field_name]} backend, but the backend is {name}: remove `{key}`"
+                f"is a setting of the {OWNER[info.field_name]} backend, but the backend is {name}: "
+                f"remove `{_key(info.field_name)}`"
             )
         return value
 
@@ -438,17 +439,18 @@ class Settings(BaseModel):
             raise ValueError("set either `r2GatewayHostname` or `r2WorkersSubdomain`, not both: one public address")
         return value
 
-    @field_validator(*{name for lacking in NOT_ON.values() for name in lacking})
+    @field_validator(*{name for row in BACKENDS.values() for name in row.lacks})
     @classmethod
     def _not_on_backend(cls, value: Any, info: ValidationInfo) -> Any:
-        """An AWS feature asked of a backend that lacks it. Pulumi passes Pulumi.yaml's defaults to
-        every stack, so "asked" means "not the default"; features on by default must be turned off."""
-        backend = info.data.get("backend")
-        lacking = NOT_ON.get(backend or "", {})
+        """An AWS feature asked of a backend that lacks it (its row's `lacks`). Pulumi passes
+        Pulumi.yaml's defaults to every stack, so "asked" means "not the default"; features on by
+        default must be turned off."""
+        backend, row = _row(info)
+        lacking = row.lacks if row else {}
         if info.field_name is None or info.field_name not in lacking:
             return value
         field = cls.model_fields[info.field_name]
-        name = field.alias or to_camel(info.field_name)
+        name = _key(info.field_name)
         if field.default is True and value is True:
             raise ValueError(
                 f"must be false for the {backend} backend, which has no {lacking[info.field_name]}: "
@@ -579,7 +581,8 @@ class Settings(BaseModel):
     @field_validator("replica_region")
     @classmethod
     def _replica_region(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if info.data.get("backend") in NOT_ON:
+        _, row = _row(info)
+        if row and "replica_region" in row.lacks:
             return value  # refused, if set, as a setting the backend lacks
         if not info.data.get("replication", False):
             if value is not None:
@@ -601,8 +604,9 @@ class Settings(BaseModel):
         name, row = _row(info)
         fixed = row.fixed.get(info.field_name or "") if row else None
         if fixed is not None and value != fixed[0]:
-            key = cls.model_fields[info.field_name or ""].alias or to_camel(info.field_name or "")
-            raise ValueError(f"cannot be {value} for the {name} backend: {fixed[1]}; remove `{key}`")
+            raise ValueError(
+                f"cannot be {value} for the {name} backend: {fixed[1]}; remove `{_key(info.field_name or '')}`"
+            )
         return value
 
     @field_validator(*{name for row in BACKENDS.values() for name in row.erasure_lag})
@@ -618,9 +622,7 @@ class Settings(BaseModel):
             return days
         total = days + sum(int(info.data[other]) for other in others)
         if total > GDPR_ERASURE_DAYS:
-            keys = " plus ".join(
-                f"`{cls.model_fields[other].alias or to_camel(other)}` ({info.data[other]})" for other in others
-            )
+            keys = " plus ".join(f"`{_key(other)}` ({info.data[other]})" for other in others)
             raise ValueError(
                 f"({days}) plus {keys} exceeds {GDPR_ERASURE_DAYS}: on {name} an erased image's bytes stay that "
                 "long (noncurrent, then soft-deleted), longer than GDPR's month"
