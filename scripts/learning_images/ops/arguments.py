@@ -8,7 +8,7 @@ import math
 from importlib import metadata
 from typing import Any
 
-from learning_images import PROJECT
+from learning_images import PROJECT, contract
 
 #: Connect and read timeout per attempt for the Command Centre's commands, seconds: S3 answers a
 #: HeadObject or a DeleteObject in milliseconds, so 10 s is a hung store, not a slow one.
@@ -39,6 +39,13 @@ def add_timeout(parser: argparse.ArgumentParser) -> None:
         help=f"connect and read timeout per attempt, seconds (default: {REQUEST_TIMEOUT:g}; 3 attempts, so a hung "
         "store stops the run, and a stop after SIGTERM completes, within about 3 x this)",
     )
+
+
+def city_id(text: str) -> str:
+    """A city's id as the contract writes it; the probe city is the verifier's alone."""
+    if not contract.CITY_ID_PATTERN.match(text) or text == contract.PROBE_CITY_ID:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a city id (a lowercase slug, not {contract.PROBE_CITY_ID})")
+    return text
 
 
 def positive_int(text: str) -> int:

@@ -21,7 +21,6 @@ import os
 import sys
 from pathlib import Path
 
-from learning_images import contract
 from learning_images.ops import arguments
 from learning_images.outputs import OutputsError, StackOutputs, add_outputs_arguments, outputs_from_args
 
@@ -81,12 +80,12 @@ def write_kit(outputs: StackOutputs, city: str, folder: Path, ca_bundle: Path | 
 def main(argv: list[str] | None = None) -> int:
     parser = arguments.parser("city-kit", "Write the kit one city needs to upload: its own credential, nothing more.")
     add_outputs_arguments(parser)
-    parser.add_argument("--city", required=True, help="the city the kit is for (one of the stack's cityIds)")
+    parser.add_argument(
+        "--city", type=arguments.city_id, required=True, help="the city the kit is for (one of the stack's cityIds)"
+    )
     parser.add_argument("--out", type=Path, required=True, help="the kit's folder (created 0700)")
     parser.add_argument("--ca-bundle", type=Path, help="the endpoint's private CA certificate, copied into the kit")
     args = parser.parse_args(argv)
-    if not contract.CITY_ID_PATTERN.match(args.city) or args.city == contract.PROBE_CITY_ID:
-        parser.error(f"--city {args.city!r} is not a city id (a lowercase slug, not {contract.PROBE_CITY_ID})")
     try:
         outputs = outputs_from_args(args)
         assert outputs is not None  # the argument group is required
