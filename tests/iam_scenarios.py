@@ -507,9 +507,22 @@ PUT_OBJECT_HEADERS: Mapping[str, HeaderRule] = {
     # contract's JPEG and metadata rules say so (GAP on AWS, covered by the uploader).
     "content-type": HeaderRule(added=_HARMLESS),
     "x-amz-meta-": HeaderRule(added="user metadata: IAM cannot read it (the tags are what the policy judges)"),
+    **{
+        f"x-amz-checksum-{name}": HeaderRule(added=_CHECKSUM)
+        for name in (
+            "crc32",
+            "crc32c",
+            "crc64nvme",
+            "sha1",
+            "sha256",
+            "sha512",
+            "md5",
+            "xxhash64",
+            "xxhash3",
+            "xxhash128",
+        )
+    },
 }
-for _name in ("crc32", "crc32c", "crc64nvme", "sha1", "sha256", "sha512", "md5", "xxhash64", "xxhash3", "xxhash128"):
-    PUT_OBJECT_HEADERS = {**PUT_OBJECT_HEADERS, f"x-amz-checksum-{_name}": HeaderRule(added=_CHECKSUM)}
 
 
 def put_object_header_shapes() -> dict[str, Any]:

@@ -343,33 +343,34 @@ class AuditJournal:
             except OSError as exc:
                 raise AuditWriteError(f"writing the audit {self.path} failed ({exc.strerror or exc})") from None
 
-    def erased_before(self) -> dict[str, str]:
-        """Keys whose every announced deletion was confirmed by an earlier run: key -> that run."""
+    def records(self) -> Iterator[dict[str, Any]]:
+        """The journal's deletion records, in order; a line a kill cut short is none (its deletion
+        had not been confirmed either)."""
         if not self.path.exists():
-            return {}
-        deleted: dict[str, str] = {}
+            return
         for line in self.path.read_text(encoding="utf-8").splitlines():
             try:
                 record = json.loads(line)
             except json.JSONDecodeError:
                 continue
-            if record.get("event") == "version-deleted":
-                deleted[record["key"]] = record["run"]
-        pending = {version.key for _, version in self.unconfirmed()}
+            if record.get("event") in ("version-deleting", "version-deleted"):
+                yield record
+
+    def erased_before(self) -> dict[str, str]:
+        """Keys whose every announced deletion was confirmed by an earlier run: key -> that run."""
+        records = list(self.records())
+        deleted = {r["key"]: r["run"] for r in records if r["event"] == "version-deleted"}
+        pending = {version.key for _, version in self._unconfirmed(records)}
         return {key: run for key, run in deleted.items() if key not in pending}
 
     def unconfirmed(self) -> list[tuple[str, Version]]:
         """Deletions a killed run announced but never confirmed, with the run they belong to."""
-        if not self.path.exists():
-            return []
+        return self._unconfirmed(self.records())
+
+    @staticmethod
+    def _unconfirmed(records: Iterable[dict[str, Any]]) -> list[tuple[str, Version]]:
         announced: dict[tuple[str, str, str, str | None], Version] = {}
-        for line in self.path.read_text(encoding="utf-8").splitlines():
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a line a kill cut short: its deletion had not been confirmed either
-            if record.get("event") not in ("version-deleting", "version-deleted"):
-                continue
+        for record in records:
             identity = (record["run"], record["bucket"], record["key"], record.get("version_id"))
             if record["event"] == "version-deleting":
                 announced[identity] = Version(record["bucket"], record["key"], record.get("version_id"))
