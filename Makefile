@@ -8,7 +8,7 @@ STACK ?= dev
 # apply to the sandbox, whose default is the local stack.
 SANDBOX_STACK := $(if $(filter command line environment,$(origin STACK)),--stack $(STACK))
 
-.PHONY: test-fast install sandbox sandbox-r2 sandbox-gcs sandbox-up sandbox-down plan lint test bench bench-upload bench-gateway docs lock clean
+.PHONY: test-fast install sandbox sandbox-r2 sandbox-gcs sandbox-up sandbox-down plan urns lint test bench bench-upload bench-gateway docs lock clean
 
 # The independent IAM evaluator the tests run as a separate process (tools/iam-simulate, AGPL-3.0,
 # never shipped): installed from its lockfile. node and npm from PATH, else from the
@@ -100,6 +100,10 @@ bench-gateway: install
 	$(PY) -m bench.gateway_throughput
 
 # Regenerate what is generated from code: docs/settings.md, README.md's rule table, Pulumi.yaml's config.
+# Record each shipped stack's URNs (tests/urns/): only after test_urns says the change is meant.
+urns: install
+	$(PY) -m learning_images.sandbox.render --record-urns tests/urns
+
 docs: install
 	$(PY) -m infra.docs
 

@@ -42,6 +42,7 @@ TIERS: dict[str, tuple[str, ...]] = {
         "test_scale",
         "test_settings",
         "test_stacks",
+        "test_urns",
     ),
     "iam": ("test_gcs_iam", "test_iam_semantics"),
     "servers": (

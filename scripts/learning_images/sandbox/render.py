@@ -86,6 +86,9 @@ class Graph:
     parents: dict[str, str] = field(default_factory=dict)
     #: resource name -> the aliases it declares
     aliases: dict[str, list[Any]] = field(default_factory=dict)
+    #: every resource's URN as the engine forms it (components included): the stack, the project,
+    #: the parent chain's types joined by ``$`` and the name. A changed URN is a replaced resource.
+    urns: list[str] = field(default_factory=list)
 
     def of_type(self, type_: str) -> list[Resource]:
         return [r for r in self.resources if r.type == type_]
@@ -283,8 +286,20 @@ def render(
     pulumi.runtime.set_mocks(Mocks(graph, region), project=PROJECT, stack=stack, preview=preview)
     pulumi.runtime.set_all_config(dict(config), [])
 
+    qualified_types: dict[int, str] = {}
+
+    def record_urn(args: pulumi.ResourceTransformationArgs) -> None:
+        # The engine's rule: a child's type is qualified by its parent's (the stack's own is left
+        # out). Parents are constructed before their children, so the parent's entry is there.
+        parent = args.opts.parent if args.opts is not None else None
+        prefix = qualified_types.get(id(parent)) if parent is not None else None
+        qualified = f"{prefix}${args.type_}" if prefix else args.type_
+        qualified_types[id(args.resource)] = qualified
+        graph.urns.append(f"urn:pulumi:{stack}::{PROJECT}::{qualified}::{args.name}")
+
     def record_options(args: pulumi.ResourceTransformationArgs) -> None:
         # Mocks never see resource options; a stack transformation does.
+        record_urn(args)
         if args.opts is None:
             return
         if args.opts.protect:
@@ -326,7 +341,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Render a stack offline (no Pulumi CLI, no cloud) and list it.")
     parser.add_argument("--stack", default="dev", help="a shipped stack: Pulumi.<stack>.yaml (default: dev)")
     parser.add_argument("--policies", action="store_true", help="also print every policy document")
+    parser.add_argument(
+        "--record-urns", type=Path, metavar="DIR", help="write every shipped stack's URNs to DIR/<stack>.txt and exit"
+    )
     args = parser.parse_args()
+    if args.record_urns:
+        for path in sorted(project_root().glob("Pulumi.*.yaml")):
+            name = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+            urns = render(stack_config(name), stack=name).urns
+            (args.record_urns / f"{name}.txt").write_text("\n".join(sorted(urns)) + "\n")
+            print(f"stack {name}: {len(urns)} URNs recorded in {args.record_urns / name}.txt")
+        return
     try:
         graph = render(stack_config(args.stack), stack=args.stack)
     except (FileNotFoundError, ValueError) as exc:  # the program's SettingsError is a ValueError
