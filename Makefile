@@ -16,7 +16,7 @@ SANDBOX_STACK := $(if $(filter command line environment,$(origin STACK)),--stack
 IAM_SIMULATE := tools/iam-simulate/node_modules/.package-lock.json
 # The R2 upload gateway's toolchain (esbuild, TypeScript's checker, Miniflare with workerd, the
 # Workers runtime the gateway's tests run in), installed from its lockfile the same way.
-GATEWAY := infra/r2/gateway/node_modules/.package-lock.json
+GATEWAY := infra/learning_images_infra/r2/gateway/node_modules/.package-lock.json
 NPM_PATH := PATH="$$PATH:$(CURDIR)/$(VENV)/bin"
 
 install: $(VENV)/.installed $(IAM_SIMULATE) $(GATEWAY)
@@ -27,7 +27,7 @@ $(VENV)/.installed: requirements-dev.lock pyproject.toml
 	@echo "make: installing the pinned development set into $(VENV) (a minute or two on a first run)..."
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
-	# The project itself, editable: infra/ and scripts/learning_images import as packages everywhere
+	# The project itself, editable: learning_images_infra (infra/) and learning_images (scripts/) import everywhere
 	# (Pulumi's program, the policy pack's tests, the console commands), with no sys.path edits.
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
@@ -39,9 +39,9 @@ $(IAM_SIMULATE): tools/iam-simulate/package.json tools/iam-simulate/package-lock
 	$(NPM_PATH) npm ci --prefix tools/iam-simulate --no-audit --no-fund --loglevel=error
 	touch $@
 
-$(GATEWAY): infra/r2/gateway/package.json infra/r2/gateway/package-lock.json $(IAM_SIMULATE)
-	@echo "make: installing the gateway's toolchain and the Workers runtime (infra/r2/gateway) from its lockfile..."
-	$(NPM_PATH) npm ci --prefix infra/r2/gateway --no-audit --no-fund --loglevel=error
+$(GATEWAY): infra/learning_images_infra/r2/gateway/package.json infra/learning_images_infra/r2/gateway/package-lock.json $(IAM_SIMULATE)
+	@echo "make: installing the gateway's toolchain and the Workers runtime (infra/learning_images_infra/r2/gateway) from its lockfile..."
+	$(NPM_PATH) npm ci --prefix infra/learning_images_infra/r2/gateway --no-audit --no-fund --loglevel=error
 	touch $@
 
 # The main job on the embedded local default: the local stack in the enforcing local S3 on
@@ -76,7 +76,7 @@ lint: install
 	@echo "make: mypy (strict) over the project: about a minute with a cold cache..."
 	$(PY) -m mypy
 	# The gateway Worker, type-checked against the Workers runtime's own types.
-	$(NPM_PATH) npm run --silent --prefix infra/r2/gateway check
+	$(NPM_PATH) npm run --silent --prefix infra/learning_images_infra/r2/gateway check
 
 test: lint
 	@echo "make: pytest on three workers (about two minutes on 2 cores)..."
@@ -105,7 +105,7 @@ urns: install
 	$(PY) -m learning_images.sandbox.render --record-urns tests/urns
 
 docs: install
-	$(PY) -m infra.docs
+	$(PY) -m learning_images_infra.docs
 
 # Re-pin the development set after changing requirements*.txt (pip-tools, in a throw-away virtualenv).
 lock:
@@ -115,4 +115,4 @@ lock:
 	rm -rf .lock-venv
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tools/iam-simulate/node_modules infra/r2/gateway/node_modules
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tools/iam-simulate/node_modules infra/learning_images_infra/r2/gateway/node_modules

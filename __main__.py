@@ -12,10 +12,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 # A plugin runs from a checkout, not from an install: the client package's source root (scripts/)
-# must be importable, as the editable install makes it for the program.
-sys.path.insert(0, str(HERE / "scripts"))
+# and the program's (infra/) must be importable, as the editable install makes them.
+sys.path[:0] = [str(HERE / "scripts"), str(HERE / "infra")]
 
-from infra.component import LearningImageStore  # noqa: E402
+from learning_images_infra.component import LearningImageStore  # noqa: E402
 
 __all__ = ["LearningImageStore"]
 

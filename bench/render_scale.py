@@ -19,8 +19,8 @@ import argparse
 import json
 import time
 
-from infra.aws.iam import POLICY_SIZE_LIMITS, compact_size
 from learning_images.sandbox.render import Graph, render, stack_config
+from learning_images_infra.aws.iam import POLICY_SIZE_LIMITS, compact_size
 
 CERTIFICATES = {
     "learning-images:cityIds": "[]",

@@ -2,9 +2,9 @@
 
 import pulumi
 
-from infra.component import LearningImageStore
-from infra.naming import DEFAULT_STORE
-from infra.settings import load_settings
+from learning_images_infra.component import LearningImageStore
+from learning_images_infra.naming import DEFAULT_STORE
+from learning_images_infra.settings import load_settings
 
 settings = load_settings()  # fails here, before any resource, on invalid config
 store = LearningImageStore(DEFAULT_STORE, LearningImageStore.args_of(settings))

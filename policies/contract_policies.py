@@ -531,13 +531,13 @@ POLICIES: list[Policy] = [
     _resource(
         "iam-city-tier-upload-only",
         "The city tier's group policy grants no read, list, delete or tagging.",
-        "Grant the city group only create-only s3:PutObject (infra.aws.iam.tier_policy(CITY, ...)).",
+        "Grant the city group only create-only s3:PutObject (learning_images_infra.aws.iam.tier_policy(CITY, ...)).",
         city_policy_upload_only,
     ),
     _resource(
         "iam-no-wildcard-s3-grants",
         "No IAM policy allows s3:* or *, or S3 actions on every resource.",
-        "Name the contract's actions and the store's ARNs (infra.aws.iam.grant).",
+        "Name the contract's actions and the store's ARNs (learning_images_infra.aws.iam.grant).",
         no_wildcard_s3_grants,
     ),
     _resource(
@@ -599,25 +599,27 @@ POLICIES: list[Policy] = [
     _stack(
         "gcs-tier-roles-least-privilege",
         "Bucket grants are custom roles holding exactly one tier's permissions; city grants carry a condition.",
-        "Grant each tier's service account its custom role (infra.gcs.access), cities with their condition.",
+        "Grant each tier's service account its custom role (learning_images_infra.gcs.access), "
+        "cities with their condition.",
         gcs_tier_roles_least_privilege,
     ),
     _stack(
         "s3-every-bucket-has-public-access-block",
         "Every bucket has a public-access block resource.",
-        "Declare an aws.s3.BucketPublicAccessBlock for the bucket (infra.aws.bucket.hardened_bucket does).",
+        "Declare an aws.s3.BucketPublicAccessBlock for the bucket "
+        "(learning_images_infra.aws.bucket.hardened_bucket does).",
         every_bucket_has_public_access_block,
     ),
     _stack(
         "s3-every-bucket-has-one-bucket-policy",
         "Every bucket has exactly one bucket policy (its guards merged).",
-        "Attach one aws.s3.BucketPolicy built by infra.aws.guards; emulator stacks never target AWS.",
+        "Attach one aws.s3.BucketPolicy built by learning_images_infra.aws.guards; emulator stacks never target AWS.",
         every_bucket_has_one_bucket_policy,
     ),
     _stack(
         "s3-buckets-encrypted-with-customer-key",
         "Image buckets use SSE-KMS with a customer key and the bucket key; every bucket blocks SSE-C.",
-        "Use infra.aws.bucket.hardened_bucket with the stack's key.",
+        "Use learning_images_infra.aws.bucket.hardened_bucket with the stack's key.",
         image_buckets_encrypted_with_customer_key,
     ),
     _stack(
@@ -629,20 +631,20 @@ POLICIES: list[Policy] = [
     _stack(
         "s3-image-buckets-have-lifecycle",
         "The learning bucket and its replica carry the contract's lifecycle.",
-        "Declare infra.aws.lifecycle.lifecycle_configuration for the bucket.",
+        "Declare learning_images_infra.aws.lifecycle.lifecycle_configuration for the bucket.",
         image_buckets_have_contract_lifecycle,
     ),
     _stack(
         "s3-learning-bucket-policy-guards",
         "The learning bucket's policy carries every contract guard, by stable Sid.",
-        "Build the policy with infra.aws.guards.learning_bucket_policy.",
+        "Build the policy with learning_images_infra.aws.guards.learning_bucket_policy.",
         learning_bucket_policy_carries_every_guard,
     ),
     _stack(
         "iam-tier-roles-least-privilege",
         "Training: no write, delete or tagging. Command Centre: no tag rewrite; upload tagging only conditioned. "
         "City role (certificates): upload only.",
-        "Grant tiers through infra.aws.iam.grant with the contract's tiers.",
+        "Grant tiers through learning_images_infra.aws.iam.grant with the contract's tiers.",
         tier_roles_least_privilege,
     ),
     _stack(

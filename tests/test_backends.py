@@ -28,9 +28,9 @@ ALLOWED = {
     "scripts/learning_images/sandbox/render.py": "`aws` there is the AWS partition, not the backend",
     "scripts/learning_images/sandbox/s3_authorization.py": "`aws` there is the AWS partition, not the backend",
     "scripts/learning_images/sandbox/access_analyzer.py": "AWS's own analyser",
-    "infra/component.py": "an example in its docstring",
+    "infra/learning_images_infra/component.py": "an example in its docstring",
 }
-BACKEND_PACKAGES = tuple(f"infra/{name}/" for name in BACKENDS)
+BACKEND_PACKAGES = tuple(f"infra/learning_images_infra/{name}/" for name in BACKENDS)
 
 
 def _literal_strings(tree: ast.AST) -> set[int]:
@@ -58,8 +58,8 @@ def test_no_module_outside_the_table_names_a_backend() -> None:
 
 
 def test_the_types_that_list_backends_list_exactly_the_tables() -> None:
-    from infra.settings import Settings  # noqa: PLC0415
     from learning_images.outputs import StackOutputs  # noqa: PLC0415
+    from learning_images_infra.settings import Settings  # noqa: PLC0415
 
     for model in (Settings, StackOutputs):
         listed = typing.get_args(model.model_fields["backend"].annotation)
@@ -73,7 +73,7 @@ def test_every_row_names_a_store_module_with_its_store() -> None:
 
 
 def test_every_rows_settings_are_settings() -> None:
-    from infra.settings import Settings  # noqa: PLC0415
+    from learning_images_infra.settings import Settings  # noqa: PLC0415
 
     fields = set(Settings.model_fields)
     for row in BACKENDS.values():
@@ -100,12 +100,14 @@ def test_the_backend_table_lives_beside_the_docs_that_describe_it() -> None:
 
 
 def test_the_client_package_never_imports_the_program() -> None:
-    """The sandbox's R2 stand-in imported infra.r2.access: a client needing the program's SDKs."""
+    """The sandbox's R2 stand-in imported learning_images_infra.r2.access: a client needing the program's SDKs."""
     found = []
     for path in sorted((ROOT / "scripts" / "learning_images").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
             if isinstance(node, ast.ImportFrom) and node.module:
                 names = [node.module]
-            found += [f"{path.relative_to(ROOT)}: {name}" for name in names if name.split(".")[0] == "infra"]
+            found += [
+                f"{path.relative_to(ROOT)}: {name}" for name in names if name.split(".")[0] == "learning_images_infra"
+            ]
     assert not found, f"the client package imports the program: {found}"

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from infra.settings import PROJECT, SettingsError, parse_settings
 from learning_images.sandbox.render import Graph, render, stack_config
+from learning_images_infra.settings import PROJECT, SettingsError, parse_settings
 from tests.conftest import CERTIFICATES
 
 PEM = "-----BEGIN CERTIFICATE-----\nMIIBcities\n-----END CERTIFICATE-----\n"

@@ -11,12 +11,12 @@ from typing import Any
 import pulumi
 import pytest
 
-from infra.component import TYPE, LearningImageStore
-from infra.component_codegen import source
-from infra.component_types import LearningImageStoreArgs
-from infra.settings import Settings, SettingsError
 from learning_images.outputs import StackOutputs
 from learning_images.sandbox.render import ROOT, Graph, render, stack_config
+from learning_images_infra.component import TYPE, LearningImageStore
+from learning_images_infra.component_codegen import source
+from learning_images_infra.component_types import LearningImageStoreArgs
+from learning_images_infra.settings import Settings, SettingsError
 from tests.stack import last_graph
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
@@ -137,13 +137,13 @@ def test_the_stack_program_passes_exactly_its_settings() -> None:
 
 def test_the_typed_arguments_are_the_settings_fields() -> None:
     assert set(LearningImageStoreArgs.__annotations__) == set(Settings.model_fields), (
-        "infra/component_types.py is stale: run `make docs`"
+        "infra/learning_images_infra/component_types.py is stale: run `make docs`"
     )
 
 
 def test_the_component_types_are_generated_from_the_settings_and_the_outputs_schema() -> None:
-    assert (ROOT / "infra" / "component_types.py").read_text() == source(), (
-        "infra/component_types.py differs from its generator: run `make docs`"
+    assert (ROOT / "infra" / "learning_images_infra" / "component_types.py").read_text() == source(), (
+        "infra/learning_images_infra/component_types.py differs from its generator: run `make docs`"
     )
 
 

@@ -18,10 +18,10 @@ import yaml
 from pulumi.provider.experimental.component import ComponentProvider
 from pydantic.alias_generators import to_camel
 
-from infra.component import TYPE, LearningImageStore
-from infra.settings import Settings
 from learning_images.outputs import StackOutputs
 from learning_images.sandbox.render import ROOT
+from learning_images_infra.component import TYPE, LearningImageStore
+from learning_images_infra.settings import Settings
 
 VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
 

@@ -19,11 +19,11 @@ from urllib.parse import urlencode
 import boto3
 import pytest
 
-from infra.aws import iam as iam_documents
-from infra.aws.inventory import INVENTORY_ID
 from learning_images.ops import erase, inventory
 from learning_images.sandbox.local import REGION, LocalStore, client, local_store
 from learning_images.sandbox.r2 import local_r2_store
+from learning_images_infra.aws import iam as iam_documents
+from learning_images_infra.aws.inventory import INVENTORY_ID
 from tests.ops import (
     command_centre_s3,
     jpeg,

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra.component import TYPE
 from learning_images.sandbox.render import ROOT, render
+from learning_images_infra.component import TYPE
 
 EXAMPLES = sorted(p.parent for p in (ROOT / "examples").glob("*/__main__.py"))
 

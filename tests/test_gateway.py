@@ -1,6 +1,6 @@
 """The R2 upload gateway, in the real Workers runtime (workerd through Miniflare), one rule per test.
 
-The Worker is ``infra/r2/gateway/dist/worker.js``, the file the stack deploys, bound to the
+The Worker is ``infra/learning_images_infra/r2/gateway/dist/worker.js``, the file the stack deploys, bound to the
 ``CONTRACT`` document the stack binds (``learning_images.gateway.worker_contract``) and to
 Miniflare's local R2. Every request is a real boto3 client's, signed with a city's gateway key,
 so what passes here is what the project's uploader and verifier send.
@@ -425,7 +425,8 @@ def test_the_deployed_worker_is_the_build_of_its_source(tmp_path: Path) -> None:
     argv = [str(esbuild), *build_arguments(), f"--outfile={out}"]
     subprocess.run(argv, cwd=GATEWAY, check=True, capture_output=True)  # noqa: S603 (fixed argv)
     assert out.read_text() == (GATEWAY / "dist" / "worker.js").read_text(), (
-        "infra/r2/gateway/dist/worker.js is stale: run `npm run build --prefix infra/r2/gateway` and commit it"
+        "infra/learning_images_infra/r2/gateway/dist/worker.js is stale: run "
+        "`npm run build --prefix infra/learning_images_infra/r2/gateway` and commit it"
     )
 
 

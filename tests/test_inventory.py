@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infra.aws.inventory import INVENTORY_ID
+from learning_images_infra.aws.inventory import INVENTORY_ID
 from tests.stack import Graph, allows, statement, statements
 
 INVENTORY = "aws:s3/inventory:Inventory"

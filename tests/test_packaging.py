@@ -91,9 +91,45 @@ def test_the_client_package_needs_no_checkout() -> None:
 
 def test_the_wheel_carries_the_component_and_the_gateway_it_deploys(wheel: zipfile.ZipFile) -> None:
     names = set(wheel.namelist())
-    for module in ("infra/component.py", "infra/component_types.py", "infra/naming.py", "infra/r2/gateway.py"):
+    for module in (
+        "learning_images_infra/component.py",
+        "learning_images_infra/component_types.py",
+        "learning_images_infra/naming.py",
+        "learning_images_infra/r2/gateway.py",
+    ):
         assert module in names, f"{module} is not in the wheel: a program could not build a store from the install"
-    assert "infra/r2/gateway/dist/worker.js" in names, "the R2 store uploads this Worker: it must ship in the wheel"
+    assert "learning_images_infra/r2/gateway/dist/worker.js" in names, (
+        "the R2 store uploads this Worker: it must ship in the wheel"
+    )
+
+
+def test_the_wheel_installs_only_the_projects_own_top_level_packages(wheel: zipfile.ZipFile) -> None:
+    """A top-level ``infra`` (or any generic name) would shadow, or be shadowed by, a user's own."""
+    tops = {n.split("/")[0] for n in wheel.namelist() if not n.split("/")[0].endswith((".dist-info", ".data"))}
+    assert tops == {"learning_images", "learning_images_infra"}, f"the wheel installs top-level {sorted(tops)}"
+
+
+def test_a_users_own_infra_package_and_the_installed_program_coexist(wheel: zipfile.ZipFile, tmp_path: Path) -> None:
+    """A platform engineer's program keeps its resources in its own ``infra`` folder and imports the
+    component beside it, from one virtualenv."""
+    installed = tmp_path / "site"
+    wheel.extractall(installed)
+    program = tmp_path / "program"
+    (program / "infra").mkdir(parents=True)
+    (program / "infra" / "__init__.py").write_text("OWNER = 'the user'\n")
+    probe = (
+        "import infra\n"
+        "from learning_images_infra.component import LearningImageStore\n"
+        "assert infra.OWNER == 'the user', infra.__file__\n"
+        "assert LearningImageStore.__module__ == 'learning_images_infra.component'\n"
+        "print(infra.__file__)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "LEARNING_IMAGES_PROJECT"} | {"PYTHONPATH": str(installed)}
+    result = subprocess.run(  # noqa: S603 (fixed argv)
+        [sys.executable, "-c", probe], cwd=program, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, f"the user's infra package and learning_images_infra clash: {result.stderr[-2000:]}"
+    assert result.stdout.strip() == str(program / "infra" / "__init__.py"), result.stdout
 
 
 def test_an_example_builds_its_store_from_the_installed_wheel(wheel: zipfile.ZipFile, tmp_path: Path) -> None:
@@ -105,9 +141,10 @@ def test_an_example_builds_its_store_from_the_installed_wheel(wheel: zipfile.Zip
     program.mkdir()
     (program / "__main__.py").write_text((ROOT / "examples" / "aws-minimal" / "__main__.py").read_text())
     probe = (
-        "import json, sys, infra.component, learning_images.outputs\n"
+        "import json, sys, learning_images_infra.component, learning_images.outputs\n"
         "from learning_images.sandbox.render import render\n"
-        f"assert infra.component.__file__.startswith({str(installed)!r}), infra.component.__file__\n"
+        "from learning_images_infra import component\n"
+        f"assert component.__file__.startswith({str(installed)!r}), component.__file__\n"
         "import learning_images.sandbox.render as r\n"
         f"assert r.__file__.startswith({str(installed)!r}), r.__file__\n"
         f"graph = render({{}}, stack='example', program={str(program / '__main__.py')!r})\n"

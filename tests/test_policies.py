@@ -367,10 +367,10 @@ def test_the_pack_folder_alone_passes_its_own_tests(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "policies", pack, ignore=shutil.ignore_patterns("__pycache__", "venv"))
     for source in pack.rglob("*.py"):
         text = source.read_text()
-        assert "learning_images" not in text.replace("learning_images.contract)", ""), (
-            f"{source.name} imports the client"
+        assert not re.search(r"^\s*(from|import) learning_images\b", text, re.M), f"{source.name} imports the client"
+        assert not re.search(r"^\s*(from|import) learning_images_infra\b", text, re.M), (
+            f"{source.name} imports the program"
         )
-        assert not re.search(r"^\s*(from|import) infra\b", text, re.M), f"{source.name} imports the program"
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     result = subprocess.run(
         [sys.executable, "-s", "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", "tests"],
@@ -387,7 +387,7 @@ def test_the_pack_folder_alone_passes_its_own_tests(tmp_path: Path) -> None:
 
 
 def test_the_packs_catalogue_is_the_projects_contract() -> None:
-    from infra.docs import pack_catalogue_json  # noqa: PLC0415
+    from learning_images_infra.docs import pack_catalogue_json  # noqa: PLC0415
 
     shipped = (ROOT / "policies" / "catalogue.json").read_text()
     assert shipped == pack_catalogue_json(), "policies/catalogue.json differs from the contract: run `make docs`"
@@ -396,7 +396,7 @@ def test_the_packs_catalogue_is_the_projects_contract() -> None:
 def test_a_broken_guard_builder_fails_the_pack(monkeypatch: pytest.MonkeyPatch) -> None:
     """Mutation: a builder that loses a guard (here the create-only one renamed) must fail the
     pack's check, which knows the guards from the catalogue, not from the builders."""
-    from infra.aws import guards  # noqa: PLC0415
+    from learning_images_infra.aws import guards  # noqa: PLC0415
 
     real = guards.deny_overwrite
 
@@ -411,7 +411,7 @@ def test_a_broken_guard_builder_fails_the_pack(monkeypatch: pytest.MonkeyPatch) 
 
 def test_the_packs_readme_lists_every_policy_it_has() -> None:
     """policies/README.md listed 16 of the pack's 24 policies, none of the GCS ones."""
-    from infra.docs import pack_table  # noqa: PLC0415
+    from learning_images_infra.docs import pack_table  # noqa: PLC0415
 
     readme = (ROOT / "policies" / "README.md").read_text()
     assert pack_table() in readme, "policies/README.md's policy table differs from the pack: run `make docs`"

@@ -8,10 +8,10 @@ import uuid
 
 import pytest
 
-from infra.r2.store import endpoint_url
 from learning_images import contract
 from learning_images.r2 import ITEM_READ, ITEM_WRITE
 from learning_images.sandbox.render import Graph, Resource, render, stack_config
+from learning_images_infra.r2.store import endpoint_url
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
 DAY = 86_400

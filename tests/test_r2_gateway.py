@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from infra.r2.gateway import WORKER_SCRIPT
 from learning_images import gateway
 from learning_images.sandbox.render import SECRET_SIG, SPECIAL_SIG_KEY, Graph, Resource, render, stack_config
+from learning_images_infra.r2.gateway import WORKER_SCRIPT
 
 SCRIPT = "cloudflare:index/workersScript:WorkersScript"
 KV = "cloudflare:index/workersKv:WorkersKv"
@@ -89,7 +89,9 @@ def test_the_gateway_is_bound_to_the_store_bucket_its_cities_and_the_contract(r2
 
 def test_the_gateway_deploys_the_built_worker_as_a_module(r2: Graph) -> None:
     script = r2.one(SCRIPT)
-    assert script["content"] == WORKER_SCRIPT.read_text(), f"{script.urn}: must upload infra/r2/gateway/dist/worker.js"
+    assert script["content"] == WORKER_SCRIPT.read_text(), (
+        f"{script.urn}: must upload infra/learning_images_infra/r2/gateway/dist/worker.js"
+    )
     assert script["mainModule"] == "worker.js"
     assert script["scriptName"] == "learning-images-r2-upload-gateway"
 

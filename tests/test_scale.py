@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from infra.aws.iam import POLICY_SIZE_LIMITS, compact_size
+from learning_images_infra.aws.iam import POLICY_SIZE_LIMITS, compact_size
 from tests.stack import Graph, render
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra.settings import PROJECT, SettingsError, parse_settings, pulumi_project_config, settings_table
+from learning_images_infra.settings import PROJECT, SettingsError, parse_settings, pulumi_project_config, settings_table
 from tests.stack import ROOT, Graph, last_graph, render, stack_config
 
 VALID = {"aws:region": "eu-west-1", f"{PROJECT}:replicaRegion": "eu-central-1"}
@@ -163,14 +163,14 @@ def test_shipped_stack_files_are_valid(name: str) -> None:
 def test_settings_doc_table_matches_settings() -> None:
     documented = (ROOT / "docs" / "settings.md").read_text()
     assert settings_table() in documented, (
-        "docs/settings.md's settings table differs from infra/settings.py: regenerate it with `make docs`"
+        "docs/settings.md's settings table differs from learning_images_infra.settings: regenerate it with `make docs`"
     )
 
 
 def test_pulumi_yaml_declares_project_settings_with_type_and_default() -> None:
     declared = yaml.safe_load(Path(ROOT / "Pulumi.yaml").read_text())["config"]
     assert declared == pulumi_project_config(), (
-        "Pulumi.yaml's config block differs from infra/settings.py: regenerate it with `make docs`"
+        "Pulumi.yaml's config block differs from learning_images_infra.settings: regenerate it with `make docs`"
     )
 
 
@@ -288,7 +288,7 @@ def test_configuration_administrators_must_be_principal_arns_or_deployer() -> No
 
 
 def test_a_role_session_deployer_is_matched_by_its_role_whatever_its_path() -> None:
-    from infra.aws.administration import administrator_patterns  # noqa: PLC0415
+    from learning_images_infra.aws.administration import administrator_patterns  # noqa: PLC0415
 
     session = "arn:aws:sts::123456789012:assumed-role/ci-deploy/github-1234"
     patterns = administrator_patterns(

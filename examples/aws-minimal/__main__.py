@@ -3,7 +3,7 @@
 import pulumi
 import pulumi_aws as aws
 
-from infra.component import LearningImageStore
+from learning_images_infra.component import LearningImageStore
 
 # The store's resources follow their parent's provider: the region is the program's, not a setting.
 eu_west_1 = aws.Provider("eu-west-1", region="eu-west-1")

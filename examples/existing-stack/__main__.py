@@ -9,7 +9,7 @@ import json
 import pulumi
 import pulumi_aws as aws
 
-from infra.component import LearningImageStore
+from learning_images_infra.component import LearningImageStore
 
 # --- what the stack already had ----------------------------------------------------------------
 artefacts = aws.s3.Bucket("model-artefacts", force_destroy=False)

@@ -6,7 +6,7 @@ Workers scripts and Workers KV.
 
 import pulumi
 
-from infra.component import LearningImageStore
+from learning_images_infra.component import LearningImageStore
 
 store = LearningImageStore(
     "images",

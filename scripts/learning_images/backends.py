@@ -2,7 +2,7 @@
 
 Settings validation, the component's dispatch, the clients and the outputs schema read this table
 instead of testing a backend's name; adding a backend is adding a row here and its store package
-(``infra/<name>/store.py``). No Pulumi or provider import: clients read it as the program does.
+(``infra/learning_images_infra/<name>/store.py``). No Pulumi or provider import: clients read it as the program does.
 
 What each backend does with each contract rule is the rule catalogue's (``learning_images.rules``).
 """
@@ -50,13 +50,13 @@ class BackendProfile(BaseModel):
 
 @dataclass(frozen=True)
 class Backend:
-    """One backend. Setting names are the settings model's Python names (``infra.settings``)."""
+    """One backend. Setting names are the settings model's Python names (``learning_images_infra.settings``)."""
 
     name: str
     #: How documents and messages name it.
     title: str
     profile: BackendProfile
-    #: The module of its store (``infra/<name>/store.py``: ``STORE`` and ``PREVIOUS_COMPONENT_TYPE``),
+    #: The module of its store (``learning_images_infra.<name>.store``: ``STORE`` and ``PREVIOUS_COMPONENT_TYPE``),
     #: imported only when a store of this backend is built (each imports its own provider SDK).
     store_module: str
     #: Settings it requires, each with how to set it (the message when it is missing).
@@ -74,7 +74,7 @@ class Backend:
     erasure_lag: tuple[str, ...] = ()
     #: The region clients sign for when no stack outputs name one.
     default_region: str = "us-east-1"
-    #: An upload gateway (``infra/r2/gateway``) can front it, and its settings apply.
+    #: An upload gateway (``infra/learning_images_infra/r2/gateway``) can front it, and its settings apply.
     gateway_capable: bool = False
     #: Its local stand-in for the sandbox (``make sandbox STACK=<name>``): the module that provides
     #: ``shipped_store()`` and ``STANDS_IN`` (what stands in for what); None: the `local` stack itself.
@@ -95,7 +95,7 @@ BACKENDS: Final[Mapping[str, Backend]] = {
             lifecycle_reads_labels=True,
             caller_identity=True,
         ),
-        store_module="infra.aws.store",
+        store_module="learning_images_infra.aws.store",
         required={"region": "`pulumi config set aws:region eu-west-1`"},
     ),
     "r2": Backend(
@@ -111,7 +111,7 @@ BACKENDS: Final[Mapping[str, Backend]] = {
             caller_identity=False,
             access_key_kind="r2-token",
         ),
-        store_module="infra.r2.store",
+        store_module="learning_images_infra.r2.store",
         required={"cloudflare_account_id": "the 32-hex-digit id in the Cloudflare dashboard's URL"},
         own_settings=("cloudflare_account_id", "r2_jurisdiction", "r2_location_hint", "r2_upload_gateway"),
         lacks={
@@ -154,7 +154,7 @@ BACKENDS: Final[Mapping[str, Backend]] = {
             caller_identity=False,
             access_key_kind="hmac-key",
         ),
-        store_module="infra.gcs.store",
+        store_module="learning_images_infra.gcs.store",
         required={"gcp_project": "`pulumi config set gcp:project <project id>`"},
         own_settings=(
             "gcp_project",

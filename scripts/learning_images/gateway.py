@@ -1,6 +1,6 @@
 """The R2 upload gateway's side of the contract: what the Worker enforces, and city keys.
 
-The Worker (``infra/r2/gateway``) holds no rule of its own: the stack binds it the document
+The Worker (``infra/learning_images_infra/r2/gateway``) holds no rule of its own: the stack binds it the document
 :func:`worker_contract` makes from :mod:`learning_images.contract`, so the gateway, the AWS
 guards and the uploader read one definition. A city's gateway secret is derived from the
 gateway secret and the city's access key id (:func:`city_secret`), exactly as the Worker derives

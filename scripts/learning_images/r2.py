@@ -2,7 +2,7 @@
 
 R2 has two object permissions per bucket: read, and read & write. Training gets read; the
 Command Centre and the cities get read & write, because R2 has no write-only permission (a gap
-the capability matrix records). Data, read by the r2 program (``infra/r2/access.py``) and by the
+the capability matrix records). Data, read by the r2 program (``infra/learning_images_infra/r2/access.py``) and by the
 sandbox's R2 stand-in, which must not import the program.
 """
 

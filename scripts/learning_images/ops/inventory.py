@@ -1,4 +1,5 @@
-"""Read the newest S3 Inventory report of the learning bucket (declared by ``infra/aws/inventory.py``).
+"""Read the newest S3 Inventory report of the learning bucket (declared by
+``learning_images_infra.aws.inventory``).
 
 S3 writes ``<prefix><YYYY-MM-DDTHH-MMZ>/manifest.json`` once a day; the manifest names the
 gzipped CSV files and their column order (``fileSchema``). Keys in the CSV are URL-encoded.

@@ -1,6 +1,6 @@
 """The R2 upload gateway run locally in the real Workers runtime (workerd, through Miniflare).
 
-``infra/r2/gateway/local/serve.mjs`` starts the very ``dist/worker.js`` the stack deploys, with
+``infra/learning_images_infra/r2/gateway/local/serve.mjs`` starts the very ``dist/worker.js`` the stack deploys, with
 the bindings the stack gives it (``CONTRACT``, ``GATEWAY_SECRET``, the ``CITIES`` KV namespace
 seeded with key ids, the ``BUCKET``), over HTTPS with the sandbox's certificate. The bucket is
 Miniflare's own local R2 (:data:`LOCAL_R2`), or an S3 endpoint behind the same R2 binding API
@@ -30,7 +30,7 @@ from learning_images import gateway
 from learning_images.sandbox.iam_simulator import EvaluatorUnavailableError, node_binary
 from learning_images.sandbox.project import project_root
 
-GATEWAY = project_root() / "infra" / "r2" / "gateway"
+GATEWAY = project_root() / "infra" / "learning_images_infra" / "r2" / "gateway"
 SERVE = GATEWAY / "local" / "serve.mjs"
 #: Miniflare's local R2 (workerd's R2 simulator), inspectable through ``LocalGateway.stored``.
 LOCAL_R2: Mapping[str, Any] = {"kind": "r2"}

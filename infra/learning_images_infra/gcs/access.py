@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
-from infra.naming import Naming, digest, with_digest
 from learning_images import contract, gcs
+from learning_images_infra.naming import Naming, digest, with_digest
 
 #: Service account ids: 6 to 30 characters, lowercase letters, digits and hyphens.
 _ACCOUNT_ID_ROOM = 30

@@ -1,11 +1,12 @@
 """Regenerate the documentation that is generated from code (``make docs``).
 
-- ``docs/settings.md``'s settings table, from :class:`infra.settings.Settings`;
+- ``docs/settings.md``'s settings table, from :class:`learning_images_infra.settings.Settings`;
 - ``Pulumi.yaml``'s ``config:`` block, from the same model;
 - ``docs/rules.md``'s rule matrix and ``README.md``'s summary of it, from the rule catalogue
   (``learning_images.rules``);
 - ``policies/catalogue.json``, what the self-contained policy pack knows of the contract;
-- ``infra/component_types.py``, the component's typed inputs and outputs (``infra.component_codegen``).
+- ``infra/learning_images_infra/component_types.py``, the component's typed inputs and outputs
+  (``learning_images_infra.component_codegen``).
 
 Each block is replaced in place between its first row and the next blank line; tests fail
 whenever a block and its source differ.
@@ -19,11 +20,11 @@ from typing import Any
 
 import yaml
 
-from infra import component_codegen
-from infra.settings import pulumi_project_config, settings_table
 from learning_images import contract, gcs, rules
+from learning_images_infra import component_codegen
+from learning_images_infra.settings import pulumi_project_config, settings_table
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _replace_table(path: Path, first_row: str, table: str) -> None:
@@ -85,7 +86,9 @@ def regenerate(root: Path = ROOT) -> None:
     manifest.write_text(head + block, encoding="utf-8")
     (root / "policies" / "catalogue.json").write_text(pack_catalogue_json(), encoding="utf-8")
     _replace_table(root / "policies" / "README.md", "| policy | kind |", pack_table())
-    (root / "infra" / "component_types.py").write_text(component_codegen.source(), encoding="utf-8")
+    (Path(component_codegen.__file__).parent / "component_types.py").write_text(
+        component_codegen.source(), encoding="utf-8"
+    )
 
 
 if __name__ == "__main__":
@@ -93,5 +96,5 @@ if __name__ == "__main__":
     print(
         "regenerated docs/settings.md, docs/rules.md's matrix, README.md's rule summary, Pulumi.yaml's config, "
         "policies/catalogue.json, policies/README.md's policy table "
-        "and infra/component_types.py"
+        "and infra/learning_images_infra/component_types.py"
     )

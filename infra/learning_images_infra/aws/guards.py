@@ -19,9 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from infra.aws.iam import Document, Statement, document, flat_keys_arn, objects_arn
 from learning_images import contract
 from learning_images.rules import OBJECT_LOCK_KEYS, Sid
+from learning_images_infra.aws.iam import Document, Statement, document, flat_keys_arn, objects_arn
 
 #: Tag actions no request of this store ever needs: they only change the tags of a stored
 #: object (or version). Labels are immutable: a correction is a new object (contract,

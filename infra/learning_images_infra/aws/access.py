@@ -21,9 +21,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra.aws import iam
-from infra.naming import Naming
 from learning_images import contract
+from learning_images_infra.aws import iam
+from learning_images_infra.naming import Naming
 
 
 @dataclass(frozen=True)

@@ -11,14 +11,14 @@ from typing import Any
 
 import pulumi
 
-from infra.gcs.access import HmacCredentials, city_condition, grant, hmac_identity, tier_role
-from infra.gcs.bucket import gcs_bucket
-from infra.gcs.encryption import store_key
-from infra.naming import Naming, with_digest
-from infra.settings import PROJECT, Settings
 from learning_images import contract, gcs
 from learning_images.backends import profile_for
 from learning_images.outputs import store_outputs
+from learning_images_infra.gcs.access import HmacCredentials, city_condition, grant, hmac_identity, tier_role
+from learning_images_infra.gcs.bucket import gcs_bucket
+from learning_images_infra.gcs.encryption import store_key
+from learning_images_infra.naming import Naming, with_digest
+from learning_images_infra.settings import PROJECT, Settings
 
 #: Cloud Storage bucket names: at most 63 characters (without dots), unique across all of Google Cloud.
 _BUCKET_NAME_ROOM = 63

@@ -1,7 +1,7 @@
 """The learning image store on AWS: the composition root of the AWS backend.
 
-Everything the contract asks of S3, declared from one :class:`~infra.settings.Settings` under
-the store's component (:class:`infra.component.LearningImageStore`). Each concern lives in its
+Everything the contract asks of S3, declared from one :class:`~learning_images_infra.settings.Settings` under
+the store's component (:class:`learning_images_infra.component.LearningImageStore`). Each concern lives in its
 own module; this one only wires them and collects the outputs.
 """
 
@@ -13,21 +13,21 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from infra.aws import guards, iam
-from infra.aws.access import CityCertificates, TierIdentities, grant_tiers, iam_path, tier_identities
-from infra.aws.access_logs import access_logs
-from infra.aws.administration import administrator_patterns, deployer_warning
-from infra.aws.bucket import HardenedBucket, ObjectLock, hardened_bucket
-from infra.aws.encryption import store_key
-from infra.aws.guards import INVENTORY_PREFIX
-from infra.aws.inventory import INVENTORY_ID, grant_inventory_read, inventory
-from infra.aws.lifecycle import lifecycle_configuration
-from infra.aws.replication import Replica, replicate
-from infra.naming import Naming
-from infra.settings import DEPLOYER, Settings
 from learning_images import contract
 from learning_images.backends import profile_for
 from learning_images.outputs import store_outputs
+from learning_images_infra.aws import guards, iam
+from learning_images_infra.aws.access import CityCertificates, TierIdentities, grant_tiers, iam_path, tier_identities
+from learning_images_infra.aws.access_logs import access_logs
+from learning_images_infra.aws.administration import administrator_patterns, deployer_warning
+from learning_images_infra.aws.bucket import HardenedBucket, ObjectLock, hardened_bucket
+from learning_images_infra.aws.encryption import store_key
+from learning_images_infra.aws.guards import INVENTORY_PREFIX
+from learning_images_infra.aws.inventory import INVENTORY_ID, grant_inventory_read, inventory
+from learning_images_infra.aws.lifecycle import lifecycle_configuration
+from learning_images_infra.aws.replication import Replica, replicate
+from learning_images_infra.naming import Naming
+from learning_images_infra.settings import DEPLOYER, Settings
 
 #: The type this backend's component had before the one component (stacks deployed then alias it).
 PREVIOUS_COMPONENT_TYPE = "learning-images:aws:LearningImageStore"

@@ -11,10 +11,10 @@ import json
 import pulumi
 import pulumi_aws as aws
 
-from infra.aws import guards
-from infra.aws.bucket import HardenedBucket, hardened_bucket
-from infra.aws.lifecycle import access_log_rules, lifecycle_configuration
-from infra.naming import Naming
+from learning_images_infra.aws import guards
+from learning_images_infra.aws.bucket import HardenedBucket, hardened_bucket
+from learning_images_infra.aws.lifecycle import access_log_rules, lifecycle_configuration
+from learning_images_infra.naming import Naming
 
 
 def access_logs(

@@ -10,7 +10,7 @@ import json
 import pulumi
 import pulumi_aws as aws
 
-from infra.aws.iam import key_policy
+from learning_images_infra.aws.iam import key_policy
 
 #: The longest window KMS allows: a mistakenly scheduled deletion can be cancelled for 30 days.
 DELETION_WINDOW_DAYS = 30
@@ -30,7 +30,7 @@ def store_key(
 
     ``provider_region`` places the key in another region than the provider's (pulumi-aws v7
     per-resource ``region``), for the replica. ``administrator_patterns``: who alone may delete,
-    disable or re-police the key (``infra.aws.administration``); empty leaves that to IAM.
+    disable or re-police the key (``learning_images_infra.aws.administration``); empty leaves that to IAM.
     """
     return aws.kms.Key(
         name,

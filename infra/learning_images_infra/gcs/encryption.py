@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
-from infra.naming import Naming
+from learning_images_infra.naming import Naming
 
 #: 90 days, as seconds with an "s" (the provider's format): Google's recommended rotation period.
 ROTATION_PERIOD = f"{90 * 86_400}s"

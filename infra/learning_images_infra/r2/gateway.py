@@ -3,7 +3,7 @@
 R2 has no bucket policy, so a city holding an R2 token could read every city's images and skip
 every upload rule. With the gateway, cities hold no R2 credential: each gets a gateway key (an
 access key id and a secret, used with SigV4 exactly like an S3 key), and the Worker
-(``infra/r2/gateway/src/worker.js``) accepts one operation, a compliant PutObject, and refuses
+(``infra/learning_images_infra/r2/gateway/src/worker.js``) accepts one operation, a compliant PutObject, and refuses
 everything else. Its rules are the ``CONTRACT`` document made from ``learning_images.contract``.
 
 Keys: the Worker's ``CITIES`` KV namespace maps each key id to its city; a city's secret is
@@ -24,8 +24,8 @@ import pulumi
 import pulumi_cloudflare as cloudflare
 import pulumi_random as random
 
-from infra.naming import Naming
 from learning_images import gateway
+from learning_images_infra.naming import Naming
 
 #: What the stack uploads: the Worker bundled by ``npm run build`` (committed; a test keeps it the
 #: build of ``src/``), so a deployment needs no node toolchain.

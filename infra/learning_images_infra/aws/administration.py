@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from infra.settings import DEPLOYER, SettingsError
+from learning_images_infra.settings import DEPLOYER, SettingsError
 
 _ASSUMED_ROLE = re.compile(r"^arn:(?P<partition>[^:]+):sts::(?P<account>\d{12}):assumed-role/(?P<name>[^/]+)/.+$")
 _IAM = re.compile(r"^arn:(?P<partition>[^:]+):iam::(?P<account>\d{12}):(?P<rest>.+)$")

@@ -10,14 +10,14 @@ from typing import Any
 
 import pulumi
 
-from infra.naming import Naming
-from infra.r2.access import TokenCredentials, tier_token
-from infra.r2.bucket import INFREQUENT_ACCESS, r2_bucket
-from infra.r2.gateway import upload_gateway
-from infra.settings import PROJECT, Settings
 from learning_images import contract
 from learning_images.backends import profile_for
 from learning_images.outputs import store_outputs
+from learning_images_infra.naming import Naming
+from learning_images_infra.r2.access import TokenCredentials, tier_token
+from learning_images_infra.r2.bucket import INFREQUENT_ACCESS, r2_bucket
+from learning_images_infra.r2.gateway import upload_gateway
+from learning_images_infra.settings import PROJECT, Settings
 
 #: The type this backend's component had before the one component (stacks deployed then alias it).
 PREVIOUS_COMPONENT_TYPE = "learning-images:r2:LearningImageStore"

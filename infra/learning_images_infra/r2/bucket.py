@@ -10,8 +10,8 @@ from __future__ import annotations
 import pulumi
 import pulumi_cloudflare as cloudflare
 
-from infra.naming import Naming
 from learning_images import contract
+from learning_images_infra.naming import Naming
 
 DAY_SECONDS = 86_400
 #: R2's one colder class (R2 docs, "Storage classes").

@@ -13,10 +13,10 @@ import json
 import pulumi
 import pulumi_aws as aws
 
-from infra.aws import iam
-from infra.aws.bucket import HardenedBucket
-from infra.aws.guards import INVENTORY_PREFIX
-from infra.naming import Naming
+from learning_images_infra.aws import iam
+from learning_images_infra.aws.bucket import HardenedBucket
+from learning_images_infra.aws.guards import INVENTORY_PREFIX
+from learning_images_infra.naming import Naming
 
 INVENTORY_ID = "all-versions-daily"
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from infra.settings import PROJECT
+from learning_images_infra.settings import PROJECT
 
 DEFAULT_STORE: Final = "store"
 

@@ -2,7 +2,7 @@
 resource is registered.
 
 Each field's description states the behaviour its default gives; the README's settings table is
-generated from these fields (``python -m infra.settings``) and a test keeps the two equal.
+generated from these fields (``python -m learning_images_infra.settings``) and a test keeps the two equal.
 Cross-field rules are field validators on the later field, so pydantic reports every problem of
 a stack file in one error instead of stopping at the first.
 """

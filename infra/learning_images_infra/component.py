@@ -1,15 +1,15 @@
 """LearningImageStore: the Command Centre's image store as a Pulumi component.
 
-    from infra.component import LearningImageStore
+    from learning_images_infra.component import LearningImageStore
 
     store = LearningImageStore("images", {"backend": "aws", "region": "eu-west-1", "replica_region": "eu-central-1"})
     pulumi.export("bucket", store.bucket_name)
 
-Typed arguments (:class:`~infra.component_types.LearningImageStoreArgs`, the settings model's
-fields by their Python names, validated by :class:`~infra.settings.Settings` before anything is
+Typed arguments (:class:`~learning_images_infra.component_types.LearningImageStoreArgs`, the settings model's
+fields by their Python names, validated by :class:`~learning_images_infra.settings.Settings` before anything is
 registered, every problem reported at once) and typed outputs (the outputs schema, as attributes
 of the component). Any number of stores live in one program: every child and every name the
-provider sees carries the store's name (:mod:`infra.naming`). The store reads no stack
+provider sees carries the store's name (:mod:`learning_images_infra.naming`). The store reads no stack
 configuration; the stack program (``infra/__main__.py``) is one user of it.
 
 Other Pulumi languages use it as a component package (``PulumiPlugin.yaml``; ``pulumi package add``
@@ -23,10 +23,10 @@ from typing import Any, Protocol, cast
 
 import pulumi
 
-from infra.component_types import LearningImageStoreArgs, LearningImageStoreOutputs
-from infra.naming import DEFAULT_STORE, Naming, store_name_problem
-from infra.settings import PROJECT, Settings, SettingsError, parse_args
 from learning_images.backends import BACKENDS
+from learning_images_infra.component_types import LearningImageStoreArgs, LearningImageStoreOutputs
+from learning_images_infra.naming import DEFAULT_STORE, Naming, store_name_problem
+from learning_images_infra.settings import PROJECT, Settings, SettingsError, parse_args
 
 #: The component's type: the package (``pyproject.toml``'s name) and the class.
 TYPE = f"{PROJECT}:index:LearningImageStore"

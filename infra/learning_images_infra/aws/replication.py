@@ -14,12 +14,12 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra.aws import guards, iam
-from infra.aws.bucket import HardenedBucket, ObjectLock, hardened_bucket
-from infra.aws.encryption import store_key
-from infra.aws.lifecycle import lifecycle_configuration
-from infra.naming import Naming
 from learning_images import contract
+from learning_images_infra.aws import guards, iam
+from learning_images_infra.aws.bucket import HardenedBucket, ObjectLock, hardened_bucket
+from learning_images_infra.aws.encryption import store_key
+from learning_images_infra.aws.lifecycle import lifecycle_configuration
+from learning_images_infra.naming import Naming
 
 
 @dataclass
