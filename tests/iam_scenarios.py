@@ -1,7 +1,7 @@
 """Requests and principals for the IAM evaluation, generated from the contract and a rendered stack.
 
 The compliant uploads are the project's own: the requests ``learning_images.ops.upload_batch`` and
-``learning_images.verify.verify_contract`` really send, captured from botocore just before they would leave
+``learning_images.verify`` really send, captured from botocore just before they would leave
 (``before-send``). Every violation is one change to such a request, so a guard that refuses the
 project's own clients fails a test. Reads, deletes and tag rewrites are botocore requests too,
 one per operation the contract's tiers name.
@@ -247,10 +247,10 @@ def uploader_request(store: Store, city_id: str, label: contract.Label, key: str
 
 
 def verifier_request(store: Store) -> HttpRequest:
-    """The compliant upload ``learning_images.verify.verify_contract`` probes with (as the probe city)."""
-    import learning_images.verify.verify_contract as verify  # noqa: PLC0415
+    """The compliant upload the verifier (``learning_images.verify``) probes with (as the probe city)."""
+    from learning_images.verify.verifier import Verifier  # noqa: PLC0415
 
-    verifier = verify.Verifier.__new__(verify.Verifier)
+    verifier = Verifier.__new__(Verifier)
     verifier.outputs = _StackOutputsView(store.bucket, store.profile)  # type: ignore[assignment]
     verifier.created = []
     verifier.state_dir = None

@@ -16,7 +16,7 @@ from learning_images import contract
 from learning_images.ops import upload_batch
 from learning_images.sandbox.certificates import CertificateStore, CityCertificate, local_certificate_store
 from learning_images.sandbox.local import REGION
-from learning_images.verify import verify_contract
+from learning_images.verify import cli
 from tests.ops import read_report, sample, write_batch
 
 
@@ -68,7 +68,7 @@ def test_the_verifier_runs_with_the_probe_citys_certificate(certificates: Certif
     probe = certificates.issue(contract.PROBE_CITY_ID)
     store = certificates.store
     report = tmp_path / "report.json"
-    code = verify_contract.main(
+    code = cli.main(
         [
             *("--outputs", str(store.outputs_file), "--endpoint-url", store.url, "--plain-http-url", store.plain_url),
             *("--probe-certificate", str(probe.certificate), "--probe-private-key", str(probe.private_key)),

@@ -13,7 +13,7 @@ import pytest
 
 from learning_images.ops import erase, retention
 from learning_images.sandbox.local import REGION, LocalStore, local_store
-from learning_images.verify import verify_contract
+from learning_images.verify import cli
 from tests.ops import silent_endpoint
 
 
@@ -70,7 +70,7 @@ def test_the_verifier_of_a_keyed_stack_against_a_hung_store_stops_at_its_pre_fli
     outputs = tmp_path / "outputs.json"
     outputs.write_text(json.dumps(render(stack_config("r2"), stack="r2").outputs))
     argv = ["--outputs", str(outputs), "--endpoint-url", hung, "--state-dir", str(tmp_path), "--time-budget", "10"]
-    assert verify_contract.main(argv) == 2
+    assert cli.main(argv) == 2
     out = " ".join(capsys.readouterr().out.split())
     assert "(pre-flight): cannot reach the endpoint" in out, out
 

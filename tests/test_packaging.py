@@ -18,7 +18,7 @@ COMMANDS = {
     "learning-images-upload": "learning_images.ops.upload_batch:main",
     "learning-images-erase": "learning_images.ops.erase:main",
     "learning-images-retention": "learning_images.ops.retention:main",
-    "learning-images-verify": "learning_images.verify.verify_contract:main",
+    "learning-images-verify": "learning_images.verify.cli:main",
     "learning-images-city-kit": "learning_images.ops.city_kit:main",
     "learning-images-sandbox": "learning_images.sandbox.cli:main",
 }

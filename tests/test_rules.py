@@ -15,7 +15,8 @@ from learning_images.outputs import StackOutputs, parse_outputs
 from learning_images.rules import Enforcement
 from learning_images.sandbox.r2 import r2_config
 from learning_images.sandbox.render import ROOT, render, stack_config
-from learning_images.verify.verify_contract import Status, Verifier
+from learning_images.verify.probes import Status
+from learning_images.verify.verifier import Verifier
 from policies.contract_policies import POLICIES
 from tests.stack import Graph
 from tests.test_verify_contract import GAP_LOCALLY, PASS_LOCALLY, SKIP_LOCALLY

@@ -115,7 +115,7 @@ def test_a_sandbox_stays_up_for_a_city_team_and_goes_down(tmp_path: Path) -> Non
             line.removeprefix("export ").split("=", 1) for line in env.splitlines() if line.startswith("export")
         )
         result = subprocess.run(
-            [sys.executable, "-m", "learning_images.verify.verify_contract"],
+            [sys.executable, "-m", "learning_images.verify"],
             env={**os.environ, **exports},
             cwd=tmp_path,
             capture_output=True,

@@ -13,7 +13,8 @@ import pytest
 
 from learning_images.sandbox.local import client
 from learning_images.sandbox.sandbox import sandbox
-from learning_images.verify import verify_contract
+from learning_images.verify import cli, journal
+from learning_images.verify.verifier import Verifier
 from tests.verifying import leftover_objects, run_sandbox
 
 
@@ -35,11 +36,11 @@ def test_bad_credentials_exit_2_with_a_message_and_leave_nothing(
 def test_probe_failing_half_way_exits_2_and_leaves_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def broken(self: verify_contract.Verifier) -> None:
+    def broken(self: Verifier) -> None:
         self.put("command-centre")  # one more object, then the probe breaks
         raise RuntimeError("probe broke")
 
-    monkeypatch.setattr(verify_contract.Verifier, "check_tiers", broken)
+    monkeypatch.setattr(Verifier, "check_tiers", broken)
     code, _, left = run_sandbox(tmp_path)
     assert code == 2
     assert (
@@ -49,10 +50,10 @@ def test_probe_failing_half_way_exits_2_and_leaves_nothing(
 
 
 def test_interrupted_run_exits_2_and_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def interrupted(self: verify_contract.Verifier) -> None:
+    def interrupted(self: Verifier) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(verify_contract.Verifier, "check_refusals", interrupted)
+    monkeypatch.setattr(Verifier, "check_refusals", interrupted)
     code, _, left = run_sandbox(tmp_path)
     assert code == 2
     assert not left, f"probe objects left behind: {left}"
@@ -85,7 +86,7 @@ def test_probe_objects_a_killed_run_left_are_removed_by_the_next(tmp_path: Path)
         tags = "&".join(f"{k}={v}" for k, v in fields.items())
         s3.put_object(Bucket=outputs["bucket_name"], Key=leftover, Body=b"\xff\xd8\xff", Tagging=tags, IfNoneMatch="*")
         state.mkdir()
-        store = verify_contract.store_name(outputs["bucket_name"], url)
+        store = journal.store_name(outputs["bucket_name"], url)
         (state / f"probes-{store}.txt").write_text(leftover + "\n")
 
     left: list[str] = []
@@ -112,9 +113,9 @@ def test_a_second_verifier_on_the_same_store_and_state_directory_is_refused(
     outputs = tmp_path / "outputs.json"
     outputs.write_text(json.dumps(dev.outputs))
     state = tmp_path / "state"
-    store = verify_contract.store_name(dev.outputs["bucket_name"], dev.outputs.get("endpoint_url"))
-    with verify_contract.state_lock(state, store):
-        code = verify_contract.main(["--outputs", str(outputs), "--state-dir", str(state)])
+    store = journal.store_name(dev.outputs["bucket_name"], dev.outputs.get("endpoint_url"))
+    with journal.state_lock(state, store):
+        code = cli.main(["--outputs", str(outputs), "--state-dir", str(state)])
     assert code == 2
     assert "another verification of this store is running" in capsys.readouterr().out
 
@@ -125,10 +126,10 @@ def test_an_interrupt_during_the_clean_up_says_exactly_what_is_left_and_where_th
     """It printed "probe objects were removed" while probe versions were still in the bucket."""
     state = tmp_path / "state"
 
-    def interrupted(self: verify_contract.Verifier) -> list[str]:
+    def interrupted(self: Verifier) -> list[str]:
         raise KeyboardInterrupt  # SIGINT or SIGTERM while the clean-up deletes
 
-    monkeypatch.setattr(verify_contract.Verifier, "_clean_up", interrupted)
+    monkeypatch.setattr(Verifier, "_clean_up", interrupted)
     left: list[str] = []
     code = sandbox(
         ["--state-dir", str(state)],
@@ -150,14 +151,14 @@ def test_a_second_signal_exits_2_at_once_as_documented(tmp_path: Path) -> None:
     script = tmp_path / "twice.py"
     script.write_text(
         "import os, signal, sys, time\n"
-        "from learning_images.verify import verify_contract\n"
+        "from learning_images.verify import cli\n"
         "def verify(*args):\n"
         "    try:\n"
         "        os.kill(os.getpid(), signal.SIGTERM); time.sleep(2)\n"
         "    finally:\n"
         "        os.kill(os.getpid(), signal.SIGINT); time.sleep(2)\n"
-        "verify_contract.verify = verify\n"
-        f"sys.exit(verify_contract.main(['--outputs', 'o.json', '--state-dir', {str(tmp_path)!r}]))\n"
+        "cli.verify = verify\n"
+        f"sys.exit(cli.main(['--outputs', 'o.json', '--state-dir', {str(tmp_path)!r}]))\n"
     )
     result = subprocess.run(  # noqa: S603 (the verifier, as CI cancels it)
         [sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=False

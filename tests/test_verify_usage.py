@@ -11,7 +11,7 @@ import pytest
 
 from learning_images.ops.clients import Endpoint
 from learning_images.sandbox.render import render, stack_config
-from learning_images.verify import verify_contract
+from learning_images.verify import cli
 from tests.ops import free_port
 
 #: Credentials that let botocore sign and send a request; whoever answers decides on them.
@@ -28,27 +28,27 @@ def outputs_file(tmp_path: Path, drop: str | None = None) -> Path:
 
 
 def test_missing_output_exits_2_naming_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = verify_contract.main(["--outputs", str(outputs_file(tmp_path, drop="bucket_name"))])
+    code = cli.main(["--outputs", str(outputs_file(tmp_path, drop="bucket_name"))])
     out = capsys.readouterr().out
     assert code == 2
     assert "bucket_name" in out and "pulumi stack output --json --show-secrets" in out, out
 
 
 def test_outputs_file_that_does_not_exist_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert verify_contract.main(["--outputs", str(tmp_path / "nope.json")]) == 2
+    assert cli.main(["--outputs", str(tmp_path / "nope.json")]) == 2
     assert "does not exist" in capsys.readouterr().out
 
 
 def test_no_source_of_outputs_is_a_usage_error() -> None:
     with pytest.raises(SystemExit) as exited:
-        verify_contract.main([])
+        cli.main([])
     assert exited.value.code == 2
 
 
 def test_unreachable_endpoint_exits_2_saying_what_to_fix(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     closed = f"http://127.0.0.1:{free_port()}"
     args = ["--outputs", str(outputs_file(tmp_path)), "--endpoint-url", closed, "--time-budget", "20"]
-    code = verify_contract.main(args, operator=OPERATOR)
+    code = cli.main(args, operator=OPERATOR)
     out = capsys.readouterr().out
     assert code == 2
     assert "cannot reach or authenticate to the endpoint: Could not connect to the endpoint URL" in out, out
@@ -60,7 +60,7 @@ def test_silent_endpoint_times_out_with_exit_2(tmp_path: Path, capsys: pytest.Ca
         silent.listen()
         url = f"http://127.0.0.1:{silent.getsockname()[1]}"
         args = ["--outputs", str(outputs_file(tmp_path)), "--endpoint-url", url, "--time-budget", "10"]
-        code = verify_contract.main(args, operator=OPERATOR)
+        code = cli.main(args, operator=OPERATOR)
     out = capsys.readouterr().out
     assert code == 2
     assert "cannot reach or authenticate to the endpoint: Read timeout" in out, out
@@ -83,7 +83,7 @@ def test_missing_operator_credentials_exit_2_saying_how_to_provide_them(
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     closed = f"http://127.0.0.1:{free_port()}"
-    code = verify_contract.main(["--outputs", str(outputs_file(tmp_path)), "--endpoint-url", closed])
+    code = cli.main(["--outputs", str(outputs_file(tmp_path)), "--endpoint-url", closed])
     out = capsys.readouterr().out
     assert code == 2
     assert "no AWS credentials for the operator: set AWS_PROFILE" in out, out
@@ -95,7 +95,8 @@ def test_rule_ids_stay_whole_in_an_80_column_report() -> None:
 
     from rich.console import Console  # noqa: PLC0415
 
-    from learning_images.verify.verify_contract import Result, Status, print_table  # noqa: PLC0415
+    from learning_images.verify.probes import Result, Status  # noqa: PLC0415
+    from learning_images.verify.report import print_table  # noqa: PLC0415
 
     rule = "registration.quarantined-metadata-mismatch"
     out = io.StringIO()
@@ -112,7 +113,7 @@ def test_rule_ids_stay_whole_in_an_80_column_report() -> None:
         ("upload", "learning_images.ops.upload_batch"),
         ("erase", "learning_images.ops.erase"),
         ("retention", "learning_images.ops.retention"),
-        ("verify", "learning_images.verify.verify_contract"),
+        ("verify", "learning_images.verify.cli"),
         ("city-kit", "learning_images.ops.city_kit"),
     ],
 )

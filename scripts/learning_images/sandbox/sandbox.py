@@ -44,7 +44,7 @@ from learning_images.sandbox.local import (
     provision,
     start_front,
 )
-from learning_images.verify import verify_contract
+from learning_images.verify import cli
 
 
 @contextmanager
@@ -106,7 +106,7 @@ def sandbox(
             str(store.outputs_file.parent),
             *extra_args,
         ]
-        code = verify_contract.main(args, operator=session)
+        code = cli.main(args, operator=session)
         if after:
             after(store.url, store.outputs, store.operator)
         return code
