@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from pydantic.alias_generators import to_camel
 
 from learning_images_infra.settings import PROJECT, SettingsError, parse_settings, pulumi_project_config, settings_table
 from tests.stack import ROOT, Graph, last_graph, render, stack_config
@@ -416,3 +417,14 @@ def test_another_backends_setting_on_an_aws_stack_is_refused_naming_it(key: str,
 def test_every_backends_own_settings_are_refused_at_once_on_another() -> None:
     message = problems(r2LocationHint="weur", r2Jurisdiction="eu")
     assert "r2LocationHint" in message and "r2Jurisdiction" in message, f"all problems at once: {message}"
+
+
+def test_every_settings_alias_is_the_one_its_messages_name() -> None:
+    """Messages name a setting by its config key; the validators know the provider-owned keys."""
+    from learning_images_infra.settings import Settings  # noqa: PLC0415
+    from learning_images_infra.settings.validators import ALIASES, key  # noqa: PLC0415
+
+    declared = {name: field.alias for name, field in Settings.model_fields.items() if field.alias != to_camel(name)}
+    named = {name: key(name) for name in Settings.model_fields}
+    assert named == {name: field.alias for name, field in Settings.model_fields.items()}, "messages misname a key"
+    assert declared == ALIASES, f"Settings' aliases {declared} differ from validators.ALIASES {ALIASES}"
