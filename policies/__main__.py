@@ -1,7 +1,7 @@
 """The learning-images policy pack: `pulumi preview --policy-pack policies`.
 
 Only constructs the pack (which starts its server and blocks); the policies live in the
-importable contract_policies module, which the tests exercise without the CLI. Pulumi runs this
+importable contract_policies package (a module per backend), which the tests exercise without the CLI. Pulumi runs this
 directory with ``runpy.run_path``, which puts the directory itself first on ``sys.path``
 (Python docs, runpy.run_path), so the pack's own modules import by name.
 """

@@ -1,0 +1,50 @@
+"""What the pack knows of the contract: generated from the project's contract and rule catalogue
+(``make docs``; a test keeps it equal), shipped inside the pack so that the pack is self-contained
+and judges resources whatever program made them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+#: What the pack knows of the contract: generated from the project's contract and rule catalogue
+#: (``make docs``; a test keeps it equal), shipped inside the pack so that the pack is
+#: self-contained and judges resources whatever program made them.
+CATALOGUE: dict[str, Any] = json.loads((Path(__file__).resolve().parents[1] / "catalogue.json").read_text())
+
+
+LABEL_STATUS: str = CATALOGUE["label_status_field"]
+
+
+LABELS: dict[str, str] = CATALOGUE["labels"]  # CORRECT/CHANGED/UNSURE -> the label value
+
+
+UNSURE_EXPIRY_DAYS: int = CATALOGUE["periods"]["unsure_expiry_days"]
+
+
+ARCHIVE_AFTER_DAYS: int = CATALOGUE["periods"]["archive_after_days"]
+
+
+TIERS: dict[str, str] = CATALOGUE["tiers"]  # TRAINING/COMMAND_CENTRE -> the tier tag value
+
+
+LEARNING_BUCKET_SIDS: frozenset[str] = frozenset(CATALOGUE["learning_bucket_sids"])
+
+
+WRITE_EXCEPT_REPLICATION_SID: str = CATALOGUE["replica_write_guard_sid"]
+
+
+#: Each tier's Cloud Storage permissions (from the catalogue): a bucket grant holds exactly one set.
+GCS_TIER_PERMISSIONS: dict[str, frozenset[str]] = {
+    tier: frozenset(permissions) for tier, permissions in CATALOGUE["gcs_tier_permissions"].items()
+}
+
+
+GCS_CITY_TIER: str = CATALOGUE["gcs_city_tier"]
+
+
+GDPR_ERASURE_DAYS: int = CATALOGUE["gdpr_erasure_days"]
+
+
+GCS_MIN_SOFT_DELETE_DAYS: int = CATALOGUE["gcs_min_soft_delete_days"]

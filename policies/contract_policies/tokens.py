@@ -1,0 +1,66 @@
+"""The resource types the pack judges, by their Pulumi type tokens: pulumi-aws v7's split
+``aws.s3.Bucket*`` resources, the Cloudflare R2 and the Google Cloud ones."""
+
+from __future__ import annotations
+
+BUCKET = "aws:s3/bucket:Bucket"
+
+
+PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+
+
+ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+
+
+VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+
+
+LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+
+
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+
+
+LOGGING = "aws:s3/bucketLogging:BucketLogging"
+
+
+REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
+
+
+KMS_KEY = "aws:kms/key:Key"
+
+
+ROLE = "aws:iam/role:Role"
+
+
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+
+
+GROUP_POLICY = "aws:iam/groupPolicy:GroupPolicy"
+
+
+MANAGED_POLICY = "aws:iam/policy:Policy"
+
+
+R2_BUCKET = "cloudflare:index/r2Bucket:R2Bucket"
+
+
+R2_MANAGED_DOMAIN = "cloudflare:index/r2ManagedDomain:R2ManagedDomain"
+
+
+R2_CUSTOM_DOMAIN = "cloudflare:index/r2CustomDomain:R2CustomDomain"
+
+
+R2_TOKENS = ("cloudflare:index/accountToken:AccountToken", "cloudflare:index/apiToken:ApiToken")
+
+
+GCS_BUCKET = "gcp:storage/bucket:Bucket"
+
+
+GCS_KEY = "gcp:kms/cryptoKey:CryptoKey"
+
+
+GCS_CUSTOM_ROLE = "gcp:projects/iAMCustomRole:IAMCustomRole"
+
+
+GCS_GRANTS = ("gcp:storage/bucketIAMMember:BucketIAMMember", "gcp:storage/bucketIAMBinding:BucketIAMBinding")
