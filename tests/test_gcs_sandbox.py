@@ -35,8 +35,8 @@ def test_gcs_stack_reports_every_gap_as_gap_and_never_passes_one(tmp_path: Path)
     gaps = {check for check in rules.all_checks() if (rules.treatment("gcs", check) or ("",))[0] == "GAP"}
     assert {check for check, status in got.items() if status == "GAP"} == gaps, got
     assert not {check for check, status in got.items() if status == "PASS"} & gaps, "a gap is never a PASS"
-    held = {c for r in rules.RULES if r.gcs is rules.Enforcement.STORAGE for c in r.checks} - {
-        c for r in rules.RULES for c in r.gcs_unprobed
+    held = {c for r in rules.RULES if r.held["gcs"].enforcement is rules.Enforcement.STORAGE for c in r.checks} - {
+        c for r in rules.RULES for c in r.held["gcs"].unprobed
     }
     failed = {check: status for check, status in got.items() if check in held and status != "PASS"}
     assert not failed, f"checks of rules GCS holds that did not pass against the stand-in: {failed}"

@@ -59,11 +59,14 @@ def test_r2_without_its_gateway_reports_a_gap_as_gap_never_as_pass(check: str) -
     r2.record(check, "probe", Status.PASS, "as if the probe had passed")
     (result,) = r2.results
     row = next(c for c in rules.RULES if check in c.checks)
-    if check in row.r2_unprobed:
-        assert (result.status, result.reason) == (Status.SKIP, row.r2_unprobed[check])
-    elif row.r2 is not Enforcement.STORAGE:
-        assert result.status is Status.GAP, f"{check}: R2 {row.r2.value}, so a probe that passed must say GAP"
-        assert row.mitigation in result.reason, f"{check}: the GAP must name what covers it"
+    r2_row = row.held["r2"]
+    if check in r2_row.unprobed:
+        assert (result.status, result.reason) == (Status.SKIP, r2_row.unprobed[check])
+    elif r2_row.enforcement is not Enforcement.STORAGE:
+        assert result.status is Status.GAP, (
+            f"{check}: R2 {r2_row.enforcement.value}, so a probe that passed must say GAP"
+        )
+        assert r2_row.covered_by in result.reason, f"{check}: the GAP must name what covers it"
     else:
         assert result.status is Status.PASS, f"{check}: R2 enforces it, so the probe decides"
 
@@ -75,10 +78,10 @@ def test_r2_with_its_gateway_lets_the_probe_decide_what_the_gateway_holds(check:
     r2.record(check, "probe", Status.FAIL, "as the probe saw it")
     (result,) = r2.results
     row = next(c for c in rules.RULES if check in c.checks)
-    if row.r2_gateway is Enforcement.GATEWAY:
+    if row.gateway is not None and row.gateway.enforcement is Enforcement.GATEWAY:
         assert result.status is Status.FAIL, f"{check}: the gateway holds it, so the probe decides, never GAP"
         assert result.enforcement == Enforcement.GATEWAY.value, f"{check}: reported as enforced by the gateway"
-    elif check not in row.r2_unprobed and row.r2 is not Enforcement.STORAGE:
+    elif check not in row.held["r2"].unprobed and row.held["r2"].enforcement is not Enforcement.STORAGE:
         assert result.status is Status.GAP, f"{check}: the gateway does not hold it, so R2's gap stays a GAP"
 
 
@@ -87,19 +90,20 @@ def test_aws_reports_the_probe_unchanged_where_s3_holds_the_rule(check: str) -> 
     aws = verifier("dev")
     aws.record(check, "probe", Status.FAIL, "as the probe saw it")
     row = next(c for c in rules.RULES if check in c.checks)
-    expected = Status.FAIL if row.aws is Enforcement.STORAGE else Status.GAP
-    assert aws.results[0].status is expected, f"{check}: AWS {row.aws.value}"
+    held = row.held["aws"].enforcement
+    expected = Status.FAIL if held is Enforcement.STORAGE else Status.GAP
+    assert aws.results[0].status is expected, f"{check}: AWS {held.value}"
 
 
 def test_every_r2_gap_names_its_mitigation() -> None:
     for row in rules.RULES:
-        if row.r2 is not Enforcement.STORAGE:
-            assert row.mitigation, f"capability matrix row {row.rule!r}: an R2 gap needs what covers it"
+        if row.held["r2"].enforcement is not Enforcement.STORAGE:
+            assert row.held["r2"].covered_by, f"capability matrix row {row.rule!r}: an R2 gap needs what covers it"
 
 
 def test_s3_enforces_every_rule_but_the_image_format_which_iam_cannot_read() -> None:
     """No IAM condition key reads an upload's Content-Type or body: the one rule S3 cannot hold."""
-    not_on_s3 = {row.rule for row in rules.RULES if row.aws is not Enforcement.STORAGE}
+    not_on_s3 = {row.rule for row in rules.RULES if row.held["aws"].enforcement is not Enforcement.STORAGE}
     assert not_on_s3 == {"uploads are JPEG images whose checksum the store verified"}, not_on_s3
 
 
@@ -128,7 +132,7 @@ def test_every_guard_of_the_rendered_policy_is_a_catalogued_rule_and_back(prod: 
 def test_every_proof_the_catalogue_names_exists() -> None:
     missing = []
     for rule in rules.RULES:
-        for proof in (*rule.proofs, *rule.r2_gateway_proofs, *rule.gcs_proofs):
+        for proof in rule.proofs:
             path, name = proof.split("::")
             if f"def {name}(" not in (ROOT / path).read_text():
                 missing.append(f"{rule.rule}: {proof}")
@@ -144,7 +148,7 @@ def test_every_lifecycle_rule_and_pack_policy_the_catalogue_names_exists() -> No
         assert set(rule.lifecycle) <= lifecycle, (
             f"{rule.rule}: unknown lifecycle rules {set(rule.lifecycle) - lifecycle}"
         )
-        named = {*rule.policies, *rule.gcs_policies}
+        named = set(rule.policies)
         assert named <= policies, f"{rule.rule}: unknown pack policies {named - policies}"
 
 

@@ -29,7 +29,12 @@ def test_r2_stack_with_its_gateway_passes_what_the_gateway_holds_and_reports_it_
     gateway; what the gateway cannot cover (versions, replication, bucket policy) stays a GAP."""
     code, report, _ = run_sandbox(tmp_path, stack="r2")
     results = {r["rule"]: r for r in report["results"]}
-    held = {check for rule in rules.RULES if rule.r2_gateway is Enforcement.GATEWAY for check in rule.checks}
+    held = {
+        check
+        for rule in rules.RULES
+        if rule.gateway is not None and rule.gateway.enforcement is Enforcement.GATEWAY
+        for check in rule.checks
+    }
     by_gateway = {check for check, r in results.items() if r["enforcement"] == Enforcement.GATEWAY.value}
     assert by_gateway == held, f"reported as enforced by the gateway: {sorted(by_gateway)}, expected {sorted(held)}"
     failed = {check: results[check]["evidence"] for check in held if results[check]["status"] != "PASS"}

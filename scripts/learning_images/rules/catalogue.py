@@ -8,6 +8,7 @@ from learning_images.rules.model import (
     LOCK_HEADER_SIDS,
     MISSING_TAG_SIDS,
     Enforcement,
+    Holding,
     Rule,
     Sid,
 )
@@ -37,378 +38,555 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "valid uploads are accepted and read back identical, with their reference",
         ("upload.accepted", "upload.read-back", "upload.reference"),
-        S,
-        "metadata and tags round-trip; reference `s3://<bucket>/<key>`",
-        S,
-        "metadata round-trips (R2 has no tags); reference `r2://<bucket>/<key>`",
-        proofs=(f"{IAM}test_every_city_and_the_command_centre_can_upload_compliant_samples",),
+        held={
+            "aws": Holding(
+                S,
+                "metadata and tags round-trip; reference `s3://<bucket>/<key>`",
+                proofs=(f"{IAM}test_every_city_and_the_command_centre_can_upload_compliant_samples",),
+            ),
+            "r2": Holding(S, "metadata round-trips (R2 has no tags); reference `r2://<bucket>/<key>`"),
+            "gcs": Holding(
+                S,
+                "metadata round-trips (Cloud Storage has no tags); reference `gs://<bucket>/<key>`",
+                proofs=(f"{GCS_IAM}test_cities_and_the_command_centre_may_create_contract_objects",),
+            ),
+        },
         live="that a compliant upload by the probe city succeeds: the probe that would have caught "
         "every upload refused for its tags (`upload.accepted`)",
-        gcs=S,
-        gcs_how="metadata round-trips (Cloud Storage has no tags); reference `gs://<bucket>/<key>`",
-        gcs_proofs=(f"{GCS_IAM}test_cities_and_the_command_centre_may_create_contract_objects",),
     ),
     Rule(
         "no public access",
         ("config.public-access-block", "access.anonymous-read-refused", "access.anonymous-list-refused"),
-        S,
-        "all four public-access blocks, ACLs disabled and refused, no Allow in any bucket policy",
-        S,
-        "buckets are private; the r2.dev domain is declared off and no custom domain is attached",
-        r2_unprobed={
-            "config.public-access-block": "R2 has no public-access-block API (its r2.dev domain is declared off)"
+        held={
+            "aws": Holding(
+                S,
+                "all four public-access blocks, ACLs disabled and refused, no Allow in any bucket policy",
+                proofs=(f"{IAM}test_anonymous_and_other_account_callers_are_refused_everything",),
+                policies=("s3-public-access-block-complete", "s3-every-bucket-has-public-access-block"),
+            ),
+            "r2": Holding(
+                S,
+                "buckets are private; the r2.dev domain is declared off and no custom domain is attached",
+                unprobed={
+                    "config.public-access-block": "R2 has no public-access-block API (its r2.dev domain is declared "
+                    "off)"
+                },
+                policies=("r2-no-public-domain",),
+            ),
+            "gcs": Holding(
+                S,
+                "uniform bucket-level access (no ACLs) and public access prevention enforced: grants to allUsers or "
+                "allAuthenticatedUsers are refused",
+                unprobed={"config.public-access-block": XML_CONFIG},
+                proofs=(f"{GCS_TEST}test_gcs_bucket_is_private_and_refuses_public_grants",),
+                policies=(
+                    "gcs-bucket-not-public",
+                    "gcs-no-public-members",
+                ),
+            ),
         },
         sids=(Sid.ACL,),
-        policies=("s3-public-access-block-complete", "s3-every-bucket-has-public-access-block", "r2-no-public-domain"),
-        proofs=(f"{IAM}test_anonymous_and_other_account_callers_are_refused_everything",),
         live="the account-level public-access block and anonymous requests answered 403",
-        gcs=S,
-        gcs_how="uniform bucket-level access (no ACLs) and public access prevention enforced: grants to allUsers or "
-        "allAuthenticatedUsers are refused",
-        gcs_unprobed={"config.public-access-block": XML_CONFIG},
-        gcs_proofs=(f"{GCS_TEST}test_gcs_bucket_is_private_and_refuses_public_grants",),
-        gcs_policies=(
-            "gcs-bucket-not-public",
-            "gcs-no-public-members",
-        ),
     ),
     Rule(
         "encryption at rest",
         ("config.default-encryption", "upload.encrypted"),
-        S,
-        "SSE-KMS with a customer-managed, rotated key usable only through S3; other keys (the AWS managed "
-        "`aws/s3` too: SSE-KMS without a key id), SSE-S3 and SSE-C refused",
-        S,
-        "R2 encrypts every object with Cloudflare-managed keys (no customer key)",
-        r2_unprobed={"config.default-encryption": MANAGED_KEYS, "upload.encrypted": MANAGED_KEYS},
-        sids=(Sid.WRONG_ENCRYPTION, Sid.OTHER_KMS_KEY, Sid.AWS_MANAGED_KEY, Sid.CUSTOMER_KEY),
-        policies=("s3-buckets-encrypted-with-customer-key", "kms-keys-rotate"),
-        proofs=(
-            f"{IAM}test_every_single_upload_violation_is_refused_to_cities_the_command_centre_and_administrators",
-            f"{IAM}test_the_store_key_is_used_only_through_s3",
-        ),
-        live="that objects are stored under the stack's key (`upload.encrypted`) and KMS honours the key policy",
-        gcs=S,
-        gcs_how="the bucket's default key is a customer-managed Cloud KMS key rotated every 90 days; Google-managed "
-        "and customer-supplied keys are refused for new objects",
-        gcs_unprobed={
-            "config.default-encryption": XML_CONFIG,
-            "upload.encrypted": "the XML API names an object's key in x-goog-encryption-kms-key-name, which boto3 "
-            "does not read; probe on the first live run",
+        held={
+            "aws": Holding(
+                S,
+                "SSE-KMS with a customer-managed, rotated key usable only through S3; other keys (the AWS managed "
+                "`aws/s3` too: SSE-KMS without a key id), SSE-S3 and SSE-C refused",
+                proofs=(
+                    f"{IAM}test_every_single_upload_violation_is_refused_to_cities_the_command_centre_and_administrators",
+                    f"{IAM}test_the_store_key_is_used_only_through_s3",
+                ),
+                policies=("s3-buckets-encrypted-with-customer-key", "kms-keys-rotate"),
+            ),
+            "r2": Holding(
+                S,
+                "R2 encrypts every object with Cloudflare-managed keys (no customer key)",
+                unprobed={"config.default-encryption": MANAGED_KEYS, "upload.encrypted": MANAGED_KEYS},
+            ),
+            "gcs": Holding(
+                S,
+                "the bucket's default key is a customer-managed Cloud KMS key rotated every 90 days; Google-managed "
+                "and customer-supplied keys are refused for new objects",
+                unprobed={
+                    "config.default-encryption": XML_CONFIG,
+                    "upload.encrypted": "the XML API names an object's key in x-goog-encryption-kms-key-name, which "
+                    "boto3 "
+                    "does not read; probe on the first live run",
+                },
+                proofs=(f"{GCS_TEST}test_gcs_objects_are_encrypted_only_with_the_store_key",),
+                policies=(
+                    "gcs-bucket-encrypted-with-customer-key",
+                    "gcs-kms-keys-rotate",
+                ),
+            ),
         },
-        gcs_proofs=(f"{GCS_TEST}test_gcs_objects_are_encrypted_only_with_the_store_key",),
-        gcs_policies=(
-            "gcs-bucket-encrypted-with-customer-key",
-            "gcs-kms-keys-rotate",
-        ),
+        sids=(Sid.WRONG_ENCRYPTION, Sid.OTHER_KMS_KEY, Sid.AWS_MANAGED_KEY, Sid.CUSTOMER_KEY),
+        live="that objects are stored under the stack's key (`upload.encrypted`) and KMS honours the key policy",
     ),
     Rule(
         "encryption in transit",
         ("access.plain-http-refused",),
-        S,
-        "bucket policy denies requests without TLS or below TLS 1.2",
-        S,
-        "the S3 API is served over HTTPS only",
-        r2_unprobed={"access.plain-http-refused": "R2's S3 endpoint has no plain-HTTP listener to probe"},
+        held={
+            "aws": Holding(
+                S,
+                "bucket policy denies requests without TLS or below TLS 1.2",
+                proofs=(
+                    f"{IAM}test_every_single_upload_violation_is_refused_to_cities_the_command_centre_and_administrators",
+                ),
+            ),
+            "r2": Holding(
+                S,
+                "the S3 API is served over HTTPS only",
+                unprobed={"access.plain-http-refused": "R2's S3 endpoint has no plain-HTTP listener to probe"},
+            ),
+            "gcs": Holding(
+                C,
+                "Cloud Storage IAM cannot refuse a request by its transport, and whether its XML endpoint answers "
+                "plain HTTP is not proven here",
+                covered_by="the outputs name only the HTTPS endpoint, and the clients use it",
+            ),
+        },
         sids=(Sid.INSECURE_TRANSPORT, Sid.OUTDATED_TLS),
-        proofs=(f"{IAM}test_every_single_upload_violation_is_refused_to_cities_the_command_centre_and_administrators",),
         live="a plain-HTTP request refused by the deployed policy",
-        gcs=C,
-        gcs_how="Cloud Storage IAM cannot refuse a request by its transport, and whether its XML endpoint answers "
-        "plain HTTP is not proven here",
-        gcs_mitigation="the outputs name only the HTTPS endpoint, and the clients use it",
     ),
     Rule(
         "objects are never overwritten",
         ("refuse.overwrite",),
-        S,
-        "versioning, If-None-Match required, If-Match and copies refused, optional Object Lock",
-        S,
-        "bucket lock refuses overwrites while an object is younger than the lock; If-None-Match refuses the rest",
+        held={
+            "aws": Holding(
+                S,
+                "versioning, If-None-Match required, If-Match and copies refused, optional Object Lock",
+                proofs=(
+                    f"{IAM}test_every_single_upload_violation_is_refused_to_cities_the_command_centre_and_administrators",
+                ),
+                policies=("s3-every-bucket-versioned",),
+            ),
+            "r2": Holding(
+                S,
+                "bucket lock refuses overwrites while an object is younger than the lock; If-None-Match refuses the "
+                "rest",
+            ),
+            "gcs": Holding(
+                S,
+                "a city's role holds storage.objects.create without storage.objects.delete, and Cloud Storage needs "
+                "both to replace a live object, so the storage refuses a city's overwrite; a Command Centre overwrite "
+                "keeps the old bytes as a noncurrent version",
+                proofs=(f"{GCS_IAM}test_city_tier_cannot_overwrite_a_stored_object",),
+                policies=("gcs-tier-roles-least-privilege",),
+            ),
+        },
         sids=(Sid.COPY, Sid.CONDITIONAL_OVERWRITE),
-        policies=("s3-every-bucket-versioned",),
-        proofs=(f"{IAM}test_every_single_upload_violation_is_refused_to_cities_the_command_centre_and_administrators",),
         live="S3's 412 on a second create of the same key",
-        gcs=S,
-        gcs_how="a city's role holds storage.objects.create without storage.objects.delete, and Cloud Storage needs "
-        "both to replace a live object, so the storage refuses a city's overwrite; a Command Centre overwrite "
-        "keeps the old bytes as a noncurrent version",
-        gcs_proofs=(f"{GCS_IAM}test_city_tier_cannot_overwrite_a_stored_object",),
-        gcs_policies=("gcs-tier-roles-least-privilege",),
     ),
     Rule(
         "every write is create-only (If-None-Match)",
         ("refuse.without-if-none-match",),
-        S,
-        "bucket policy denies any PutObject without `If-None-Match: *`, and multipart uploads",
-        C,
-        "R2 cannot require a request header",
-        "the bucket lock refuses overwrites of young objects; the uploader always sends If-None-Match: *",
-        sids=(Sid.OVERWRITE, Sid.MULTIPART),
-        proofs=(f"{IAM}test_every_single_upload_violation_is_refused_to_cities_the_command_centre_and_administrators",),
-        live=LIVE_CONDITION,
-        r2_gateway=G,
-        r2_gateway_how="a city's upload without `If-None-Match: *` is refused, and the gateway writes with R2's "
-        "conditional put, so a stored key is never written again (412)",
-        r2_gateway_proofs=(
-            f"{GATEWAY}test_an_upload_without_if_none_match_is_refused",
-            f"{GATEWAY}test_a_stored_object_is_never_overwritten",
+        held={
+            "aws": Holding(
+                S,
+                "bucket policy denies any PutObject without `If-None-Match: *`, and multipart uploads",
+                proofs=(
+                    f"{IAM}test_every_single_upload_violation_is_refused_to_cities_the_command_centre_and_administrators",
+                ),
+            ),
+            "r2": Holding(
+                C,
+                "R2 cannot require a request header",
+                covered_by="the bucket lock refuses overwrites of young objects; the uploader always sends "
+                "If-None-Match: *",
+            ),
+            "gcs": Holding(
+                C,
+                "Cloud Storage IAM cannot require a request header",
+                covered_by="cities cannot replace an object at all (their role lacks delete); the uploader always "
+                "sends "
+                "If-None-Match: *",
+            ),
+        },
+        gateway=Holding(
+            G,
+            "a city's upload without `If-None-Match: *` is refused, and the gateway writes with R2's "
+            "conditional put, so a stored key is never written again (412)",
+            proofs=(
+                f"{GATEWAY}test_an_upload_without_if_none_match_is_refused",
+                f"{GATEWAY}test_a_stored_object_is_never_overwritten",
+            ),
         ),
-        gcs=C,
-        gcs_how="Cloud Storage IAM cannot require a request header",
-        gcs_mitigation="cities cannot replace an object at all (their role lacks delete); the uploader always sends "
-        "If-None-Match: *",
+        sids=(Sid.OVERWRITE, Sid.MULTIPART),
+        live=LIVE_CONDITION,
     ),
     Rule(
         "deleted objects stay recoverable for a while",
         ("config.versioning",),
-        S,
-        "versioning; noncurrent versions expire after noncurrentVersionExpiryDays",
-        N,
-        "R2 has no object versioning: a deletion is final",
-        "the bucket lock refuses deletions while objects are young; only the Command Centre token deletes by design",
+        held={
+            "aws": Holding(
+                S,
+                "versioning; noncurrent versions expire after noncurrentVersionExpiryDays",
+                proofs=("tests/test_bucket.py::test_image_buckets_are_versioned",),
+                policies=("s3-every-bucket-versioned",),
+            ),
+            "r2": Holding(
+                N,
+                "R2 has no object versioning: a deletion is final",
+                covered_by="the bucket lock refuses deletions while objects are young; only the Command Centre token "
+                "deletes by design",
+            ),
+            "gcs": Holding(
+                S,
+                "versioning keeps a deleted object as a noncurrent version for noncurrentVersionExpiryDays, then "
+                "soft delete keeps it restorable for gcsSoftDeleteDays",
+                unprobed={"config.versioning": XML_CONFIG},
+                proofs=(f"{GCS_TEST}test_gcs_deleted_objects_stay_recoverable",),
+                policies=("gcs-bucket-versioned-with-soft-delete",),
+            ),
+        },
         lifecycle=("expire-noncurrent-versions-and-incomplete-uploads",),
-        policies=("s3-every-bucket-versioned",),
-        proofs=("tests/test_bucket.py::test_image_buckets_are_versioned",),
         live="versioning read back as Enabled",
-        gcs=S,
-        gcs_how="versioning keeps a deleted object as a noncurrent version for noncurrentVersionExpiryDays, then "
-        "soft delete keeps it restorable for gcsSoftDeleteDays",
-        gcs_unprobed={"config.versioning": XML_CONFIG},
-        gcs_proofs=(f"{GCS_TEST}test_gcs_deleted_objects_stay_recoverable",),
-        gcs_policies=("gcs-bucket-versioned-with-soft-delete",),
     ),
     Rule(
         "objects locked against deletion",
         ("config.object-lock",),
-        S,
-        "optional Object Lock (GOVERNANCE lets the Command Centre erase)",
-        S,
-        "bucket lock by age (the `bucket_lock_days` output)",
-        r2_unprobed={
-            "config.object-lock": "R2's bucket lock is not readable through its S3 API (see `bucket_lock_days`)"
+        held={
+            "aws": Holding(
+                S,
+                "optional Object Lock (GOVERNANCE lets the Command Centre erase)",
+                proofs=("tests/test_bucket.py::test_object_lock_applies_the_configured_default_retention",),
+            ),
+            "r2": Holding(
+                S,
+                "bucket lock by age (the `bucket_lock_days` output)",
+                unprobed={
+                    "config.object-lock": "R2's bucket lock is not readable through its S3 API (see `bucket_lock_days`)"
+                },
+            ),
+            "gcs": Holding(
+                N,
+                "no lock: Cloud Storage refuses a bucket retention policy on a versioned bucket, and per-object "
+                "retention would be the uploader's to set",
+                covered_by="only the Command Centre holds storage.objects.delete, and soft delete keeps any deletion "
+                "restorable for gcsSoftDeleteDays",
+            ),
         },
-        proofs=("tests/test_bucket.py::test_object_lock_applies_the_configured_default_retention",),
         live="the default retention read back, and that a locked version resists deletion",
-        gcs=N,
-        gcs_how="no lock: Cloud Storage refuses a bucket retention policy on a versioned bucket, and per-object "
-        "retention would be the uploader's to set",
-        gcs_mitigation="only the Command Centre holds storage.objects.delete, and soft delete keeps any deletion "
-        "restorable for gcsSoftDeleteDays",
     ),
     Rule(
         "no upload sets its own lock (GDPR erasure stays possible)",
         ("refuse.lock-headers",),
-        S,
-        "bucket policy refuses Object Lock headers on upload and PutObjectRetention/LegalHold to everyone",
-        S,
-        "R2 locks by bucket rule only; its S3 API has no per-object retention a client could set",
-        r2_unprobed={"refuse.lock-headers": "R2 has no per-object Object Lock to set (bucket lock rules only)"},
-        sids=(Sid.OBJECT_LOCK_CHANGE, *LOCK_HEADER_SIDS),
-        proofs=(f"{IAM}test_labels_are_immutable_no_tag_rewrite_or_lock_change_for_anyone",),
-        live=LIVE_CONDITION,
-        r2_gateway=G,
-        r2_gateway_how="the gateway refuses an upload carrying Object Lock headers (as every x-amz-* header "
-        "it does not take); R2 has no per-object lock a client could set anyway",
-        r2_gateway_proofs=(f"{GATEWAY}test_uploads_that_set_acls_tags_locks_or_storage_settings_are_refused",),
-        gcs=S,
-        gcs_how="object retention is not enabled on the bucket and no tier holds storage.objects.setRetention",
-        gcs_unprobed={
-            "refuse.lock-headers": "what the XML API does with S3's Object Lock headers is probed on the first live "
-            "run (the bucket has no object retention to set)"
+        held={
+            "aws": Holding(
+                S,
+                "bucket policy refuses Object Lock headers on upload and PutObjectRetention/LegalHold to everyone",
+                proofs=(f"{IAM}test_labels_are_immutable_no_tag_rewrite_or_lock_change_for_anyone",),
+            ),
+            "r2": Holding(
+                S,
+                "R2 locks by bucket rule only; its S3 API has no per-object retention a client could set",
+                unprobed={"refuse.lock-headers": "R2 has no per-object Object Lock to set (bucket lock rules only)"},
+            ),
+            "gcs": Holding(
+                S,
+                "object retention is not enabled on the bucket and no tier holds storage.objects.setRetention",
+                unprobed={
+                    "refuse.lock-headers": "what the XML API does with S3's Object Lock headers is probed on the first "
+                    "live "
+                    "run (the bucket has no object retention to set)"
+                },
+                proofs=(f"{GCS_IAM}test_no_tier_may_set_object_retention",),
+                policies=("gcs-tier-roles-least-privilege",),
+            ),
         },
-        gcs_proofs=(f"{GCS_IAM}test_no_tier_may_set_object_retention",),
-        gcs_policies=("gcs-tier-roles-least-privilege",),
+        gateway=Holding(
+            G,
+            "the gateway refuses an upload carrying Object Lock headers (as every x-amz-* header "
+            "it does not take); R2 has no per-object lock a client could set anyway",
+            proofs=(f"{GATEWAY}test_uploads_that_set_acls_tags_locks_or_storage_settings_are_refused",),
+        ),
+        sids=(Sid.OBJECT_LOCK_CHANGE, *LOCK_HEADER_SIDS),
+        live=LIVE_CONDITION,
     ),
     Rule(
         "flat namespace: keys are <uuid>.jpg, no folders",
         ("refuse.key-with-slash", "refuse.key-not-uuid"),
-        S,
-        "bucket policy refuses other key shapes and any '/' (IAM cannot hold keys to lowercase hex: "
-        "a limit, covered by the uploader)",
-        C,
-        "R2 tokens cannot restrict object keys",
-        "the uploader validates keys with contract.OBJECT_KEY_PATTERN; the retention job reports foreign keys",
-        sids=(Sid.KEY_NOT_UUID_JPG, Sid.KEY_WITH_SLASH),
-        proofs=(
-            f"{IAM}test_every_single_upload_violation_is_refused_to_cities_the_command_centre_and_administrators",
-            f"{IAM}test_iam_cannot_hold_keys_to_lowercase_hex_so_clients_do",
+        held={
+            "aws": Holding(
+                S,
+                "bucket policy refuses other key shapes and any '/' (IAM cannot hold keys to lowercase hex: "
+                "a limit, covered by the uploader)",
+                proofs=(
+                    f"{IAM}test_every_single_upload_violation_is_refused_to_cities_the_command_centre_and_administrators",
+                    f"{IAM}test_iam_cannot_hold_keys_to_lowercase_hex_so_clients_do",
+                ),
+            ),
+            "r2": Holding(
+                C,
+                "R2 tokens cannot restrict object keys",
+                covered_by="the uploader validates keys with contract.OBJECT_KEY_PATTERN; the retention job reports "
+                "foreign keys",
+            ),
+            "gcs": Holding(
+                C,
+                "IAM Conditions compare names by prefix and suffix only: the city grant holds names to this bucket "
+                "and `.jpg`, not to a UUID without '/'",
+                covered_by="the uploader validates keys with contract.OBJECT_KEY_PATTERN; the retention job reports "
+                "foreign keys",
+                proofs=(f"{GCS_IAM}test_city_grant_is_held_to_jpg_names_of_this_bucket",),
+            ),
+        },
+        gateway=Holding(
+            G,
+            "the gateway refuses every key but a lowercase `<uuid>.jpg` at the top level "
+            "(stricter than IAM can be on AWS)",
+            proofs=(f"{GATEWAY}test_keys_other_than_a_lowercase_uuid_jpg_at_the_top_level_are_refused",),
         ),
+        sids=(Sid.KEY_NOT_UUID_JPG, Sid.KEY_WITH_SLASH),
         live=LIVE_CONDITION,
-        r2_gateway=G,
-        r2_gateway_how="the gateway refuses every key but a lowercase `<uuid>.jpg` at the top level "
-        "(stricter than IAM can be on AWS)",
-        r2_gateway_proofs=(f"{GATEWAY}test_keys_other_than_a_lowercase_uuid_jpg_at_the_top_level_are_refused",),
-        gcs=C,
-        gcs_how="IAM Conditions compare names by prefix and suffix only: the city grant holds names to this bucket "
-        "and `.jpg`, not to a UUID without '/'",
-        gcs_mitigation="the uploader validates keys with contract.OBJECT_KEY_PATTERN; the retention job reports "
-        "foreign keys",
-        gcs_proofs=(f"{GCS_IAM}test_city_grant_is_held_to_jpg_names_of_this_bucket",),
     ),
     Rule(
         "every object carries the required metadata",
         ("refuse.missing-tag", "refuse.blank-metadata"),
-        S,
-        "bucket policy refuses an upload whose metadata tag is missing or blank, or carries another tag",
-        C,
-        "R2 has no tags and cannot require metadata",
-        "the uploader refuses incomplete samples; the retention job reports objects missing metadata",
-        sids=(*MISSING_TAG_SIDS, Sid.UNKNOWN_TAG),
-        proofs=(f"{IAM}test_every_single_upload_violation_is_refused_to_cities_the_command_centre_and_administrators",),
-        live=LIVE_CONDITION,
-        r2_gateway=G,
-        r2_gateway_how="the gateway refuses an upload with a required field missing or blank, or with "
-        "metadata outside the contract",
-        r2_gateway_proofs=(
-            f"{GATEWAY}test_an_upload_missing_a_required_metadata_field_is_refused",
-            f"{GATEWAY}test_an_upload_with_a_blank_required_metadata_field_is_refused",
-            f"{GATEWAY}test_metadata_outside_the_contract_is_refused",
+        held={
+            "aws": Holding(
+                S,
+                "bucket policy refuses an upload whose metadata tag is missing or blank, or carries another tag",
+                proofs=(
+                    f"{IAM}test_every_single_upload_violation_is_refused_to_cities_the_command_centre_and_administrators",
+                ),
+            ),
+            "r2": Holding(
+                C,
+                "R2 has no tags and cannot require metadata",
+                covered_by="the uploader refuses incomplete samples; the retention job reports objects missing "
+                "metadata",
+            ),
+            "gcs": Holding(
+                C,
+                "Cloud Storage IAM cannot read an upload's metadata",
+                covered_by="the uploader refuses incomplete samples; the retention job reports objects missing "
+                "metadata",
+            ),
+        },
+        gateway=Holding(
+            G,
+            "the gateway refuses an upload with a required field missing or blank, or with "
+            "metadata outside the contract",
+            proofs=(
+                f"{GATEWAY}test_an_upload_missing_a_required_metadata_field_is_refused",
+                f"{GATEWAY}test_an_upload_with_a_blank_required_metadata_field_is_refused",
+                f"{GATEWAY}test_metadata_outside_the_contract_is_refused",
+            ),
         ),
-        gcs=C,
-        gcs_how="Cloud Storage IAM cannot read an upload's metadata",
-        gcs_mitigation="the uploader refuses incomplete samples; the retention job reports objects missing metadata",
+        sids=(*MISSING_TAG_SIDS, Sid.UNKNOWN_TAG),
+        live=LIVE_CONDITION,
     ),
     Rule(
         "`unsure` samples are never uploaded",
         ("refuse.unsure-label",),
-        S,
-        "bucket policy refuses any label but correct and changed (case-sensitive)",
-        C,
-        "R2 cannot read an upload's metadata",
-        "the uploader excludes unsure; the retention job deletes any after unsureExpiryDays",
+        held={
+            "aws": Holding(
+                S,
+                "bucket policy refuses any label but correct and changed (case-sensitive)",
+                proofs=(
+                    f"{IAM}test_every_single_upload_violation_is_refused_to_cities_the_command_centre_and_administrators",
+                ),
+            ),
+            "r2": Holding(
+                C,
+                "R2 cannot read an upload's metadata",
+                covered_by="the uploader excludes unsure; the retention job deletes any after unsureExpiryDays",
+            ),
+            "gcs": Holding(
+                C,
+                "Cloud Storage IAM cannot read an upload's metadata",
+                covered_by="the uploader excludes unsure; the retention job deletes any after unsureExpiryDays",
+            ),
+        },
+        gateway=Holding(
+            G,
+            "the gateway refuses any label but correct and changed (case-sensitive)",
+            proofs=(f"{GATEWAY}test_only_correct_and_changed_labels_are_uploaded",),
+        ),
         sids=(Sid.EXCLUDED_LABEL,),
-        proofs=(f"{IAM}test_every_single_upload_violation_is_refused_to_cities_the_command_centre_and_administrators",),
         live=LIVE_CONDITION,
-        r2_gateway=G,
-        r2_gateway_how="the gateway refuses any label but correct and changed (case-sensitive)",
-        r2_gateway_proofs=(f"{GATEWAY}test_only_correct_and_changed_labels_are_uploaded",),
-        gcs=C,
-        gcs_how="Cloud Storage IAM cannot read an upload's metadata",
-        gcs_mitigation="the uploader excludes unsure; the retention job deletes any after unsureExpiryDays",
     ),
     Rule(
         "uploads are JPEG images whose checksum the store verified",
         ("refuse.not-jpeg",),
-        C,
-        "S3 verifies a checksum a client sends, but IAM can require neither one nor `image/jpeg`, and nothing "
-        "reads an upload's first bytes",
-        C,
-        "R2 verifies a checksum a client sends, but a token cannot require one or read an upload's format",
-        "the uploader sends `image/jpeg` with a SHA-256 checksum and refuses files that do not start like a JPEG",
-        aws_mitigation="the uploader sends `image/jpeg` with a SHA-256 checksum and refuses files that do not start "
-        "like a JPEG",
-        live="nothing: AWS cannot hold it",
-        r2_gateway=G,
-        r2_gateway_how="the gateway refuses a Content-Type other than `image/jpeg`, a body that does not start "
-        "like a JPEG, an upload without a SHA-256 checksum or whose checksum or declared `content-sha256` differs "
-        "from the body, and images above its 32 MiB limit",
-        r2_gateway_proofs=(
-            f"{GATEWAY}test_a_body_that_is_not_a_jpeg_is_refused",
-            f"{GATEWAY}test_a_checksum_that_does_not_match_the_image_is_refused",
-            f"{GATEWAY}test_images_above_the_size_limit_are_refused",
-            f"{GATEWAY}test_only_image_jpeg_is_accepted_as_content_type",
+        held={
+            "aws": Holding(
+                C,
+                "S3 verifies a checksum a client sends, but IAM can require neither one nor `image/jpeg`, and nothing "
+                "reads an upload's first bytes",
+                covered_by="the uploader sends `image/jpeg` with a SHA-256 checksum and refuses files that do not "
+                "start "
+                "like a JPEG",
+            ),
+            "r2": Holding(
+                C,
+                "R2 verifies a checksum a client sends, but a token cannot require one or read an upload's format",
+                covered_by="the uploader sends `image/jpeg` with a SHA-256 checksum and refuses files that do not "
+                "start like a JPEG",
+            ),
+            "gcs": Holding(
+                C,
+                "Cloud Storage verifies a checksum a client sends, but IAM can require neither one nor `image/jpeg`",
+                covered_by="the uploader sends `image/jpeg` with a SHA-256 checksum and refuses files that do not "
+                "start "
+                "like a JPEG",
+            ),
+        },
+        gateway=Holding(
+            G,
+            "the gateway refuses a Content-Type other than `image/jpeg`, a body that does not start "
+            "like a JPEG, an upload without a SHA-256 checksum or whose checksum or declared `content-sha256` differs "
+            "from the body, and images above its 32 MiB limit",
+            proofs=(
+                f"{GATEWAY}test_a_body_that_is_not_a_jpeg_is_refused",
+                f"{GATEWAY}test_a_checksum_that_does_not_match_the_image_is_refused",
+                f"{GATEWAY}test_images_above_the_size_limit_are_refused",
+                f"{GATEWAY}test_only_image_jpeg_is_accepted_as_content_type",
+            ),
         ),
-        gcs=C,
-        gcs_how="Cloud Storage verifies a checksum a client sends, but IAM can require neither one nor `image/jpeg`",
-        gcs_mitigation="the uploader sends `image/jpeg` with a SHA-256 checksum and refuses files that do not start "
-        "like a JPEG",
+        live="nothing: AWS cannot hold it",
     ),
     Rule(
         "a city uploads only as itself",
         ("refuse.other-city",),
-        S,
-        "city_id tag must equal the uploader's principal tag; a city user without the tag can do nothing",
-        N,
-        "a city token can write any metadata",
-        "one token per city (revocable); Command Centre-minted temporary credentials per batch would bind uploads",
+        held={
+            "aws": Holding(
+                S,
+                "city_id tag must equal the uploader's principal tag; a city user without the tag can do nothing",
+                proofs=(
+                    f"{IAM}test_every_single_upload_violation_is_refused_to_cities_the_command_centre_and_administrators",
+                    f"{IAM}test_a_city_user_without_its_city_tag_cannot_upload",
+                ),
+            ),
+            "r2": Holding(
+                N,
+                "a city token can write any metadata",
+                covered_by="one token per city (revocable); Command Centre-minted temporary credentials per batch "
+                "would bind uploads",
+            ),
+            "gcs": Holding(
+                N,
+                "a city's service account can write any metadata",
+                covered_by="one service account and HMAC key per city (revocable), named by Cloud Audit Logs for each "
+                "upload once data-access logs are on",
+            ),
+        },
+        gateway=Holding(
+            G,
+            "`city-id` must be the city whose gateway key signed the upload (SigV4 with a per-city "
+            "secret, checked by a maintained signer); a revoked key is refused at once, with no redeploy",
+            proofs=(
+                f"{GATEWAY}test_a_city_cannot_upload_as_another_city",
+                f"{GATEWAY}test_a_signed_header_changed_in_transit_is_refused",
+                f"{GATEWAY}test_a_revoked_city_key_is_refused_without_redeploying",
+            ),
+        ),
         sids=(Sid.UPLOAD_AS_OTHER_CITY, Sid.CITY_WITHOUT_CITY_TAG),
-        proofs=(
-            f"{IAM}test_every_single_upload_violation_is_refused_to_cities_the_command_centre_and_administrators",
-            f"{IAM}test_a_city_user_without_its_city_tag_cannot_upload",
-        ),
         live=LIVE_CONDITION,
-        r2_gateway=G,
-        r2_gateway_how="`city-id` must be the city whose gateway key signed the upload (SigV4 with a per-city "
-        "secret, checked by a maintained signer); a revoked key is refused at once, with no redeploy",
-        r2_gateway_proofs=(
-            f"{GATEWAY}test_a_city_cannot_upload_as_another_city",
-            f"{GATEWAY}test_a_signed_header_changed_in_transit_is_refused",
-            f"{GATEWAY}test_a_revoked_city_key_is_refused_without_redeploying",
-        ),
-        gcs=N,
-        gcs_how="a city's service account can write any metadata",
-        gcs_mitigation="one service account and HMAC key per city (revocable), named by Cloud Audit Logs for each "
-        "upload once data-access logs are on",
     ),
     Rule(
         "labels are immutable",
         ("refuse.tag-rewrite",),
-        S,
-        "bucket policy denies every tag rewrite of a stored object",
-        C,
-        "R2 has no tags; metadata changes need an overwrite, refused only while the object is locked",
-        "clients never rewrite; a correction is a new object",
+        held={
+            "aws": Holding(
+                S,
+                "bucket policy denies every tag rewrite of a stored object",
+                proofs=(f"{IAM}test_labels_are_immutable_no_tag_rewrite_or_lock_change_for_anyone",),
+            ),
+            "r2": Holding(
+                C,
+                "R2 has no tags; metadata changes need an overwrite, refused only while the object is locked",
+                covered_by="clients never rewrite; a correction is a new object",
+            ),
+            "gcs": Holding(
+                S,
+                "no tier holds storage.objects.update, so nobody changes a stored object's metadata (Cloud Storage "
+                "has no tags)",
+                unprobed={"refuse.tag-rewrite": GCS_NO_TAGS},
+                proofs=(f"{GCS_IAM}test_no_tier_may_change_a_stored_objects_metadata",),
+                policies=("gcs-tier-roles-least-privilege",),
+            ),
+        },
         sids=(Sid.TAG_REWRITE, Sid.RETAG_STORED_OBJECT),
-        proofs=(f"{IAM}test_labels_are_immutable_no_tag_rewrite_or_lock_change_for_anyone",),
         live="a standalone PutObjectTagging on the probe object refused (the verifier's retag probe)",
-        gcs=S,
-        gcs_how="no tier holds storage.objects.update, so nobody changes a stored object's metadata (Cloud Storage "
-        "has no tags)",
-        gcs_unprobed={"refuse.tag-rewrite": GCS_NO_TAGS},
-        gcs_proofs=(f"{GCS_IAM}test_no_tier_may_change_a_stored_objects_metadata",),
-        gcs_policies=("gcs-tier-roles-least-privilege",),
     ),
     Rule(
         "lifecycle by label: archive, expire `unsure`, retain `correct`, keep `changed`",
         ("config.lifecycle",),
-        S,
-        "lifecycle rules filtered by the label tag; an upload choosing its own storage class is refused",
-        C,
-        "R2 lifecycle is prefix-only and R2 has no tags: archiving by age is declared, expiry by label is not",
-        "the metadata-driven retention job expires `unsure` and `correct` from each object's metadata",
+        held={
+            "aws": Holding(
+                S,
+                "lifecycle rules filtered by the label tag; an upload choosing its own storage class is refused",
+                proofs=(
+                    "tests/test_lifecycle.py::test_unsure_objects_expire_after_30_days",
+                    "tests/test_lifecycle.py::test_changed_objects_are_archived_and_never_expire",
+                    f"{IAM}test_every_upload_header_left_out_changed_or_added_is_judged_as_the_contract_says",
+                ),
+                policies=("s3-lifecycle-follows-contract", "s3-image-buckets-have-lifecycle"),
+            ),
+            "r2": Holding(
+                C,
+                "R2 lifecycle is prefix-only and R2 has no tags: archiving by age is declared, expiry by label is not",
+                covered_by="the metadata-driven retention job expires `unsure` and `correct` from each object's "
+                "metadata",
+            ),
+            "gcs": Holding(
+                C,
+                "lifecycle conditions cannot read metadata: archiving by age, noncurrent expiry and incomplete "
+                "uploads are declared, expiry by label is not",
+                covered_by="the metadata-driven retention job expires `unsure` and `correct` from each object's "
+                "metadata",
+                proofs=(f"{GCS_TEST}test_gcs_lifecycle_archives_by_age_and_expires_noncurrent_versions",),
+                policies=("gcs-lifecycle-follows-contract",),
+            ),
+        },
+        sids=(Sid.STORAGE_CLASS,),
         lifecycle=(
             "archive-then-expire-correct",
             "archive-and-keep-changed",
             "expire-unsure",
             "expire-probe-objects",
         ),
-        sids=(Sid.STORAGE_CLASS,),
-        policies=("s3-lifecycle-follows-contract", "s3-image-buckets-have-lifecycle"),
-        proofs=(
-            "tests/test_lifecycle.py::test_unsure_objects_expire_after_30_days",
-            "tests/test_lifecycle.py::test_changed_objects_are_archived_and_never_expire",
-            f"{IAM}test_every_upload_header_left_out_changed_or_added_is_judged_as_the_contract_says",
-        ),
         live="the rules read back; that S3 runs them takes days and is not probed",
-        gcs=C,
-        gcs_how="lifecycle conditions cannot read metadata: archiving by age, noncurrent expiry and incomplete "
-        "uploads are declared, expiry by label is not",
-        gcs_mitigation="the metadata-driven retention job expires `unsure` and `correct` from each object's metadata",
-        gcs_proofs=(f"{GCS_TEST}test_gcs_lifecycle_archives_by_age_and_expires_noncurrent_versions",),
-        gcs_policies=("gcs-lifecycle-follows-contract",),
     ),
     Rule(
         "city clients are upload-only",
         ("tier.city.GetObject", "tier.city.ListObjectsV2", "tier.city.GetObjectTagging", "tier.city.DeleteObject"),
-        S,
-        "group policy grants only create-only, tagged PutObject; bucket policy denies the rest",
-        N,
-        "R2 has no write-only permission: a city token reads, lists and writes (deletes only once unlocked)",
-        "R2 temporary credentials restricted to upload, minted by the Command Centre per batch (the closest R2 offers)",
+        held={
+            "aws": Holding(
+                S,
+                "group policy grants only create-only, tagged PutObject; bucket policy denies the rest",
+                proofs=(f"{IAM}test_each_tier_may_do_exactly_its_contract_operations",),
+                policies=("iam-city-tier-upload-only",),
+            ),
+            "r2": Holding(
+                N,
+                "R2 has no write-only permission: a city token reads, lists and writes (deletes only once unlocked)",
+                covered_by="R2 temporary credentials restricted to upload, minted by the Command Centre per batch (the "
+                "closest R2 offers)",
+            ),
+            "gcs": Holding(
+                S,
+                "the city role holds storage.objects.create only: no read, list or delete",
+                unprobed={"tier.city.GetObjectTagging": GCS_NO_TAGS},
+                proofs=(f"{GCS_IAM}test_each_gcs_tier_may_do_exactly_its_contract_operations",),
+                policies=("gcs-tier-roles-least-privilege",),
+            ),
+        },
+        gateway=Holding(
+            G,
+            "cities hold gateway keys and no R2 credential; the gateway accepts one operation, "
+            "PutObject into the store's bucket, and refuses every other",
+            proofs=(f"{GATEWAY}test_city_tier_cannot_do_anything_but_upload",),
+        ),
         sids=(Sid.CITY_TIER,),
-        policies=("iam-city-tier-upload-only",),
-        proofs=(f"{IAM}test_each_tier_may_do_exactly_its_contract_operations",),
         live="each operation answered as the tier says, with the probe city's key",
-        r2_gateway=G,
-        r2_gateway_how="cities hold gateway keys and no R2 credential; the gateway accepts one operation, "
-        "PutObject into the store's bucket, and refuses every other",
-        r2_gateway_proofs=(f"{GATEWAY}test_city_tier_cannot_do_anything_but_upload",),
-        gcs=S,
-        gcs_how="the city role holds storage.objects.create only: no read, list or delete",
-        gcs_unprobed={"tier.city.GetObjectTagging": GCS_NO_TAGS},
-        gcs_proofs=(f"{GCS_IAM}test_each_gcs_tier_may_do_exactly_its_contract_operations",),
-        gcs_policies=("gcs-tier-roles-least-privilege",),
     ),
     Rule(
         "the training pipeline is read-only",
@@ -420,24 +598,32 @@ RULES: tuple[Rule, ...] = (
             "tier.training.PutObject",
             "tier.training.DeleteObject",
         ),
-        S,
-        "role policy grants read and list; bucket policy denies the rest",
-        S,
-        "an Object Read token scoped to the bucket",
-        r2_unprobed={"tier.training.GetObjectTagging": NO_TAGS, "tier.training.ListObjectVersions": NO_VERSIONS},
-        sids=(Sid.TRAINING_TIER,),
-        policies=("iam-tier-roles-least-privilege",),
-        proofs=(f"{IAM}test_each_tier_may_do_exactly_its_contract_operations",),
-        live="each operation answered as the tier says, with the training role",
-        gcs=S,
-        gcs_how="a custom role with storage.objects.get and storage.objects.list only; on Cloud Storage these also "
-        "list and read noncurrent generations, which the contract's training tier may not (see GDPR erasure)",
-        gcs_unprobed={
-            "tier.training.GetObjectTagging": GCS_NO_TAGS,
-            "tier.training.ListObjectVersions": GCS_GENERATIONS,
+        held={
+            "aws": Holding(
+                S,
+                "role policy grants read and list; bucket policy denies the rest",
+                proofs=(f"{IAM}test_each_tier_may_do_exactly_its_contract_operations",),
+                policies=("iam-tier-roles-least-privilege",),
+            ),
+            "r2": Holding(
+                S,
+                "an Object Read token scoped to the bucket",
+                unprobed={"tier.training.GetObjectTagging": NO_TAGS, "tier.training.ListObjectVersions": NO_VERSIONS},
+            ),
+            "gcs": Holding(
+                S,
+                "a custom role with storage.objects.get and storage.objects.list only; on Cloud Storage these also "
+                "list and read noncurrent generations, which the contract's training tier may not (see GDPR erasure)",
+                unprobed={
+                    "tier.training.GetObjectTagging": GCS_NO_TAGS,
+                    "tier.training.ListObjectVersions": GCS_GENERATIONS,
+                },
+                proofs=(f"{GCS_IAM}test_each_gcs_tier_may_do_exactly_its_contract_operations",),
+                policies=("gcs-tier-roles-least-privilege",),
+            ),
         },
-        gcs_proofs=(f"{GCS_IAM}test_each_gcs_tier_may_do_exactly_its_contract_operations",),
-        gcs_policies=("gcs-tier-roles-least-privilege",),
+        sids=(Sid.TRAINING_TIER,),
+        live="each operation answered as the tier says, with the training role",
     ),
     Rule(
         "the Command Centre reads, lists and writes",
@@ -448,107 +634,144 @@ RULES: tuple[Rule, ...] = (
             "tier.command-centre.ListObjectVersions",
             "tier.command-centre.PutObject",
         ),
-        S,
-        "role policy; bucket policy denies what the tier must not do",
-        S,
-        "an Object Read & Write token scoped to the bucket",
-        r2_unprobed={
-            "tier.command-centre.GetObjectTagging": NO_TAGS,
-            "tier.command-centre.ListObjectVersions": NO_VERSIONS,
+        held={
+            "aws": Holding(
+                S,
+                "role policy; bucket policy denies what the tier must not do",
+                proofs=(f"{IAM}test_each_tier_may_do_exactly_its_contract_operations",),
+                policies=("iam-tier-roles-least-privilege", "iam-no-wildcard-s3-grants"),
+            ),
+            "r2": Holding(
+                S,
+                "an Object Read & Write token scoped to the bucket",
+                unprobed={
+                    "tier.command-centre.GetObjectTagging": NO_TAGS,
+                    "tier.command-centre.ListObjectVersions": NO_VERSIONS,
+                },
+            ),
+            "gcs": Holding(
+                S,
+                "a custom role with storage.objects.get, list, create and delete",
+                unprobed={
+                    "tier.command-centre.GetObjectTagging": GCS_NO_TAGS,
+                    "tier.command-centre.ListObjectVersions": GCS_GENERATIONS,
+                },
+                proofs=(f"{GCS_IAM}test_each_gcs_tier_may_do_exactly_its_contract_operations",),
+                policies=("gcs-tier-roles-least-privilege",),
+            ),
         },
         sids=(Sid.COMMAND_CENTRE_TIER,),
-        policies=("iam-tier-roles-least-privilege", "iam-no-wildcard-s3-grants"),
-        proofs=(f"{IAM}test_each_tier_may_do_exactly_its_contract_operations",),
         live="each operation answered as the tier says, with the Command Centre role",
-        gcs=S,
-        gcs_how="a custom role with storage.objects.get, list, create and delete",
-        gcs_unprobed={
-            "tier.command-centre.GetObjectTagging": GCS_NO_TAGS,
-            "tier.command-centre.ListObjectVersions": GCS_GENERATIONS,
-        },
-        gcs_proofs=(f"{GCS_IAM}test_each_gcs_tier_may_do_exactly_its_contract_operations",),
-        gcs_policies=("gcs-tier-roles-least-privilege",),
     ),
     Rule(
         "GDPR erasure by the Command Centre at any time",
         ("tier.command-centre.DeleteObjectVersion",),
-        S,
-        "only the Command Centre deletes, every version, bypassing GOVERNANCE retention",
-        N,
-        "R2's bucket lock cannot be bypassed: erasure waits until the object is older than the lock",
-        "the lock lasts unsureExpiryDays (30 by default), inside GDPR's one-month deadline; erase when it ends",
+        held={
+            "aws": Holding(
+                S,
+                "only the Command Centre deletes, every version, bypassing GOVERNANCE retention",
+                proofs=(f"{IAM}test_only_the_command_centre_erases_and_may_bypass_governance_retention",),
+            ),
+            "r2": Holding(
+                N,
+                "R2's bucket lock cannot be bypassed: erasure waits until the object is older than the lock",
+                covered_by="the lock lasts unsureExpiryDays (30 by default), inside GDPR's one-month deadline; erase "
+                "when it ends",
+            ),
+            "gcs": Holding(
+                S,
+                "only the Command Centre holds storage.objects.delete and no retention blocks it; an erased image's "
+                "bytes are purged after noncurrentVersionExpiryDays plus gcsSoftDeleteDays, at most 30 days together "
+                "(the settings refuse more); until lifecycle removes its noncurrent generation, the training and "
+                "Command "
+                "Centre tiers can still read it (the clients delete live objects only, not generations)",
+                unprobed={"tier.command-centre.DeleteObjectVersion": GCS_GENERATIONS},
+                proofs=(
+                    f"{GCS_IAM}test_only_the_command_centre_may_delete",
+                    f"{GCS_TEST}test_gcs_erasure_completes_within_a_month",
+                ),
+            ),
+        },
         sids=(Sid.DELETE,),
-        proofs=(f"{IAM}test_only_the_command_centre_erases_and_may_bypass_governance_retention",),
         live="every version of a probe object erased by the Command Centre",
-        gcs=S,
-        gcs_how="only the Command Centre holds storage.objects.delete and no retention blocks it; an erased image's "
-        "bytes are purged after noncurrentVersionExpiryDays plus gcsSoftDeleteDays, at most 30 days together "
-        "(the settings refuse more); until lifecycle removes its noncurrent generation, the training and Command "
-        "Centre tiers can still read it (the clients delete live objects only, not generations)",
-        gcs_unprobed={"tier.command-centre.DeleteObjectVersion": GCS_GENERATIONS},
-        gcs_proofs=(
-            f"{GCS_IAM}test_only_the_command_centre_may_delete",
-            f"{GCS_TEST}test_gcs_erasure_completes_within_a_month",
-        ),
     ),
     Rule(
         "only named administrators reconfigure or shred the store",
         (),
-        S,
-        "with `configurationAdministrators` (on in prod): bucket configuration and key administration "
-        "denied to all others; the account root can always recover",
-        N,
-        "R2 has no bucket policies: whoever holds an account token with R2 admin rights can",
-        "keep Cloudflare API tokens with R2 admin rights to the deploy pipeline",
+        held={
+            "aws": Holding(
+                S,
+                "with `configurationAdministrators` (on in prod): bucket configuration and key administration "
+                "denied to all others; the account root can always recover",
+                proofs=(
+                    f"{IAM}test_only_configuration_administrators_and_the_root_change_the_bucket_configuration",
+                    f"{IAM}test_only_configuration_administrators_and_the_root_delete_or_re_police_the_key",
+                ),
+            ),
+            "r2": Holding(
+                N,
+                "R2 has no bucket policies: whoever holds an account token with R2 admin rights can",
+                covered_by="keep Cloudflare API tokens with R2 admin rights to the deploy pipeline",
+            ),
+            "gcs": Holding(
+                N,
+                "Cloud Storage has no bucket policy to deny project IAM: whoever holds storage.buckets.update or "
+                "Cloud KMS admin on the project can",
+                covered_by="keep Storage Admin and Cloud KMS Admin on the project to the deploy pipeline",
+            ),
+        },
         sids=(Sid.CONFIGURATION_CHANGE,),
-        proofs=(
-            f"{IAM}test_only_configuration_administrators_and_the_root_change_the_bucket_configuration",
-            f"{IAM}test_only_configuration_administrators_and_the_root_delete_or_re_police_the_key",
-        ),
         live="not probed (it would need an administrator's credentials): Access Analyzer checks the documents in PRs",
-        gcs=N,
-        gcs_how="Cloud Storage has no bucket policy to deny project IAM: whoever holds storage.buckets.update or "
-        "Cloud KMS admin on the project can",
-        gcs_mitigation="keep Storage Admin and Cloud KMS Admin on the project to the deploy pipeline",
     ),
     Rule(
         "replication for disaster recovery",
         ("config.replication", "replication.arrives"),
-        S,
-        "cross-region replication, KMS-encrypted and tagged, to a replica only replication writes",
-        N,
-        "R2 has no replication",
-        "a scheduled copy to a second bucket (not part of this project yet)",
-        policies=("s3-replication-where-required",),
-        proofs=(
-            f"{IAM}test_replication_is_assumable_only_by_s3_for_this_bucket",
-            f"{IAM}test_the_replica_is_written_only_by_replication_and_erased_only_by_the_command_centre",
-        ),
-        live="the probe object arriving in the replica (`--wait-replication`)",
-        gcs=S,
-        gcs_how="a predefined dual-region bucket (EUR4 or NAM4) keeps every object in two regions, with turbo "
-        "replication (a 15-minute RPO target) by default",
-        gcs_unprobed={
-            "config.replication": XML_CONFIG,
-            "replication.arrives": "Cloud Storage places the second copy itself: there is no replica bucket to read",
+        held={
+            "aws": Holding(
+                S,
+                "cross-region replication, KMS-encrypted and tagged, to a replica only replication writes",
+                proofs=(
+                    f"{IAM}test_replication_is_assumable_only_by_s3_for_this_bucket",
+                    f"{IAM}test_the_replica_is_written_only_by_replication_and_erased_only_by_the_command_centre",
+                ),
+                policies=("s3-replication-where-required",),
+            ),
+            "r2": Holding(
+                N,
+                "R2 has no replication",
+                covered_by="a scheduled copy to a second bucket (not part of this project yet)",
+            ),
+            "gcs": Holding(
+                S,
+                "a predefined dual-region bucket (EUR4 or NAM4) keeps every object in two regions, with turbo "
+                "replication (a 15-minute RPO target) by default",
+                unprobed={
+                    "config.replication": XML_CONFIG,
+                    "replication.arrives": "Cloud Storage places the second copy itself: there is no replica bucket to "
+                    "read",
+                },
+                proofs=(f"{GCS_TEST}test_gcs_bucket_is_dual_region_with_turbo_replication",),
+                policies=("gcs-bucket-dual-region",),
+            ),
         },
-        gcs_proofs=(f"{GCS_TEST}test_gcs_bucket_is_dual_region_with_turbo_replication",),
-        gcs_policies=("gcs-bucket-dual-region",),
+        live="the probe object arriving in the replica (`--wait-replication`)",
     ),
     Rule(
         "one bucket policy carries every guard",
         ("config.bucket-policy-guards",),
-        S,
-        "one bucket policy, each guard a Deny with a stable Sid",
-        N,
-        "R2 has no bucket policies",
-        "each guard's own row says what covers it on R2",
-        policies=("s3-learning-bucket-policy-guards", "s3-every-bucket-has-one-bucket-policy"),
-        proofs=("tests/test_bucket_policy.py::test_guard_sids_are_stable",),
+        held={
+            "aws": Holding(
+                S,
+                "one bucket policy, each guard a Deny with a stable Sid",
+                proofs=("tests/test_bucket_policy.py::test_guard_sids_are_stable",),
+                policies=("s3-learning-bucket-policy-guards", "s3-every-bucket-has-one-bucket-policy"),
+            ),
+            "r2": Holding(N, "R2 has no bucket policies", covered_by="each guard's own row says what covers it on R2"),
+            "gcs": Holding(
+                N, "Cloud Storage has no bucket policies", covered_by="each guard's own row says what covers it on GCS"
+            ),
+        },
         live="the deployed policy read back with every Sid of this catalogue",
-        gcs=N,
-        gcs_how="Cloud Storage has no bucket policies",
-        gcs_mitigation="each guard's own row says what covers it on GCS",
     ),
 )
 

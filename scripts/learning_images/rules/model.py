@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from learning_images import contract
+from learning_images.backends import BACKENDS
 
 
 class Sid:
@@ -102,77 +103,42 @@ class Holding:
 
 @dataclass(frozen=True)
 class Rule:
-    """A contract rule. Rows are written with one column group per backend (``aws``, ``r2`` with
-    ``mitigation``, ``gcs_*``) and the gateway's (``r2_gateway*``); every reader asks
-    :meth:`holding` instead, so no reader spells a backend's column."""
+    """A contract rule: how each backend holds it (one :class:`Holding` per row of the backend
+    table, keyed by its name), how the upload gateway holds it where it fronts a backend, and what
+    the rule names on AWS (guards, lifecycle rules) and leaves to a live run."""
 
     rule: str
     checks: tuple[str, ...]
-    aws: Enforcement
-    aws_how: str
-    r2: Enforcement
-    r2_how: str
-    #: What covers the gap on R2 (empty where R2 enforces the rule).
-    mitigation: str = ""
-    #: What covers the gap on AWS (empty where S3 enforces the rule).
-    aws_mitigation: str = ""
-    #: Checks of this rule that R2's S3 API cannot answer, with why (reported SKIP).
-    r2_unprobed: dict[str, str] = field(default_factory=dict)
+    #: Backend name (the backend table's keys) -> how that backend holds the rule.
+    held: Mapping[str, Holding]
+    #: How the upload gateway holds the rule where it does more than the storage behind it;
+    #: None: as the backend says. Rules the gateway holds are probed through it.
+    gateway: Holding | None = None
     #: The learning bucket's guards that enforce it on AWS.
     sids: tuple[str, ...] = ()
     #: The contract's lifecycle rules (``contract.lifecycle_rules`` ids) that enforce it.
     lifecycle: tuple[str, ...] = ()
-    #: Policy-pack policies that refuse a preview breaking it.
-    policies: tuple[str, ...] = ()
-    #: Offline tests that prove it (``file::test``); under IAM semantics where it rests on a condition.
-    proofs: tuple[str, ...] = ()
-    #: What only a live run against AWS proves (the verifier's checks on a deployed stack).
+    #: What only a live run against the cloud proves (the verifier's checks on a deployed stack).
     live: str = ""
-    #: How R2 holds the rule with its upload gateway on (the r2 default), where that differs from
-    #: ``r2``; None: as ``r2`` says. Rules the gateway holds are probed through it.
-    r2_gateway: Enforcement | None = None
-    r2_gateway_how: str = ""
-    #: The tests that prove it in the Workers runtime (``tests/test_gateway.py``), where the gateway holds it.
-    r2_gateway_proofs: tuple[str, ...] = ()
-    #: How Google Cloud Storage holds it (every rule says; ``__post_init__`` refuses a rule without).
-    gcs: Enforcement | None = None
-    gcs_how: str = ""
-    #: What covers the gap on GCS (empty where GCS enforces the rule).
-    gcs_mitigation: str = ""
-    #: Checks of this rule that Cloud Storage's XML API cannot answer, with why (reported SKIP).
-    gcs_unprobed: dict[str, str] = field(default_factory=dict)
-    #: Offline tests that prove the GCS declaration (``file::test``): mocks, the IAM evaluation, the pack.
-    gcs_proofs: tuple[str, ...] = ()
-    #: The policy-pack policies that refuse a GCS preview breaking it.
-    gcs_policies: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if self.gcs is None:
-            raise ValueError(f"rule {self.rule!r} does not say how Google Cloud Storage holds it")
-        if self.gcs is Enforcement.STORAGE and not self.gcs_proofs:
-            raise ValueError(f"rule {self.rule!r} is enforced by GCS storage but names no offline proof")
+        missing = sorted(BACKENDS.keys() - self.held.keys())
+        if missing or self.held.keys() - BACKENDS.keys():
+            raise ValueError(f"rule {self.rule!r}: holds {sorted(self.held)}, the backend table has {sorted(BACKENDS)}")
         for backend, held in self.held.items():
             if held.enforcement is not Enforcement.STORAGE and not held.covered_by:
                 raise ValueError(f"rule {self.rule!r}: {backend} does not enforce it, and nothing says what covers it")
 
     @property
-    def held(self) -> dict[str, Holding]:
-        """How each backend holds the rule, by backend name (the backend table's keys)."""
-        assert self.gcs is not None  # every rule says (__post_init__)
-        return {
-            "aws": Holding(self.aws, self.aws_how, self.aws_mitigation, {}, self.proofs, self.policies),
-            "r2": Holding(self.r2, self.r2_how, self.mitigation, self.r2_unprobed),
-            "gcs": Holding(
-                self.gcs, self.gcs_how, self.gcs_mitigation, self.gcs_unprobed, self.gcs_proofs, self.gcs_policies
-            ),
-        }
+    def policies(self) -> tuple[str, ...]:
+        """Every policy-pack policy that refuses a preview breaking the rule, on any backend."""
+        return tuple(p for held in self.held.values() for p in held.policies)
 
     @property
-    def gateway(self) -> Holding | None:
-        """How the upload gateway holds the rule where it does more than the storage behind it."""
-        if self.r2_gateway is None:
-            return None
-        return Holding(self.r2_gateway, self.r2_gateway_how, proofs=self.r2_gateway_proofs)
+    def proofs(self) -> tuple[str, ...]:
+        """Every offline test that proves the rule, on any backend and in the gateway."""
+        gateway = self.gateway.proofs if self.gateway else ()
+        return tuple(p for held in self.held.values() for p in held.proofs) + gateway
 
     def holding(self, backend: str, *, gateway: bool = False) -> Holding:
         """How ``backend`` holds the rule; with ``gateway``, fronted by the upload gateway."""
