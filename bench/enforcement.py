@@ -62,7 +62,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     from learning_images.sandbox.local import local_store  # noqa: PLC0415
-    from tests.ops import sample, write_batch  # noqa: PLC0415
+    from tests.support.ops import sample, write_batch  # noqa: PLC0415
 
     seconds: dict[str, list[float]] = {"enforcing": [], "moto alone": []}
     with ExitStack() as stack:

@@ -43,7 +43,7 @@ def main() -> int:
     from learning_images.sandbox import r2  # noqa: PLC0415
     from learning_images.sandbox.local import client  # noqa: PLC0415
     from learning_images.sandbox.stand_in import stand_in_user  # noqa: PLC0415
-    from tests.ops import sample, write_batch  # noqa: PLC0415
+    from tests.support.ops import sample, write_batch  # noqa: PLC0415
 
     seconds: dict[str, list[float]] = {"gateway": [], "direct": []}
     with r2.local_r2_store(enforce=False) as store, tempfile.TemporaryDirectory(prefix="bench-") as tmp:

@@ -31,7 +31,7 @@ def main() -> int:
 
     from learning_images.ops import retention  # noqa: PLC0415
     from learning_images.sandbox.local import REGION, local_store  # noqa: PLC0415
-    from tests.ops import sample, upload, write_batch  # noqa: PLC0415
+    from tests.support.ops import sample, upload, write_batch  # noqa: PLC0415
 
     seconds: dict[int, list[float]] = {1: [], args.workers: []}
     with local_store() as store, tempfile.TemporaryDirectory(prefix="bench-") as tmp:

@@ -169,7 +169,7 @@ def main() -> int:
     # Imported here, not at the top: the variants' processes must not carry the sandbox's
     # Pulumi imports in their peak memory.
     from learning_images.sandbox.local import local_store  # noqa: PLC0415
-    from tests.ops import sample, write_batch  # noqa: PLC0415
+    from tests.support.ops import sample, write_batch  # noqa: PLC0415
 
     runs: dict[str, list[dict[str, float]]] = {v: [] for v in VARIANTS}
     # Judging off (moto alone): the baseline variants are bare PutObjects, which the stack's guards

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from learning_images.sandbox.local import LocalStore, local_store
-from tests.stack import Graph, render, stack_config
+from tests.support.stack import Graph, render, stack_config
 
 #: Each test module's tier: the slowest thing it needs, fastest tier first (markers in pyproject.toml).
 TIERS: dict[str, tuple[str, ...]] = {

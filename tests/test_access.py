@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from learning_images import contract
-from tests.stack import Graph, allowed_actions, allows, as_list, render, statements
+from tests.support.stack import Graph, allowed_actions, allows, as_list, render, statements
 
 READ = ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging", "s3:GetObjectAttributes"]
 LIST = ["s3:ListBucket", "s3:ListBucketVersions"]

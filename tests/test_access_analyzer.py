@@ -9,7 +9,7 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from learning_images.sandbox import access_analyzer
-from tests.stack import Graph
+from tests.support.stack import Graph
 
 
 def stubbed(graph: Graph, *, finding: str | None = None, public: bool = False) -> tuple[Any, Stubber, int]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from learning_images import backends
 from learning_images.backends import BACKENDS
-from tests.stack import ROOT
+from tests.support.stack import ROOT
 
 #: Modules that are one backend's own (its store package, its stand-in, its side of the contract),
 #: the table itself, and what still names backends by design, each with why.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.stack import Graph, for_bucket, render, statement
+from tests.support.stack import Graph, for_bucket, render, statement
 
 BUCKETS = ["learning-images", "learning-images-replica", "access-logs"]
 KMS_BUCKETS = {"learning-images": "store-key", "learning-images-replica": "replica-key"}

@@ -12,7 +12,7 @@ import pytest
 
 from learning_images import contract
 from learning_images.rules import Sid
-from tests.stack import Graph, bucket_policy_for, statement, statements
+from tests.support.stack import Graph, bucket_policy_for, statement, statements
 
 BUCKET_ARN = "arn:aws:s3:::learning-images"
 OBJECTS_ARN = f"{BUCKET_ARN}/*"

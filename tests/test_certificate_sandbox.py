@@ -17,7 +17,7 @@ from learning_images.ops import upload_batch
 from learning_images.sandbox.certificates import CertificateStore, CityCertificate, local_certificate_store
 from learning_images.sandbox.local import REGION
 from learning_images.verify import cli
-from tests.ops import read_report, sample, write_batch
+from tests.support.ops import read_report, sample, write_batch
 
 
 @pytest.fixture(scope="module")

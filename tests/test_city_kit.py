@@ -11,7 +11,7 @@ import pytest
 from learning_images.ops import city_kit
 from learning_images.outputs import read_outputs_file
 from learning_images.sandbox.local import LocalStore
-from tests.ops import CITY, jpeg, read_report, sample, write_csv
+from tests.support.ops import CITY, jpeg, read_report, sample, write_csv
 
 
 def test_a_city_kit_holds_that_citys_key_and_no_other_tiers_secret(local: LocalStore, tmp_path: Path) -> None:

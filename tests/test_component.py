@@ -17,7 +17,7 @@ from learning_images_infra.component import TYPE, LearningImageStore
 from learning_images_infra.component_codegen import source
 from learning_images_infra.component_types import LearningImageStoreArgs
 from learning_images_infra.settings import Settings, SettingsError
-from tests.stack import last_graph
+from tests.support.stack import last_graph
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
 AWS: LearningImageStoreArgs = {

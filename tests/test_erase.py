@@ -24,7 +24,7 @@ from learning_images.sandbox.local import REGION, LocalStore, client, local_stor
 from learning_images.sandbox.r2 import local_r2_store
 from learning_images_infra.aws import iam as iam_documents
 from learning_images_infra.aws.inventory import INVENTORY_ID
-from tests.ops import (
+from tests.support.ops import (
     command_centre_s3,
     jpeg,
     operator_s3,

@@ -13,7 +13,7 @@ import pytest
 from learning_images import contract
 from learning_images.outputs import parse_outputs
 from learning_images_infra.settings import SettingsError
-from tests.stack import Graph, last_graph, render, stack_config
+from tests.support.stack import Graph, last_graph, render, stack_config
 
 BUCKET = "gcp:storage/bucket:Bucket"
 

@@ -15,7 +15,7 @@ import pytest
 
 from learning_images import contract
 from learning_images.sandbox.gcs_iam import GcsIam
-from tests.stack import Graph
+from tests.support.stack import Graph
 
 CITY, COMMAND_CENTRE, TRAINING = "city-amsterdam", "command-centre", "training"
 #: What the contract lets each tier do, as XML API requests.

@@ -18,8 +18,8 @@ from learning_images.ops import erase, retention
 from learning_images.sandbox.gcs import local_gcs_store
 from learning_images.sandbox.local import REGION, LocalStore, client
 from learning_images.sandbox.sandbox import sandbox
-from tests.ops import by_row, operator_s3, read_report, sample, upload, write_batch
-from tests.verifying import statuses
+from tests.support.ops import by_row, operator_s3, read_report, sample, upload, write_batch
+from tests.support.verifying import statuses
 
 
 def test_gcs_stack_reports_every_gap_as_gap_and_never_passes_one(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ import pytest
 from learning_images import contract
 from learning_images.rules import OBJECT_LOCK_KEYS
 from learning_images.sandbox.iam_simulator import Check, IamSimulator, Principal, iam_simulator
-from tests.iam_scenarios import (
+from tests.support.iam_scenarios import (
     ACCOUNT,
     KEY,
     PUT_OBJECT_HEADERS,
@@ -40,7 +40,7 @@ from tests.iam_scenarios import (
     with_key,
     with_tags,
 )
-from tests.stack import Graph, policy_of
+from tests.support.stack import Graph, policy_of
 
 #: The shipped AWS stacks, and prod with certificate-based cities (tests/conftest.py CERTIFICATES).
 #: `local` is the emulator stack, judged by the sandbox tests.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from learning_images_infra.aws.inventory import INVENTORY_ID
-from tests.stack import Graph, allows, statement, statements
+from tests.support.stack import Graph, allows, statement, statements
 
 INVENTORY = "aws:s3/inventory:Inventory"
 

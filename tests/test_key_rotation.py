@@ -12,7 +12,7 @@ import pytest
 from learning_images.sandbox.local import client, local_store
 from learning_images.sandbox.render import Graph, render, stack_config
 from learning_images_infra.settings import PROJECT, SettingsError, parse_settings
-from tests.ops import CITY, read_report, sample, upload, write_batch
+from tests.support.ops import CITY, read_report, sample, upload, write_batch
 
 KEY = "aws:iam/accessKey:AccessKey"
 DEV_CITY = "dev-city-a"

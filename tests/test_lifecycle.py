@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from learning_images import contract
-from tests.stack import Graph, for_bucket, render
+from tests.support.stack import Graph, for_bucket, render
 
 LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
 

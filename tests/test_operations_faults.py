@@ -14,7 +14,7 @@ import pytest
 from learning_images.ops import erase, retention
 from learning_images.sandbox.local import REGION, LocalStore, local_store
 from learning_images.verify import cli
-from tests.ops import silent_endpoint
+from tests.support.ops import silent_endpoint
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import pytest
 
 from learning_images.backends import profile_for
 from learning_images.outputs import StackOutputs, parse_outputs
-from tests.stack import Graph, render, stack_config
+from tests.support.stack import Graph, render, stack_config
 
 CREDENTIALS = {"city_credentials", "probe_credentials"}
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from parliament import analyze_policy_string
 
-from tests.stack import Graph, Resource
+from tests.support.stack import Graph, Resource
 
 POLICY_FIELDS = ("policy", "assumeRolePolicy")
 

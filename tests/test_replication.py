@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.stack import Graph, as_list, bucket_policy_for, statement, statements
+from tests.support.stack import Graph, as_list, bucket_policy_for, statement, statements
 
 REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
 REPLICA_ARN = "arn:aws:s3:::learning-images-replica"

@@ -18,7 +18,7 @@ from learning_images import contract
 from learning_images.ops import retention
 from learning_images.sandbox.local import REGION, LocalStore, local_store
 from learning_images.sandbox.r2 import local_r2_store
-from tests.ops import operator_s3, read_report, sample, upload, without_guards, write_batch
+from tests.support.ops import operator_s3, read_report, sample, upload, without_guards, write_batch
 
 
 def accidental(store: LocalStore, label: str, tag_label: str | None = None) -> str:

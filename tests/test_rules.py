@@ -18,7 +18,7 @@ from learning_images.sandbox.render import ROOT, render, stack_config
 from learning_images.verify.probes import Status
 from learning_images.verify.verifier import Verifier
 from policies.contract_policies import POLICIES
-from tests.stack import Graph
+from tests.support.stack import Graph
 from tests.test_verify_contract import GAP_LOCALLY, PASS_LOCALLY, SKIP_LOCALLY
 
 

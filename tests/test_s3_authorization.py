@@ -13,7 +13,7 @@ import botocore.session
 import pytest
 
 from learning_images.sandbox.s3_authorization import AUTHORIZATION, HttpRequest, checks, operation_of
-from tests.iam_scenarios import capture, capturing_client
+from tests.support.iam_scenarios import capture, capturing_client
 
 #: Actions a Permissions paragraph names that are not checked for the operation itself.
 NOT_AUTHORISING = {

@@ -24,7 +24,7 @@ from botocore.exceptions import ClientError
 from learning_images import contract
 from learning_images.sandbox import sandbox
 from learning_images.sandbox.local import REGION, LocalStore, local_store
-from tests.ops import CITY
+from tests.support.ops import CITY
 
 KEY = "0f8fad5b-d9cb-469f-a165-70867728950e.jpg"
 JPEG = b"\xff\xd8\xff\xe0sandbox\xff\xd9"

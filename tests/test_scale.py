@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from learning_images_infra.aws.iam import POLICY_SIZE_LIMITS, compact_size
-from tests.stack import Graph, render
+from tests.support.stack import Graph, render
 
 
 def city_ids(count: int) -> str:

@@ -11,7 +11,7 @@ import yaml
 from pydantic.alias_generators import to_camel
 
 from learning_images_infra.settings import PROJECT, SettingsError, parse_settings, pulumi_project_config, settings_table
-from tests.stack import ROOT, Graph, last_graph, render, stack_config
+from tests.support.stack import ROOT, Graph, last_graph, render, stack_config
 
 VALID = {"aws:region": "eu-west-1", f"{PROJECT}:replicaRegion": "eu-central-1"}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.stack import Graph, stack_config
+from tests.support.stack import Graph, stack_config
 
 
 def test_dev_stack_is_cheap_and_destroyable(dev: Graph) -> None:

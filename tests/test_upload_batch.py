@@ -23,7 +23,7 @@ from learning_images import contract
 from learning_images.ops import upload_batch
 from learning_images.sandbox.local import LocalStore, client, local_store
 from learning_images.sandbox.r2 import local_r2_store
-from tests.ops import (
+from tests.support.ops import (
     CITY,
     as_r2,
     by_row,

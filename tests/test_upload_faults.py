@@ -13,7 +13,7 @@ import pytest
 
 from learning_images.ops import upload_batch
 from learning_images.sandbox.local import LocalStore
-from tests.ops import (
+from tests.support.ops import (
     CITY,
     by_row,
     free_port,

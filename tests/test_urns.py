@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.stack import ROOT, render, stack_config
+from tests.support.stack import ROOT, render, stack_config
 
 RECORDED = Path(__file__).parent / "urns"
 STACKS = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in ROOT.glob("Pulumi.*.yaml"))

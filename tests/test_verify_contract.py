@@ -18,7 +18,7 @@ import pytest
 
 from learning_images.rules import Sid
 from learning_images.sandbox.local import Hook, client
-from tests.verifying import run_sandbox, statuses
+from tests.support.verifying import run_sandbox, statuses
 
 #: Every rule the enforcing local S3 can judge must PASS in the sandbox (the stack's own bucket,
 #: identity and key policies evaluated under IAM semantics) ...

@@ -15,7 +15,7 @@ from learning_images.sandbox.local import client
 from learning_images.sandbox.sandbox import sandbox
 from learning_images.verify import cli, journal
 from learning_images.verify.verifier import Verifier
-from tests.verifying import leftover_objects, run_sandbox
+from tests.support.verifying import leftover_objects, run_sandbox
 
 
 def test_bad_credentials_exit_2_with_a_message_and_leave_nothing(

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from learning_images import rules
 from learning_images.rules import Enforcement
-from tests.ops import as_r2
-from tests.verifying import run_sandbox, statuses
+from tests.support.ops import as_r2
+from tests.support.verifying import run_sandbox, statuses
 
 
 def test_r2_stack_without_its_gateway_reports_every_gap_as_gap_and_never_passes_one(tmp_path: Path) -> None:

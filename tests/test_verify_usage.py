@@ -12,7 +12,7 @@ import pytest
 from learning_images.ops.clients import Endpoint
 from learning_images.sandbox.render import render, stack_config
 from learning_images.verify import cli
-from tests.ops import free_port
+from tests.support.ops import free_port
 
 #: Credentials that let botocore sign and send a request; whoever answers decides on them.
 OPERATOR = boto3.Session(aws_access_key_id="operator", aws_secret_access_key="operator", region_name="eu-west-1")

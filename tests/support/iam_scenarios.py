@@ -24,7 +24,7 @@ from learning_images.backends import BackendProfile
 from learning_images.sandbox import s3_authorization
 from learning_images.sandbox.iam_simulator import Check, Decision, IamSimulator, Policy, Principal, simulation
 from learning_images.sandbox.s3_authorization import HttpRequest
-from tests.stack import Graph, Resource, policy_of
+from tests.support.stack import Graph, Resource, policy_of
 
 ACCOUNT = "123456789012"
 OTHER_ACCOUNT = "999999999999"
