@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from bench.rounds import in_turn, print_workers_ratio
+from learning_images.ops.clients import new_session
 
 
 def main() -> int:
@@ -26,7 +27,6 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
-    import boto3  # noqa: PLC0415
 
     from learning_images.ops import erase  # noqa: PLC0415
     from learning_images.sandbox.local import REGION, local_store  # noqa: PLC0415
@@ -35,7 +35,7 @@ def main() -> int:
     seconds: dict[int, list[float]] = {1: [], args.workers: []}
     with local_store() as store, tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         folder = Path(tmp)
-        operator = boto3.Session(region_name=REGION, **store.operator)
+        operator = new_session(region_name=REGION, **store.operator)
         for number in range(args.rounds):
             for workers in in_turn([1, args.workers], number):
                 camera = f"cam-bench-{number}-{workers}"

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from bench.rounds import in_turn, print_workers_ratio
+from learning_images.ops.clients import new_session
 
 
 def main() -> int:
@@ -27,7 +28,6 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    import boto3  # noqa: PLC0415
 
     from learning_images.ops import retention  # noqa: PLC0415
     from learning_images.sandbox.local import REGION, local_store  # noqa: PLC0415
@@ -38,7 +38,7 @@ def main() -> int:
         folder = Path(tmp)
         rows = [sample(f"{i:06d}.jpg") for i in range(args.objects)]
         assert upload(store, folder, write_batch(folder, rows, size=1024), folder / "up.jsonl", "--quiet") == 0
-        operator = boto3.Session(region_name=REGION, **store.operator)
+        operator = new_session(region_name=REGION, **store.operator)
         common = ["--outputs", str(store.outputs_file), "--endpoint-url", store.url, "--quiet"]
         for number in range(args.rounds):
             for workers in in_turn([1, args.workers], number):

@@ -8,12 +8,12 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import pytest
 import trustme
 
 from learning_images import contract
 from learning_images.ops import upload_batch
+from learning_images.ops.clients import new_session
 from learning_images.sandbox.certificates import CertificateStore, CityCertificate, local_certificate_store
 from learning_images.sandbox.local import REGION
 from learning_images.verify import cli
@@ -74,7 +74,7 @@ def test_the_verifier_runs_with_the_probe_citys_certificate(certificates: Certif
             *("--probe-certificate", str(probe.certificate), "--probe-private-key", str(probe.private_key)),
             *("--state-dir", str(tmp_path), "--time-budget", "120", "--json", str(report)),
         ],
-        operator=boto3.Session(region_name=REGION, **store.operator),
+        operator=new_session(region_name=REGION, **store.operator),
     )
     results = {r["rule"]: r["status"] for r in json.loads(report.read_text())["results"]}
     for rule in ("upload.accepted", "refuse.other-city", "refuse.unsure-label", "tier.city.GetObject"):

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import boto3
 import pytest
 
 from learning_images.ops import erase, inventory
+from learning_images.ops.clients import new_session
 from learning_images.sandbox.local import REGION, LocalStore, client, local_store
 from learning_images.sandbox.r2 import local_r2_store
 from learning_images_infra.aws import iam as iam_documents
@@ -99,7 +99,7 @@ def audit_records(tmp_path: Path) -> list[dict[str, Any]]:
 
 
 def run(store: LocalStore, tmp_path: Path, *args: str) -> int:
-    operator = boto3.Session(region_name=REGION, **store.operator)
+    operator = new_session(region_name=REGION, **store.operator)
     common = ["--outputs", str(store.outputs_file), "--endpoint-url", store.url]
     paths = ["--report", str(tmp_path / "erase.jsonl"), "--audit", str(tmp_path / "audit.jsonl")]
     return erase.main([*common, *paths, *args], operator=operator)

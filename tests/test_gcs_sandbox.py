@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from learning_images import contract, rules
 from learning_images.ops import erase, retention
+from learning_images.ops.clients import new_session
 from learning_images.sandbox.gcs import local_gcs_store
 from learning_images.sandbox.local import REGION, LocalStore, client
 from learning_images.sandbox.sandbox import sandbox
@@ -69,7 +69,7 @@ def test_retention_and_erasure_run_on_gcs_outputs(gcs_store: LocalStore, tmp_pat
     rows = [sample("x.jpg", camera_id="cam-gcs-erase"), sample("y.jpg", "changed", camera_id="cam-gcs-keep")]
     assert upload(gcs_store, tmp_path, write_batch(tmp_path, rows), tmp_path / "up.jsonl") == 0
     keys = {r["label_status"]: r["key"] for r in read_report(tmp_path / "up.jsonl")}
-    operator = boto3.Session(region_name=REGION, **gcs_store.operator)
+    operator = new_session(region_name=REGION, **gcs_store.operator)
     common = ["--outputs", str(gcs_store.outputs_file), "--endpoint-url", gcs_store.url]
     later = (datetime.now(UTC) + timedelta(days=731)).isoformat()
     report = tmp_path / "ret.jsonl"

@@ -12,6 +12,7 @@ import boto3
 import pytest
 
 from learning_images.ops import erase, retention
+from learning_images.ops.clients import new_session
 from learning_images.sandbox.local import REGION, LocalStore, local_store
 from learning_images.verify import cli
 from tests.support.ops import silent_endpoint
@@ -30,7 +31,7 @@ def hung() -> Iterator[str]:
 
 
 def operator(store: LocalStore) -> boto3.Session:
-    return boto3.Session(region_name=REGION, **store.operator)
+    return new_session(region_name=REGION, **store.operator)
 
 
 def test_erasure_against_a_hung_store_exits_2_having_deleted_nothing(

@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import boto3
-
 from learning_images import contract
 from learning_images.ops import retention
+from learning_images.ops.clients import new_session
 from learning_images.sandbox.local import REGION, LocalStore, local_store
 from learning_images.sandbox.r2 import local_r2_store
 from tests.support.ops import operator_s3, read_report, sample, upload, without_guards, write_batch
@@ -48,7 +47,7 @@ def run(store: LocalStore, tmp_path: Path, days: int, *extra: str) -> dict[str, 
     as_of = (datetime.now(UTC) + timedelta(days=days)).isoformat()
     argv = ["--outputs", str(store.outputs_file), "--endpoint-url", store.url, "--report", str(tmp_path / "ret.jsonl")]
     argv += ["--as-of", as_of, *extra]
-    assert retention.main(argv, operator=boto3.Session(region_name=REGION, **store.operator)) == 0
+    assert retention.main(argv, operator=new_session(region_name=REGION, **store.operator)) == 0
     return {r["key"]: r for r in read_report(tmp_path / "ret.jsonl")}
 
 
@@ -81,7 +80,7 @@ def test_retention_expires_only_what_the_contract_says(tmp_path: Path) -> None:
             "--report",
             str(tmp_path / "r.jsonl"),
         ]
-        operator = boto3.Session(region_name=REGION, **store.operator)
+        operator = new_session(region_name=REGION, **store.operator)
         assert retention.main([*argv, "--confirm"], operator=operator, now=later) == 0
         got = {r["key"]: r for r in read_report(tmp_path / "r.jsonl")}
         assert got[keys["unsure"]]["status"] == got[keys["correct"]]["status"] == "expired"

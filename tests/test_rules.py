@@ -10,7 +10,7 @@ import pytest
 from botocore.stub import Stubber
 
 from learning_images import contract, rules
-from learning_images.ops.clients import Endpoint, TierSessions
+from learning_images.ops.clients import Endpoint, TierSessions, new_session
 from learning_images.outputs import StackOutputs, parse_outputs
 from learning_images.rules import Enforcement
 from learning_images.sandbox.r2 import r2_config
@@ -33,7 +33,7 @@ def outputs_of(stack: str) -> StackOutputs:
 @functools.cache
 def _verifier(stack: str) -> Verifier:
     outputs = outputs_of(stack)
-    session = boto3.Session(aws_access_key_id="id", aws_secret_access_key="secret", region_name="eu-west-1")
+    session = new_session(aws_access_key_id="id", aws_secret_access_key="secret", region_name="eu-west-1")
     sessions = TierSessions(operator=session, probe=session, command_centre=session, training=session)
     return Verifier(outputs, sessions, Endpoint(url=None, region="eu-west-1", timeout=5), wait_replication=0)
 

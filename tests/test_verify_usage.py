@@ -6,16 +6,15 @@ import json
 import socket
 from pathlib import Path
 
-import boto3
 import pytest
 
-from learning_images.ops.clients import Endpoint
+from learning_images.ops.clients import Endpoint, new_session
 from learning_images.sandbox.render import render, stack_config
 from learning_images.verify import cli
 from tests.support.ops import free_port
 
 #: Credentials that let botocore sign and send a request; whoever answers decides on them.
-OPERATOR = boto3.Session(aws_access_key_id="operator", aws_secret_access_key="operator", region_name="eu-west-1")
+OPERATOR = new_session(aws_access_key_id="operator", aws_secret_access_key="operator", region_name="eu-west-1")
 
 
 def outputs_file(tmp_path: Path, drop: str | None = None) -> Path:
@@ -68,7 +67,7 @@ def test_silent_endpoint_times_out_with_exit_2(tmp_path: Path, capsys: pytest.Ca
 
 def test_replica_clients_use_the_replica_region() -> None:
     endpoint = Endpoint(url=None, region="eu-west-1", timeout=5)
-    session = boto3.Session(aws_access_key_id="id", aws_secret_access_key="secret")
+    session = new_session(aws_access_key_id="id", aws_secret_access_key="secret")
     s3 = endpoint.client(session, "s3", region_name="eu-central-1")
     assert s3.meta.region_name == "eu-central-1", "replica cleanup and replication checks talk to the replica's region"
     assert endpoint.client(session, "s3").meta.region_name == "eu-west-1"

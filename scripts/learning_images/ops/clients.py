@@ -17,6 +17,7 @@ from types import FrameType
 from typing import Any
 
 import boto3
+import botocore.loaders
 import botocore.session
 from botocore import handlers
 from botocore.config import Config
@@ -56,6 +57,23 @@ class Endpoint:
         return session.client(service, endpoint_url=self.url, config=self.config(**overrides))
 
 
+#: One model loader for every session of the process. A boto3 Session made on its own reads and
+#: parses each service's JSON model again: measured here, 143 ms for a new session and its S3
+#: client, 17 ms with the loader shared. A command holds a session per tier, the sandbox many more.
+_LOADER = botocore.loaders.create_loader()
+
+
+def new_session(core: botocore.session.Session | None = None, **settings: Any) -> boto3.Session:
+    """``boto3.Session(**settings)`` (credentials, ``region_name``, ``profile_name``) on ``core`` or a
+    fresh botocore session, sharing the process's model loader. Credentials stay per session."""
+    core = core or botocore.session.get_session()
+    core.register_component("data_loader", _LOADER)
+    made = boto3.Session(botocore_session=core, **settings)
+    # boto3 appends its own data folder to the loader's search path for every session: keep one.
+    _LOADER.search_paths[:] = list(dict.fromkeys(_LOADER.search_paths))
+    return made
+
+
 def without_expect_continue(s3: Any) -> Any:
     """``s3`` without botocore's ``Expect: 100-continue`` on uploads, for the R2 upload gateway.
 
@@ -70,7 +88,7 @@ def without_expect_continue(s3: Any) -> Any:
 
 
 def key_session(credentials: Credentials, region: str) -> boto3.Session:
-    return boto3.Session(
+    return new_session(
         aws_access_key_id=credentials.access_key_id,
         aws_secret_access_key=credentials.secret_access_key.get_secret_value(),
         region_name=region,
@@ -99,7 +117,7 @@ def assume(
     core = botocore.session.get_session()
     core._credentials = credentials
     core.set_config_variable("region", endpoint.region)
-    return boto3.Session(botocore_session=core)
+    return new_session(core)
 
 
 @dataclass(frozen=True)
@@ -210,7 +228,7 @@ def command_centre_session(
     if not outputs.command_centre_role_arn:
         raise ValueError("the stack outputs name no Command Centre role or credentials")
     return assume(
-        operator or boto3.Session(region_name=outputs.region), outputs.command_centre_role_arn, endpoint, session_name
+        operator or new_session(region_name=outputs.region), outputs.command_centre_role_arn, endpoint, session_name
     )
 
 

@@ -47,7 +47,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from learning_images import contract
 from learning_images.ops import arguments
-from learning_images.ops.clients import Endpoint, command_centre_session, identity, interrupts_as_exceptions
+from learning_images.ops.clients import (
+    Endpoint,
+    command_centre_session,
+    identity,
+    interrupts_as_exceptions,
+    new_session,
+)
 from learning_images.ops.concurrency import Ticker, bounded_map
 from learning_images.ops.inventory import InventoryError, read_inventory
 from learning_images.ops.reports import (
@@ -476,7 +482,7 @@ def prepare(args: argparse.Namespace, operator: boto3.Session | None) -> Prepare
     endpoint = Endpoint(args.endpoint_url or outputs.endpoint_url, outputs.region, timeout=args.timeout)
     try:
         session = command_centre_session(outputs, operator, endpoint, "gdpr-erasure")
-        actor = {"operator": identity(operator or boto3.Session(region_name=outputs.region), endpoint, outputs)}
+        actor = {"operator": identity(operator or new_session(region_name=outputs.region), endpoint, outputs)}
         actor["acting_as"] = identity(session, endpoint, outputs)
         s3 = endpoint.client(session, "s3")
         replica_s3 = endpoint.client(session, "s3", region_name=outputs.replica.region) if outputs.replica else None

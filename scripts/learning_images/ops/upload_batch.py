@@ -64,6 +64,7 @@ from learning_images.ops.clients import (
     certificate_session,
     interrupts_as_exceptions,
     key_session,
+    new_session,
     without_expect_continue,
 )
 from learning_images.ops.manifest import ManifestError, Record, Sample, check_manifest, read_manifest
@@ -532,7 +533,7 @@ def session_for(args: argparse.Namespace, outputs: StackOutputs | None, region: 
         return certificate_session(outputs, args.certificate, args.private_key)
     if outputs is not None and uses_city_key(args, outputs):
         return key_session(outputs.city_credentials[args.city], region)
-    return boto3.Session(profile_name=args.profile, region_name=region)
+    return new_session(profile_name=args.profile, region_name=region)
 
 
 def quality_threshold(text: str) -> float:

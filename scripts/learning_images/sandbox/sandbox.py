@@ -29,9 +29,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 from learning_images.backends import BACKENDS
+from learning_images.ops.clients import new_session
 from learning_images.sandbox.local import (
     ENGINES,
     NOT_LOCAL,
@@ -91,7 +90,7 @@ def sandbox(
             title, stands_in = BACKENDS[stack].title, stand_in(stack).STANDS_IN
             note = f"stack `{stack}` against a local stand-in for {title}: {'; '.join(stands_in)}"
         print(f"sandbox: {note}", flush=True)
-        session = boto3.Session(region_name=REGION, **store.operator)
+        session = new_session(region_name=REGION, **store.operator)
         args = [
             "--outputs",
             str(store.outputs_file),

@@ -32,6 +32,7 @@ from learning_images.ops.clients import (
     ProbeSessionMissingError,
     certificate_session,
     interrupts_as_exceptions,
+    new_session,
     tier_sessions,
 )
 from learning_images.outputs import OutputsError, StackOutputs, add_outputs_arguments, outputs_from_args
@@ -93,7 +94,7 @@ def probe_session(args: argparse.Namespace, outputs: StackOutputs) -> boto3.Sess
     if args.probe_certificate is not None:
         return certificate_session(outputs, args.probe_certificate, args.probe_private_key)
     if args.probe_profile is not None:
-        return boto3.Session(profile_name=args.probe_profile, region_name=outputs.region)
+        return new_session(profile_name=args.probe_profile, region_name=outputs.region)
     return None
 
 
@@ -132,7 +133,7 @@ def verify(args: argparse.Namespace, console: Console, operator: boto3.Session |
         with state_lock(args.state_dir, store_name(outputs.bucket_name, endpoint.url)):
             try:
                 if outputs.command_centre_role_arn is not None and operator is None:  # tiers are roles
-                    operator = boto3.Session(region_name=outputs.region)
+                    operator = new_session(region_name=outputs.region)
                 sessions = tier_sessions(outputs, operator, endpoint, probe=probe_session(args, outputs))
             except ClientError as exc:
                 raise CannotVerifyError(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import boto3
 import botocore
 
+from learning_images.ops.clients import new_session
 from learning_images.verify.base import VerifierBase
 from learning_images.verify.probes import attempt, new_key
 
@@ -13,7 +13,7 @@ class AccessChecks(VerifierBase):
     """Anonymous requests and plain HTTP, refused (access.*)."""
 
     def check_public_access(self) -> None:
-        anonymous = self.endpoint.client(boto3.Session(), "s3", signature_version=botocore.UNSIGNED)
+        anonymous = self.endpoint.client(new_session(), "s3", signature_version=botocore.UNSIGNED)
         key = self.main_key or new_key()
         read = attempt(f"anonymous: GetObject {key}", lambda: anonymous.get_object(Bucket=self.bucket, Key=key))
         self.expect("access.anonymous-read-refused", "an anonymous read is refused", read, allowed=False)
