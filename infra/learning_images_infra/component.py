@@ -19,7 +19,7 @@ generates their SDK from the schema Pulumi infers from these annotations).
 # No `from __future__ import annotations`: Pulumi's component analyzer reads `args`'s annotation
 # as a type to make the package schema.
 import importlib
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
 import pulumi
 
@@ -27,25 +27,13 @@ from learning_images.backends import BACKENDS
 from learning_images_infra.component_types import LearningImageStoreArgs, LearningImageStoreOutputs
 from learning_images_infra.naming import DEFAULT_STORE, Naming, store_name_problem
 from learning_images_infra.settings import PROJECT, Settings, SettingsError, parse_args
+from learning_images_infra.store import Store
 
 #: The component's type: the package (``pyproject.toml``'s name) and the class.
 TYPE = f"{PROJECT}:index:LearningImageStore"
 
 
-class _Backend(Protocol):
-    """What a backend's builder offers the component (``infra/<backend>/store.py``)."""
-
-    outputs: dict[str, Any]
-
-    def __init__(
-        self, parent: pulumi.ComponentResource, names: Naming, settings: Settings, administrators: tuple[str, ...]
-    ) -> None: ...
-
-    @staticmethod
-    def check(settings: Settings, opts: pulumi.ResourceOptions | None) -> tuple[str, ...]: ...
-
-
-def _backend(name: str) -> tuple[type[_Backend], str | None]:
+def _backend(name: str) -> tuple[type[Store], str | None]:
     """The builder of a backend (its row's store module's ``STORE``) and the component type it had
     before this component (``PREVIOUS_COMPONENT_TYPE``, None for a backend new with it). Each
     backend's provider SDK is imported only when a store of that backend is built."""

@@ -28,15 +28,14 @@ from learning_images_infra.aws.lifecycle import lifecycle_configuration
 from learning_images_infra.aws.replication import Replica, replicate
 from learning_images_infra.naming import Naming
 from learning_images_infra.settings import DEPLOYER, Settings
+from learning_images_infra.store import Store
 
 #: The type this backend's component had before the one component (stacks deployed then alias it).
 PREVIOUS_COMPONENT_TYPE = "learning-images:aws:LearningImageStore"
 
 
-class AwsStore:
+class AwsStore(Store):
     """The central bucket, its key, lifecycle, guards, tiers, and optionally replica and logs."""
-
-    outputs: dict[str, Any]
 
     def __init__(
         self,

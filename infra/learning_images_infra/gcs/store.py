@@ -19,6 +19,7 @@ from learning_images_infra.gcs.bucket import gcs_bucket
 from learning_images_infra.gcs.encryption import store_key
 from learning_images_infra.naming import Naming, with_digest
 from learning_images_infra.settings import PROJECT, Settings
+from learning_images_infra.store import Store
 
 #: Cloud Storage bucket names: at most 63 characters (without dots), unique across all of Google Cloud.
 _BUCKET_NAME_ROOM = 63
@@ -30,16 +31,9 @@ def bucket_name(project: str, scope: str) -> str:
     return name if len(name) <= _BUCKET_NAME_ROOM else with_digest(name, _BUCKET_NAME_ROOM, name)
 
 
-class GcsStore:
+class GcsStore(Store):
     """The dual-region bucket, its key and lifecycle, a custom role and service account per tier,
     and a service account with an HMAC key per city."""
-
-    outputs: dict[str, Any]
-
-    @staticmethod
-    def check(settings: Settings, opts: pulumi.ResourceOptions | None) -> tuple[str, ...]:
-        """Nothing to ask the provider before registration (no administrators setting on gcs)."""
-        return ()
 
     def __init__(
         self,

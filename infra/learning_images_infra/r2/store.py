@@ -18,6 +18,7 @@ from learning_images_infra.r2.access import TokenCredentials, tier_token
 from learning_images_infra.r2.bucket import INFREQUENT_ACCESS, r2_bucket
 from learning_images_infra.r2.gateway import upload_gateway
 from learning_images_infra.settings import PROJECT, Settings
+from learning_images_infra.store import Store
 
 #: The type this backend's component had before the one component (stacks deployed then alias it).
 PREVIOUS_COMPONENT_TYPE = "learning-images:r2:LearningImageStore"
@@ -29,16 +30,9 @@ def endpoint_url(account_id: str, jurisdiction: str) -> str:
     return f"https://{account_id}{infix}.r2.cloudflarestorage.com"
 
 
-class R2Store:
+class R2Store(Store):
     """The bucket, its lifecycle and lock, a token per tier, and the cities' way in: the upload
     gateway and a gateway key per city (or, with the gateway off, an R2 token per city)."""
-
-    outputs: dict[str, Any]
-
-    @staticmethod
-    def check(settings: Settings, opts: pulumi.ResourceOptions | None) -> tuple[str, ...]:
-        """Nothing to ask the provider before registration (R2 has no administrators setting)."""
-        return ()
 
     def __init__(
         self,
