@@ -90,6 +90,12 @@ class LearningImageStoreArgs(TypedDict, total=False):
     access_log_retention_days: int
     """Age at which access logs expire (they hold requester IPs, personal data under GDPR)."""
 
+    registration: bool | None
+    """Object events to a queue that the receiver (`learning-images-register`) reads, so every stored image is registered in `learning_samples` and every erased one marked. On `aws`: S3 Event Notifications to an SQS queue encrypted with its own KMS key, a dead-letter queue, a receiver role and alarms. Unset: on where this project declares the backend's event source (`aws`), off elsewhere; off: only `learning-images-reconcile` registers, by listing the bucket."""
+
+    registration_alarm_topic_arn: str | None
+    """The SNS topic the registration alarms notify: a message in the dead-letter queue, or one waiting over an hour. Unset: the alarms exist without an action, and every preview warns."""
+
     city_ids: list[str]
     """One upload-only identity per city id (lowercase slug, at most 32 characters, unique). Empty: no city can upload; `contract-probe` is reserved for the verification probe."""
 
@@ -189,6 +195,15 @@ class RolesAnywhereOutputs(TypedDict):
     session_seconds: int
 
 
+class RegistrationOutputs(TypedDict):
+    """Where the store's object events wait for the receiver (``learning-images-register``)."""
+    source: str
+    queue_url: str
+    queue_arn: str
+    dead_letter_queue_url: str
+    receiver_role_arn: str | None
+
+
 class LearningImageStoreOutputs:
     """The store's outputs, as attributes of the component: the outputs schema (learning_images.outputs.StackOutputs) that every backend fills and every client reads. Credentials are Pulumi secrets."""
 
@@ -215,3 +230,4 @@ class LearningImageStoreOutputs:
     probe_credentials: pulumi.Output[Credentials | None]
     roles_anywhere: pulumi.Output[RolesAnywhereOutputs | None]
     configuration_administrators: pulumi.Output[list[str]]
+    registration: pulumi.Output[RegistrationOutputs | None]

@@ -97,6 +97,7 @@ BACKENDS: Final[Mapping[str, Backend]] = {
         ),
         store_module="learning_images_infra.aws.store",
         required={"region": "`pulumi config set aws:region eu-west-1`"},
+        own_settings=("registration_alarm_topic_arn",),
     ),
     "r2": Backend(
         name="r2",
@@ -133,6 +134,8 @@ BACKENDS: Final[Mapping[str, Backend]] = {
             "emulator": "local emulator stack",
             "tags": "resource tags on buckets or tokens",
             "force_destroy": "force-destroy of a non-empty bucket",
+            "registration": "object-event source declared by this project yet (`learning-images-reconcile` "
+            "registers by listing)",
         },
         default_region=gateway.SIGNING_REGION,
         gateway_capable=True,
@@ -183,6 +186,8 @@ BACKENDS: Final[Mapping[str, Backend]] = {
             "city_session_seconds": "IAM Roles Anywhere (its cities hold HMAC keys of their service accounts)",
             "emulator": "local emulator stack",
             "tags": "AWS tags (Cloud Storage labels are not declared by this project yet)",
+            "registration": "object-event source declared by this project yet (`learning-images-reconcile` "
+            "registers by listing)",
         },
         fixed={
             "replication": (

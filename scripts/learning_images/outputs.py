@@ -94,6 +94,19 @@ class InventoryOutputs(_Model):
     prefix: str
 
 
+class RegistrationOutputs(_Model):
+    """Where the store's object events wait for the receiver (``learning-images-register``)."""
+
+    #: The event service the receiver pulls from: ``sqs`` on AWS.
+    source: Literal["sqs"]
+    queue_url: str
+    queue_arn: str
+    #: Where a message that kept failing goes, with its reason; the alarms watch it.
+    dead_letter_queue_url: str
+    #: AWS: the receiver's role, which the operator (a Command Centre principal) assumes.
+    receiver_role_arn: str | None = None
+
+
 class StackOutputs(_Model):
     backend: Literal["aws", "r2", "gcs"]
     #: What this backend can do; clients decide from it, never from ``backend``.
@@ -130,6 +143,8 @@ class StackOutputs(_Model):
     roles_anywhere: RolesAnywhereOutputs | None = None
     #: AWS: the principal patterns allowed to change the configuration (empty: the guard is off).
     configuration_administrators: list[str] = []
+    #: Where object events arrive for registration in ``learning_samples``; None: registration off.
+    registration: RegistrationOutputs | None = None
 
     @property
     def cities_endpoint_url(self) -> str | None:

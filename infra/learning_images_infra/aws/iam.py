@@ -337,6 +337,125 @@ def key_policy(account_root_arn: str, region: str, administrator_patterns: tuple
     return document(statements)
 
 
+# --- registration: the bucket's object events, queued for the receiver ------------------------
+
+#: What the receiver does with the queue: long-poll, acknowledge (delete), extend a message's
+#: visibility while it works, read the queue's depth. Nothing else: it never sends or purges.
+RECEIVER_QUEUE_ACTIONS = (
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:ChangeMessageVisibility",
+    "sqs:GetQueueAttributes",
+    "sqs:GetQueueUrl",
+)
+#: What the receiver reads of an object: HeadObject needs s3:GetObject (S3 has no metadata-only
+#: permission), tags need s3:GetObjectTagging. Without kms:Decrypt on the store's key it cannot read
+#: an object's bytes: only their metadata, which HeadObject returns without the key.
+RECEIVER_OBJECT_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging", "s3:GetObjectVersionTagging")
+
+
+def sqs_service(region: str) -> str:
+    """The ``kms:ViaService`` value of SQS calling KMS on a caller's behalf in ``region``."""
+    return f"sqs.{region}.amazonaws.com"
+
+
+def queue_policy(queue_arn: str, bucket_arn: str, account_id: str) -> Document:
+    """Only S3, for this bucket in this account, may send; nobody over plain HTTP (SQS Developer
+    Guide, "Amazon SQS queue policy for Amazon S3 event notifications": aws:SourceArn and
+    aws:SourceAccount keep another bucket, or another account's bucket of that name, out)."""
+    return document(
+        [
+            {
+                "Sid": "S3SendsThisBucketsEvents",
+                "Effect": "Allow",
+                "Principal": {"Service": "s3.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+                "Condition": {
+                    "ArnEquals": {"aws:SourceArn": bucket_arn},
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                },
+            },
+            {
+                "Sid": Sid.INSECURE_TRANSPORT,
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "sqs:*",
+                "Resource": queue_arn,
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+        ]
+    )
+
+
+def queue_key_policy(
+    account_root_arn: str, bucket_arn: str, account_id: str, administrator_patterns: tuple[str, ...] = ()
+) -> Document:
+    """The queue key's policy: the account administers it through IAM (the receiver's decrypt is
+    granted there, through SQS), and S3 may encrypt this bucket's events with it. Without the S3
+    statement S3 cannot deliver to the encrypted queue (S3 User Guide, "Configuring event
+    notifications for an encrypted queue")."""
+    statements: list[Statement] = [
+        {
+            "Sid": "AccountAdministersKeyThroughIam",
+            "Effect": "Allow",
+            "Principal": {"AWS": account_root_arn},
+            "Action": "kms:*",
+            "Resource": "*",
+        },
+        {
+            "Sid": "S3EncryptsThisBucketsEvents",
+            "Effect": "Allow",
+            "Principal": {"Service": "s3.amazonaws.com"},
+            "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+            "Resource": "*",
+            "Condition": {
+                "ArnEquals": {"aws:SourceArn": bucket_arn},
+                "StringEquals": {"aws:SourceAccount": account_id},
+            },
+        },
+    ]
+    if administrator_patterns:
+        statements.append(
+            {
+                "Sid": Sid.KEY_ADMINISTRATION,
+                "Effect": "Deny",
+                "Principal": {"AWS": "*"},
+                "Action": list(KEY_ADMINISTRATION_ACTIONS),
+                "Resource": "*",
+                "Condition": {"ArnNotLike": {"aws:PrincipalArn": list(administrator_patterns)}},
+            }
+        )
+    return document(statements)
+
+
+def receiver_policy(queue_arn: str, queue_key_arn: str, bucket_arn: str, region: str) -> Document:
+    """The receiver: its queue's messages, decrypted through SQS, and the objects' metadata and tags."""
+    return document(
+        [
+            {
+                "Sid": "ReceiveTheBucketsEvents",
+                "Effect": "Allow",
+                "Action": list(RECEIVER_QUEUE_ACTIONS),
+                "Resource": queue_arn,
+            },
+            {
+                "Sid": "DecryptTheEventsThroughSqs",
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": queue_key_arn,
+                "Condition": {"StringEquals": {"kms:ViaService": sqs_service(region)}},
+            },
+            {
+                "Sid": "ReadObjectMetadataAndTags",
+                "Effect": "Allow",
+                "Action": list(RECEIVER_OBJECT_ACTIONS),
+                "Resource": objects_arn(bucket_arn),
+            },
+        ]
+    )
+
+
 #: AWS size limits of the policy documents the program writes, in characters of the compact
 #: JSON (IAM does not count whitespace). IAM User Guide, "IAM and AWS STS quotas"; S3 User
 #: Guide, "Bucket policies" (20 KB); KMS Developer Guide, "Key policies" (32 KB).
@@ -346,6 +465,7 @@ POLICY_SIZE_LIMITS: dict[str, int] = {
     "aws:iam/rolePolicy:RolePolicy": 10_240,
     "aws:iam/policy:Policy": 6_144,
     "aws:kms/key:Key": 32_768,
+    "aws:sqs/queuePolicy:QueuePolicy": 8_192,
 }
 
 

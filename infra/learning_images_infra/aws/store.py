@@ -25,6 +25,7 @@ from learning_images_infra.aws.encryption import store_key
 from learning_images_infra.aws.guards import INVENTORY_PREFIX
 from learning_images_infra.aws.inventory import INVENTORY_ID, grant_inventory_read, inventory
 from learning_images_infra.aws.lifecycle import lifecycle_configuration
+from learning_images_infra.aws.registration import Registration, registration
 from learning_images_infra.aws.replication import Replica, replicate
 from learning_images_infra.naming import Naming
 from learning_images_infra.settings import DEPLOYER, Settings
@@ -150,7 +151,25 @@ class AwsStore(Store):
             inventory(source=primary, logs=logs, account_id=caller.account_id, names=names, opts=child)
             grant_inventory_read(role=identities.command_centre_role, logs=logs, names=names, opts=child)
 
-        self._attach_guards(names, primary, key, identities, administrators)
+        bucket_policy = self._attach_guards(names, primary, key, identities, administrators)
+        events = None
+        if settings.registers:
+            events = registration(
+                names=names,
+                bucket=primary.bucket,
+                region=region,
+                account_id=caller.account_id,
+                account_root_arn=account_root,
+                # The receiver runs in the Command Centre: its principals assume the receiver's role.
+                receiver_principals=_principals_or_account(settings.command_centre_principals, account_root),
+                iam_path=iam_path(names.scope),
+                alarm_topic_arn=settings.registration_alarm_topic_arn,
+                administrator_patterns=administrators,
+                tags=tags,
+                child=child,
+                ready=[bucket_policy, *primary.ready],
+                protected=protected,
+            )
         self.outputs = self._outputs(
             administrators=administrators,
             settings=settings,
@@ -160,6 +179,7 @@ class AwsStore(Store):
             replica=replica,
             logs=logs,
             identities=identities,
+            events=events,
         )
 
     @staticmethod
@@ -187,9 +207,9 @@ class AwsStore(Store):
         key: aws.kms.Key,
         identities: TierIdentities,
         administrators: tuple[str, ...],
-    ) -> None:
+    ) -> aws.s3.BucketPolicy:
         """The learning bucket's one policy: every guard of ``guards.learning_bucket_policy``."""
-        aws.s3.BucketPolicy(
+        return aws.s3.BucketPolicy(
             names("learning-images-policy"),
             bucket=primary.bucket.id,
             policy=pulumi.Output.all(
@@ -227,6 +247,7 @@ class AwsStore(Store):
         replica: Replica | None,
         logs: HardenedBucket | None,
         identities: TierIdentities,
+        events: Registration | None,
     ) -> dict[str, Any]:
         """Everything a client or the verification script needs, credentials as secrets."""
 
@@ -292,6 +313,17 @@ class AwsStore(Store):
             ),
             # Who may change the bucket and key configuration (empty: the guard is off).
             configuration_administrators=list(administrators),
+            registration=(
+                {
+                    "source": "sqs",
+                    "queue_url": events.queue.url,
+                    "queue_arn": events.queue.arn,
+                    "dead_letter_queue_url": events.dead_letter_queue.url,
+                    "receiver_role_arn": events.receiver_role.arn,
+                }
+                if events
+                else None
+            ),
         )
 
 

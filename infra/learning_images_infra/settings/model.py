@@ -213,6 +213,23 @@ class Settings(BaseModel):
         90,
         description="Age at which access logs expire (they hold requester IPs, personal data under GDPR).",
     )
+    registration: bool | None = Field(
+        None,
+        description=(
+            "Object events to a queue that the receiver (`learning-images-register`) reads, so every stored "
+            "image is registered in `learning_samples` and every erased one marked. On `aws`: S3 Event "
+            "Notifications to an SQS queue encrypted with its own KMS key, a dead-letter queue, a receiver "
+            "role and alarms. Unset: on where this project declares the backend's event source (`aws`), off "
+            "elsewhere; off: only `learning-images-reconcile` registers, by listing the bucket."
+        ),
+    )
+    registration_alarm_topic_arn: str | None = Field(
+        None,
+        description=(
+            "The SNS topic the registration alarms notify: a message in the dead-letter queue, or one waiting "
+            "over an hour. Unset: the alarms exist without an action, and every preview warns."
+        ),
+    )
     city_ids: list[str] = Field(
         [],
         description=(
@@ -331,6 +348,7 @@ class Settings(BaseModel):
     _certificate_authority = field_validator("city_certificate_authority")(validators.certificate_authority)
     _trust_anchor = field_validator("city_private_ca_arn")(validators.trust_anchor)
     _key_generations = field_validator("city_key_generations")(validators.key_generations)
+    _topic_arn = field_validator("registration_alarm_topic_arn")(validators.topic_arn)
     _principals = field_validator("command_centre_principals", "training_principals")(validators.principals)
     _administrators = field_validator("configuration_administrators")(validators.administrators)
     _tags = field_validator("tags")(validators.tags)
@@ -347,6 +365,13 @@ class Settings(BaseModel):
     _emulator_scope = field_validator("emulator")(validators.emulator_scope)
 
     # --- derived ----------------------------------------------------------------------------
+
+    @property
+    def registers(self) -> bool:
+        """Whether the store declares its object-event source (``registration``, or its backend's default)."""
+        if self.registration is not None:
+            return self.registration
+        return "registration" not in BACKENDS[self.backend].lacks
 
     def key_generations(self, city: str) -> list[int]:
         """The generations of ``city``'s access key that exist (generation 1 unless rotated)."""

@@ -224,6 +224,15 @@ def key_generations(generations: dict[str, list[int]], info: ValidationInfo) -> 
     return generations
 
 
+_TOPIC_ARN = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}")
+
+
+def topic_arn(value: str | None) -> str | None:
+    if value is not None and not _TOPIC_ARN.fullmatch(value):
+        raise ValueError(f"{value!r} is not an SNS topic ARN such as 'arn:aws:sns:eu-west-1:123456789012:alarms'")
+    return value
+
+
 def principals(arns: list[str]) -> list[str]:
     bad = [arn for arn in arns if not _PRINCIPAL_ARN.match(arn)]
     if bad:

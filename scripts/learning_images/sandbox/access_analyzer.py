@@ -13,6 +13,7 @@ credentials exist. Exit codes: 0 no finding of type ERROR or SECURITY_WARNING an
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from learning_images.sandbox.render import Graph, render, stack_config
 RESOURCE_POLICIES = {
     "aws:s3/bucketPolicy:BucketPolicy": "AWS::S3::Bucket",
     "aws:kms/key:Key": "AWS::KMS::Key",
+    "aws:sqs/queuePolicy:QueuePolicy": "AWS::SQS::Queue",
 }
 #: Resource types whose ``policy`` input is an identity policy.
 IDENTITY_POLICIES = ("aws:iam/rolePolicy:RolePolicy", "aws:iam/groupPolicy:GroupPolicy", "aws:iam/policy:Policy")
@@ -61,10 +63,18 @@ def documents(graph: Graph) -> Iterator[Document]:
             yield Document(resource.urn, "policy", resource.inputs["policy"], "IDENTITY_POLICY", None)
 
 
+@functools.cache
+def _validated_types() -> frozenset[str]:
+    model = boto3.Session().client("accessanalyzer", region_name="us-east-1").meta.service_model
+    return frozenset(model.shape_for("ValidatePolicyResourceType").enum)
+
+
 def analyse(analyzer: Any, document: Document) -> list[str]:
     """The blocking findings of one document, as readable lines."""
     args: dict[str, Any] = {"policyDocument": document.text, "policyType": document.policy_type}
-    if document.resource_type and document.resource_type != "AWS::IAM::AssumeRolePolicyDocument":
+    # ValidatePolicy names a resource type only for the kinds it has rules for (its model's enum:
+    # S3 buckets, not KMS keys or SQS queues); the others are validated as plain resource policies.
+    if document.resource_type in _validated_types() and document.resource_type != "AWS::IAM::AssumeRolePolicyDocument":
         args["validatePolicyResourceType"] = document.resource_type
     problems = []
     for page in analyzer.get_paginator("validate_policy").paginate(**args):

@@ -163,6 +163,7 @@ def apply_graph(graph: Graph, url: str, operator: dict[str, str]) -> dict[str, A
     """
     # As the operator: every S3 request is judged, and a bucket's policy binds it once applied.
     s3, iam, kms = client(url, "s3", **operator), client(url, "iam", **operator), client(url, "kms", **operator)
+    sqs, cloudwatch = client(url, "sqs", **operator), client(url, "cloudwatch", **operator)
     real: dict[str, str] = {}  # mock placeholder -> the emulator's value
 
     def swap(value: Any) -> Any:
@@ -184,6 +185,26 @@ def apply_graph(graph: Graph, url: str, operator: dict[str, str]) -> dict[str, A
         key = iam.create_access_key(UserName=i["user"])["AccessKey"]
         real[r.id] = key["AccessKeyId"]
         real[r.outputs["secret"]["value"]] = key["SecretAccessKey"]
+
+    def queue(r: Resource, i: dict[str, Any]) -> None:
+        attributes = {
+            "KmsMasterKeyId": i["kmsMasterKeyId"],
+            "MessageRetentionPeriod": str(int(i["messageRetentionSeconds"])),
+            **({"RedrivePolicy": i["redrivePolicy"]} if "redrivePolicy" in i else {}),
+            **{
+                name: str(int(i[key]))
+                for key, name in (
+                    ("visibilityTimeoutSeconds", "VisibilityTimeout"),
+                    ("receiveWaitTimeSeconds", "ReceiveMessageWaitTimeSeconds"),
+                    ("kmsDataKeyReusePeriodSeconds", "KmsDataKeyReusePeriodSeconds"),
+                )
+                if key in i
+            },
+        }
+        made = sqs.create_queue(QueueName=r.outputs["name"], Attributes=attributes, tags=i.get("tags") or {})
+        arn = sqs.get_queue_attributes(QueueUrl=made["QueueUrl"], AttributeNames=["QueueArn"])["Attributes"]
+        real[r.outputs["url"]] = made["QueueUrl"]
+        real[r.outputs["arn"]] = arn["QueueArn"]
 
     def roles_anywhere(document: dict[str, Any]) -> None:
         """Register a trust anchor or profile with the front's Roles Anywhere stand-in."""
@@ -265,6 +286,31 @@ def apply_graph(graph: Graph, url: str, operator: dict[str, str]) -> dict[str, A
             UserName=r.outputs["name"], Path=i.get("path", "/"), Tags=_tags(i.get("tags"))
         ),
         "aws:iam/accessKey:AccessKey": access_key,
+        "aws:sqs/queue:Queue": queue,
+        "aws:sqs/queuePolicy:QueuePolicy": lambda r, i: sqs.set_queue_attributes(
+            QueueUrl=i["queueUrl"], Attributes={"Policy": i["policy"]}
+        ),
+        "aws:s3/bucketNotification:BucketNotification": lambda r, i: s3.put_bucket_notification_configuration(
+            Bucket=i["bucket"],
+            NotificationConfiguration={
+                "QueueConfigurations": [{"QueueArn": q["queueArn"], "Events": q["events"]} for q in i["queues"]]
+            },
+        ),
+        "aws:cloudwatch/metricAlarm:MetricAlarm": lambda r, i: cloudwatch.put_metric_alarm(
+            AlarmName=r.name,
+            AlarmDescription=i.get("alarmDescription", ""),
+            Namespace=i["namespace"],
+            MetricName=i["metricName"],
+            Dimensions=[{"Name": k, "Value": v} for k, v in i.get("dimensions", {}).items()],
+            Statistic=i["statistic"],
+            Period=int(i["period"]),
+            EvaluationPeriods=int(i["evaluationPeriods"]),
+            Threshold=float(i["threshold"]),
+            ComparisonOperator=i["comparisonOperator"],
+            TreatMissingData=i.get("treatMissingData", "missing"),
+            AlarmActions=i.get("alarmActions", []),
+            OKActions=i.get("okActions", []),
+        ),
         "aws:iam/groupMembership:GroupMembership": lambda r, i: [
             iam.add_user_to_group(GroupName=i["group"], UserName=u) for u in i["users"]
         ],

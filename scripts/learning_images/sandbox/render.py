@@ -126,7 +126,7 @@ class Mocks(pulumi.runtime.Mocks):
         self.graph.resources.append(Resource(args.typ, args.name, dict(args.inputs), urn, state, resource_id))
         return resource_id, state
 
-    def _answer(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:  # noqa: PLR0911 (one answer per mocked type)
+    def _answer(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:  # noqa: PLR0911, PLR0912 (one answer per mocked type)
         state = dict(args.inputs)
         region = args.inputs.get("region") or self.region
         name = _arn_name(args)
@@ -143,6 +143,14 @@ class Mocks(pulumi.runtime.Mocks):
             state.update(
                 name=name, arn=f"arn:{PARTITION}:iam::{ACCOUNT_ID}:{kind}{path}{name}", uniqueId=f"AID{name.upper()}"
             )
+            return name, state
+        if args.typ == "aws:sqs/queue:Queue":
+            # The id of a queue is its URL (the provider's import id), which QueuePolicy's queue_url takes.
+            queue_url = f"https://sqs.{region}.amazonaws.com/{ACCOUNT_ID}/{name}"
+            state.update(name=name, url=queue_url, arn=f"arn:{PARTITION}:sqs:{region}:{ACCOUNT_ID}:{name}")
+            return queue_url, state
+        if args.typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
+            state.update(arn=f"arn:{PARTITION}:cloudwatch:{region}:{ACCOUNT_ID}:alarm:{name}")
             return name, state
         if args.typ.startswith("aws:rolesanywhere/"):
             kind = {"trustAnchor:TrustAnchor": "trust-anchor", "profile:Profile": "profile"}[args.typ.split("/", 1)[1]]

@@ -248,6 +248,8 @@ AUTHORIZATION: Mapping[str, Authorization] = {
     "GetBucketOwnershipControls": Authorization("s3:GetBucketOwnershipControls"),
     "PutBucketOwnershipControls": Authorization("s3:PutBucketOwnershipControls"),
     "GetBucketLogging": Authorization("s3:GetBucketLogging"),
+    "GetBucketNotificationConfiguration": Authorization("s3:GetBucketNotification"),
+    "PutBucketNotificationConfiguration": Authorization("s3:PutBucketNotification"),
     "PutBucketLogging": Authorization("s3:PutBucketLogging"),
     "GetBucketTagging": Authorization("s3:GetBucketTagging"),
     "PutBucketTagging": Authorization("s3:PutBucketTagging"),
