@@ -429,8 +429,11 @@ def queue_key_policy(
     return document(statements)
 
 
-def receiver_policy(queue_arn: str, queue_key_arn: str, bucket_arn: str, region: str) -> Document:
-    """The receiver: its queue's messages, decrypted through SQS, and the objects' metadata and tags."""
+def receiver_policy(
+    queue_arn: str, dead_letter_queue_arn: str, queue_key_arn: str, bucket_arn: str, region: str
+) -> Document:
+    """The receiver: its queue's messages, decrypted through SQS; the dead-letter queue, to move a
+    message it gives up on there with its reason; and the objects' metadata and tags."""
     return document(
         [
             {
@@ -440,9 +443,16 @@ def receiver_policy(queue_arn: str, queue_key_arn: str, bucket_arn: str, region:
                 "Resource": queue_arn,
             },
             {
-                "Sid": "DecryptTheEventsThroughSqs",
+                "Sid": "DeadLetterWithItsReason",
                 "Effect": "Allow",
-                "Action": "kms:Decrypt",
+                "Action": "sqs:SendMessage",
+                "Resource": dead_letter_queue_arn,
+            },
+            {
+                # Decrypt to receive; GenerateDataKey to send the dead letter (SQS encrypts it).
+                "Sid": "UseTheQueueKeyThroughSqs",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
                 "Resource": queue_key_arn,
                 "Condition": {"StringEquals": {"kms:ViaService": sqs_service(region)}},
             },

@@ -121,8 +121,8 @@ def registration(
     aws.iam.RolePolicy(
         names("receiver-role-policy"),
         role=role.id,
-        policy=pulumi.Output.all(queue.arn, key.arn, bucket.arn).apply(
-            lambda a: json.dumps(iam.receiver_policy(a[0], a[1], a[2], region))
+        policy=pulumi.Output.all(queue.arn, dead_letter_queue.arn, key.arn, bucket.arn).apply(
+            lambda a: json.dumps(iam.receiver_policy(a[0], a[1], a[2], a[3], region))
         ),
         opts=child,
     )

@@ -1,0 +1,198 @@
+"""``learning-images-register``: the Command Centre's receiver. Every object the store keeps becomes
+a row of ``learning_samples``; every object it loses is marked erased there.
+
+    learning-images-register --stack prod                  # runs until SIGTERM
+    learning-images-register --outputs outputs.json --once # what is queued now, then exits
+
+It pulls the store's object events (the outputs' ``registration``) in batches, reads each object's
+metadata (and tags, where the backend has them), checks them against the contract and writes the
+batch in one transaction; only then does it acknowledge the batch's messages. So a kill at any
+instant loses nothing (an unacknowledged message comes back) and registers nothing twice (the
+table's unique reference). Receivers side by side on one queue share its messages (competing
+consumers): that is how registration grows past one machine.
+
+A message whose object cannot be read is left for another try; on its last receive the receiver
+moves it to the dead-letter queue with the reason. A test event, another bucket's event or a
+message that is not an event is acknowledged and counted. The database being unreachable stops
+the run with exit 2 and acknowledges nothing.
+
+Exit codes: 0 done (or stopped by a first SIGTERM/Ctrl-C after its batch); 1 with ``--once``,
+some message failed (it is back in the queue or dead-lettered); 2 usage, credentials, the store
+or the database unavailable; 130 a second signal (unacknowledged messages return to the queue).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from types import FrameType
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from learning_images.ops import arguments
+from learning_images.ops.clients import Endpoint, assume, new_session
+from learning_images.outputs import OutputsError, StackOutputs, add_outputs_arguments, outputs_from_args
+from learning_images.registry.database import (
+    DatabaseError,
+    add_database_arguments,
+    connect,
+    database_url,
+    describe,
+    upgrade,
+)
+from learning_images.registry.registrar import NotAnEventError, ObjectEvent, Outcome, Registrar, events_of
+from learning_images.registry.sources import Message, SqsSource
+
+SESSION_NAME = "register"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = arguments.parser("register", "Register every stored image in learning_samples from the store's events.")
+    add_outputs_arguments(parser)
+    add_database_arguments(parser)
+    parser.add_argument("--endpoint-url", help="S3/SQS/STS endpoint (default: the backend's own)")
+    parser.add_argument("--once", action="store_true", help="register what is queued now, then exit (for a scheduler)")
+    parser.add_argument(
+        "--wait",
+        type=int,
+        choices=range(1, 21),
+        default=20,
+        metavar="SECONDS",
+        help="long-poll wait of each receive, 1 to 20 (default: 20; a stop takes effect within it)",
+    )
+    parser.add_argument(
+        "--batch", type=int, choices=range(1, 11), default=10, metavar="N", help="messages per batch, 1 to 10"
+    )
+    parser.add_argument("--quiet", action="store_true", help="print the total only, not a line per batch")
+    return parser.parse_args(argv)
+
+
+def receiver_session(outputs: StackOutputs, operator: boto3.Session | None, endpoint: Endpoint) -> boto3.Session:
+    """The receiver's own credential: its role, assumed by the operator (a Command Centre principal)."""
+    assert outputs.registration is not None
+    role = outputs.registration.receiver_role_arn
+    operator = operator or new_session(region_name=outputs.region)
+    return assume(operator, role, endpoint, SESSION_NAME) if role else operator
+
+
+def handle(batch: list[Message], registrar: Registrar, source: SqsSource, bucket: str) -> Outcome:
+    """One batch: its rows committed, then its messages acknowledged. Raises DatabaseError with
+    nothing acknowledged."""
+    outcome = Outcome()
+    parsed: list[tuple[Message, list[ObjectEvent]]] = []
+    done: list[Message] = []
+    for message in batch:
+        try:
+            parsed.append((message, events_of(message.body, bucket)))
+        except NotAnEventError as why:
+            outcome.ignored += 1
+            outcome.reasons.append(f"message {message.id}: ignored, {why}")
+            done.append(message)
+    try:
+        outcome.add(registrar.register([event for _, events in parsed for event in events]))
+        done += [message for message, _ in parsed]
+    except (ClientError, BotoCoreError):
+        # One object could not be read: register message by message, so it holds back only itself.
+        for message, events in parsed:
+            try:
+                outcome.add(registrar.register(events))
+                done.append(message)
+            except (ClientError, BotoCoreError) as exc:
+                outcome.failed += 1
+                reason = f"cannot read its object: {exc}"
+                if source.last_receive(message):
+                    source.dead_letter(message, reason)
+                    reason += " (moved to the dead-letter queue)"
+                outcome.reasons.append(f"message {message.id}: {reason}")
+    source.acknowledge(done)
+    return outcome
+
+
+class Stop:
+    """A first SIGTERM or Ctrl-C ends the run after its batch; a second ends it at once (exit 130):
+    every message not yet acknowledged returns to the queue."""
+
+    def __init__(self) -> None:
+        self.requested = threading.Event()
+
+    def __enter__(self) -> Stop:
+        self.previous = {sig: signal.signal(sig, self._signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
+
+    def _signal(self, signum: int, frame: FrameType | None) -> None:
+        if self.requested.is_set():
+            os.write(2, b"\nstopped at once: unacknowledged messages return to the queue\n")
+            os._exit(130)
+        self.requested.set()
+        os.write(2, b"\nstopping after this batch (again to stop at once)\n")
+
+
+def main(argv: list[str] | None = None, *, operator: boto3.Session | None = None) -> int:  # noqa: PLR0911 (one exit per documented code)
+    args = parse_args(argv)
+    try:
+        outputs = outputs_from_args(args)
+        assert outputs is not None  # the argument group is required
+        url = database_url(args)
+    except (OutputsError, DatabaseError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if outputs.registration is None:
+        print(
+            "error: this stack declares no object-event source (its `registration` output is empty): turn "
+            "`registration` on, or register by listing with learning-images-reconcile",
+            file=sys.stderr,
+        )
+        return 2
+    endpoint = Endpoint(url=args.endpoint_url or outputs.endpoint_url, region=outputs.region, timeout=30.0)
+    try:
+        engine = connect(url)
+        upgrade(engine)
+        session = receiver_session(outputs, operator, endpoint)
+        source = SqsSource(endpoint.client(session, "sqs"), outputs.registration)
+        registrar = Registrar(engine, outputs, endpoint.client(session, "s3"))
+    except DatabaseError as exc:
+        print(f"error: {exc} at {describe(url)}", file=sys.stderr)
+        return 2
+    except (ClientError, BotoCoreError) as exc:
+        print(f"error: cannot reach the queue as the receiver: {exc}", file=sys.stderr)
+        return 2
+    total, messages = Outcome(), 0
+    with Stop() as stop:
+        while not stop.requested.is_set():
+            try:
+                batch = source.receive(args.batch, min(args.wait, 2) if args.once else args.wait)
+                if not batch:
+                    if args.once:
+                        break
+                    continue
+                try:
+                    outcome = handle(batch, registrar, source, outputs.bucket_name)
+                except DatabaseError:
+                    source.release(batch)
+                    raise
+            except DatabaseError as exc:
+                print(f"error: {exc} at {describe(url)}; every message of the batch stays queued", file=sys.stderr)
+                return 2
+            except (ClientError, BotoCoreError) as exc:
+                print(f"error: the queue failed ({exc}); unacknowledged messages return to it", file=sys.stderr)
+                return 2
+            messages += len(batch)
+            total.add(outcome)
+            if not args.quiet:
+                print(f"batch of {len(batch)}: {outcome.line()}", flush=True)
+                for reason in outcome.reasons:
+                    print(f"  {reason}", flush=True)
+    print(f"register: {messages} messages; {total.line()}", flush=True)
+    return 1 if args.once and total.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

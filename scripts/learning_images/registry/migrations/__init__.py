@@ -1,0 +1,1 @@
+"""Alembic's environment for ``learning_samples`` (``database.upgrade`` runs it)."""
