@@ -1,0 +1,87 @@
+"""How the receiver reads an S3 event message and judges an object against the contract: pure
+functions, no server."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from learning_images import contract, rules
+from learning_images.registry.registrar import NotAnEventError, contract_breach, events_of
+
+BUCKET = "learning-images"
+KEY = "5d0f3c1e-2a4b-4c6d-8e0f-1a2b3c4d5e6f.jpg"
+FIELDS = {
+    contract.CITY_ID: "paris",
+    contract.CAMERA_ID: "cam-1",
+    contract.EVENT_ID: "evt-1",
+    contract.LABEL_STATUS: "correct",
+    contract.UPLOADED_AT: "2026-12-01T10:00:00Z",
+}
+
+
+def message(*records: dict[str, object]) -> str:
+    return json.dumps({"Records": list(records)})
+
+
+def record(name: str = "ObjectCreated:Put", key: str = KEY, bucket: str = BUCKET) -> dict[str, object]:
+    return {
+        "eventName": name,
+        "eventTime": "2026-12-01T10:00:00.000Z",
+        "s3": {"bucket": {"name": bucket}, "object": {"key": key}},
+    }
+
+
+def test_creations_removals_and_lifecycle_expirations_are_the_events_registration_reads() -> None:
+    events = events_of(
+        message(record(), record("ObjectRemoved:DeleteMarkerCreated"), record("LifecycleExpiration:Delete")), BUCKET
+    )
+    assert [(e.kind, e.name) for e in events] == [
+        ("created", "ObjectCreated:Put"),
+        ("removed", "ObjectRemoved:DeleteMarkerCreated"),
+        ("removed", "LifecycleExpiration:Delete"),
+    ]
+
+
+def test_an_event_key_is_url_decoded_as_s3_encodes_it() -> None:
+    (event,) = events_of(message(record(key="a+b%2Fc.jpg")), BUCKET)
+    assert event.key == "a b/c.jpg", "S3 encodes keys in events, spaces as '+'"
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        (json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent"}), "test event"),
+        (message(record(bucket="another-bucket")), "another bucket"),
+        ("{not json", "not JSON"),
+        (json.dumps({"Records": []}), "no Records"),
+        (message({"eventName": "ObjectCreated:Put"}), "without"),
+    ],
+)
+def test_a_message_that_is_not_this_buckets_event_is_refused_named(body: str, why: str) -> None:
+    with pytest.raises(NotAnEventError, match=why):
+        events_of(body, BUCKET)
+
+
+def test_a_compliant_object_breaks_no_rule() -> None:
+    assert contract_breach(KEY, FIELDS, dict(FIELDS)) is None
+
+
+@pytest.mark.parametrize(
+    ("key", "fields", "tags", "rule"),
+    [
+        ("paris/" + KEY, FIELDS, None, "refuse.key-with-slash"),
+        ("not-a-uuid.jpg", FIELDS, None, "refuse.key-not-uuid"),
+        (KEY, {k: v for k, v in FIELDS.items() if k != contract.CAMERA_ID}, None, "refuse.missing-tag"),
+        (KEY, FIELDS | {contract.EVENT_ID: " padded"}, None, "refuse.blank-metadata"),
+        (KEY, FIELDS | {contract.LABEL_STATUS: "unsure"}, None, "refuse.unsure-label"),
+        (KEY, FIELDS, FIELDS | {contract.LABEL_STATUS: "changed"}, "refuse.tag-rewrite"),
+    ],
+)
+def test_an_object_that_breaks_a_rule_is_quarantined_with_that_rule(
+    key: str, fields: dict[str, str], tags: dict[str, str] | None, rule: str
+) -> None:
+    breach = contract_breach(key, fields, tags)
+    assert breach is not None and breach[0] == rule, f"{key} {fields}: expected {rule}, got {breach}"
+    assert rule in rules.all_checks(), f"{rule} is no check of the rule catalogue"
