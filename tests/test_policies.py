@@ -232,7 +232,46 @@ def gcs_city_role_may_delete(resources: list[Resource]) -> None:
     role.inputs["permissions"] = [*role.inputs["permissions"], "storage.objects.delete"]
 
 
+def sqs_policy_without_source_condition(document: dict[str, Any]) -> None:
+    (sender,) = [st for st in document["Statement"] if st["Effect"] == "Allow"]
+    del sender["Condition"]["ArnEquals"]
+
+
+def sqs_policy_open_to_anyone(document: dict[str, Any]) -> None:
+    document["Statement"].append(
+        {"Sid": "Anyone", "Effect": "Allow", "Principal": "*", "Action": "sqs:SendMessage", "Resource": "*"}
+    )
+
+
+def sqs_policy_over_plain_http(document: dict[str, Any]) -> None:
+    document["Statement"] = [st for st in document["Statement"] if st["Effect"] != "Deny"]
+
+
+QUEUE, QUEUE_POLICY = "aws:sqs/queue:Queue", "aws:sqs/queuePolicy:QueuePolicy"
+
 MUTATIONS: list[tuple[str, str, Mutation]] = [
+    ("prod", "sqs-queues-encrypted-with-customer-key", set_input(QUEUE, "kmsMasterKeyId", None, "registration-events")),
+    (
+        "dev",
+        "sqs-queues-encrypted-with-customer-key",
+        set_input(QUEUE, "kmsMasterKeyId", "alias/aws/sqs", "registration-dead-letters"),
+    ),
+    (
+        "prod",
+        "sqs-sender-scoped-to-bucket",
+        edit_policy(QUEUE_POLICY, "registration-events-policy", sqs_policy_without_source_condition),
+    ),
+    (
+        "dev",
+        "sqs-sender-scoped-to-bucket",
+        edit_policy(QUEUE_POLICY, "registration-events-policy", sqs_policy_open_to_anyone),
+    ),
+    (
+        "dev",
+        "sqs-sender-scoped-to-bucket",
+        edit_policy(QUEUE_POLICY, "registration-events-policy", sqs_policy_over_plain_http),
+    ),
+    ("prod", "s3-event-queues-have-dead-letter-queue", set_input(QUEUE, "redrivePolicy", None, "registration-events")),
     ("prod", "kms-keys-rotate", set_input("aws:kms/key:Key", "enableKeyRotation", False, "store-key")),
     (
         "prod",

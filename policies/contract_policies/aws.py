@@ -19,6 +19,7 @@ from .graph import Graph
 from .shared import as_list, policy_document, resource_policy, stack_policy
 from .tokens import (
     BUCKET,
+    BUCKET_NOTIFICATION,
     BUCKET_POLICY,
     ENCRYPTION,
     GROUP_POLICY,
@@ -29,6 +30,8 @@ from .tokens import (
     REPLICATION,
     ROLE,
     ROLE_POLICY,
+    SQS_QUEUE,
+    SQS_QUEUE_POLICY,
     VERSIONING,
 )
 
@@ -268,6 +271,58 @@ def replication_where_required(args: StackValidationArgs, report: ReportViolatio
                 report("replicas must be encrypted with the replica's KMS key", config.urn)
 
 
+# --- registration: the object events' queue ----------------------------------------------------
+
+
+def sqs_queues_encrypted_with_customer_key(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """The events name every object and its bucket: encrypted at rest with a key the account owns."""
+    if args.resource_type != SQS_QUEUE:
+        return
+    key = str(args.props.get("kmsMasterKeyId") or "")
+    if not key or key.startswith("alias/aws/"):
+        report("the queue is not encrypted with a customer-managed KMS key (kmsMasterKeyId)", args.urn)
+
+
+def sqs_sender_scoped_to_the_bucket(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """Only S3, for one bucket of one account, may send; nobody over plain HTTP."""
+    if args.resource_type != SQS_QUEUE_POLICY:
+        return
+    statements = policy_document(args.props["policy"]).get("Statement", [])
+    for statement in statements:
+        if statement.get("Effect") != "Allow":
+            continue
+        condition = statement.get("Condition") or {}
+        keys = {key for operator in condition.values() for key in operator}
+        if statement.get("Principal") != {"Service": "s3.amazonaws.com"}:
+            report(f"statement {statement.get('Sid', '?')} lets another principal than S3 use the queue", args.urn)
+        elif not {"aws:SourceArn", "aws:SourceAccount"} <= keys:
+            report(
+                f"statement {statement.get('Sid', '?')} lets S3 send for any bucket: condition it on aws:SourceArn "
+                "and aws:SourceAccount",
+                args.urn,
+            )
+    insecure = [
+        s
+        for s in statements
+        if s.get("Effect") == "Deny"
+        and (s.get("Condition") or {}).get("Bool", {}).get("aws:SecureTransport") == "false"
+    ]
+    if not insecure:
+        report("the queue policy does not refuse requests over plain HTTP (aws:SecureTransport)", args.urn)
+
+
+def event_queues_have_dead_letter_queue(args: StackValidationArgs, report: ReportViolation) -> None:
+    """A bucket's event queue moves what keeps failing aside, where an alarm sees it."""
+    graph = Graph(args.resources)
+    for notification in graph.of(BUCKET_NOTIFICATION):
+        for queue in graph.of(SQS_QUEUE):
+            if queue.urn not in Graph.targets(notification, "queues"):
+                continue
+            redrive = policy_document(queue.props.get("redrivePolicy") or "{}")
+            if not redrive.get("deadLetterTargetArn") or not redrive.get("maxReceiveCount"):
+                report("the bucket's event queue has no dead-letter queue (redrivePolicy)", queue.urn)
+
+
 POLICIES: list[Policy] = [
     resource_policy(
         "kms-keys-rotate", "Every KMS key rotates.", "Set enable_key_rotation=True on the key.", kms_key_rotates
@@ -348,5 +403,23 @@ POLICIES: list[Policy] = [
         "Set learning-images:replication true and a replicaRegion for this stack.",
         replication_where_required,
         config_schema=PolicyConfigSchema(properties={"required": {"type": "boolean", "default": False}}),
+    ),
+    resource_policy(
+        "sqs-queues-encrypted-with-customer-key",
+        "Every SQS queue is encrypted with a customer-managed KMS key.",
+        "Set kms_master_key_id to the store's registration key (learning_images_infra.aws.registration).",
+        sqs_queues_encrypted_with_customer_key,
+    ),
+    resource_policy(
+        "sqs-sender-scoped-to-bucket",
+        "Queue policies let only S3 send, for one bucket of one account, and refuse plain HTTP.",
+        "Build the policy with learning_images_infra.aws.iam.queue_policy.",
+        sqs_sender_scoped_to_the_bucket,
+    ),
+    stack_policy(
+        "s3-event-queues-have-dead-letter-queue",
+        "Every queue a bucket notifies has a dead-letter queue.",
+        "Give the queue a redrive_policy to a dead-letter queue (learning_images_infra.aws.registration).",
+        event_queues_have_dead_letter_queue,
     ),
 ]

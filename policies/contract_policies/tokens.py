@@ -64,3 +64,7 @@ GCS_CUSTOM_ROLE = "gcp:projects/iAMCustomRole:IAMCustomRole"
 
 
 GCS_GRANTS = ("gcp:storage/bucketIAMMember:BucketIAMMember", "gcp:storage/bucketIAMBinding:BucketIAMBinding")
+
+SQS_QUEUE = "aws:sqs/queue:Queue"
+SQS_QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy"
+BUCKET_NOTIFICATION = "aws:s3/bucketNotification:BucketNotification"
