@@ -428,3 +428,24 @@ def test_every_settings_alias_is_the_one_its_messages_name() -> None:
     named = {name: key(name) for name in Settings.model_fields}
     assert named == {name: field.alias for name, field in Settings.model_fields.items()}, "messages misname a key"
     assert declared == ALIASES, f"Settings' aliases {declared} differ from validators.ALIASES {ALIASES}"
+
+
+def test_registration_is_on_by_default_where_the_backend_has_an_event_source() -> None:
+    assert parse_settings(VALID).registers, "aws: registration must default to on"
+    r2 = parse_settings({**R2, f"{PROJECT}:cloudflareAccountId": "0" * 32, f"{PROJECT}:r2UploadGateway": "false"})
+    assert not r2.registers, "r2 has no event source in this project yet: registration defaults to off"
+
+
+def test_registration_asked_of_a_backend_without_an_event_source_is_refused_naming_it() -> None:
+    message = r2_problems(registration="true")
+    assert f"{PROJECT}:registration:" in message and "learning-images-reconcile" in message, message
+
+
+def test_an_alarm_topic_that_is_not_an_sns_arn_is_refused_naming_the_setting() -> None:
+    message = problems(registrationAlarmTopicArn="alarms")
+    assert f"{PROJECT}:registrationAlarmTopicArn: 'alarms' is not an SNS topic ARN" in message, message
+
+
+def test_the_alarm_topic_is_an_aws_setting_refused_on_r2() -> None:
+    message = r2_problems(registrationAlarmTopicArn="arn:aws:sns:eu-west-1:123456789012:alarms")
+    assert "is a setting of the aws backend" in message, message
