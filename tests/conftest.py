@@ -54,6 +54,7 @@ TIERS: dict[str, tuple[str, ...]] = {
         "test_key_rotation",
         "test_operations_faults",
         "test_packaging",
+        "test_reconcile",
         "test_register",
         "test_retention",
         "test_sandbox",

@@ -20,6 +20,8 @@ COMMANDS = {
     "learning-images-retention": "learning_images.ops.retention:main",
     "learning-images-verify": "learning_images.verify.cli:main",
     "learning-images-city-kit": "learning_images.ops.city_kit:main",
+    "learning-images-register": "learning_images.ops.register:main",
+    "learning-images-reconcile": "learning_images.ops.reconcile:main",
     "learning-images-sandbox": "learning_images.sandbox.cli:main",
 }
 

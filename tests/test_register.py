@@ -276,3 +276,17 @@ def test_two_receivers_side_by_side_register_each_object_once(
     registered = [row.image_reference for row in rows(database)]
     assert set(stored) <= set(registered) and len(registered) == len(set(registered)), registered
     assert all("registered" in out for out, _ in results)
+
+
+def test_receivers_started_at_once_create_the_table_once(database: Path) -> None:
+    """Two receivers started together both saw no table; the second's CREATE TABLE failed (exit 2)."""
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
+    from pydantic import SecretStr  # noqa: PLC0415
+
+    from learning_images.registry.database import connect, upgrade  # noqa: PLC0415
+
+    engines = [connect(SecretStr(database.read_text())) for _ in range(4)]
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(upgrade, engines))  # raises DatabaseError if one of them failed
+    assert rows(database) == [], "a fresh store has the table and no row"

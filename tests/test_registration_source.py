@@ -116,7 +116,7 @@ def test_the_receiver_may_receive_acknowledge_and_read_metadata_and_nothing_else
     dead = queue(prod, "registration-dead-letters").outputs["arn"]
     bucket = prod.one("aws:s3/bucket:Bucket", "learning-images").outputs["arn"]
     key = prod.named("registration-key").outputs["arn"]
-    allowed = [
+    allowed: list[tuple[str, str, dict[str, str]]] = [
         ("sqs:ReceiveMessage", events, {}),
         ("sqs:DeleteMessage", events, {}),
         ("sqs:ChangeMessageVisibility", events, {}),
@@ -125,7 +125,7 @@ def test_the_receiver_may_receive_acknowledge_and_read_metadata_and_nothing_else
         ("s3:GetObjectTagging", f"{bucket}/a.jpg", {}),
         ("kms:Decrypt", key, {"kms:ViaService": "sqs.eu-west-1.amazonaws.com"}),
     ]
-    refused = [
+    refused: list[tuple[str, str, dict[str, str]]] = [
         ("sqs:SendMessage", events, {}),
         ("sqs:PurgeQueue", events, {}),
         ("sqs:ReceiveMessage", dead, {}),

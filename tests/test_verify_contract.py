@@ -23,6 +23,8 @@ from tests.support.verifying import run_sandbox, statuses
 #: Every rule the enforcing local S3 can judge must PASS in the sandbox (the stack's own bucket,
 #: identity and key policies evaluated under IAM semantics) ...
 PASS_LOCALLY = {
+    "registration.registered",
+    "registration.erased",
     "config.bucket-policy-guards",
     "refuse.without-if-none-match",
     "refuse.unsure-label",

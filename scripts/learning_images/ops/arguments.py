@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import math
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 from learning_images import PROJECT, contract
@@ -66,3 +67,18 @@ def positive_seconds(text: str) -> float:
     if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, got {text}")
     return value
+
+
+#: The learning store's URL, where no ``--database-url-file`` names one (a secret: never printed).
+DATABASE_URL_ENVIRONMENT = "LEARNING_IMAGES_DATABASE_URL"
+
+
+def add_database_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--database-url-file``: where the Command Centre's commands find ``learning_samples``
+    (``learning_images.registry.database`` reads it; SQLAlchemy is imported only there)."""
+    parser.add_argument(
+        "--database-url-file",
+        type=Path,
+        help="a file holding the learning store's SQLAlchemy URL, e.g. postgresql+psycopg://... "
+        f"(default: ${DATABASE_URL_ENVIRONMENT}, else SQLite in the state directory)",
+    )

@@ -29,23 +29,19 @@ import signal
 import sys
 import threading
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from learning_images.ops import arguments
+from learning_images.ops.arguments import add_database_arguments
 from learning_images.ops.clients import Endpoint, assume, new_session
 from learning_images.outputs import OutputsError, StackOutputs, add_outputs_arguments, outputs_from_args
-from learning_images.registry.database import (
-    DatabaseError,
-    add_database_arguments,
-    connect,
-    database_url,
-    describe,
-    upgrade,
-)
-from learning_images.registry.registrar import NotAnEventError, ObjectEvent, Outcome, Registrar, events_of
-from learning_images.registry.sources import Message, SqsSource
+
+if TYPE_CHECKING:  # the [registry] extra: imported when the command runs (main), not for --help
+    from learning_images.registry.registrar import ObjectEvent, Outcome, Registrar
+    from learning_images.registry.sources import Message, SqsSource
 
 SESSION_NAME = "register"
 
@@ -82,6 +78,8 @@ def receiver_session(outputs: StackOutputs, operator: boto3.Session | None, endp
 def handle(batch: list[Message], registrar: Registrar, source: SqsSource, bucket: str) -> Outcome:
     """One batch: its rows committed, then its messages acknowledged. Raises DatabaseError with
     nothing acknowledged."""
+    from learning_images.registry.registrar import NotAnEventError, Outcome, events_of  # noqa: PLC0415
+
     outcome = Outcome()
     parsed: list[tuple[Message, list[ObjectEvent]]] = []
     done: list[Message] = []
@@ -135,31 +133,58 @@ class Stop:
         os.write(2, b"\nstopping after this batch (again to stop at once)\n")
 
 
-def main(argv: list[str] | None = None, *, operator: boto3.Session | None = None) -> int:  # noqa: PLR0911 (one exit per documented code)
-    args = parse_args(argv)
-    try:
+class Receiver:
+    """What a run holds: the outputs, the learning store, the queue and the registrar."""
+
+    def __init__(self, args: argparse.Namespace, operator: boto3.Session | None) -> None:
+        from learning_images.registry.database import connect, database_url, upgrade  # noqa: PLC0415
+        from learning_images.registry.registrar import Registrar  # noqa: PLC0415
+        from learning_images.registry.sources import SqsSource  # noqa: PLC0415
+
         outputs = outputs_from_args(args)
         assert outputs is not None  # the argument group is required
-        url = database_url(args)
-    except (OutputsError, DatabaseError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if outputs.registration is None:
-        print(
-            "error: this stack declares no object-event source (its `registration` output is empty): turn "
-            "`registration` on, or register by listing with learning-images-reconcile",
-            file=sys.stderr,
-        )
-        return 2
-    endpoint = Endpoint(url=args.endpoint_url or outputs.endpoint_url, region=outputs.region, timeout=30.0)
-    try:
-        engine = connect(url)
+        if outputs.registration is None:
+            raise OutputsError(
+                "this stack declares no object-event source (its `registration` output is empty): turn "
+                "`registration` on, or register by listing with learning-images-reconcile"
+            )
+        self.outputs = outputs
+        self.url = database_url(args)
+        endpoint = Endpoint(url=args.endpoint_url or outputs.endpoint_url, region=outputs.region, timeout=30.0)
+        engine = connect(self.url)
         upgrade(engine)
         session = receiver_session(outputs, operator, endpoint)
-        source = SqsSource(endpoint.client(session, "sqs"), outputs.registration)
-        registrar = Registrar(engine, outputs, endpoint.client(session, "s3"))
-    except DatabaseError as exc:
-        print(f"error: {exc} at {describe(url)}", file=sys.stderr)
+        self.source = SqsSource(endpoint.client(session, "sqs"), outputs.registration)
+        self.registrar = Registrar(engine, outputs, endpoint.client(session, "s3"))
+
+    def batch(self, count: int, wait: int) -> tuple[int, Outcome | None]:
+        """One receive and its batch; (messages, outcome), (0, None) when nothing was queued."""
+        from learning_images.registry.database import DatabaseError  # noqa: PLC0415
+
+        messages = self.source.receive(count, wait)
+        if not messages:
+            return 0, None
+        try:
+            return len(messages), handle(messages, self.registrar, self.source, self.outputs.bucket_name)
+        except DatabaseError:
+            self.source.release(messages)
+            raise
+
+
+def main(argv: list[str] | None = None, *, operator: boto3.Session | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        from learning_images.registry.database import DatabaseError, describe  # noqa: PLC0415
+        from learning_images.registry.registrar import Outcome  # noqa: PLC0415
+    except ImportError:
+        print(
+            "error: learning-images-register needs the [registry] extra (SQLAlchemy, Alembic, psycopg)", file=sys.stderr
+        )
+        return 2
+    try:
+        receiver = Receiver(args, operator)
+    except (OutputsError, DatabaseError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     except (ClientError, BotoCoreError) as exc:
         print(f"error: cannot reach the queue as the receiver: {exc}", file=sys.stderr)
@@ -168,26 +193,22 @@ def main(argv: list[str] | None = None, *, operator: boto3.Session | None = None
     with Stop() as stop:
         while not stop.requested.is_set():
             try:
-                batch = source.receive(args.batch, min(args.wait, 2) if args.once else args.wait)
-                if not batch:
-                    if args.once:
-                        break
-                    continue
-                try:
-                    outcome = handle(batch, registrar, source, outputs.bucket_name)
-                except DatabaseError:
-                    source.release(batch)
-                    raise
+                count, outcome = receiver.batch(args.batch, min(args.wait, 2) if args.once else args.wait)
             except DatabaseError as exc:
-                print(f"error: {exc} at {describe(url)}; every message of the batch stays queued", file=sys.stderr)
+                where = describe(receiver.url)
+                print(f"error: {exc} at {where}; every message of the batch stays queued", file=sys.stderr)
                 return 2
             except (ClientError, BotoCoreError) as exc:
                 print(f"error: the queue failed ({exc}); unacknowledged messages return to it", file=sys.stderr)
                 return 2
-            messages += len(batch)
+            if outcome is None:
+                if args.once:
+                    break
+                continue
+            messages += count
             total.add(outcome)
             if not args.quiet:
-                print(f"batch of {len(batch)}: {outcome.line()}", flush=True)
+                print(f"batch of {count}: {outcome.line()}", flush=True)
                 for reason in outcome.reasons:
                     print(f"  {reason}", flush=True)
     print(f"register: {messages} messages; {total.line()}", flush=True)

@@ -10,6 +10,7 @@ never printed, never in a message (messages name the database by its dialect and
 from __future__ import annotations
 
 import argparse
+import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,13 +19,13 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from pydantic import SecretStr
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from learning_images import PROJECT
+from learning_images.ops.arguments import DATABASE_URL_ENVIRONMENT as URL_ENVIRONMENT
 
-URL_ENVIRONMENT = "LEARNING_IMAGES_DATABASE_URL"
 #: The embedded default: one SQLite file per user, beside the commands' other state.
 DEFAULT_PATH = (
     Path(os.environ.get("XDG_STATE_HOME", Path.home() / ".local" / "state")) / PROJECT / "learning_samples.db"
@@ -36,15 +37,6 @@ _MIGRATION_LOCK = 0x4C49_5F53  # "LI_S"
 
 class DatabaseError(Exception):
     """The database cannot be reached or used; the message names it without its secret."""
-
-
-def add_database_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--database-url-file",
-        type=Path,
-        help=f"a file holding the learning store's SQLAlchemy URL, e.g. postgresql+psycopg://... "
-        f"(default: ${URL_ENVIRONMENT}, else SQLite at {DEFAULT_PATH})",
-    )
 
 
 def database_url(args: argparse.Namespace) -> SecretStr:
@@ -93,19 +85,44 @@ def migrations() -> Config:
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest migration (a no-op when it is there already)."""
+    """Bring the schema to the newest migration (a no-op when it is there already), one migration
+    at a time: PostgreSQL's advisory lock, held to the transaction's end; for a SQLite file, an
+    exclusive lock on a file beside it, held past the commit (two receivers started at once both
+    saw no table, and the second's CREATE TABLE failed)."""
     try:
-        with engine.begin() as connection, _migration_lock(connection):
+        with _file_lock(engine), engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
             config = migrations()
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
     except SQLAlchemyError as exc:
         cause = type(getattr(exc, "orig", None) or exc).__name__
-        raise DatabaseError(f"cannot migrate the learning store ({cause})") from None
+        where = describe(SecretStr(engine.url.render_as_string(hide_password=True)))
+        raise DatabaseError(f"cannot reach or migrate the learning store at {where} ({cause})") from None
 
 
 @contextmanager
-def _migration_lock(connection) -> Iterator[None]:  # type: ignore[no-untyped-def]
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
-    yield
+def _file_lock(engine: Engine) -> Iterator[None]:
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migration-lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def state_of(engine: Engine, reference: str) -> str | None:
+    """A reference's row as the learning store holds it (trainable, quarantined, erased), or None."""
+    from learning_images.registry.models import LearningSample  # noqa: PLC0415 (models import this module's peers)
+
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(LearningSample.erased_at, LearningSample.quarantined_rule).where(
+                LearningSample.image_reference == reference
+            )
+        ).first()
+    if row is None:
+        return None
+    return "erased" if row.erased_at is not None else "quarantined" if row.quarantined_rule else "trainable"

@@ -34,6 +34,11 @@ GCS_GENERATIONS = (
     "Cloud Storage's versions are generations, not the S3 versions API the probe uses; probe on the first live run"
 )
 
+REGISTER = "tests/test_register.py::"
+REGISTRATION_SOURCE = "tests/test_registration_source.py::"
+NO_EVENT_SOURCE = "no object-event source is declared by this project for it yet"
+RECONCILE = "learning-images-reconcile registers what the bucket holds by listing it, on a schedule"
+
 RULES: tuple[Rule, ...] = (
     Rule(
         "valid uploads are accepted and read back identical, with their reference",
@@ -772,6 +777,32 @@ RULES: tuple[Rule, ...] = (
             ),
         },
         live="the deployed policy read back with every Sid of this catalogue",
+    ),
+    Rule(
+        "every stored image is registered in learning_samples, every erased one marked",
+        ("registration.registered", "registration.erased"),
+        held={
+            "aws": Holding(
+                S,
+                "S3 Event Notifications to a KMS-encrypted SQS queue with a dead-letter queue; "
+                "learning-images-register writes one row per object (unique reference) and marks a removed one erased",
+                proofs=(
+                    f"{REGISTER}test_every_uploaded_image_is_registered_once_and_trainable",
+                    f"{REGISTER}test_an_erased_object_marks_its_row_erased",
+                    f"{REGISTRATION_SOURCE}test_the_bucket_notifies_creations_removals_and_expirations_once_the_queue_"
+                    "accepts_them",
+                ),
+                policies=(
+                    "sqs-queues-encrypted-with-customer-key",
+                    "sqs-sender-scoped-to-bucket",
+                    "s3-event-queues-have-dead-letter-queue",
+                ),
+            ),
+            "r2": Holding(N, NO_EVENT_SOURCE, covered_by=RECONCILE),
+            "gcs": Holding(N, NO_EVENT_SOURCE, covered_by=RECONCILE),
+        },
+        live="that S3 delivers to the encrypted queue (its key policy lets S3 use the key) and the receiver "
+        "registers the probe within the bound",
     ),
 )
 

@@ -22,6 +22,7 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -44,6 +45,41 @@ from learning_images.sandbox.local import (
     start_front,
 )
 from learning_images.verify import cli
+
+
+@contextmanager
+def receiving(store: LocalStore) -> Iterator[Path | None]:
+    """The receiver (``learning-images-register``) as the Command Centre runs it, for the block: its
+    own process and role, a SQLite learning store beside the sandbox's files. Its URL file; None
+    where the stack declares no event source. Stopped with SIGTERM (it finishes its batch)."""
+    if not store.outputs.get("registration"):
+        yield None
+        return
+    directory = store.outputs_file.parent
+    url = directory / "learning-store-url"
+    url.write_text(f"sqlite:///{directory / 'learning_samples.db'}")
+    env = os.environ | {
+        "AWS_ACCESS_KEY_ID": store.operator["aws_access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": store.operator["aws_secret_access_key"],
+        "AWS_DEFAULT_REGION": REGION,
+    }
+    env.pop("AWS_PROFILE", None)
+    argv = ["--outputs", str(store.outputs_file), "--endpoint-url", store.url, "--database-url-file", str(url)]
+    with (directory / "receiver.log").open("w") as log:
+        process = subprocess.Popen(  # noqa: S603 (the project's own command)
+            [sys.executable, "-m", "learning_images.ops.register", *argv, "--wait", "1"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 @contextmanager
@@ -80,7 +116,7 @@ def sandbox(
     """Run the whole flow. ``tamper`` may change the provisioned stack before verification
     (a broken stack must be reported); ``after`` sees the emulator before it stops (nothing
     the run wrote may be left)."""
-    with open_store(stack, engine=engine, tamper=tamper) as store:
+    with open_store(stack, engine=engine, tamper=tamper) as store, receiving(store) as learning_store:
         if stack == STACK:
             note = (
                 "every S3 request is judged by the stack's own bucket, identity and key policies under IAM "
@@ -103,6 +139,7 @@ def sandbox(
             # The probe journal beside this sandbox's files: it lives and dies with the sandbox.
             "--state-dir",
             str(store.outputs_file.parent),
+            *(["--database-url-file", str(learning_store)] if learning_store else []),
             *extra_args,
         ]
         code = cli.main(args, operator=session)

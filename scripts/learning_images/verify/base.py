@@ -15,6 +15,7 @@ from typing import Any
 
 from botocore import xform_name
 from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import SecretStr
 
 from learning_images import contract, rules
 from learning_images.ops.clients import (
@@ -50,6 +51,8 @@ class VerifierBase:
         wait_replication: float,
         plain_http_url: str | None = None,
         state_dir: Path | None = None,
+        learning_store: SecretStr | None = None,
+        wait_registration: float = 60.0,
     ):
         self.outputs = outputs
         #: When the run must stop (time.monotonic()); set by :meth:`run`.
@@ -62,6 +65,9 @@ class VerifierBase:
         self.state_dir = state_dir
         self.endpoint = endpoint
         self.wait_replication = wait_replication
+        #: The learning store's URL (a secret), where the registration rules read the probe's row.
+        self.learning_store = learning_store
+        self.wait_registration = wait_registration
         # The probe city's key is valid where cities upload: the R2 upload gateway, if there is one.
         at = dataclasses.replace(endpoint, url=outputs.city_endpoint_url) if outputs.city_endpoint_url else endpoint
         city = at.client(sessions.probe, "s3")

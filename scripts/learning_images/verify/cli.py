@@ -22,6 +22,7 @@ from pathlib import Path
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from pydantic import SecretStr
 from rich.console import Console
 
 from learning_images import PROJECT, contract
@@ -81,12 +82,35 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="SECONDS",
         help="also wait this long for the probe object in the replica",
     )
+    arguments.add_database_arguments(parser)
+    parser.add_argument(
+        "--wait-registration",
+        type=arguments.positive_seconds,
+        default=60.0,
+        metavar="SECONDS",
+        help="how long the probe's upload may take to appear in learning_samples (default: 60); the "
+        "registration rules are skipped without a learning store (--database-url-file or its variable)",
+    )
     parser.add_argument("--json", type=Path, dest="json_path", help="also write the report as JSON here")
     parser.add_argument("--junit", type=Path, help="also write the report as JUnit XML here (for CI)")
     args = parser.parse_args(argv)
     if (args.probe_certificate is None) != (args.probe_private_key is None):
         parser.error("--probe-certificate and --probe-private-key go together")
     return args
+
+
+def learning_store(args: argparse.Namespace) -> SecretStr | None:
+    """The learning store the registration rules read: named, never the embedded default (a
+    verification of a deployed stack must not pass on a file of this machine's)."""
+    if args.database_url_file is not None:
+        try:
+            return SecretStr(args.database_url_file.read_text(encoding="utf-8").strip())
+        except OSError as exc:
+            raise CannotVerifyError(
+                f"cannot read --database-url-file {args.database_url_file}: {exc.strerror}"
+            ) from None
+    found = os.environ.get(arguments.DATABASE_URL_ENVIRONMENT)
+    return SecretStr(found) if found else None
 
 
 def probe_session(args: argparse.Namespace, outputs: StackOutputs) -> boto3.Session | None:
@@ -154,6 +178,8 @@ def verify(args: argparse.Namespace, console: Console, operator: boto3.Session |
                 sessions,
                 endpoint,
                 wait_replication=args.wait_replication,
+                learning_store=learning_store(args),
+                wait_registration=args.wait_registration,
                 plain_http_url=args.plain_http_url,
                 state_dir=args.state_dir,
             )

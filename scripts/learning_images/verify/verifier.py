@@ -7,6 +7,7 @@ import time
 
 from learning_images.verify.checks.access import AccessChecks
 from learning_images.verify.checks.configuration import ConfigurationChecks
+from learning_images.verify.checks.registration import RegistrationChecks
 from learning_images.verify.checks.replication import ReplicationChecks
 from learning_images.verify.checks.tiers import TierChecks
 from learning_images.verify.checks.uploads import UploadChecks
@@ -14,7 +15,7 @@ from learning_images.verify.journal import noted
 from learning_images.verify.probes import CannotVerifyError, Result, attempt
 
 
-class Verifier(ConfigurationChecks, UploadChecks, TierChecks, AccessChecks, ReplicationChecks):
+class Verifier(ConfigurationChecks, UploadChecks, TierChecks, AccessChecks, ReplicationChecks, RegistrationChecks):
     """Runs the rules in order against one stack; remembers what it created for cleanup."""
 
     def clean_up_previous(self) -> None:
@@ -45,6 +46,8 @@ class Verifier(ConfigurationChecks, UploadChecks, TierChecks, AccessChecks, Repl
             self.check_tiers,
             self.check_public_access,
             self.check_replication,
+            # Last: it erases the probe's upload, which the checks before it read.
+            self.check_registration,
         ]
         self.preflight()
         self.clean_up_previous()

@@ -1,0 +1,98 @@
+"""learning-images-reconcile in the enforcing sandbox: what the events missed is repaired from the
+bucket, and a drift is exit 1 for the scheduler."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, select
+
+from learning_images.ops import reconcile, register
+from learning_images.ops.clients import new_session
+from learning_images.registry.models import LearningSample
+from learning_images.sandbox.local import REGION, LocalStore, client, local_store
+from tests.support.ops import command_centre_s3, read_report, sample, upload, write_batch
+
+
+@pytest.fixture(scope="module")
+def store() -> Iterator[LocalStore]:
+    with local_store() as made:
+        yield made
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Path:
+    (tmp_path / "url").write_text(f"sqlite:///{tmp_path / 'learning_samples.db'}")
+    return tmp_path / "url"
+
+
+def lose_events(store: LocalStore) -> None:
+    """What a notification turned off, or a purged queue, does: the events never arrive."""
+    client(store.url, "sqs", **store.operator).purge_queue(QueueUrl=store.outputs["registration"]["queue_url"])
+
+
+def argv(store: LocalStore, database: Path, *extra: str) -> list[str]:
+    return [
+        "--outputs",
+        str(store.outputs_file),
+        "--endpoint-url",
+        store.url,
+        "--database-url-file",
+        str(database),
+        *extra,
+    ]
+
+
+def run(store: LocalStore, database: Path, *extra: str) -> int:
+    return reconcile.main(argv(store, database, *extra), operator=new_session(region_name=REGION, **store.operator))
+
+
+def states(database: Path) -> dict[str, str]:
+    engine = create_engine(database.read_text())
+    with engine.connect() as connection:
+        found = connection.execute(select(LearningSample.image_reference, LearningSample.erased_at)).all()
+    engine.dispose()
+    return {reference: "erased" if erased else "live" for reference, erased in found}
+
+
+def stored(store: LocalStore, folder: Path, count: int) -> list[str]:
+    manifest = write_batch(folder, [sample(f"image-{n}.jpg") for n in range(count)])
+    assert upload(store, folder, manifest, folder / "report.jsonl") == 0
+    return [r["image_reference"] for r in read_report(folder / "report.jsonl") if r.get("image_reference")]
+
+
+def test_objects_whose_events_were_lost_are_registered_and_the_drift_exits_1(
+    store: LocalStore, database: Path, tmp_path: Path
+) -> None:
+    references = stored(store, tmp_path / "batch", 4)
+    lose_events(store)
+    assert run(store, database) == 1, "a drift is exit 1"
+    assert {ref: states(database).get(ref) for ref in references} == dict.fromkeys(references, "live")
+    assert run(store, database) == 0, "a second run finds no drift"
+
+
+def test_a_row_whose_object_is_gone_is_marked_erased(store: LocalStore, database: Path, tmp_path: Path) -> None:
+    (reference,) = stored(store, tmp_path / "batch", 1)
+    operator = new_session(region_name=REGION, **store.operator)
+    regs = ["--outputs", str(store.outputs_file), "--endpoint-url", store.url, "--database-url-file", str(database)]
+    assert register.main([*regs, "--once", "--wait", "1"], operator=operator) == 0
+    key = reference.rsplit("/", 1)[1]
+    s3 = command_centre_s3(store)
+    for version in s3.list_object_versions(Bucket=store.outputs["bucket_name"], Prefix=key).get("Versions", []):
+        s3.delete_object(Bucket=store.outputs["bucket_name"], Key=key, VersionId=version["VersionId"])
+    lose_events(store)
+    assert run(store, database) == 1
+    assert states(database)[reference] == "erased", "learning_samples: a row still points at an erased object"
+
+
+def test_a_dry_run_says_what_drifted_and_changes_nothing(
+    store: LocalStore, database: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    references = stored(store, tmp_path / "batch", 2)
+    lose_events(store)
+    assert run(store, database, "--dry-run") == 1
+    out = capsys.readouterr().out
+    assert all(f"not registered: {ref}" in out for ref in references), out
+    assert not set(references) & set(states(database)), "a dry run registered rows"
