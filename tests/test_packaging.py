@@ -159,3 +159,18 @@ def test_an_example_builds_its_store_from_the_installed_wheel(wheel: zipfile.Zip
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == '["learning-images:index:LearningImageStore"]', result.stdout
+
+
+@pytest.mark.parametrize("command", ["register", "reconcile"])
+def test_the_learning_store_commands_explain_their_extra_when_it_is_missing(command: str) -> None:
+    """A client install has no SQLAlchemy: --help works, a run says which extra it needs (exit 2)."""
+    probe = (
+        "import sys\n"
+        "sys.modules['sqlalchemy'] = None; sys.modules['alembic'] = None\n"
+        f"from learning_images.ops import {command}\n"
+        f"sys.exit({command}.main(['--outputs', 'missing.json']))\n"
+    )
+    result = subprocess.run(  # noqa: S603 (fixed argv)
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 2 and "[registry] extra" in result.stderr, result.stderr[-1000:]
