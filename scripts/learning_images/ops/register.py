@@ -63,6 +63,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--batch", type=int, choices=range(1, 11), default=10, metavar="N", help="messages per batch, 1 to 10"
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        choices=range(1, 33),
+        default=4,
+        metavar="N",
+        help="batches in flight at once, 1 to 32 (default: 4): each a competing consumer of the queue",
+    )
     parser.add_argument("--quiet", action="store_true", help="print the total only, not a line per batch")
     return parser.parse_args(argv)
 
@@ -189,29 +197,47 @@ def main(argv: list[str] | None = None, *, operator: boto3.Session | None = None
     except (ClientError, BotoCoreError) as exc:
         print(f"error: cannot reach the queue as the receiver: {exc}", file=sys.stderr)
         return 2
-    total, messages = Outcome(), 0
-    with Stop() as stop:
-        while not stop.requested.is_set():
+    total, lock, problems = Outcome(), threading.Lock(), []
+    counted = [0]
+
+    def consume(stop: threading.Event) -> None:
+        """One loop of receive, register, acknowledge: ``--workers`` of them share the queue as
+        competing consumers do, each batch its own transaction."""
+        while not stop.is_set():
             try:
                 count, outcome = receiver.batch(args.batch, min(args.wait, 2) if args.once else args.wait)
             except DatabaseError as exc:
-                where = describe(receiver.url)
-                print(f"error: {exc} at {where}; every message of the batch stays queued", file=sys.stderr)
-                return 2
+                problems.append(f"error: {exc} at {describe(receiver.url)}; every message of the batch stays queued")
+                stop.set()
+                return
             except (ClientError, BotoCoreError) as exc:
-                print(f"error: the queue failed ({exc}); unacknowledged messages return to it", file=sys.stderr)
-                return 2
+                problems.append(f"error: the queue failed ({exc}); unacknowledged messages return to it")
+                stop.set()
+                return
             if outcome is None:
                 if args.once:
-                    break
+                    return
                 continue
-            messages += count
-            total.add(outcome)
-            if not args.quiet:
-                print(f"batch of {count}: {outcome.line()}", flush=True)
-                for reason in outcome.reasons:
-                    print(f"  {reason}", flush=True)
-    print(f"register: {messages} messages; {total.line()}", flush=True)
+            with lock:
+                counted[0] += count
+                total.add(outcome)
+                if not args.quiet:
+                    print(f"batch of {count}: {outcome.line()}", flush=True)
+                    for reason in outcome.reasons:
+                        print(f"  {reason}", flush=True)
+
+    with Stop() as stop:
+        loops = [threading.Thread(target=consume, args=(stop.requested,)) for _ in range(args.workers)]
+        for loop in loops:
+            loop.start()
+        for loop in loops:
+            # join with a timeout: the main thread must stay free to take the signals
+            while loop.is_alive():
+                loop.join(timeout=0.5)
+    if problems:
+        print(problems[0], file=sys.stderr)
+        return 2
+    print(f"register: {counted[0]} messages; {total.line()}", flush=True)
     return 1 if args.once and total.failed else 0
 
 

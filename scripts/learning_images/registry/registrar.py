@@ -24,6 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from learning_images import contract
+from learning_images.ops.concurrency import bounded_map
 from learning_images.outputs import StackOutputs
 from learning_images.registry.database import DatabaseError
 from learning_images.registry.models import LearningSample
@@ -38,6 +39,8 @@ _KINDS: Mapping[str, Kind] = {
     "LifecycleExpiration": REMOVED,
 }
 _GONE = {"404", "NoSuchKey", "NotFound", "NoSuchVersion"}
+#: Objects of one batch read at once (a batch is at most ten messages, each usually one record).
+READERS = 10
 
 
 @dataclass(frozen=True)
@@ -189,8 +192,10 @@ class Registrar:
         outcome = Outcome()
         rows: dict[str, dict[str, Any]] = {}
         erased: dict[str, ObjectEvent] = {}
-        for event in events:
-            row = self.read(event.key)
+        # The batch's objects are read side by side: each read is a round trip to the store, and
+        # one after another they were the receiver's whole cost (measured: bench/registration_throughput.py).
+        read = bounded_map(lambda event: (event, self.read(event.key)), list(events), READERS)
+        for event, row in sorted(read, key=lambda pair: pair[0].time):
             reference = self.outputs.reference(event.key)
             if event.kind == CREATED and row is not None:
                 rows[reference] = row
