@@ -290,3 +290,27 @@ def test_receivers_started_at_once_create_the_table_once(database: Path) -> None
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(upgrade, engines))  # raises DatabaseError if one of them failed
     assert rows(database) == [], "a fresh store has the table and no row"
+
+
+def test_the_front_judges_the_receivers_queue_requests_by_its_role(store: LocalStore) -> None:
+    """The receiver's role may receive from its queue and dead-letter, never send to or purge it."""
+    from botocore.exceptions import ClientError  # noqa: PLC0415
+
+    from learning_images.ops.clients import Endpoint  # noqa: PLC0415
+    from learning_images.outputs import read_outputs_file  # noqa: PLC0415
+
+    outputs = read_outputs_file(store.outputs_file)
+    endpoint = Endpoint(url=store.url, region=REGION, timeout=10.0)
+    sqs = endpoint.client(
+        register.receiver_session(outputs, new_session(region_name=REGION, **store.operator), endpoint), "sqs"
+    )
+    assert outputs.registration is not None
+    sqs.receive_message(QueueUrl=outputs.registration.queue_url, WaitTimeSeconds=1)
+    sqs.send_message(QueueUrl=outputs.registration.dead_letter_queue_url, MessageBody="dead letter")
+    for call in (
+        lambda: sqs.send_message(QueueUrl=outputs.registration.queue_url, MessageBody="forged event"),
+        lambda: sqs.purge_queue(QueueUrl=outputs.registration.queue_url),
+    ):
+        with pytest.raises(ClientError) as refused:
+            call()
+        assert refused.value.response["Error"]["Code"] == "AccessDenied", "receiver-role-policy grants too much"

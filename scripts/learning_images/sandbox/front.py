@@ -121,6 +121,7 @@ class MotoState:
         from moto.iam.models import iam_backends  # noqa: PLC0415 (moto loads its backends lazily)
         from moto.kms.models import kms_backends  # noqa: PLC0415
         from moto.s3.models import s3_backends  # noqa: PLC0415
+        from moto.sqs.models import sqs_backends  # noqa: PLC0415
         from moto.sts.models import sts_backends  # noqa: PLC0415
 
         self.account_id = account_id
@@ -130,6 +131,7 @@ class MotoState:
         self.sts = sts_backends[account_id]["global"]
         self.s3 = s3_backends[account_id]["global"]
         self.kms = kms_backends[account_id]
+        self.sqs = sqs_backends[account_id]
 
     def caller(self, access_key_id: str) -> Caller | None:
         """The principal holding ``access_key_id``: an IAM user's key, or a role session's."""
@@ -205,6 +207,13 @@ class MotoState:
             stored = self.s3.get_object(bucket, key)
             if stored is not None:
                 return _tags(self.s3.tagger.list_tags_for_resource(stored.arn)["Tags"])
+        return None
+
+    def queue_policy(self, name: str, region: str) -> Policy | None:
+        with contextlib.suppress(Exception):
+            policy = self.sqs[region].get_queue(name).policy
+            if policy:
+                return json.loads(policy)  # type: ignore[no-any-return]
         return None
 
     def trust_policy(self, role_arn: str) -> Policy | None:
@@ -325,6 +334,8 @@ class AuthorisingFront:
             if self.enforce:
                 self.judge(environ, headers, body)
         except Refused as refused:
+            if headers.get("x-amz-target", "").startswith("AmazonSQS."):  # SQS's JSON protocol
+                return _json(start_response, refused.status, {"__type": refused.code, "message": refused.message})
             query_api = "/sts/" in headers.get("authorization", "")
             return error_response(
                 refused.status,
@@ -398,6 +409,9 @@ class AuthorisingFront:
         if service == "sts":
             self.judge_assume_role(environ, headers, body)
             return
+        if service == "sqs":
+            self.judge_queue_request(environ, headers, body, scope)
+            return
         if service != "s3":
             return  # IAM and KMS: the sandbox operator's administration, not judged (see the report)
         principal = self.authenticate(environ, headers, body, scope)
@@ -443,6 +457,34 @@ class AuthorisingFront:
             raise Refused(403, "SignatureDoesNotMatch", "The request signature we calculated does not match.")
         check_request_time(headers.get("x-amz-date", ""), time.time())
         return caller.principal
+
+    def judge_queue_request(
+        self, environ: Mapping[str, Any], headers: Mapping[str, str], body: bytes, scope: Any
+    ) -> None:
+        """An SQS request on a queue, judged by the caller's identity policies and the queue's
+        policy as SQS does (the receiver's role, the tests' operator). Requests that name no queue
+        (CreateQueue, ListQueues) are the operator's administration, like IAM's."""
+        principal = self.authenticate(environ, headers, body, scope)
+        target = headers.get("x-amz-target", "")
+        if target.startswith("AmazonSQS."):  # the JSON protocol botocore speaks
+            action, params = target.removeprefix("AmazonSQS."), json.loads(body or b"{}")
+        else:  # the query protocol of older clients
+            params = dict(parse_qsl(body.decode(errors="replace")))
+            action = params.get("Action", "")
+        queue_url = str(params.get("QueueUrl") or "")
+        if not queue_url:
+            return
+        name, region = queue_url.rstrip("/").rsplit("/", 1)[-1], scope["region"]
+        # A batch is authorised as its single action (SQS Developer Guide, "Amazon SQS API permissions").
+        action = action.removesuffix("Batch")
+        secure = "true" if environ.get("wsgi.url_scheme") == "https" else "false"
+        check = Check(
+            f"sqs:{action}",
+            f"arn:aws:sqs:{region}:{self.state.account_id}:{name}",
+            self.state.account_id,
+            {"aws:SecureTransport": secure},
+        )
+        self.decide(principal, [(check, self.state.queue_policy(name, region))])
 
     def judge_assume_role(self, environ: Mapping[str, Any], headers: Mapping[str, str], body: bytes) -> None:
         form = dict(parse_qsl(body.decode(errors="replace")))

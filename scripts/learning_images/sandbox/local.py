@@ -408,6 +408,8 @@ NOT_LOCAL = (
     "Object Lock retention and the GOVERNANCE bypass",
     "lifecycle execution (rules are read back, not run)",
     "KMS cryptography (moto's keys and key policies are evaluated, its encryption is not AWS's)",
+    "S3's delivery to the queue (moto delivers its events inside the emulator: neither the queue policy "
+    "nor the queue key is asked, so only the offline IAM evaluation proves S3 may send)",
     "IAM and KMS API calls are the operator's administration and are not judged",
     "IAM Roles Anywhere is stood in for (CreateSession checks the certificate's CA, its signature and the city "
     "role's trust policy, and tags the session with the CN; no CRLs)",

@@ -119,8 +119,8 @@ def sandbox(
     with open_store(stack, engine=engine, tamper=tamper) as store, receiving(store) as learning_store:
         if stack == STACK:
             note = (
-                "every S3 request is judged by the stack's own bucket, identity and key policies under IAM "
-                f"semantics; not held locally: {'; '.join(NOT_LOCAL)}"
+                "every S3 and SQS request is judged by the stack's own bucket, queue, identity and key policies "
+                f"under IAM semantics; not held locally: {'; '.join(NOT_LOCAL)}"
             )
         else:
             title, stands_in = BACKENDS[stack].title, stand_in(stack).STANDS_IN
