@@ -96,3 +96,36 @@ def test_a_dry_run_says_what_drifted_and_changes_nothing(
     out = capsys.readouterr().out
     assert all(f"not registered: {ref}" in out for ref in references), out
     assert not set(references) & set(states(database)), "a dry run registered rows"
+
+
+def test_on_r2_without_its_gateway_reconcile_quarantines_what_the_store_could_not_refuse(tmp_path: Path) -> None:
+    """R2 tokens cannot hold the upload rules, and r2 has no event source here: reconcile keeps its
+    table, and an object that breaks the contract is quarantined, never trainable."""
+    from learning_images import contract  # noqa: PLC0415
+    from learning_images.sandbox.r2 import local_r2_store  # noqa: PLC0415
+
+    with local_r2_store(gateway=False) as r2:
+        good = stored(r2, tmp_path / "batch", 1)
+        unsure = "0f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b.jpg"
+        fields = {f: "x" for f in contract.METADATA_FIELDS} | {
+            contract.CITY_ID: "sandbox-city",
+            contract.LABEL_STATUS: contract.Label.UNSURE.value,
+            contract.UPLOADED_AT: "2026-12-01T10:00:00Z",
+        }
+        city = r2.outputs["city_credentials"]["sandbox-city"]
+        s3 = client(
+            r2.url, "s3", aws_access_key_id=city["access_key_id"], aws_secret_access_key=city["secret_access_key"]
+        )
+        s3.put_object(
+            Bucket=r2.outputs["bucket_name"],
+            Key=unsure,
+            Body=contract.JPEG_MAGIC + b"unsure",
+            Metadata={contract.metadata_key(k): v for k, v in fields.items()},
+        )
+        (tmp_path / "url").write_text(f"sqlite:///{tmp_path / 'r2.db'}")
+        assert run(r2, tmp_path / "url") == 1
+    engine = create_engine((tmp_path / "url").read_text())
+    with engine.connect() as connection:
+        found = dict(connection.execute(select(LearningSample.object_key, LearningSample.quarantined_rule)).all())
+    assert found.get(unsure) == "refuse.unsure-label", f"learning_samples: {found}"
+    assert all(found.get(ref.rsplit("/", 1)[1]) is None for ref in good), "a compliant object was quarantined"

@@ -34,6 +34,11 @@ GCS_GENERATIONS = (
     "Cloud Storage's versions are generations, not the S3 versions API the probe uses; probe on the first live run"
 )
 
+#: What registration adds where a backend cannot refuse such an upload: it is never trainable.
+QUARANTINED = (
+    "; learning-images-reconcile (and the receiver, where the backend has an event source) quarantines such "
+    "an object in learning_samples, so training never reads it"
+)
 REGISTER = "tests/test_register.py::"
 REGISTRATION_SOURCE = "tests/test_registration_source.py::"
 NO_EVENT_SOURCE = "no object-event source is declared by this project for it yet"
@@ -329,15 +334,21 @@ RULES: tuple[Rule, ...] = (
             "r2": Holding(
                 C,
                 "R2 tokens cannot restrict object keys",
-                covered_by="the uploader validates keys with contract.OBJECT_KEY_PATTERN; the retention job reports "
-                "foreign keys",
+                covered_by=(
+                    "the uploader validates keys with contract.OBJECT_KEY_PATTERN; the retention job reports "
+                    "foreign keys"
+                )
+                + QUARANTINED,
             ),
             "gcs": Holding(
                 C,
                 "IAM Conditions compare names by prefix and suffix only: the city grant holds names to this bucket "
                 "and `.jpg`, not to a UUID without '/'",
-                covered_by="the uploader validates keys with contract.OBJECT_KEY_PATTERN; the retention job reports "
-                "foreign keys",
+                covered_by=(
+                    "the uploader validates keys with contract.OBJECT_KEY_PATTERN; the retention job reports "
+                    "foreign keys"
+                )
+                + QUARANTINED,
                 proofs=(f"{GCS_IAM}test_city_grant_is_held_to_jpg_names_of_this_bucket",),
             ),
         },
@@ -364,14 +375,18 @@ RULES: tuple[Rule, ...] = (
             "r2": Holding(
                 C,
                 "R2 has no tags and cannot require metadata",
-                covered_by="the uploader refuses incomplete samples; the retention job reports objects missing "
-                "metadata",
+                covered_by=(
+                    "the uploader refuses incomplete samples; the retention job reports objects missing metadata"
+                )
+                + QUARANTINED,
             ),
             "gcs": Holding(
                 C,
                 "Cloud Storage IAM cannot read an upload's metadata",
-                covered_by="the uploader refuses incomplete samples; the retention job reports objects missing "
-                "metadata",
+                covered_by=(
+                    "the uploader refuses incomplete samples; the retention job reports objects missing metadata"
+                )
+                + QUARANTINED,
             ),
         },
         gateway=Holding(
@@ -401,12 +416,14 @@ RULES: tuple[Rule, ...] = (
             "r2": Holding(
                 C,
                 "R2 cannot read an upload's metadata",
-                covered_by="the uploader excludes unsure; the retention job deletes any after unsureExpiryDays",
+                covered_by=("the uploader excludes unsure; the retention job deletes any after unsureExpiryDays")
+                + QUARANTINED,
             ),
             "gcs": Holding(
                 C,
                 "Cloud Storage IAM cannot read an upload's metadata",
-                covered_by="the uploader excludes unsure; the retention job deletes any after unsureExpiryDays",
+                covered_by=("the uploader excludes unsure; the retention job deletes any after unsureExpiryDays")
+                + QUARANTINED,
             ),
         },
         gateway=Holding(
