@@ -411,3 +411,30 @@ def test_an_erasure_whose_audit_cannot_be_written_deletes_nothing(
     err = " ".join(capsys.readouterr().err.split())
     assert "No space left on device" in err and "Traceback" not in err, err
     assert everywhere(store, row["key"]) == before, f"{row['key']}: deleted although nothing could be recorded"
+
+
+def test_reconcile_reads_the_inventory_instead_of_listing(
+    store: LocalStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """learning-images-reconcile --inventory: the objects it compares come from the newest S3
+    Inventory report (as erasure's do), not from a listing of the bucket."""
+    from learning_images.ops import reconcile  # noqa: PLC0415
+
+    dated = f"{store.outputs['inventory']['prefix']}2026-11-23T01-00Z/manifest.json"
+    monkeypatch.setattr(inventory, "latest_manifest_key", lambda s3, bucket, prefix: dated)
+    done = stored(store, tmp_path, [sample("a.jpg", camera_id="cam-reconcile"), sample("b.jpg")])
+    write_inventory(store, [done[1]["key"]])
+    (tmp_path / "url").write_text(f"sqlite:///{tmp_path / 'ls.db'}")
+    argv = [
+        "--outputs",
+        str(store.outputs_file),
+        "--endpoint-url",
+        store.url,
+        "--database-url-file",
+        str(tmp_path / "url"),
+    ]
+    operator = new_session(region_name=REGION, **store.operator)
+    assert reconcile.main([*argv, "--inventory", "--dry-run"], operator=operator) == 1
+    out = capsys.readouterr().out
+    assert f"not registered: s3://{store.outputs['bucket_name']}/{done[1]['key']}" in out, out
+    assert done[0]["key"] not in out, "with --inventory the objects come from the inventory, not a listing"
