@@ -56,6 +56,7 @@ TIERS: dict[str, tuple[str, ...]] = {
         "test_packaging",
         "test_reconcile",
         "test_register",
+        "test_register_faults",
         "test_retention",
         "test_sandbox",
         "test_upload_faults",

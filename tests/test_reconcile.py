@@ -126,6 +126,9 @@ def test_on_r2_without_its_gateway_reconcile_quarantines_what_the_store_could_no
         assert run(r2, tmp_path / "url") == 1
     engine = create_engine((tmp_path / "url").read_text())
     with engine.connect() as connection:
-        found = dict(connection.execute(select(LearningSample.object_key, LearningSample.quarantined_rule)).all())
+        found = {
+            key: rule
+            for key, rule in connection.execute(select(LearningSample.object_key, LearningSample.quarantined_rule))
+        }
     assert found.get(unsure) == "refuse.unsure-label", f"learning_samples: {found}"
     assert all(found.get(ref.rsplit("/", 1)[1]) is None for ref in good), "a compliant object was quarantined"
