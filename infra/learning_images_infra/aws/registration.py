@@ -10,6 +10,7 @@ queue's messages and read objects' metadata and tags, nothing else (``iam.receiv
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 
@@ -132,39 +133,51 @@ def registration(
             f"store {names.scope}: registrationAlarmTopicArn is unset, so nobody is told when an event is "
             "dead-lettered or waits over an hour: the alarms exist without an action"
         )
-    aws.cloudwatch.MetricAlarm(
+    alarm = functools.partial(_queue_alarm, actions=actions, tags=tags, opts=child)
+    alarm(
         names("registration-dead-letters-alarm"),
-        alarm_description="An object event failed registration and waits in the dead-letter queue: read its "
-        "reason, fix the cause, then redrive it (learning-images-register's docs).",
-        namespace="AWS/SQS",
-        metric_name="ApproximateNumberOfMessagesVisible",
-        dimensions={"QueueName": dead_letter_queue.name},
-        statistic="Maximum",
-        period=300,
-        evaluation_periods=1,
+        "An object event failed registration and waits in the dead-letter queue: read its reason, fix the "
+        "cause, then redrive it (docs/operating.md, Registration).",
+        metric="ApproximateNumberOfMessagesVisible",
+        queue=dead_letter_queue,
         threshold=0,
-        comparison_operator="GreaterThanThreshold",
-        treat_missing_data="notBreaching",
-        alarm_actions=actions,
-        ok_actions=actions,
-        tags=tags,
-        opts=child,
     )
-    aws.cloudwatch.MetricAlarm(
+    alarm(
         names("registration-backlog-alarm"),
-        alarm_description="An object event has waited over an hour: is the receiver running?",
+        "An object event has waited over an hour: is the receiver running?",
+        metric="ApproximateAgeOfOldestMessage",
+        queue=queue,
+        threshold=OLDEST_MESSAGE_ALARM_SECONDS,
+    )
+    return Registration(queue=queue, dead_letter_queue=dead_letter_queue, key=key, receiver_role=role)
+
+
+def _queue_alarm(
+    name: str,
+    description: str,
+    *,
+    metric: str,
+    queue: aws.sqs.Queue,
+    threshold: float,
+    actions: list[str],
+    tags: dict[str, str],
+    opts: pulumi.ResourceOptions,
+) -> aws.cloudwatch.MetricAlarm:
+    """An alarm on one of a queue's SQS metrics, over five minutes, notifying ``actions``."""
+    return aws.cloudwatch.MetricAlarm(
+        name,
+        alarm_description=description,
         namespace="AWS/SQS",
-        metric_name="ApproximateAgeOfOldestMessage",
+        metric_name=metric,
         dimensions={"QueueName": queue.name},
         statistic="Maximum",
         period=300,
         evaluation_periods=1,
-        threshold=OLDEST_MESSAGE_ALARM_SECONDS,
+        threshold=threshold,
         comparison_operator="GreaterThanThreshold",
         treat_missing_data="notBreaching",
         alarm_actions=actions,
         ok_actions=actions,
         tags=tags,
-        opts=child,
+        opts=opts,
     )
-    return Registration(queue=queue, dead_letter_queue=dead_letter_queue, key=key, receiver_role=role)
