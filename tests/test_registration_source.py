@@ -160,3 +160,15 @@ def test_only_s3_for_this_bucket_and_account_may_send_events_and_never_over_plai
     assert not sends(s3, **{"aws:SourceArn": bucket, "aws:SourceAccount": ACCOUNT, "aws:SecureTransport": "false"}), (
         "plain HTTP must be refused"
     )
+
+
+def test_a_stack_without_an_alarm_topic_is_warned_at_preview_except_the_sandbox(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level("WARNING"):
+        render(stack_config("dev"), stack="dev")
+    assert "registrationAlarmTopicArn is unset" in caplog.text, "dev: nobody would be told of dead letters"
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        render(stack_config("local"), stack="local")
+    assert "registrationAlarmTopicArn" not in caplog.text, "the sandbox stack has nobody to tell"

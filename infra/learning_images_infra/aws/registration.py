@@ -58,6 +58,7 @@ def registration(
     child: pulumi.ResourceOptions,
     ready: list[pulumi.Resource],
     protected: pulumi.ResourceOptions,
+    emulator: bool = False,
 ) -> Registration:
     """The queue, its dead-letter queue and key, the bucket's notification, the receiver's role and
     the alarms. ``ready``: what must exist before S3 tests the notification (the bucket policy)."""
@@ -128,7 +129,7 @@ def registration(
         opts=child,
     )
     actions = [alarm_topic_arn] if alarm_topic_arn else []
-    if not alarm_topic_arn:
+    if not alarm_topic_arn and not emulator:  # the sandbox has nobody to tell
         pulumi.log.warn(
             f"store {names.scope}: registrationAlarmTopicArn is unset, so nobody is told when an event is "
             "dead-lettered or waits over an hour: the alarms exist without an action"

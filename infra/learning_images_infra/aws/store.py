@@ -169,6 +169,7 @@ class AwsStore(Store):
                 child=child,
                 ready=[bucket_policy, *primary.ready],
                 protected=protected,
+                emulator=settings.emulator,
             )
         self.outputs = self._outputs(
             administrators=administrators,
