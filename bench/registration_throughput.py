@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.rounds import in_turn
+from learning_images.concurrency import bounded_map
 from learning_images.ops.clients import Endpoint, new_session
-from learning_images.ops.concurrency import bounded_map
 from learning_images.registry.registrar import READERS
 
 

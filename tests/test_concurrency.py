@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Iterator
 
-from learning_images.ops.concurrency import Ticker, bounded_map
+from learning_images.concurrency import Ticker, bounded_map
 
 
 def test_every_item_is_done_once_with_at_most_twice_the_workers_pending() -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from learning_images import PROJECT, contract
+from learning_images.registry import DATABASE_URL_ENVIRONMENT
 
 #: Connect and read timeout per attempt for the Command Centre's commands, seconds: S3 answers a
 #: HeadObject or a DeleteObject in milliseconds, so 10 s is a hung store, not a slow one.
@@ -67,10 +68,6 @@ def positive_seconds(text: str) -> float:
     if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, got {text}")
     return value
-
-
-#: The learning store's URL, where no ``--database-url-file`` names one (a secret: never printed).
-DATABASE_URL_ENVIRONMENT = "LEARNING_IMAGES_DATABASE_URL"
 
 
 def add_database_arguments(parser: argparse.ArgumentParser) -> None:

@@ -46,6 +46,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from learning_images import contract
+from learning_images.concurrency import Ticker, bounded_map
 from learning_images.ops import arguments
 from learning_images.ops.clients import (
     Endpoint,
@@ -54,7 +55,6 @@ from learning_images.ops.clients import (
     interrupts_as_exceptions,
     new_session,
 )
-from learning_images.ops.concurrency import Ticker, bounded_map
 from learning_images.ops.inventory import InventoryError, read_inventory
 from learning_images.ops.reports import (
     JsonlReport,

@@ -33,9 +33,9 @@ from rich.console import Console
 from rich.progress import MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from learning_images import contract
+from learning_images.concurrency import Ticker, bounded_map
 from learning_images.ops import arguments
 from learning_images.ops.clients import Endpoint, command_centre_session, interrupts_as_exceptions
-from learning_images.ops.concurrency import Ticker, bounded_map
 from learning_images.ops.reports import JsonlReport, ReportBusyError, ReportPathError, ReportWriteError, print_counts
 from learning_images.outputs import OutputsError, StackOutputs, add_outputs_arguments, outputs_from_args
 

@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from learning_images import PROJECT
-from learning_images.ops.arguments import DATABASE_URL_ENVIRONMENT as URL_ENVIRONMENT
+from learning_images.registry import DATABASE_URL_ENVIRONMENT as URL_ENVIRONMENT
 
 #: The embedded default: one SQLite file per user, beside the commands' other state.
 DEFAULT_PATH = (

@@ -24,7 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from learning_images import contract
-from learning_images.ops.concurrency import bounded_map
+from learning_images.concurrency import bounded_map
 from learning_images.outputs import StackOutputs
 from learning_images.registry.database import DatabaseError
 from learning_images.registry.models import LearningSample

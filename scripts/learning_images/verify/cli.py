@@ -37,6 +37,7 @@ from learning_images.ops.clients import (
     tier_sessions,
 )
 from learning_images.outputs import OutputsError, StackOutputs, add_outputs_arguments, outputs_from_args
+from learning_images.registry import DATABASE_URL_ENVIRONMENT
 from learning_images.verify.journal import state_lock, store_name
 from learning_images.verify.probes import CannotVerifyError, Status
 from learning_images.verify.report import print_table, write_json, write_junit
@@ -109,7 +110,7 @@ def learning_store(args: argparse.Namespace) -> SecretStr | None:
             raise CannotVerifyError(
                 f"cannot read --database-url-file {args.database_url_file}: {exc.strerror}"
             ) from None
-    found = os.environ.get(arguments.DATABASE_URL_ENVIRONMENT)
+    found = os.environ.get(DATABASE_URL_ENVIRONMENT)
     return SecretStr(found) if found else None
 
 
