@@ -85,3 +85,33 @@ def test_an_object_that_breaks_a_rule_is_quarantined_with_that_rule(
     breach = contract_breach(key, fields, tags)
     assert breach is not None and breach[0] == rule, f"{key} {fields}: expected {rule}, got {breach}"
     assert rule in rules.all_checks(), f"{rule} is no check of the rule catalogue"
+
+
+def test_training_reads_only_trainable_rows_never_quarantined_erased_or_the_probes() -> None:
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    from sqlalchemy import create_engine, insert  # noqa: PLC0415
+
+    from learning_images.registry.models import Base, LearningSample, trainable  # noqa: PLC0415
+
+    engine = create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    now = datetime.now(UTC)
+
+    def row(name: str, **changes: object) -> dict[str, object]:
+        base = {"image_reference": f"s3://b/{name}", "bucket": "b", "object_key": name, "size_bytes": 1, "etag": "e"}
+        # Every row the same keys: an executemany takes its columns from the first row.
+        return base | {"stored_at": now, "quarantined_rule": None, "erased_at": None, **FIELDS} | changes
+
+    with engine.begin() as connection:
+        connection.execute(
+            insert(LearningSample),
+            [
+                row("good.jpg"),
+                row("quarantined.jpg", quarantined_rule="refuse.unsure-label"),
+                row("erased.jpg", erased_at=now),
+                row("probe.jpg", city_id=contract.PROBE_CITY_ID),
+            ],
+        )
+        found = connection.execute(trainable().with_only_columns(LearningSample.object_key)).scalars().all()
+    assert found == ["good.jpg"], f"training would read {found}"

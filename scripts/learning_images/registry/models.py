@@ -85,10 +85,11 @@ METADATA_COLUMNS = (*contract.METADATA_FIELDS, *contract.EXTRA_METADATA_FIELDS)
 
 
 def trainable() -> Select[tuple[LearningSample]]:
-    """The rows training may read: registered, not quarantined, not erased (the query pattern's
-    first step: table, then ``image_reference``, then fetch, then verify)."""
+    """The rows training may read: registered, not quarantined, not erased, not the verifier's
+    probe (the query pattern's first step: table, then ``image_reference``, then fetch, then verify)."""
     return select(LearningSample).where(
         LearningSample.erased_at.is_(None),
         LearningSample.quarantined_rule.is_(None),
         LearningSample.label_status.in_([label.value for label in contract.UPLOAD_LABELS]),
+        LearningSample.city_id != contract.PROBE_CITY_ID,
     )
