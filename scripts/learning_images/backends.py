@@ -81,6 +81,9 @@ class Backend:
     stand_in: str | None = None
 
 
+#: What a backend without an event source in this project lacks for `registration` (for messages).
+NO_EVENT_SOURCE = "object-event source declared by this project yet (`learning-images-reconcile` registers by listing)"
+
 #: Each backend's row. The first is the default (`backend` unset).
 BACKENDS: Final[Mapping[str, Backend]] = {
     "aws": Backend(
@@ -134,8 +137,7 @@ BACKENDS: Final[Mapping[str, Backend]] = {
             "emulator": "local emulator stack",
             "tags": "resource tags on buckets or tokens",
             "force_destroy": "force-destroy of a non-empty bucket",
-            "registration": "object-event source declared by this project yet (`learning-images-reconcile` "
-            "registers by listing)",
+            "registration": NO_EVENT_SOURCE,
         },
         default_region=gateway.SIGNING_REGION,
         gateway_capable=True,
@@ -186,8 +188,7 @@ BACKENDS: Final[Mapping[str, Backend]] = {
             "city_session_seconds": "IAM Roles Anywhere (its cities hold HMAC keys of their service accounts)",
             "emulator": "local emulator stack",
             "tags": "AWS tags (Cloud Storage labels are not declared by this project yet)",
-            "registration": "object-event source declared by this project yet (`learning-images-reconcile` "
-            "registers by listing)",
+            "registration": NO_EVENT_SOURCE,
         },
         fixed={
             "replication": (

@@ -296,6 +296,33 @@ KEY_ADMINISTRATION_ACTIONS = (
 )
 
 
+def _account_administers_key(account_root_arn: str) -> Statement:
+    # Without this statement a key becomes unmanageable (KMS Developer Guide, "Default key policy").
+    return {
+        "Sid": "AccountAdministersKeyThroughIam",
+        "Effect": "Allow",
+        "Principal": {"AWS": account_root_arn},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+
+
+def _key_administration(administrator_patterns: tuple[str, ...]) -> list[Statement]:
+    """With patterns, only those principals may delete, disable or re-police a key."""
+    if not administrator_patterns:
+        return []
+    return [
+        {
+            "Sid": Sid.KEY_ADMINISTRATION,
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": list(KEY_ADMINISTRATION_ACTIONS),
+            "Resource": "*",
+            "Condition": {"ArnNotLike": {"aws:PrincipalArn": list(administrator_patterns)}},
+        }
+    ]
+
+
 def key_policy(account_root_arn: str, region: str, administrator_patterns: tuple[str, ...] = ()) -> Document:
     """A store key's policy: the account administers it through IAM, and nobody uses it for
     data except through S3 in its own region. Constant size whatever the number of cities.
@@ -306,14 +333,7 @@ def key_policy(account_root_arn: str, region: str, administrator_patterns: tuple
     Developer Guide, "Default key policy": "the key becomes unmanageable").
     """
     statements: list[Statement] = [
-        {
-            # Without this statement the key becomes unmanageable (KMS "default key policy").
-            "Sid": "AccountAdministersKeyThroughIam",
-            "Effect": "Allow",
-            "Principal": {"AWS": account_root_arn},
-            "Action": "kms:*",
-            "Resource": "*",
-        },
+        _account_administers_key(account_root_arn),
         {
             "Sid": "DenyDataUseOutsideS3",
             "Effect": "Deny",
@@ -323,18 +343,7 @@ def key_policy(account_root_arn: str, region: str, administrator_patterns: tuple
             "Condition": {"StringNotEquals": {"kms:ViaService": s3_service(region)}},
         },
     ]
-    if administrator_patterns:
-        statements.append(
-            {
-                "Sid": Sid.KEY_ADMINISTRATION,
-                "Effect": "Deny",
-                "Principal": {"AWS": "*"},
-                "Action": list(KEY_ADMINISTRATION_ACTIONS),
-                "Resource": "*",
-                "Condition": {"ArnNotLike": {"aws:PrincipalArn": list(administrator_patterns)}},
-            }
-        )
-    return document(statements)
+    return document(statements + _key_administration(administrator_patterns))
 
 
 # --- registration: the bucket's object events, queued for the receiver ------------------------
@@ -396,13 +405,7 @@ def queue_key_policy(
     statement S3 cannot deliver to the encrypted queue (S3 User Guide, "Configuring event
     notifications for an encrypted queue")."""
     statements: list[Statement] = [
-        {
-            "Sid": "AccountAdministersKeyThroughIam",
-            "Effect": "Allow",
-            "Principal": {"AWS": account_root_arn},
-            "Action": "kms:*",
-            "Resource": "*",
-        },
+        _account_administers_key(account_root_arn),
         {
             "Sid": "S3EncryptsThisBucketsEvents",
             "Effect": "Allow",
@@ -415,18 +418,7 @@ def queue_key_policy(
             },
         },
     ]
-    if administrator_patterns:
-        statements.append(
-            {
-                "Sid": Sid.KEY_ADMINISTRATION,
-                "Effect": "Deny",
-                "Principal": {"AWS": "*"},
-                "Action": list(KEY_ADMINISTRATION_ACTIONS),
-                "Resource": "*",
-                "Condition": {"ArnNotLike": {"aws:PrincipalArn": list(administrator_patterns)}},
-            }
-        )
-    return document(statements)
+    return document(statements + _key_administration(administrator_patterns))
 
 
 def receiver_policy(
