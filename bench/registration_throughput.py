@@ -124,20 +124,11 @@ def _latencies(store: Any, folder: Path, count: int, s3: Any) -> list[float]:
 
     from learning_images import contract  # noqa: PLC0415
     from learning_images.registry.database import connect, state_of  # noqa: PLC0415
+    from learning_images.sandbox.sandbox import start_receiver  # noqa: PLC0415
 
     url = folder / "latency-url"
     url.write_text(f"sqlite:///{folder / 'latency.db'}")
-    env = os.environ | {
-        "AWS_ACCESS_KEY_ID": store.operator["aws_access_key_id"],
-        "AWS_SECRET_ACCESS_KEY": store.operator["aws_secret_access_key"],
-    }
-    argv = ["--outputs", str(store.outputs_file), "--endpoint-url", store.url, "--database-url-file", str(url)]
-    process = subprocess.Popen(  # noqa: S603 (the project's own command)
-        [sys.executable, "-m", "learning_images.ops.register", *argv, "--wait", "1", "--quiet"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process = start_receiver(store, url, "--wait", "1", "--quiet", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     from learning_images.registry.database import upgrade  # noqa: PLC0415
 
     engine = connect(SecretStr(url.read_text()))

@@ -4,16 +4,15 @@ a database stopped mid-run, a SIGKILL mid-batch, receivers side by side and star
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from learning_images.sandbox.local import REGION, LocalStore, client
+from learning_images.sandbox.local import LocalStore, client
+from learning_images.sandbox.sandbox import start_receiver
 from tests.support import registry
 from tests.support.postgres import Server
 from tests.support.registry import batch, queue, rows, run, s3_event
@@ -74,19 +73,7 @@ def test_a_database_stopped_mid_run_loses_no_message(
 
 def receiver(store: LocalStore, database: Path, *extra: str) -> subprocess.Popen[str]:
     """The installed command as a process, with the operator's credentials in its environment."""
-    env = os.environ | {
-        "AWS_ACCESS_KEY_ID": store.operator["aws_access_key_id"],
-        "AWS_SECRET_ACCESS_KEY": store.operator["aws_secret_access_key"],
-        "AWS_DEFAULT_REGION": REGION,
-    }
-    argv = ["--outputs", str(store.outputs_file), "--endpoint-url", store.url, "--database-url-file", str(database)]
-    return subprocess.Popen(  # noqa: S603 (the command under test)
-        [sys.executable, "-m", "learning_images.ops.register", *argv, *extra],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return start_receiver(store, database, *extra, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def test_a_receiver_killed_mid_batch_and_rerun_registers_every_object_once(

@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from learning_images import PROJECT
-from learning_images.registry import DATABASE_URL_ENVIRONMENT as URL_ENVIRONMENT
+from learning_images.registry import named_database_url
 
 #: The embedded default: one SQLite file per user, beside the commands' other state.
 DEFAULT_PATH = (
@@ -40,13 +40,13 @@ class DatabaseError(Exception):
 
 
 def database_url(args: argparse.Namespace) -> SecretStr:
-    if args.database_url_file is not None:
-        try:
-            return SecretStr(args.database_url_file.read_text(encoding="utf-8").strip())
-        except OSError as exc:
-            raise DatabaseError(f"cannot read --database-url-file {args.database_url_file}: {exc.strerror}") from None
-    if value := os.environ.get(URL_ENVIRONMENT):
-        return SecretStr(value)
+    """The URL the commands name (``arguments.named_database_url``), else the embedded default."""
+    try:
+        named = named_database_url(args)
+    except ValueError as exc:
+        raise DatabaseError(str(exc)) from None
+    if named is not None:
+        return named
     DEFAULT_PATH.parent.mkdir(parents=True, exist_ok=True)
     return SecretStr(f"sqlite:///{DEFAULT_PATH}")
 

@@ -47,6 +47,32 @@ from learning_images.sandbox.local import (
 from learning_images.verify import cli
 
 
+def start_receiver(store: LocalStore, database_url_file: Path, *extra: str, **streams: Any) -> subprocess.Popen[Any]:
+    """``learning-images-register`` as its own process against ``store``, with the operator's
+    credentials (it assumes the receiver's role with them) and no profile that would win over them.
+    ``streams``: Popen's ``stdout``/``stderr``/``text``."""
+    env = os.environ | {
+        "AWS_ACCESS_KEY_ID": store.operator["aws_access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": store.operator["aws_secret_access_key"],
+        "AWS_DEFAULT_REGION": REGION,
+    }
+    env.pop("AWS_PROFILE", None)
+    argv = ["--outputs", str(store.outputs_file), "--endpoint-url", store.url]
+    return subprocess.Popen(  # noqa: S603 (the project's own command)
+        [
+            sys.executable,
+            "-m",
+            "learning_images.ops.register",
+            *argv,
+            "--database-url-file",
+            str(database_url_file),
+            *extra,
+        ],
+        env=env,
+        **streams,
+    )
+
+
 @contextmanager
 def receiving(store: LocalStore) -> Iterator[Path | None]:
     """The receiver (``learning-images-register``) as the Command Centre runs it, for the block: its
@@ -58,20 +84,8 @@ def receiving(store: LocalStore) -> Iterator[Path | None]:
     directory = store.outputs_file.parent
     url = directory / "learning-store-url"
     url.write_text(f"sqlite:///{directory / 'learning_samples.db'}")
-    env = os.environ | {
-        "AWS_ACCESS_KEY_ID": store.operator["aws_access_key_id"],
-        "AWS_SECRET_ACCESS_KEY": store.operator["aws_secret_access_key"],
-        "AWS_DEFAULT_REGION": REGION,
-    }
-    env.pop("AWS_PROFILE", None)
-    argv = ["--outputs", str(store.outputs_file), "--endpoint-url", store.url, "--database-url-file", str(url)]
     with (directory / "receiver.log").open("w") as log:
-        process = subprocess.Popen(  # noqa: S603 (the project's own command)
-            [sys.executable, "-m", "learning_images.ops.register", *argv, "--wait", "1"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        process = start_receiver(store, url, "--wait", "1", stdout=log, stderr=subprocess.STDOUT)
     try:
         yield url
     finally:

@@ -178,6 +178,23 @@ class VerifierBase:
         """A refusal that rests on IAM conditions (a verdict on AWS and in the enforcing sandbox)."""
         self.expect(rule, title, probe(), allowed=False)
 
+    def erase_every_version(self, key: str) -> tuple[Attempt, list[Attempt]]:
+        """The Command Centre's GDPR erasure of ``key``: its versions listed, each deleted (with the
+        governance bypass where Object Lock is on). The listing, and one attempt per version."""
+        cc = self.s3["command-centre"]
+        listing = attempt(
+            f"command-centre: ListObjectVersions {key}", lambda: cc.list_object_versions(Bucket=self.bucket, Prefix=key)
+        )
+        ids = [str(v["VersionId"]) for v in listing.response.get("Versions", []) if v["Key"] == key]
+
+        def erase(version: str) -> Attempt:
+            return attempt(
+                f"command-centre: DeleteObject {key} version {version}",
+                lambda: cc.delete_object(Bucket=self.bucket, Key=key, VersionId=version, **self.bypass()),
+            )
+
+        return listing, [erase(v) for v in ids]
+
     def bypass(self) -> dict[str, bool]:
         return {"BypassGovernanceRetention": True} if self.outputs.object_lock else {}
 

@@ -37,7 +37,7 @@ from learning_images.ops.clients import (
     tier_sessions,
 )
 from learning_images.outputs import OutputsError, StackOutputs, add_outputs_arguments, outputs_from_args
-from learning_images.registry import DATABASE_URL_ENVIRONMENT
+from learning_images.registry import named_database_url
 from learning_images.verify.journal import state_lock, store_name
 from learning_images.verify.probes import CannotVerifyError, Status
 from learning_images.verify.report import print_table, write_json, write_junit
@@ -103,15 +103,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def learning_store(args: argparse.Namespace) -> SecretStr | None:
     """The learning store the registration rules read: named, never the embedded default (a
     verification of a deployed stack must not pass on a file of this machine's)."""
-    if args.database_url_file is not None:
-        try:
-            return SecretStr(args.database_url_file.read_text(encoding="utf-8").strip())
-        except OSError as exc:
-            raise CannotVerifyError(
-                f"cannot read --database-url-file {args.database_url_file}: {exc.strerror}"
-            ) from None
-    found = os.environ.get(DATABASE_URL_ENVIRONMENT)
-    return SecretStr(found) if found else None
+    try:
+        return named_database_url(args)
+    except ValueError as exc:
+        raise CannotVerifyError(str(exc)) from None
 
 
 def probe_session(args: argparse.Namespace, outputs: StackOutputs) -> boto3.Session | None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
 
 from learning_images.verify.base import VerifierBase
 from learning_images.verify.probes import attempt
@@ -52,19 +51,11 @@ class RegistrationChecks(VerifierBase):
             if not good:
                 self.skip(ERASED, titles[ERASED], "the probe was not registered")
                 return
-            cc, key = self.s3["command-centre"], self.main_key
-            listing = attempt(
-                f"command-centre: ListObjectVersions {key}",
-                lambda: cc.list_object_versions(Bucket=self.bucket, Prefix=key),
-            )
-            versions = listing.response.get("Versions", []) if self.outputs.capabilities.object_versions else []
-            for version_id in [str(v["VersionId"]) for v in versions]:
-
-                def erase(version: str = version_id) -> dict[str, Any]:
-                    return dict(cc.delete_object(Bucket=self.bucket, Key=key, VersionId=version, **self.bypass()))
-
-                attempt(f"command-centre: DeleteObject {key} version {version_id}", erase)
-            if not self.outputs.capabilities.object_versions:
+            key = self.main_key
+            if self.outputs.capabilities.object_versions:
+                self.erase_every_version(key)
+            else:
+                cc = self.s3["command-centre"]
                 attempt(f"command-centre: DeleteObject {key}", lambda: cc.delete_object(Bucket=self.bucket, Key=key))
             good, seen = self._wait_for("erased", lambda: state_of(engine, reference))
             self.verdict(ERASED, titles[ERASED], good, seen, f"not marked erased within {self.wait_registration:.0f}s")

@@ -59,24 +59,13 @@ class TierChecks(VerifierBase):
         """GDPR: the Command Centre removes an object for good, every version of it."""
         key = new_key()
         upload = self.put("command-centre", key)
+        versions, deleted = self.erase_every_version(key)
         cc = self.s3["command-centre"]
-        versions = attempt(
-            f"command-centre: ListObjectVersions {key}", lambda: cc.list_object_versions(Bucket=self.bucket, Prefix=key)
-        )
-        ids = [v["VersionId"] for v in versions.response.get("Versions", []) if v["Key"] == key]
-
-        def erase(version: str) -> Attempt:
-            return attempt(
-                f"command-centre: DeleteObject {key} version {version}",
-                lambda: cc.delete_object(Bucket=self.bucket, Key=key, VersionId=version, **self.bypass()),
-            )
-
-        deleted = [erase(v) for v in ids]
         after = attempt(
             f"command-centre: ListObjectVersions {key}", lambda: cc.list_object_versions(Bucket=self.bucket, Prefix=key)
         )
         gone = not after.response.get("Versions") and not after.response.get("DeleteMarkers")
-        good = upload.ok and bool(ids) and all(d.ok for d in deleted) and gone
+        good = upload.ok and bool(deleted) and all(d.ok for d in deleted) and gone
         self.verdict(
             "tier.command-centre.DeleteObjectVersion",
             "command-centre may erase every version of an object",
