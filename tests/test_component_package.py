@@ -55,7 +55,8 @@ def test_the_schema_outputs_are_the_outputs_schema(schema: dict[str, Any]) -> No
     assert required <= set(resource["required"]), f"missing required outputs: {required - set(resource['required'])}"
     kinds = {name.rsplit(":", 1)[-1] for name in schema["types"]}
     assert kinds == {"BackendProfile", "Credentials", "LifecycleOutputs", "ObjectLockOutputs", "ReplicaOutputs",
-                     "InventoryOutputs", "RolesAnywhereOutputs", "RegistrationOutputs"}, kinds  # fmt: skip
+                     "InventoryOutputs", "RolesAnywhereOutputs", "RegistrationOutputs",
+                     "ReceiverCredentials"}, kinds  # fmt: skip
 
 
 def test_the_plugin_manifest_names_the_python_runtime() -> None:

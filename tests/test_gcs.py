@@ -95,7 +95,9 @@ def test_gcs_tiers_are_service_accounts_with_hmac_keys_and_secret_outputs(gcs: G
     keys = {r.outputs["accessId"] for r in gcs.of_type("gcp:storage/hmacKey:HmacKey")}
     assert outputs.probe_credentials is not None, "the probe city holds an HMAC key"
     given = {c.access_key_id for c in [*outputs.city_credentials.values(), outputs.probe_credentials]}
-    assert given <= keys and len(keys) == 5, "every tier and city holds its own HMAC key"
+    assert outputs.registration is not None and outputs.registration.receiver_credentials is not None
+    given.add(outputs.registration.receiver_credentials.access_key_id)
+    assert given <= keys and len(keys) == 6, "every tier, city and the receiver holds its own HMAC key"
     for name in ("city_credentials", "probe_credentials", "command_centre_credentials", "training_credentials"):
         assert gcs.secret_outputs[name], f"output {name} is not a secret"
     assert outputs.reference(contract.PLACEHOLDER_KEY).startswith(f"gs://{outputs.bucket_name}/")

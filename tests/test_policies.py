@@ -205,8 +205,25 @@ def account_wide_token(resources: list[Resource]) -> None:
     )
 
 
+def receiver_token_with_more_than_queues(resources: list[Resource]) -> None:
+    """The receiver's account-wide policy given an R2 write group as well."""
+    token = first(resources, "cloudflare:index/accountToken:AccountToken", "receiver-token")
+    token.inputs["policies"][1]["permissionGroups"].append({"id": "bf7481a1826f439697cb59a20b22293e"})
+
+
+R2_CONSUMER = "cloudflare:index/queueConsumer:QueueConsumer"
 GCS_BUCKET = "gcp:storage/bucket:Bucket"
 GCS_GRANT = "gcp:storage/bucketIAMMember:BucketIAMMember"
+PUBSUB_SUBSCRIPTION = "gcp:pubsub/subscription:Subscription"
+PUBSUB_TOPIC_GRANT = "gcp:pubsub/topicIAMMember:TopicIAMMember"
+
+
+def event_topic_open_to_a_tier(resources: list[Resource]) -> None:
+    """A second publisher on the events topic: the training tier's service account."""
+    grant = copy.deepcopy(first(resources, PUBSUB_TOPIC_GRANT, "registration-events-storage-agent"))
+    grant.name, grant.urn = "training-publisher", grant.urn.replace("registration-events-storage-agent", "training-pub")
+    grant.inputs["member"] = first(resources, GCS_GRANT, "training-grant").inputs["member"]
+    resources.append(grant)
 
 
 def gcs_google_managed_keys_allowed(resources: list[Resource]) -> None:
@@ -335,6 +352,13 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
         drop("cloudflare:index/r2ManagedDomain:R2ManagedDomain", "learning-images-r2-dev-domain"),
     ),
     ("r2", "r2-tokens-bucket-scoped", account_wide_token),
+    ("r2", "r2-tokens-bucket-scoped", receiver_token_with_more_than_queues),
+    (
+        "r2",
+        "r2-event-queues-have-dead-letter-queue",
+        set_input(R2_CONSUMER, "deadLetterQueue", None, "registration-consumer"),
+    ),
+    ("r2", "r2-event-queues-have-dead-letter-queue", drop(R2_CONSUMER, "registration-consumer")),
     ("gcs", "gcs-bucket-not-public", set_input(GCS_BUCKET, "publicAccessPrevention", "inherited")),
     ("gcs", "gcs-bucket-not-public", set_input(GCS_BUCKET, "uniformBucketLevelAccess", False)),
     ("gcs", "gcs-no-public-members", set_input(GCS_GRANT, "member", "allUsers", "training-grant")),
@@ -351,6 +375,28 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
         "gcs-tier-roles-least-privilege",
         set_input(GCS_GRANT, "role", "roles/storage.objectAdmin", "training-grant"),
     ),
+    (
+        "gcs",
+        "gcs-tier-roles-least-privilege",
+        set_input(
+            "gcp:projects/iAMCustomRole:IAMCustomRole",
+            "permissions",
+            ["storage.objects.get", "storage.objects.delete"],
+            "receiver-role",
+        ),
+    ),
+    (
+        "gcs",
+        "pubsub-event-subscriptions-have-dead-letter-topic",
+        set_input(PUBSUB_SUBSCRIPTION, "deadLetterPolicy", None, "registration-events"),
+    ),
+    (
+        "gcs",
+        "pubsub-event-subscriptions-have-dead-letter-topic",
+        drop(PUBSUB_SUBSCRIPTION, "registration-dead-letters"),
+    ),
+    ("gcs", "pubsub-event-topic-publishers-scoped", event_topic_open_to_a_tier),
+    ("gcs", "pubsub-event-topic-publishers-scoped", drop(PUBSUB_TOPIC_GRANT, "registration-events-storage-agent")),
 ]
 
 

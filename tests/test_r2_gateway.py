@@ -43,8 +43,8 @@ def bindings(script: Resource) -> dict[str, dict[str, object]]:
 
 def test_cities_hold_no_r2_token_with_the_gateway(r2: Graph) -> None:
     tokens = sorted(t.name for t in r2.of_type(TOKEN))
-    assert tokens == ["command-centre-token", "training-token"], (
-        f"with the upload gateway only the Command Centre and training hold R2 tokens, found {tokens}"
+    assert tokens == ["command-centre-token", "receiver-token", "training-token"], (
+        f"with the upload gateway only the Command Centre, training and the receiver hold R2 tokens, found {tokens}"
     )
 
 

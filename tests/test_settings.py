@@ -433,12 +433,14 @@ def test_every_settings_alias_is_the_one_its_messages_name() -> None:
 def test_registration_is_on_by_default_where_the_backend_has_an_event_source() -> None:
     assert parse_settings(VALID).registers, "aws: registration must default to on"
     r2 = parse_settings({**R2, f"{PROJECT}:cloudflareAccountId": "0" * 32, f"{PROJECT}:r2UploadGateway": "false"})
-    assert not r2.registers, "r2 has no event source in this project yet: registration defaults to off"
+    assert r2.registers, "r2 has an event source (Cloudflare Queues): registration must default to on"
+    off = parse_settings({**VALID, f"{PROJECT}:registration": "false"})
+    assert not off.registers, "registration: false turns the event source off"
 
 
-def test_registration_asked_of_a_backend_without_an_event_source_is_refused_naming_it() -> None:
-    message = r2_problems(registration="true")
-    assert f"{PROJECT}:registration:" in message and "learning-images-reconcile" in message, message
+def test_the_alarm_channels_are_a_gcs_setting_refused_on_aws() -> None:
+    message = problems(registrationAlarmChannels='["projects/learning-images/notificationChannels/1"]')
+    assert f"{PROJECT}:registrationAlarmChannels" in message and "gcs" in message, message
 
 
 def test_an_alarm_topic_that_is_not_an_sns_arn_is_refused_naming_the_setting() -> None:

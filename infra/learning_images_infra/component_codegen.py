@@ -90,14 +90,25 @@ def _args(nested: dict[str, type[pydantic.BaseModel]]) -> str:
 
 
 def _typed_dicts(nested: dict[str, type[pydantic.BaseModel]]) -> Iterator[str]:
+    """Each nested model as a TypedDict, the models it names before it (the analyzer evaluates
+    annotations, so a name must exist before it is used)."""
     done: set[str] = set()
+
+    def emit(name: str) -> Iterator[str]:
+        done.add(name)
+        model = nested[name]
+        inner: dict[str, type[pydantic.BaseModel]] = {}
+        fields = [f"    {field}: {_plain(info.annotation, inner)}\n" for field, info in model.model_fields.items()]
+        for found, found_model in inner.items():
+            nested.setdefault(found, found_model)
+            if found not in done:
+                yield from emit(found)
+        yield "".join([f"\n\nclass {name}(TypedDict):\n", _doc(model.__doc__ or f"{name} (an output)."), *fields])
+
     while pending := [name for name in nested if name not in done]:
         for name in pending:
-            model = nested[name]
-            done.add(name)
-            block = [f"\n\nclass {name}(TypedDict):\n", _doc(model.__doc__ or f"{name} (an output).")]
-            block += [f"    {field}: {_plain(info.annotation, nested)}\n" for field, info in model.model_fields.items()]
-            yield "".join(block)
+            if name not in done:
+                yield from emit(name)
 
 
 def _outputs(nested: dict[str, type[pydantic.BaseModel]]) -> str:

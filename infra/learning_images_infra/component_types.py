@@ -91,10 +91,13 @@ class LearningImageStoreArgs(TypedDict, total=False):
     """Age at which access logs expire (they hold requester IPs, personal data under GDPR)."""
 
     registration: bool | None
-    """Object events to a queue that the receiver (`learning-images-register`) reads, so every stored image is registered in `learning_samples` and every erased one marked. On `aws`: S3 Event Notifications to an SQS queue encrypted with its own KMS key, a dead-letter queue, a receiver role and alarms. Unset: on where this project declares the backend's event source (`aws`), off elsewhere; off: only `learning-images-reconcile` registers, by listing the bucket."""
+    """Object events to a queue that the receiver (`learning-images-register`) reads, so every stored image is registered in `learning_samples` and every erased one marked. On `aws`: S3 Event Notifications to an SQS queue encrypted with its own KMS key, a dead-letter queue, a receiver role and alarms. On `r2`: an event-notification rule to a Cloudflare Queue with a dead-letter queue and an HTTP pull consumer, and the receiver's token. On `gcs`: a bucket notification to a Pub/Sub topic, a pull subscription with a dead-letter topic, the receiver's service account and alert policies. Unset: on wherever the backend has an event source; off: only `learning-images-reconcile` registers, by listing the bucket."""
 
     registration_alarm_topic_arn: str | None
     """The SNS topic the registration alarms notify: a message in the dead-letter queue, or one waiting over an hour. Unset: the alarms exist without an action, and every preview warns."""
+
+    registration_alarm_channels: list[str]
+    """The Cloud Monitoring notification channels (`projects/<project>/notificationChannels/<id>`) the registration alert policies notify: a message dead-lettered, or one unacknowledged over an hour. Empty: the policies exist without a channel, and every preview warns."""
 
     city_ids: list[str]
     """One upload-only identity per city id (lowercase slug, at most 32 characters, unique). Empty: no city can upload; `contract-probe` is reserved for the verification probe."""
@@ -195,13 +198,23 @@ class RolesAnywhereOutputs(TypedDict):
     session_seconds: int
 
 
+class ReceiverCredentials(TypedDict):
+    """The receiver's own credential where it is not a role to assume (R2, Cloud Storage)."""
+    access_key_id: str
+    secret_access_key: str
+    api_token: str | None
+    service_account_key: str | None
+
+
 class RegistrationOutputs(TypedDict):
     """Where the store's object events wait for the receiver (``learning-images-register``)."""
     source: str
     queue_url: str
-    queue_arn: str
+    queue_arn: str | None
     dead_letter_queue_url: str
+    max_receives: int | None
     receiver_role_arn: str | None
+    receiver_credentials: ReceiverCredentials | None
 
 
 class LearningImageStoreOutputs:

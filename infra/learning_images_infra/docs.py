@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from learning_images import contract, gcs, rules
+from learning_images import contract, gcs, r2, rules
 from learning_images_infra import component_codegen
 from learning_images_infra.settings import pulumi_project_config, settings_table
 
@@ -52,6 +52,9 @@ def pack_catalogue() -> dict[str, Any]:
         "replica_write_guard_sid": rules.Sid.WRITE_EXCEPT_REPLICATION,
         "gcs_tier_permissions": {tier.name: list(gcs.tier_permissions(tier)) for tier in contract.TIERS},
         "gcs_city_tier": contract.CITY.name,
+        "gcs_receiver_permissions": list(gcs.RECEIVER_PERMISSIONS),
+        "gcs_storage_agent_domain": gcs.STORAGE_AGENT_DOMAIN,
+        "r2_queue_permission_group_ids": list(r2.QUEUE_PERMISSION_GROUP_IDS),
         "gdpr_erasure_days": contract.GDPR_ERASURE_DAYS,
         "gcs_min_soft_delete_days": gcs.MIN_SOFT_DELETE_DAYS,
     }

@@ -42,6 +42,12 @@ GCS_TIER_PERMISSIONS: dict[str, frozenset[str]] = {
 
 
 GCS_CITY_TIER: str = CATALOGUE["gcs_city_tier"]
+#: The receiver's Cloud Storage permissions: its bucket grant holds exactly these.
+GCS_RECEIVER_PERMISSIONS: frozenset[str] = frozenset(CATALOGUE["gcs_receiver_permissions"])
+#: The Cloudflare permission groups of the Queues API, the only ones an account-wide token policy may hold.
+R2_QUEUE_PERMISSION_GROUP_IDS: frozenset[str] = frozenset(CATALOGUE["r2_queue_permission_group_ids"])
+#: Cloud Storage's service agents publish as this domain's accounts.
+GCS_STORAGE_AGENT_DOMAIN: str = CATALOGUE["gcs_storage_agent_domain"]
 
 
 GDPR_ERASURE_DAYS: int = CATALOGUE["gdpr_erasure_days"]

@@ -14,11 +14,24 @@ from .catalogue import (
     ARCHIVE_AFTER_DAYS,
     GCS_CITY_TIER,
     GCS_MIN_SOFT_DELETE_DAYS,
+    GCS_RECEIVER_PERMISSIONS,
+    GCS_STORAGE_AGENT_DOMAIN,
     GCS_TIER_PERMISSIONS,
     GDPR_ERASURE_DAYS,
 )
+from .graph import Graph
 from .shared import DAY_SECONDS, resource_policy, stack_policy
-from .tokens import GCS_BUCKET, GCS_CUSTOM_ROLE, GCS_GRANTS, GCS_KEY
+from .tokens import (
+    GCS_BUCKET,
+    GCS_CUSTOM_ROLE,
+    GCS_GRANTS,
+    GCS_KEY,
+    GCS_NOTIFICATION,
+    PUBSUB_SUBSCRIPTION,
+    PUBSUB_TOPIC_GRANT,
+)
+
+PUBLISHER = "roles/pubsub.publisher"
 
 #: Cloud Storage's predefined dual-regions (Cloud Storage docs, "Bucket locations").
 GCS_DUAL_REGIONS = frozenset({"ASIA1", "EUR4", "EUR5", "EUR7", "EUR8", "NAM4"})
@@ -120,11 +133,54 @@ def gcs_tier_roles_least_privilege(args: StackValidationArgs, report: ReportViol
             report(f"{role} is a predefined role: grant the contract tiers' custom roles only", grant.urn)
             continue
         permissions = roles.get(role.rsplit("/", 1)[-1])
+        if permissions == GCS_RECEIVER_PERMISSIONS:
+            continue  # the receiver reads metadata: no condition needed, nothing to write
         tiers = [tier for tier, held in GCS_TIER_PERMISSIONS.items() if held == permissions]
         if permissions is None or not tiers:
             report(f"{role} holds {sorted(permissions or [])}, which is no tier's permissions", grant.urn)
         elif tiers == [GCS_CITY_TIER] and not (grant.props.get("condition") or {}).get("expression"):
             report("a city grant carries no IAM Condition holding it to the contract's object names", grant.urn)
+
+
+def pubsub_event_subscriptions_have_dead_letter_topic(args: StackValidationArgs, report: ReportViolation) -> None:
+    """An event the receiver keeps failing must land where a person reads it: a dead-letter topic
+    that has a subscription of its own (a topic alone keeps nothing)."""
+    graph = Graph(args.resources)
+    subscriptions = graph.of(PUBSUB_SUBSCRIPTION)
+    for notification in graph.of(GCS_NOTIFICATION):
+        topics = Graph.targets(notification, "topic")
+        pulled = [s for s in subscriptions if Graph.targets(s, "topic") & topics]
+        if not pulled:
+            report("the bucket's notifications go to a topic without a subscription", notification.urn)
+        for subscription in pulled:
+            dead = Graph.targets(subscription, "deadLetterPolicy")
+            if not (subscription.props.get("deadLetterPolicy") or {}).get("deadLetterTopic") or not dead:
+                report(
+                    "the subscription has no dead-letter topic: failing events would be redelivered forever",
+                    subscription.urn,
+                )
+            elif not [s for s in subscriptions if Graph.targets(s, "topic") & dead]:
+                report("the dead-letter topic has no subscription: dead letters would be lost", subscription.urn)
+
+
+def pubsub_event_topic_publishers_scoped(args: StackValidationArgs, report: ReportViolation) -> None:
+    """Only Cloud Storage's service agent publishes the bucket's events, and it may (or none arrive)."""
+    graph = Graph(args.resources)
+    for notification in graph.of(GCS_NOTIFICATION):
+        topics = Graph.targets(notification, "topic")
+        grants = [g for g in graph.of(PUBSUB_TOPIC_GRANT) if Graph.targets(g, "topic") & topics]
+        publishers = [g for g in grants if g.props.get("role") == PUBLISHER]
+        others = [
+            str(g.props.get("member"))
+            for g in publishers
+            if not str(g.props.get("member") or "").endswith("@" + GCS_STORAGE_AGENT_DOMAIN)
+        ]
+        if others:
+            report(
+                f"the event topic lets {', '.join(others)} publish: only Cloud Storage's agent may", notification.urn
+            )
+        if len(others) == len(publishers):
+            report("Cloud Storage's service agent is not granted publisher on the event topic", notification.urn)
 
 
 POLICIES: list[Policy] = [
@@ -178,5 +234,19 @@ POLICIES: list[Policy] = [
         "Grant each tier's service account its custom role (learning_images_infra.gcs.access), "
         "cities with their condition.",
         gcs_tier_roles_least_privilege,
+    ),
+    stack_policy(
+        "pubsub-event-subscriptions-have-dead-letter-topic",
+        "Every subscription to a bucket's notification topic has a dead-letter topic with a subscription of its own.",
+        "Give the subscription a dead_letter_policy and subscribe to its topic "
+        "(learning_images_infra.gcs.registration).",
+        pubsub_event_subscriptions_have_dead_letter_topic,
+    ),
+    stack_policy(
+        "pubsub-event-topic-publishers-scoped",
+        "Only Cloud Storage's service agent may publish to a bucket's notification topic, and it may.",
+        "Grant roles/pubsub.publisher on the topic to the storage agent alone "
+        "(learning_images_infra.gcs.registration).",
+        pubsub_event_topic_publishers_scoped,
     ),
 ]

@@ -79,10 +79,11 @@ class Backend:
     #: Its local stand-in for the sandbox (``make sandbox STACK=<name>``): the module that provides
     #: ``shipped_store()`` and ``STANDS_IN`` (what stands in for what); None: the `local` stack itself.
     stand_in: str | None = None
+    #: The event service its store queues object events on for the receiver (the outputs'
+    #: ``registration.source``; ``learning_images.registry.sources`` pulls from each), or None:
+    #: it has none, and `registration` is refused there (``learning-images-reconcile`` lists instead).
+    event_source: str | None = None
 
-
-#: What a backend without an event source in this project lacks for `registration` (for messages).
-NO_EVENT_SOURCE = "object-event source declared by this project yet (`learning-images-reconcile` registers by listing)"
 
 #: Each backend's row. The first is the default (`backend` unset).
 BACKENDS: Final[Mapping[str, Backend]] = {
@@ -101,6 +102,7 @@ BACKENDS: Final[Mapping[str, Backend]] = {
         store_module="learning_images_infra.aws.store",
         required={"region": "`pulumi config set aws:region eu-west-1`"},
         own_settings=("registration_alarm_topic_arn",),
+        event_source="sqs",
     ),
     "r2": Backend(
         name="r2",
@@ -137,11 +139,11 @@ BACKENDS: Final[Mapping[str, Backend]] = {
             "emulator": "local emulator stack",
             "tags": "resource tags on buckets or tokens",
             "force_destroy": "force-destroy of a non-empty bucket",
-            "registration": NO_EVENT_SOURCE,
         },
         default_region=gateway.SIGNING_REGION,
         gateway_capable=True,
         stand_in="learning_images.sandbox.r2",
+        event_source="cloudflare-queues",
     ),
     # Cloud Storage through its XML API, with HMAC keys: versions exist, but the S3 versions API is not
     # Cloud Storage's (generations), so clients do not rely on it; multipart needs permissions the
@@ -167,6 +169,7 @@ BACKENDS: Final[Mapping[str, Backend]] = {
             "gcs_turbo_replication",
             "gcs_archive_storage_class",
             "gcs_soft_delete_days",
+            "registration_alarm_channels",
         ),
         lacks={
             "region": "AWS region (its placement is `gcsLocation`)",
@@ -188,7 +191,6 @@ BACKENDS: Final[Mapping[str, Backend]] = {
             "city_session_seconds": "IAM Roles Anywhere (its cities hold HMAC keys of their service accounts)",
             "emulator": "local emulator stack",
             "tags": "AWS tags (Cloud Storage labels are not declared by this project yet)",
-            "registration": NO_EVENT_SOURCE,
         },
         fixed={
             "replication": (
@@ -201,6 +203,7 @@ BACKENDS: Final[Mapping[str, Backend]] = {
         erasure_lag=("noncurrent_version_expiry_days", "gcs_soft_delete_days"),
         default_region="auto",
         stand_in="learning_images.sandbox.gcs",
+        event_source="pubsub",
     ),
 }
 #: The backend of a stack that names none.

@@ -380,9 +380,11 @@ def lifecycle_rules(periods: LifecyclePeriods, archive_class: str) -> list[Lifec
 PLACEHOLDER_KEY: Final = "00000000-0000-0000-0000-000000000000.jpg"
 
 
-def object_reference(scheme: str, bucket: str, key: str) -> str:
-    """The ``learning_samples.image_reference`` of an object, e.g. ``s3://bucket/<uuid>.jpg``."""
-    if not OBJECT_KEY_PATTERN.match(key):
+def object_reference(scheme: str, bucket: str, key: str, *, any_key: bool = False) -> str:
+    """The ``learning_samples.image_reference`` of an object, e.g. ``s3://bucket/<uuid>.jpg``.
+    ``any_key``: of an object whose key breaks the contract too (where a backend stored one, its
+    row records it quarantined)."""
+    if not any_key and not OBJECT_KEY_PATTERN.match(key):
         raise ValueError(f"object key {key!r} is not a lowercase '<uuid>.jpg'")
     return f"{scheme}://{bucket}/{key}"
 

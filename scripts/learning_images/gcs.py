@@ -24,6 +24,26 @@ ENDPOINT_URL: Final = "https://storage.googleapis.com"
 #: The SigV4 region the XML API takes for HMAC-signed requests.
 SIGNING_REGION: Final = "auto"
 
+#: Pub/Sub's REST API, where the receiver pulls and acknowledges the bucket's notifications.
+PUBSUB_API: Final = "https://pubsub.googleapis.com/v1"
+#: The notifications the receiver registers from (Cloud Storage docs, "Pub/Sub notifications"): a
+#: new object; a live version made noncurrent (the bucket is versioned, so an erasure is this);
+#: a version deleted for good (lifecycle, or a deletion by generation).
+NOTIFICATION_EVENT_TYPES: Final = ("OBJECT_FINALIZE", "OBJECT_ARCHIVE", "OBJECT_DELETE")
+#: Which of them leave the object without its live version.
+REMOVAL_EVENT_TYPES: Final = frozenset({"OBJECT_ARCHIVE", "OBJECT_DELETE"})
+#: Cloud Storage's service agent is ``service-<project number>@`` this domain: the only publisher
+#: of the bucket's notification topic.
+STORAGE_AGENT_DOMAIN: Final = "gs-project-accounts.iam.gserviceaccount.com"
+#: The receiver reads an object's metadata (HeadObject through the XML API): nothing else.
+RECEIVER_PERMISSIONS: Final = ("storage.objects.get",)
+
+
+def pubsub_service_agent(project_number: str) -> str:
+    """The member of a project's Pub/Sub service agent, which moves messages to a dead-letter topic."""
+    return f"serviceAccount:service-{project_number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+
+
 #: The Cloud Storage permission each S3 action of the contract's tiers is, on Cloud Storage. An
 #: empty tuple: nothing on Cloud Storage (no object tags, no Object Lock modes), so nothing to grant.
 S3_ACTION_PERMISSIONS: Final[Mapping[str, tuple[str, ...]]] = {

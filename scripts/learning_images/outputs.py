@@ -94,17 +94,38 @@ class InventoryOutputs(_Model):
     prefix: str
 
 
+class ReceiverCredentials(_Model):
+    """The receiver's own credential where it is not a role to assume (R2, Cloud Storage)."""
+
+    #: The S3-API key it reads objects' metadata with (an R2 token's, a service account's HMAC key).
+    access_key_id: str
+    secret_access_key: SecretStr
+    #: R2: the token value, the bearer credential of Cloudflare's Queues API.
+    api_token: SecretStr | None = None
+    #: Cloud Storage: the receiver service account's JSON key, for Pub/Sub.
+    service_account_key: SecretStr | None = None
+
+
 class RegistrationOutputs(_Model):
     """Where the store's object events wait for the receiver (``learning-images-register``)."""
 
-    #: The event service the receiver pulls from: ``sqs`` on AWS.
-    source: Literal["sqs"]
+    #: The event service the receiver pulls from (the backend row's ``event_source``).
+    source: Literal["sqs", "cloudflare-queues", "pubsub"]
+    #: What the receiver pulls from: the SQS queue's URL, the Cloudflare Queue's API URL, the Pub/Sub
+    #: subscription's REST URL.
     queue_url: str
-    queue_arn: str
-    #: Where a message that kept failing goes, with its reason; the alarms watch it.
+    #: AWS: the queue's ARN.
+    queue_arn: str | None = None
+    #: Where a message that kept failing goes, with its reason; the alarms watch it (a queue's URL,
+    #: or on Pub/Sub the dead-letter topic's REST URL).
     dead_letter_queue_url: str
+    #: The delivery after which the event service moves a message to the dead-letter queue itself;
+    #: None: ask the service (SQS's redrive policy).
+    max_receives: int | None = None
     #: AWS: the receiver's role, which the operator (a Command Centre principal) assumes.
     receiver_role_arn: str | None = None
+    #: R2 and Cloud Storage: the receiver's credential (secrets).
+    receiver_credentials: ReceiverCredentials | None = None
 
 
 class StackOutputs(_Model):
@@ -151,9 +172,10 @@ class StackOutputs(_Model):
         """The endpoint city credentials are valid at."""
         return self.city_endpoint_url or self.endpoint_url
 
-    def reference(self, key: str) -> str:
-        """The ``learning_samples.image_reference`` of an object of this store."""
-        return contract.object_reference(self.capabilities.reference_scheme, self.bucket_name, key)
+    def reference(self, key: str, *, any_key: bool = False) -> str:
+        """The ``learning_samples.image_reference`` of an object of this store (``any_key``: its key
+        may break the contract, as a quarantined row's does)."""
+        return contract.object_reference(self.capabilities.reference_scheme, self.bucket_name, key, any_key=any_key)
 
     def foreign_secrets(self, city: str) -> list[str]:
         """What these outputs hold that city ``city`` must not: every other tier's credentials."""
@@ -164,6 +186,7 @@ class StackOutputs(_Model):
                 ("the Command Centre's key", self.command_centre_credentials),
                 ("the training tier's key", self.training_credentials),
                 ("the probe city's key", self.probe_credentials),
+                ("the receiver's key", self.registration and self.registration.receiver_credentials),
             )
             if credentials is not None
         ]

@@ -24,3 +24,28 @@ def writes(tier: contract.Tier) -> bool:
 def permission_groups(tier: contract.Tier) -> list[str]:
     """The groups a tier needs: read always, write for any tier that uploads or deletes."""
     return [ITEM_READ, ITEM_WRITE] if writes(tier) else [ITEM_READ]
+
+
+#: Cloudflare's API, where the Queues pull consumer pulls and acknowledges.
+CLOUDFLARE_API: Final = "https://api.cloudflare.com/client/v4"
+#: The Queues permission groups, by their ids (global across accounts; listed by the API's
+#: permission-group list). They are account-scoped: Cloudflare has no token resource naming one
+#: queue, so the receiver's queue permission reaches every queue of the account (a recorded gap).
+QUEUES_READ_ID: Final = "84a7755d54c646ca87cd50682a34bf7c"
+QUEUES_WRITE_ID: Final = "366f57075ffc42689627bcf8242a1b6d"
+QUEUE_PERMISSION_GROUP_IDS: Final = (QUEUES_READ_ID, QUEUES_WRITE_ID)
+#: R2's object actions an event-notification rule reports (R2 docs, "Event notifications"):
+#: every way an object is created, and both ways one is removed.
+EVENT_ACTIONS: Final = ("PutObject", "CopyObject", "CompleteMultipartUpload", "DeleteObject", "LifecycleDeletion")
+#: Which of them remove the object.
+REMOVAL_ACTIONS: Final = frozenset({"DeleteObject", "LifecycleDeletion"})
+
+
+def account_resource(account_id: str) -> str:
+    """The token resource naming a whole account (the only scope the Queues groups take)."""
+    return f"com.cloudflare.api.account.{account_id}"
+
+
+def queue_url(account_id: str, queue_id: str) -> str:
+    """A queue's URL in Cloudflare's API: ``/messages/pull`` and ``/messages/ack`` hang off it."""
+    return f"{CLOUDFLARE_API}/accounts/{account_id}/queues/{queue_id}"

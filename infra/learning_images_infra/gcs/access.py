@@ -28,10 +28,11 @@ def account_id(scope: str, who: str) -> str:
     return with_digest(f"li-{who}", _ACCOUNT_ID_ROOM, scope, who)
 
 
-def role_id(scope: str, tier: contract.Tier) -> str:
-    """A custom role id (letters, digits, underscores and periods) unique to the store's scope."""
-    stem = f"learningImages.{scope}.{tier.name}".replace("-", "_")
-    return stem if len(stem) <= _ROLE_ID_ROOM else f"learningImages.{tier.name.replace('-', '_')}.{digest(scope)}"
+def role_id(scope: str, holder: str) -> str:
+    """A custom role id (letters, digits, underscores and periods) unique to the store's scope;
+    ``holder``: a tier's name, or the receiver."""
+    stem = f"learningImages.{scope}.{holder}".replace("-", "_")
+    return stem if len(stem) <= _ROLE_ID_ROOM else f"learningImages.{holder.replace('-', '_')}.{digest(scope)}"
 
 
 @dataclass
@@ -47,7 +48,7 @@ def tier_role(
     return gcp.projects.IAMCustomRole(
         names(f"{tier.name}-role"),
         project=project,
-        role_id=role_id(scope, tier),
+        role_id=role_id(scope, tier.name),
         title=f"learning-images {scope} {tier.name}",
         description=tier.description,
         permissions=list(gcs.tier_permissions(tier)),

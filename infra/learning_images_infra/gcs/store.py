@@ -12,11 +12,12 @@ from typing import Any
 import pulumi
 
 from learning_images import contract, gcs
-from learning_images.backends import profile_for
+from learning_images.backends import BACKENDS, profile_for
 from learning_images.outputs import store_outputs
 from learning_images_infra.gcs.access import HmacCredentials, city_condition, grant, hmac_identity, tier_role
 from learning_images_infra.gcs.bucket import gcs_bucket
 from learning_images_infra.gcs.encryption import store_key
+from learning_images_infra.gcs.registration import registration
 from learning_images_infra.naming import Naming, with_digest
 from learning_images_infra.settings import PROJECT, Settings
 from learning_images_infra.store import Store
@@ -103,6 +104,22 @@ class GcsStore(Store):
             for city in [*settings.city_ids, contract.PROBE_CITY_ID]
         }
 
+        events = (
+            registration(
+                names=names,
+                project=project,
+                scope=names.scope,
+                bucket=bucket,
+                bucket_name=name,
+                alarm_channels=settings.registration_alarm_channels,
+                labels=labels,
+                child=child,
+            )
+            if settings.registers
+            else None
+        )
+        source = BACKENDS[settings.backend].event_source
+
         def credentials(who: str, found: HmacCredentials) -> pulumi.Output[dict[str, Any]]:
             return pulumi.Output.secret(
                 {"city_id": who, "access_key_id": found.access_key_id, "secret_access_key": found.secret_access_key}
@@ -124,6 +141,7 @@ class GcsStore(Store):
             command_centre_credentials=credentials("command-centre", command_centre),
             training_credentials=credentials("training", training),
             probe_credentials=credentials(contract.PROBE_CITY_ID, cities[contract.PROBE_CITY_ID]),
+            registration=events.outputs(source) if events and source else None,
         )
 
 

@@ -28,7 +28,7 @@ class TokenCredentials:
     secret_access_key: pulumi.Output[str]
 
 
-def _permission_group_id(account_id: str, name: str, opts: pulumi.InvokeOutputOptions) -> pulumi.Output[str]:
+def permission_group_id(account_id: str, name: str, opts: pulumi.InvokeOutputOptions) -> pulumi.Output[str]:
     found = cloudflare.get_account_api_token_permission_groups_list_output(account_id=account_id, name=name, opts=opts)
     return found.results.apply(lambda groups: groups[0].id)
 
@@ -53,7 +53,7 @@ def tier_token(
                 effect="allow",
                 permission_groups=[
                     cloudflare.AccountTokenPolicyPermissionGroupArgs(
-                        id=_permission_group_id(account_id, group, invoke_opts)
+                        id=permission_group_id(account_id, group, invoke_opts)
                     )
                     for group in permission_groups(tier)
                 ],
@@ -62,6 +62,11 @@ def tier_token(
         ],
         opts=opts,
     )
+    return token_credentials(token)
+
+
+def token_credentials(token: cloudflare.AccountToken) -> TokenCredentials:
+    """A token's S3 credentials: its id, and the SHA-256 of its value (R2 docs, "Authentication")."""
     return TokenCredentials(
         token=token,
         access_key_id=token.id,

@@ -11,12 +11,13 @@ from typing import Any
 import pulumi
 
 from learning_images import contract
-from learning_images.backends import profile_for
+from learning_images.backends import BACKENDS, profile_for
 from learning_images.outputs import store_outputs
 from learning_images_infra.naming import Naming
 from learning_images_infra.r2.access import TokenCredentials, tier_token
 from learning_images_infra.r2.bucket import INFREQUENT_ACCESS, r2_bucket
 from learning_images_infra.r2.gateway import upload_gateway
+from learning_images_infra.r2.registration import registration
 from learning_images_infra.settings import PROJECT, Settings
 from learning_images_infra.store import Store
 
@@ -99,6 +100,21 @@ class R2Store(Store):
             tokens = {city: token(contract.CITY, f"city-{city}") for city in everyone}
             city_keys = {city: (found.access_key_id, found.secret_access_key) for city, found in tokens.items()}
 
+        events = (
+            registration(
+                names=names,
+                account_id=account,
+                jurisdiction=jurisdiction,
+                bucket=bucket,
+                bucket_name=bucket_name,
+                token_name=f"{PROJECT}-{names.scope}-receiver",
+                child=token_opts,
+            )
+            if settings.registers
+            else None
+        )
+        source = BACKENDS[settings.backend].event_source
+
         def credentials(
             who: str, key_id: pulumi.Output[str], secret: pulumi.Output[str]
         ) -> pulumi.Output[dict[str, Any]]:
@@ -124,6 +140,7 @@ class R2Store(Store):
             command_centre_credentials=tier_credentials("command-centre", command_centre),
             training_credentials=tier_credentials("training", training),
             probe_credentials=credentials(contract.PROBE_CITY_ID, *city_keys[contract.PROBE_CITY_ID]),
+            registration=events.outputs(account, source) if events and source else None,
         )
 
 

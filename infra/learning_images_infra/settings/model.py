@@ -219,8 +219,11 @@ class Settings(BaseModel):
             "Object events to a queue that the receiver (`learning-images-register`) reads, so every stored "
             "image is registered in `learning_samples` and every erased one marked. On `aws`: S3 Event "
             "Notifications to an SQS queue encrypted with its own KMS key, a dead-letter queue, a receiver "
-            "role and alarms. Unset: on where this project declares the backend's event source (`aws`), off "
-            "elsewhere; off: only `learning-images-reconcile` registers, by listing the bucket."
+            "role and alarms. On `r2`: an event-notification rule to a Cloudflare Queue with a dead-letter "
+            "queue and an HTTP pull consumer, and the receiver's token. On `gcs`: a bucket notification to a "
+            "Pub/Sub topic, a pull subscription with a dead-letter topic, the receiver's service account and "
+            "alert policies. Unset: on wherever the backend has an event source; off: only "
+            "`learning-images-reconcile` registers, by listing the bucket."
         ),
     )
     registration_alarm_topic_arn: str | None = Field(
@@ -228,6 +231,14 @@ class Settings(BaseModel):
         description=(
             "The SNS topic the registration alarms notify: a message in the dead-letter queue, or one waiting "
             "over an hour. Unset: the alarms exist without an action, and every preview warns."
+        ),
+    )
+    registration_alarm_channels: list[str] = Field(
+        [],
+        description=(
+            "The Cloud Monitoring notification channels (`projects/<project>/notificationChannels/<id>`) the "
+            "registration alert policies notify: a message dead-lettered, or one unacknowledged over an hour. "
+            "Empty: the policies exist without a channel, and every preview warns."
         ),
     )
     city_ids: list[str] = Field(
@@ -349,6 +360,7 @@ class Settings(BaseModel):
     _trust_anchor = field_validator("city_private_ca_arn")(validators.trust_anchor)
     _key_generations = field_validator("city_key_generations")(validators.key_generations)
     _topic_arn = field_validator("registration_alarm_topic_arn")(validators.topic_arn)
+    _channels = field_validator("registration_alarm_channels")(validators.notification_channels)
     _principals = field_validator("command_centre_principals", "training_principals")(validators.principals)
     _administrators = field_validator("configuration_administrators")(validators.administrators)
     _tags = field_validator("tags")(validators.tags)
@@ -371,7 +383,7 @@ class Settings(BaseModel):
         """Whether the store declares its object-event source (``registration``, or its backend's default)."""
         if self.registration is not None:
             return self.registration
-        return "registration" not in BACKENDS[self.backend].lacks
+        return BACKENDS[self.backend].event_source is not None
 
     def key_generations(self, city: str) -> list[int]:
         """The generations of ``city``'s access key that exist (generation 1 unless rotated)."""

@@ -225,12 +225,25 @@ def key_generations(generations: dict[str, list[int]], info: ValidationInfo) -> 
 
 
 _TOPIC_ARN = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}")
+_NOTIFICATION_CHANNEL = re.compile(r"projects/[a-z][-a-z0-9]{4,28}[a-z0-9]/notificationChannels/[0-9]+")
 
 
 def topic_arn(value: str | None) -> str | None:
     if value is not None and not _TOPIC_ARN.fullmatch(value):
         raise ValueError(f"{value!r} is not an SNS topic ARN such as 'arn:aws:sns:eu-west-1:123456789012:alarms'")
     return value
+
+
+def notification_channels(names: list[str]) -> list[str]:
+    bad = [name for name in names if not _NOTIFICATION_CHANNEL.fullmatch(name)]
+    if bad:
+        raise ValueError(
+            f"not Cloud Monitoring notification channels: {', '.join(bad)} "
+            "(allowed: projects/<project id>/notificationChannels/<digits>)"
+        )
+    if len(set(names)) != len(names):
+        raise ValueError("lists a channel twice")
+    return names
 
 
 def principals(arns: list[str]) -> list[str]:

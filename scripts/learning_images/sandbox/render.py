@@ -175,6 +175,10 @@ class Mocks(pulumi.runtime.Mocks):
             return encoded, state
         if args.typ == "cloudflare:index/workersKvNamespace:WorkersKvNamespace":
             return uuid.uuid5(uuid.NAMESPACE_DNS, args.name).hex, state
+        if args.typ == "cloudflare:index/queue:Queue":
+            queue_id = uuid.uuid5(uuid.NAMESPACE_DNS, args.name).hex
+            state.update(queueId=queue_id)
+            return queue_id, state
         if args.typ.startswith("cloudflare:index/r2"):
             return f"{args.inputs.get('bucketName') or args.inputs.get('name')}-{args.name}", state
         if args.typ.startswith("gcp:"):
@@ -210,6 +214,14 @@ class Mocks(pulumi.runtime.Mocks):
             # The provider marks `secret` secret; mocks must say so explicitly.
             state.update(accessId=access_id, secret={SPECIAL_SIG_KEY: SECRET_SIG, "value": f"mock-hmac-{args.name}"})
             return f"projects/{project}/hmacKeys/{access_id}", state
+        if args.typ in ("gcp:pubsub/topic:Topic", "gcp:pubsub/subscription:Subscription"):
+            kind = "topics" if args.typ.endswith("Topic") else "subscriptions"
+            return f"projects/{project}/{kind}/{inputs['name']}", state
+        if args.typ == "gcp:serviceaccount/key:Key":
+            # The provider marks `private_key` secret (a base64 JSON key file); mocks must say so.
+            key = base64.b64encode(json.dumps({"type": "service_account", "client_email": args.name}).encode())
+            state.update(privateKey={SPECIAL_SIG_KEY: SECRET_SIG, "value": key.decode()})
+            return f"{inputs['serviceAccountId']}/keys/{args.name}", state
         if args.typ == "gcp:storage/bucket:Bucket":
             state.update(
                 url=f"gs://{inputs['name']}", selfLink=f"https://www.googleapis.com/storage/v1/b/{inputs['name']}"
@@ -251,6 +263,14 @@ class Mocks(pulumi.runtime.Mocks):
                 "member": f"serviceAccount:{email}",
                 "id": email,
                 "project": args.args.get("project"),
+            }, []
+        if args.token == "gcp:organizations/getProject:getProject":
+            project = args.args.get("projectId") or GCP_PROJECT
+            return {
+                "projectId": project,
+                "number": GCP_PROJECT_NUMBER,
+                "name": project,
+                "id": f"projects/{project}",
             }, []
         raise NotImplementedError(f"unmocked invoke {args.token}")
 
