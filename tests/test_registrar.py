@@ -8,7 +8,8 @@ import json
 import pytest
 
 from learning_images import contract, rules
-from learning_images.registry.registrar import NotAnEventError, contract_breach, events_of
+from learning_images.registry.events import NotAnEventError, s3_events
+from learning_images.registry.registrar import contract_breach
 
 BUCKET = "learning-images"
 KEY = "5d0f3c1e-2a4b-4c6d-8e0f-1a2b3c4d5e6f.jpg"
@@ -34,7 +35,7 @@ def record(name: str = "ObjectCreated:Put", key: str = KEY, bucket: str = BUCKET
 
 
 def test_creations_removals_and_lifecycle_expirations_are_the_events_registration_reads() -> None:
-    events = events_of(
+    events = s3_events(
         message(record(), record("ObjectRemoved:DeleteMarkerCreated"), record("LifecycleExpiration:Delete")), BUCKET
     )
     assert [(e.kind, e.name) for e in events] == [
@@ -45,7 +46,7 @@ def test_creations_removals_and_lifecycle_expirations_are_the_events_registratio
 
 
 def test_an_event_key_is_url_decoded_as_s3_encodes_it() -> None:
-    (event,) = events_of(message(record(key="a+b%2Fc.jpg")), BUCKET)
+    (event,) = s3_events(message(record(key="a+b%2Fc.jpg")), BUCKET)
     assert event.key == "a b/c.jpg", "S3 encodes keys in events, spaces as '+'"
 
 
@@ -61,7 +62,7 @@ def test_an_event_key_is_url_decoded_as_s3_encodes_it() -> None:
 )
 def test_a_message_that_is_not_this_buckets_event_is_refused_named(body: str, why: str) -> None:
     with pytest.raises(NotAnEventError, match=why):
-        events_of(body, BUCKET)
+        s3_events(body, BUCKET)
 
 
 def test_a_compliant_object_breaks_no_rule() -> None:

@@ -24,7 +24,7 @@ from botocore.config import Config
 from botocore.credentials import RefreshableCredentials
 
 from learning_images import contract
-from learning_images.outputs import Credentials, StackOutputs
+from learning_images.outputs import Credentials, ReceiverCredentials, StackOutputs
 
 SESSION_NAME = "verify-contract"
 
@@ -87,7 +87,7 @@ def without_expect_continue(s3: Any) -> Any:
     return s3
 
 
-def key_session(credentials: Credentials, region: str) -> boto3.Session:
+def key_session(credentials: Credentials | ReceiverCredentials, region: str) -> boto3.Session:
     return new_session(
         aws_access_key_id=credentials.access_key_id,
         aws_secret_access_key=credentials.secret_access_key.get_secret_value(),

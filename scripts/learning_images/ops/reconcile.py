@@ -64,7 +64,8 @@ def main(argv: list[str] | None = None, *, operator: boto3.Session | None = None
     args = parse_args(argv)
     try:
         from learning_images.registry.database import DatabaseError, connect, database_url, describe, upgrade  # noqa: PLC0415
-        from learning_images.registry.registrar import CREATED, ObjectEvent, Registrar  # noqa: PLC0415
+        from learning_images.registry.events import CREATED, ObjectEvent  # noqa: PLC0415
+        from learning_images.registry.registrar import Registrar  # noqa: PLC0415
     except ImportError:
         print(
             "error: learning-images-reconcile needs the [registry] extra (SQLAlchemy, Alembic, psycopg)",
@@ -92,11 +93,11 @@ def main(argv: list[str] | None = None, *, operator: boto3.Session | None = None
         print(f"error: cannot read the bucket as the Command Centre: {exc}", file=sys.stderr)
         return 2
     registrar = Registrar(engine, outputs, s3)
-    missing = sorted(k for k in keys if outputs.reference(k) not in rows)
+    missing = sorted(k for k in keys if outputs.reference(k, any_key=True) not in rows)
     gone = sorted(ref for ref in rows if (outputs.key_of(ref) or "") not in keys)
     print(f"reconcile: {len(keys)} objects in {outputs.bucket_name}, {len(rows)} live rows in learning_samples")
     for key in missing:
-        print(f"  not registered: {outputs.reference(key)}")
+        print(f"  not registered: {outputs.reference(key, any_key=True)}")
     for reference in gone:
         print(f"  row without its object: {reference}")
     if args.dry_run or not (missing or gone):

@@ -36,12 +36,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from learning_images.ops import arguments
 from learning_images.ops.arguments import add_database_arguments
-from learning_images.ops.clients import Endpoint, assume, new_session
+from learning_images.ops.clients import Endpoint, assume, key_session, new_session
 from learning_images.outputs import OutputsError, StackOutputs, add_outputs_arguments, outputs_from_args
 
 if TYPE_CHECKING:  # the [registry] extra: imported when the command runs (main), not for --help
-    from learning_images.registry.registrar import ObjectEvent, Outcome, Registrar
-    from learning_images.registry.sources import Message, SqsSource
+    from learning_images.registry.events import ObjectEvent
+    from learning_images.registry.registrar import Outcome, Registrar
+    from learning_images.registry.sources import Message, Source
 
 SESSION_NAME = "register"
 
@@ -76,24 +77,28 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def receiver_session(outputs: StackOutputs, operator: boto3.Session | None, endpoint: Endpoint) -> boto3.Session:
-    """The receiver's own credential: its role, assumed by the operator (a Command Centre principal)."""
+    """The receiver's own credential: its role, assumed by the operator (a Command Centre principal),
+    or the key the outputs hold for it (R2, Cloud Storage)."""
     assert outputs.registration is not None
+    if outputs.registration.receiver_credentials is not None:
+        return key_session(outputs.registration.receiver_credentials, outputs.region)
     role = outputs.registration.receiver_role_arn
     operator = operator or new_session(region_name=outputs.region)
     return assume(operator, role, endpoint, SESSION_NAME) if role else operator
 
 
-def handle(batch: list[Message], registrar: Registrar, source: SqsSource, bucket: str) -> Outcome:
+def handle(batch: list[Message], registrar: Registrar, source: Source, bucket: str) -> Outcome:
     """One batch: its rows committed, then its messages acknowledged. Raises DatabaseError with
     nothing acknowledged."""
-    from learning_images.registry.registrar import NotAnEventError, Outcome, events_of  # noqa: PLC0415
+    from learning_images.registry.events import NotAnEventError  # noqa: PLC0415
+    from learning_images.registry.registrar import Outcome  # noqa: PLC0415
 
     outcome = Outcome()
     parsed: list[tuple[Message, list[ObjectEvent]]] = []
     done: list[Message] = []
     for message in batch:
         try:
-            parsed.append((message, events_of(message.body, bucket)))
+            parsed.append((message, source.events(message, bucket)))
         except NotAnEventError as why:
             outcome.ignored += 1
             outcome.reasons.append(f"message {message.id}: ignored, {why}")
@@ -147,7 +152,7 @@ class Receiver:
     def __init__(self, args: argparse.Namespace, operator: boto3.Session | None) -> None:
         from learning_images.registry.database import connect, database_url, upgrade  # noqa: PLC0415
         from learning_images.registry.registrar import Registrar  # noqa: PLC0415
-        from learning_images.registry.sources import SqsSource  # noqa: PLC0415
+        from learning_images.registry.sources import open_source  # noqa: PLC0415
 
         outputs = outputs_from_args(args)
         assert outputs is not None  # the argument group is required
@@ -162,7 +167,7 @@ class Receiver:
         engine = connect(self.url)
         upgrade(engine)
         session = receiver_session(outputs, operator, endpoint)
-        self.source = SqsSource(endpoint.client(session, "sqs"), outputs.registration)
+        self.source = open_source(outputs.registration, aws=lambda service: endpoint.client(session, service))
         self.registrar = Registrar(engine, outputs, endpoint.client(session, "s3"))
 
     def batch(self, count: int, wait: int) -> tuple[int, Outcome | None]:
@@ -184,6 +189,7 @@ def main(argv: list[str] | None = None, *, operator: boto3.Session | None = None
     try:
         from learning_images.registry.database import DatabaseError, describe  # noqa: PLC0415
         from learning_images.registry.registrar import Outcome  # noqa: PLC0415
+        from learning_images.registry.sources import SourceError  # noqa: PLC0415
     except ImportError:
         print(
             "error: learning-images-register needs the [registry] extra (SQLAlchemy, Alembic, psycopg)", file=sys.stderr
@@ -191,7 +197,7 @@ def main(argv: list[str] | None = None, *, operator: boto3.Session | None = None
         return 2
     try:
         receiver = Receiver(args, operator)
-    except (OutputsError, DatabaseError) as exc:
+    except (OutputsError, DatabaseError, SourceError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except (ClientError, BotoCoreError) as exc:
@@ -210,10 +216,14 @@ def main(argv: list[str] | None = None, *, operator: boto3.Session | None = None
                 problems.append(f"error: {exc} at {describe(receiver.url)}; every message of the batch stays queued")
                 stop.set()
                 return
-            except (ClientError, BotoCoreError) as exc:
+            except (ClientError, BotoCoreError, SourceError) as exc:
                 problems.append(f"error: the queue failed ({exc}); unacknowledged messages return to it")
                 stop.set()
                 return
+            except Exception as exc:  # a bug: stop the run loudly, never lose a worker silently
+                problems.append(f"error: unexpected {type(exc).__name__}: {exc}; unacknowledged messages return")
+                stop.set()
+                raise
             if outcome is None:
                 if args.once:
                     return

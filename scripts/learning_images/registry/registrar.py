@@ -1,6 +1,7 @@
 """How an object event becomes a row of ``learning_samples``.
 
-An S3 event names an object; it carries neither its metadata nor its tags. So the registrar reads
+An event names an object (``learning_images.registry.events`` reads each service's form); it is
+not trusted for the object's metadata (an S3 event carries neither metadata nor tags). So the registrar reads
 the object (HeadObject, and its tags where the backend has them), checks what it read against the
 contract, and writes one row: trainable, or quarantined with the rule the object breaks (a
 backend that cannot refuse a bad upload still cannot make it trainable). A removal marks the row
@@ -11,12 +12,10 @@ a redelivered event, a second receiver or a rerun after a kill give one row.
 
 from __future__ import annotations
 
-import json
-import urllib.parse
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 from botocore.exceptions import ClientError
 from sqlalchemy import Engine, update
@@ -27,69 +26,12 @@ from learning_images import contract
 from learning_images.concurrency import bounded_map
 from learning_images.outputs import StackOutputs
 from learning_images.registry.database import DatabaseError
+from learning_images.registry.events import CREATED, REMOVED, ObjectEvent
 from learning_images.registry.models import LearningSample
 
-#: What the receiver reads: an S3 event record's name, by its first part.
-Kind = Literal["created", "removed"]
-CREATED: Kind = "created"
-REMOVED: Kind = "removed"
-_KINDS: Mapping[str, Kind] = {
-    "ObjectCreated": CREATED,
-    "ObjectRemoved": REMOVED,
-    "LifecycleExpiration": REMOVED,
-}
 _GONE = {"404", "NoSuchKey", "NotFound", "NoSuchVersion"}
 #: Objects of one batch read at once (a batch is at most ten messages, each usually one record).
 READERS = 10
-
-
-@dataclass(frozen=True)
-class ObjectEvent:
-    kind: Kind
-    #: The S3 event's own name (``ObjectCreated:Put``, ``LifecycleExpiration:Delete``).
-    name: str
-    bucket: str
-    key: str
-    time: datetime
-
-
-class NotAnEventError(ValueError):
-    """A message that is not this bucket's object event: acknowledged and counted, never retried."""
-
-
-def events_of(body: str, bucket: str) -> list[ObjectEvent]:
-    """The object events of one queue message (S3 User Guide, "Event message structure").
-    Raises :class:`NotAnEventError` for S3's test event, another bucket's events or a body that is
-    not an S3 event at all."""
-    try:
-        message = json.loads(body)
-    except json.JSONDecodeError:
-        raise NotAnEventError("not JSON") from None
-    if not isinstance(message, dict):
-        raise NotAnEventError("not an S3 event")
-    if message.get("Event") == "s3:TestEvent":
-        raise NotAnEventError("S3's test event (sent when the notification is configured)")
-    records = message.get("Records")
-    if not isinstance(records, list) or not records:
-        raise NotAnEventError("not an S3 event (no Records)")
-    events = []
-    for record in records:
-        try:
-            name, source = str(record["eventName"]), record["s3"]
-            kind = _KINDS.get(name.split(":", 1)[0])
-            if kind is None:
-                continue  # e.g. ObjectRestore, Replication: nothing for the table
-            if source["bucket"]["name"] != bucket:
-                raise NotAnEventError(f"an event of another bucket ({source['bucket']['name']})")
-            # S3 URL-encodes keys in events, spaces as '+' (S3 User Guide, "Event message structure").
-            key = urllib.parse.unquote_plus(source["object"]["key"])
-            time = datetime.fromisoformat(str(record["eventTime"]).replace("Z", "+00:00"))
-        except (KeyError, TypeError, ValueError) as exc:
-            if isinstance(exc, NotAnEventError):
-                raise
-            raise NotAnEventError(f"a record without {exc}") from None
-        events.append(ObjectEvent(kind, name, bucket, key, time))
-    return events
 
 
 def contract_breach(key: str, fields: Mapping[str, str], tags: Mapping[str, str] | None) -> tuple[str, str] | None:  # noqa: PLR0911 (one return per rule)
@@ -173,7 +115,7 @@ class Registrar:
             tags = {tag["Key"]: tag["Value"] for tag in found}
         breach = contract_breach(key, fields, tags)
         return {
-            "image_reference": self.outputs.reference(key),
+            "image_reference": self.outputs.reference(key, any_key=True),
             "bucket": self.outputs.bucket_name,
             "object_key": key,
             **{name: fields.get(name) for name in (*contract.METADATA_FIELDS, *contract.EXTRA_METADATA_FIELDS)},
@@ -196,7 +138,7 @@ class Registrar:
         # one after another they were the receiver's whole cost (measured: bench/registration_throughput.py).
         read = bounded_map(lambda event: (event, self.read(event.key)), list(events), READERS)
         for event, row in sorted(read, key=lambda pair: pair[0].time):
-            reference = self.outputs.reference(event.key)
+            reference = self.outputs.reference(event.key, any_key=True)
             if event.kind == CREATED and row is not None:
                 rows[reference] = row
             elif event.kind == REMOVED and row is None:

@@ -1,6 +1,6 @@
-"""Where the receiver pulls object events from: the queue a store's outputs name.
+"""The receiver's source on AWS: the SQS queue S3 Event Notifications feed.
 
-SQS (AWS): long polling, competing consumers (each message goes to one receiver at a time, hidden
+Long polling, competing consumers (each message goes to one receiver at a time, hidden
 from the others for the queue's visibility timeout), deletion as the acknowledgement. A message
 the receiver gives up on is moved to the dead-letter queue by the receiver itself, with its reason
 as a message attribute, on its last receive (the queue's redrive would move it without one).
@@ -10,21 +10,18 @@ from __future__ import annotations
 
 import contextlib
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from learning_images.outputs import RegistrationOutputs
+from learning_images.registry.events import ObjectEvent, s3_events
+from learning_images.registry.sources import Message
 
 
-@dataclass(frozen=True)
-class Message:
-    id: str
-    body: str
-    receipt: str
-    #: How many times it has been received, this time included.
-    receives: int
+def open_source(registration: RegistrationOutputs, *, aws: Callable[[str], Any]) -> SqsSource:
+    return SqsSource(aws("sqs"), registration)
 
 
 class SqsSource:
@@ -35,7 +32,7 @@ class SqsSource:
         attributes = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["RedrivePolicy"])["Attributes"]
         redrive = json.loads(attributes.get("RedrivePolicy") or "{}")
         #: The receive after which SQS moves a message to the dead-letter queue by itself.
-        self.max_receives = int(redrive.get("maxReceiveCount", 0)) or None
+        self.max_receives = int(redrive.get("maxReceiveCount", 0)) or registration.max_receives
 
     def receive(self, count: int, wait_seconds: int) -> list[Message]:
         found = self.sqs.receive_message(
@@ -94,3 +91,6 @@ class SqsSource:
             },
         )
         self.acknowledge([message])
+
+    def events(self, message: Message, bucket: str) -> list[ObjectEvent]:
+        return s3_events(message.body, bucket)

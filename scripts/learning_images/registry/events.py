@@ -1,0 +1,125 @@
+"""The object events of each event service, read into one form: what object, created or removed, when.
+
+- S3 Event Notifications (SQS): a JSON body of ``Records`` (S3 User Guide, "Event message structure"),
+  keys URL-encoded; S3 sends a test event when the notification is written.
+- R2 event notifications (Cloudflare Queues): one JSON object per message, ``action`` and
+  ``object.key`` (R2 docs, "Event notifications", message format).
+- Cloud Storage notifications (Pub/Sub): the event in the message's attributes (``eventType``,
+  ``bucketId``, ``objectId``, ``eventTime``), the object resource in its data (Cloud Storage docs,
+  "Pub/Sub notifications").
+
+Each reader raises :class:`NotAnEventError` for a message that is not this bucket's object event:
+the receiver acknowledges and counts it, never retries it.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from learning_images import gcs, r2
+
+#: What the receiver reads: an S3 event record's name, by its first part.
+Kind = Literal["created", "removed"]
+CREATED: Kind = "created"
+REMOVED: Kind = "removed"
+_KINDS: Mapping[str, Kind] = {
+    "ObjectCreated": CREATED,
+    "ObjectRemoved": REMOVED,
+    "LifecycleExpiration": REMOVED,
+}
+
+
+@dataclass(frozen=True)
+class ObjectEvent:
+    kind: Kind
+    #: The S3 event's own name (``ObjectCreated:Put``, ``LifecycleExpiration:Delete``).
+    name: str
+    bucket: str
+    key: str
+    time: datetime
+
+
+class NotAnEventError(ValueError):
+    """A message that is not this bucket's object event: acknowledged and counted, never retried."""
+
+
+def s3_events(body: str, bucket: str) -> list[ObjectEvent]:
+    """The object events of one queue message (S3 User Guide, "Event message structure").
+    Raises :class:`NotAnEventError` for S3's test event, another bucket's events or a body that is
+    not an S3 event at all."""
+    try:
+        message = json.loads(body)
+    except json.JSONDecodeError:
+        raise NotAnEventError("not JSON") from None
+    if not isinstance(message, dict):
+        raise NotAnEventError("not an S3 event")
+    if message.get("Event") == "s3:TestEvent":
+        raise NotAnEventError("S3's test event (sent when the notification is configured)")
+    records = message.get("Records")
+    if not isinstance(records, list) or not records:
+        raise NotAnEventError("not an S3 event (no Records)")
+    events = []
+    for record in records:
+        try:
+            name, source = str(record["eventName"]), record["s3"]
+            kind = _KINDS.get(name.split(":", 1)[0])
+            if kind is None:
+                continue  # e.g. ObjectRestore, Replication: nothing for the table
+            if source["bucket"]["name"] != bucket:
+                raise NotAnEventError(f"an event of another bucket ({source['bucket']['name']})")
+            # S3 URL-encodes keys in events, spaces as '+' (S3 User Guide, "Event message structure").
+            key = urllib.parse.unquote_plus(source["object"]["key"])
+            time = datetime.fromisoformat(str(record["eventTime"]).replace("Z", "+00:00"))
+        except (KeyError, TypeError, ValueError) as exc:
+            if isinstance(exc, NotAnEventError):
+                raise
+            raise NotAnEventError(f"a record without {exc}") from None
+        events.append(ObjectEvent(kind, name, bucket, key, time))
+    return events
+
+
+def _time(value: object) -> datetime:
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def r2_events(body: str, bucket: str) -> list[ObjectEvent]:
+    """The object event of one R2 event-notification message."""
+    try:
+        message = json.loads(body)
+    except json.JSONDecodeError:
+        raise NotAnEventError("not JSON") from None
+    if not isinstance(message, dict) or "action" not in message:
+        raise NotAnEventError("not an R2 event notification (no action)")
+    action = str(message["action"])
+    if action not in r2.EVENT_ACTIONS:
+        return []  # an action the table does not follow
+    if message.get("bucket") != bucket:
+        raise NotAnEventError(f"an event of another bucket ({message.get('bucket')})")
+    try:
+        key, time = str(message["object"]["key"]), _time(message["eventTime"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise NotAnEventError(f"an event without {exc}") from None
+    kind = REMOVED if action in r2.REMOVAL_ACTIONS else CREATED
+    return [ObjectEvent(kind, action, bucket, key, time)]
+
+
+def gcs_events(attributes: Mapping[str, str], bucket: str) -> list[ObjectEvent]:
+    """The object event of one Cloud Storage notification (its attributes carry it all)."""
+    event_type = attributes.get("eventType")
+    if not event_type:
+        raise NotAnEventError("not a Cloud Storage notification (no eventType attribute)")
+    if event_type not in gcs.NOTIFICATION_EVENT_TYPES:
+        return []  # e.g. OBJECT_METADATA_UPDATE: nothing for the table
+    if attributes.get("bucketId") != bucket:
+        raise NotAnEventError(f"an event of another bucket ({attributes.get('bucketId')})")
+    try:
+        key, time = attributes["objectId"], _time(attributes["eventTime"])
+    except (KeyError, ValueError) as exc:
+        raise NotAnEventError(f"a notification without {exc}") from None
+    kind = REMOVED if event_type in gcs.REMOVAL_EVENT_TYPES else CREATED
+    return [ObjectEvent(kind, event_type, bucket, key, time)]
