@@ -50,6 +50,22 @@ def empty_queues(store: LocalStore) -> None:
         sqs.purge_queue(QueueUrl=store.outputs["registration"][name])
 
 
+def sqlite_database(folder: Path) -> Path:
+    """A file holding a new SQLite learning store's URL in ``folder``."""
+    (folder / "database-url").write_text(f"sqlite:///{folder / 'learning_samples.db'}")
+    return folder / "database-url"
+
+
+def erase_with_key(store: LocalStore, reference: str) -> None:
+    """The Command Centre deletes the object with its key (no version id: the clients do not use
+    versions on R2 or Cloud Storage)."""
+    found = store.outputs["command_centre_credentials"]
+    s3 = client(
+        store.url, "s3", aws_access_key_id=found["access_key_id"], aws_secret_access_key=found["secret_access_key"]
+    )
+    s3.delete_object(Bucket=store.outputs["bucket_name"], Key=reference.rsplit("/", 1)[1])
+
+
 def queue(store: LocalStore) -> Any:
     return client(store.url, "sqs", **store.operator)
 

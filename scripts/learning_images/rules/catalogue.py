@@ -36,13 +36,15 @@ GCS_GENERATIONS = (
 
 #: What registration adds where a backend cannot refuse such an upload: it is never trainable.
 QUARANTINED = (
-    "; learning-images-reconcile (and the receiver, where the backend has an event source) quarantines such "
-    "an object in learning_samples, so training never reads it"
+    "; the receiver (and learning-images-reconcile) quarantines such an object in learning_samples, so training "
+    "never reads it"
 )
 REGISTER = "tests/test_register.py::"
 REGISTRATION_SOURCE = "tests/test_registration_source.py::"
-NO_EVENT_SOURCE = "no object-event source is declared by this project for it yet"
-RECONCILE = "learning-images-reconcile registers what the bucket holds by listing it, on a schedule"
+REGISTRATION_R2 = "tests/test_registration_r2.py::"
+REGISTRATION_GCS = "tests/test_registration_gcs.py::"
+REGISTRATION_PULL = "tests/test_registration_pull.py::"
+REGISTRATION_PUBSUB = "tests/test_registration_pubsub.py::"
 
 RULES: tuple[Rule, ...] = (
     Rule(
@@ -815,11 +817,35 @@ RULES: tuple[Rule, ...] = (
                     "s3-event-queues-have-dead-letter-queue",
                 ),
             ),
-            "r2": Holding(N, NO_EVENT_SOURCE, covered_by=RECONCILE),
-            "gcs": Holding(N, NO_EVENT_SOURCE, covered_by=RECONCILE),
+            "r2": Holding(
+                S,
+                "an R2 event-notification rule to a Cloudflare Queue with an HTTP pull consumer and a dead-letter "
+                "queue; learning-images-register pulls it with its own token (object read on the bucket, and the "
+                "account's Queues groups: Cloudflare scopes Queues permissions to the account, not to one queue)",
+                proofs=(
+                    f"{REGISTRATION_R2}test_the_bucket_sends_every_creation_and_removal_to_the_events_queue_once_it_"
+                    "has_a_consumer",
+                    f"{REGISTRATION_R2}test_the_queue_is_pulled_over_http_and_dead_letters_after_its_retries",
+                    f"{REGISTRATION_PULL}test_the_receiver_registers_an_r2_batch_from_cloudflare_queues",
+                ),
+                policies=("r2-event-queues-have-dead-letter-queue", "r2-tokens-bucket-scoped"),
+            ),
+            "gcs": Holding(
+                S,
+                "a JSON_API_V1 bucket notification to a Pub/Sub topic only Cloud Storage's agent publishes to, a pull "
+                "subscription with a dead-letter topic; learning-images-register pulls it as its own service account",
+                proofs=(
+                    f"{REGISTRATION_GCS}test_the_bucket_notifies_creations_and_removals_once_the_storage_agent_may_"
+                    "publish",
+                    f"{REGISTRATION_GCS}test_a_failing_event_moves_to_a_dead_letter_topic_that_keeps_it",
+                    f"{REGISTRATION_PUBSUB}test_the_receiver_registers_a_gcs_batch_from_pubsub",
+                ),
+                policies=("pubsub-event-subscriptions-have-dead-letter-topic", "pubsub-event-topic-publishers-scoped"),
+            ),
         },
-        live="that S3 delivers to the encrypted queue (its key policy lets S3 use the key) and the receiver "
-        "registers the probe within the bound",
+        live="that the service delivers the bucket's events (S3 to the encrypted queue, its key policy letting S3 "
+        "use the key; R2 to its queue; Cloud Storage to its topic) and the receiver registers the probe within the "
+        "bound",
     ),
 )
 

@@ -562,6 +562,28 @@ def moto_authorises_nothing() -> None:
     FakeBucket.get_permission = neutral  # type: ignore[method-assign]
 
 
+def moto_notifies_delete_markers() -> None:
+    """S3 notifies ``s3:ObjectRemoved:DeleteMarkerCreated`` when a delete without a version id
+    leaves a delete marker (S3 User Guide, "Supported event types"); moto makes the marker and
+    notifies nothing. The receiver marks a row erased on that event (the object has no current
+    version), so the sandbox must send it as S3 does."""
+    from moto.s3 import notifications  # noqa: PLC0415
+    from moto.s3.models import S3Backend  # noqa: PLC0415
+
+    make_marker = S3Backend._set_delete_marker
+
+    def notifying(self: Any, bucket_name: str, key_name: str) -> Any:
+        bucket = self.get_bucket(bucket_name)
+        key = bucket.keys[key_name]
+        marker = make_marker(self, bucket_name, key_name)
+        notifications.send_event(
+            self.account_id, notifications.S3NotificationEvent.OBJECT_REMOVED_DELETE_MARKER_CREATED_EVENT, bucket, key
+        )
+        return marker
+
+    S3Backend._set_delete_marker = notifying  # type: ignore[method-assign]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="front", description="The enforcing local S3 (moto behind IAM evaluation).")
     parser.add_argument("--https-port", type=int, default=0)
@@ -587,6 +609,7 @@ def main(argv: list[str] | None = None) -> int:
     certificate.private_key_pem.write_to_path(str(key_file))
 
     moto_authorises_nothing()
+    moto_notifies_delete_markers()
     moto_app = DomainDispatcherApplication(create_backend_app)
     with iam_simulator_pool(args.evaluators) as simulator:
         front = AuthorisingFront(moto_app, simulator, MotoState(), enforce=not args.pass_through)

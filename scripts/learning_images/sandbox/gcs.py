@@ -29,8 +29,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from learning_images import gcs
+from learning_images.sandbox.event_sources import gcs_event_source
 from learning_images.sandbox.local import LocalStore, local_store
-from learning_images.sandbox.render import render, stack_config
+from learning_images.sandbox.render import GCP_PROJECT, render, stack_config
 from learning_images.sandbox.stand_in import become, bucket_policy, stand_in_tiers
 
 STACK = "gcs"
@@ -40,6 +41,8 @@ STANDS_IN = (
     "IAM users with each custom role's permissions stand in for the tiers' service accounts and HMAC keys",
     "the city grant's IAM Condition and the overwrite refusal are proven by the offline evaluation, not here",
     "Cloud Storage's lifecycle, soft delete and dual-region placement are not held locally",
+    "a local stand-in of Pub/Sub's REST pull and token endpoint, fed with the local S3's own object events, stands "
+    "in for the bucket's notifications and their subscription",
 )
 
 
@@ -57,7 +60,9 @@ def _rendered() -> str:
         role.name.removesuffix("-role"): sorted(role.inputs["permissions"])
         for role in graph.of_type("gcp:projects/iAMCustomRole:IAMCustomRole")
     }
-    return json.dumps({"outputs": graph.outputs, "roles": roles})
+    subscriptions = {s.name: s.inputs for s in graph.of_type("gcp:pubsub/subscription:Subscription")}
+    deadline = int(subscriptions.get("registration-events", {}).get("ackDeadlineSeconds", 0))
+    return json.dumps({"outputs": graph.outputs, "roles": roles, "ack_deadline_seconds": deadline})
 
 
 def role_policy(permissions: list[str], bucket: str) -> str:
@@ -81,14 +86,20 @@ def as_gcs(url: str, outputs: dict[str, Any], operator: dict[str, str]) -> None:
     iam.put_group_policy(GroupName=group, PolicyName="gcs-city-role", PolicyDocument=role_policy(roles["city"], bucket))
     # The local cities' keys stand in for their HMAC keys.
     real.update(city_credentials=outputs["city_credentials"], probe_credentials=outputs["probe_credentials"])
+    # The rendered subscription is Google's: only the event source's stand-in (local_gcs_store) gives a local one.
+    real["registration"] = None
     become(outputs, real, url, region=outputs["region"])
 
 
 @contextmanager
 def local_gcs_store(*, engine: str = "applier") -> Iterator[LocalStore]:
     """The Cloud Storage stand-in with the gcs stack's outputs, for the block."""
+    rendered = json.loads(_rendered())
     with local_store(engine=engine, tamper=as_gcs, base_of="gcs") as store:
-        yield store
+        receiver = role_policy(rendered["roles"].get("receiver", []), store.outputs["bucket_name"])
+        registration = rendered["outputs"]["registration"]
+        with gcs_event_source(store, registration, receiver, GCP_PROJECT, rendered["ack_deadline_seconds"]):
+            yield store
 
 
 #: The sandbox's entry (the backend table's ``stand_in``): the stand-in as shipped.

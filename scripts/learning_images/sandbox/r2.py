@@ -34,6 +34,7 @@ from typing import Any
 
 from learning_images import contract
 from learning_images import r2 as r2_tokens
+from learning_images.sandbox.event_sources import r2_event_source
 from learning_images.sandbox.gateway import local_gateway, s3_bucket
 from learning_images.sandbox.local import REGION, LocalStore, client, local_store
 from learning_images.sandbox.render import Graph, render, stack_config
@@ -46,6 +47,8 @@ STANDS_IN = (
     "IAM users with each R2 token's permissions stand in for the Command Centre and training tokens",
     "the upload gateway runs in the real Workers runtime (workerd) with the r2 program's own bindings",
     "R2's bucket lock and lifecycle are not held locally",
+    "a local stand-in of the Cloudflare Queues pull API, fed with the local S3's own object events, stands in for "
+    "R2's event notifications and their queue",
 )
 #: What an R2 bucket-scoped token's permission groups allow, as the S3 actions of the stand-in
 #: (R2 docs, "API tokens": Object Read reads and lists, Object Read & Write also writes and deletes).
@@ -111,6 +114,8 @@ def as_r2(url: str, outputs: dict[str, Any], operator: dict[str, str], *, gatewa
     else:
         iam.put_group_policy(GroupName=group, PolicyName="r2-token", PolicyDocument=token_policy(contract.CITY, bucket))
         real.update(city_credentials=outputs["city_credentials"], probe_credentials=outputs["probe_credentials"])
+    # The rendered queue is Cloudflare's: only the event source's stand-in (local_r2_store) gives a local one.
+    real["registration"] = None
     become(outputs, real, url)
 
 
@@ -120,7 +125,14 @@ def local_r2_store(*, gateway: bool = True, engine: str = "applier", enforce: bo
     ``enforce=False``: the stand-in skips evaluating its users' policies (for benchmarks: R2 judges
     a token by its permission groups, at no cost comparable to an IAM evaluation)."""
     tamper = functools.partial(as_r2, gateway=gateway)
-    with local_store(engine=engine, tamper=tamper, enforce=enforce, base_of="r2") as store:
+    with (
+        local_store(engine=engine, tamper=tamper, enforce=enforce, base_of="r2") as store,
+        r2_event_source(
+            store,
+            json.loads(_rendered(gateway))["outputs"]["registration"],
+            bucket_policy(R2_GROUP_ACTIONS[r2_tokens.ITEM_READ], store.outputs["bucket_name"]),
+        ),
+    ):
         if not gateway:
             yield store
             return

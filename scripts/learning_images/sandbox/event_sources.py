@@ -1,0 +1,194 @@
+"""The R2 and Cloud Storage sandboxes' event sources: the stand-in queue services
+(``learning_images.sandbox.queues``) fed with the local S3's own object events, and the receiver's
+stand-in credential, put into the outputs the backend program exports.
+
+The local stack's bucket notifies its SQS queue as S3 does; each pull of a stand-in first moves
+what arrived there into the stand-in, rewritten into the backend service's own event form:
+- R2 event notifications (R2 docs, "Event notifications"): ``{"account", "action", "bucket",
+  "object": {"key", "size", "eTag"}, "eventTime"}``;
+- Cloud Storage notifications (``JSON_API_V1``): the event in the attributes, the object resource
+  in the data. The bucket is versioned, so a live object deleted is ``OBJECT_ARCHIVE``, a version
+  deleted for good ``OBJECT_DELETE``.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import urllib.parse
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from learning_images.sandbox.local import LocalStore, client
+from learning_images.sandbox.queues import (
+    CloudflareQueues,
+    Feed,
+    PubSub,
+    StandInQueue,
+    new_service_account,
+    serving,
+)
+from learning_images.sandbox.stand_in import stand_in_user
+
+#: The S3 event a local S3 record is, as each service names it (by the S3 event name's prefix).
+R2_ACTIONS = {
+    "ObjectCreated:Put": "PutObject",
+    "ObjectCreated:Copy": "CopyObject",
+    "ObjectCreated:CompleteMultipartUpload": "CompleteMultipartUpload",
+    "ObjectRemoved": "DeleteObject",
+    "LifecycleExpiration": "LifecycleDeletion",
+}
+GCS_EVENT_TYPES = {
+    "ObjectCreated": "OBJECT_FINALIZE",
+    "ObjectRemoved:DeleteMarkerCreated": "OBJECT_ARCHIVE",
+    "ObjectRemoved:Delete": "OBJECT_DELETE",
+    "LifecycleExpiration": "OBJECT_DELETE",
+}
+#: Dead letters wait for a person: delivered as often as asked, never moved on.
+NEVER = 10**9
+
+
+def _named(table: dict[str, str], event: str) -> str | None:
+    """The entry for the longest key ``event`` starts with."""
+    found = [key for key in table if event == key or event.startswith(key + ":")]
+    return table[max(found, key=len)] if found else None
+
+
+def r2_form(record: dict[str, Any], account_id: str) -> tuple[str, dict[str, str]] | None:
+    action = _named(R2_ACTIONS, str(record["eventName"]))
+    if action is None:
+        return None
+    found = record["s3"]["object"]
+    body = {
+        "account": account_id,
+        "action": action,
+        "bucket": record["s3"]["bucket"]["name"],
+        "object": {
+            "key": urllib.parse.unquote_plus(found["key"]),
+            "size": found.get("size", 0),
+            "eTag": found.get("eTag", ""),
+        },
+        "eventTime": record["eventTime"],
+    }
+    return json.dumps(body), {}
+
+
+def gcs_form(record: dict[str, Any]) -> tuple[str, dict[str, str]] | None:
+    event_type = _named(GCS_EVENT_TYPES, str(record["eventName"]))
+    if event_type is None:
+        return None
+    bucket, found = record["s3"]["bucket"]["name"], record["s3"]["object"]
+    key = urllib.parse.unquote_plus(found["key"])
+    resource = {"kind": "storage#object", "name": key, "bucket": bucket, "size": str(found.get("size", 0))}
+    attributes = {
+        "notificationConfig": f"projects/_/buckets/{bucket}/notificationConfigs/1",
+        "eventType": event_type,
+        "payloadFormat": "JSON_API_V1",
+        "bucketId": bucket,
+        "objectId": key,
+        "eventTime": record["eventTime"],
+    }
+    return json.dumps(resource), attributes
+
+
+def sqs_feed(sqs: Any, queue_url: str, form: Callable[[dict[str, Any]], tuple[str, dict[str, str]] | None]) -> Feed:
+    """What the local S3 queued since the last pull, each record in the service's form."""
+
+    def feed() -> list[tuple[str, dict[str, str]]]:
+        found: list[tuple[str, dict[str, str]]] = []
+        # WaitTimeSeconds=0: the queue long-polls by default, and a pull must answer at once.
+        while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
+            "Messages", []
+        ):
+            for message in messages:
+                body = json.loads(message["Body"])
+                found += [f for record in body.get("Records", []) if (f := form(record)) is not None]
+            sqs.delete_message_batch(
+                QueueUrl=queue_url,
+                Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(messages)],
+            )
+        return found
+
+    return feed
+
+
+def _local_queue(store: LocalStore) -> tuple[Any, str]:
+    """The local stack's events queue, which the local S3 notifies, and an SQS client for it."""
+    sqs = client(store.url, "sqs", **store.operator)
+    urls = sqs.list_queues().get("QueueUrls", [])
+    (url,) = [u for u in urls if u.endswith("registration-events")]
+    return sqs, url
+
+
+def _publish(store: LocalStore, registration: dict[str, Any]) -> None:
+    store.outputs["registration"] = registration
+    store.outputs_file.write_text(json.dumps(store.outputs))
+
+
+@contextmanager
+def r2_event_source(store: LocalStore, rendered: dict[str, Any] | None, receiver_policy: str) -> Iterator[None]:
+    """Cloudflare Queues' stand-in behind the r2 program's ``registration`` (``rendered``), for the block."""
+    if not rendered:
+        yield
+        return
+    sqs, url = _local_queue(store)
+    account = urllib.parse.urlparse(rendered["queue_url"]).path.split("/")[4]
+    dead = StandInQueue(max_deliveries=NEVER)
+    events = StandInQueue(
+        max_deliveries=int(rendered["max_receives"]),
+        dead_letter=dead,
+        feed=sqs_feed(sqs, url, lambda record: r2_form(record, account)),
+    )
+    token = secrets.token_urlsafe(32)
+    key = stand_in_user(client(store.url, "iam", **store.operator), "receiver-token", receiver_policy)
+    with serving(CloudflareQueues(account, token, {"events": events, "dead-letters": dead})) as server:
+        assert isinstance(server, CloudflareQueues)
+        _publish(
+            store,
+            {
+                **rendered,
+                "queue_url": server.queue_url("events"),
+                "dead_letter_queue_url": server.queue_url("dead-letters"),
+                "receiver_credentials": {**key, "api_token": token},
+            },
+        )
+        yield
+
+
+@contextmanager
+def gcs_event_source(
+    store: LocalStore, rendered: dict[str, Any] | None, receiver_policy: str, project: str, ack_deadline_seconds: int
+) -> Iterator[None]:
+    """Pub/Sub's stand-in behind the gcs program's ``registration`` (``rendered``), for the block."""
+    if not rendered:
+        yield
+        return
+    sqs, url = _local_queue(store)
+    dead = StandInQueue(max_deliveries=NEVER)
+    events = StandInQueue(
+        max_deliveries=int(rendered["max_receives"]), dead_letter=dead, feed=sqs_feed(sqs, url, gcs_form)
+    )
+    account = new_service_account(f"receiver@{project}.iam.gserviceaccount.com")
+    server = PubSub(
+        project,
+        account,
+        subscriptions={"events": events, "dead-letters": dead},
+        topics={"dead-letters": ["dead-letters"]},
+        ack_deadline_seconds=ack_deadline_seconds,
+    )
+    key = stand_in_user(client(store.url, "iam", **store.operator), "receiver-service-account", receiver_policy)
+    with serving(server):
+        _publish(
+            store,
+            {
+                **rendered,
+                "queue_url": server.subscription_url("events"),
+                "dead_letter_queue_url": server.topic_url("dead-letters"),
+                "receiver_credentials": {
+                    **key,
+                    "service_account_key": account.key_file(f"{server.url}/token", project),
+                },
+            },
+        )
+        yield
