@@ -17,13 +17,16 @@ from learning_images.registry.sources import SourceError, open_source
 from learning_images.sandbox.gcs import local_gcs_store
 from learning_images.sandbox.local import LocalStore, client
 from learning_images.sandbox.queues import PubSub, StandInQueue, new_service_account, serving
-from tests.support.registry import batch, erase_with_key, rows, run, sqlite_database
+from tests.support.registry import (
+    no_aws,
+    not_trainable_after_a_batch,
+    row_after_an_erasure,
+    rows,
+    run,
+    sqlite_database,
+)
 
 PROJECT = "learning-images-test"
-
-
-def no_aws(service: str) -> None:
-    raise AssertionError(f"a REST source asked for an AWS {service} client")
 
 
 @pytest.fixture(scope="module")
@@ -35,24 +38,17 @@ def store() -> Iterator[LocalStore]:
 def test_the_receiver_registers_a_gcs_batch_from_pubsub(store: LocalStore, tmp_path: Path) -> None:
     registration = store.outputs["registration"]
     assert registration["source"] == "pubsub", registration["source"]
-    url = sqlite_database(tmp_path)
-    stored = batch(store, tmp_path / "batch", 3)
-    assert run(store, url) == 0
-    found = {row.image_reference: row for row in rows(url)}
-    for reference in stored:
-        assert reference.startswith("gs://") and found[reference].state == "trainable", (
-            f"gcs: {reference} not trainable"
-        )
+    not_trainable = not_trainable_after_a_batch(store, tmp_path, 3)
+    assert not not_trainable, f"gcs: uploads not registered trainable: {not_trainable}"
+    references = [r.image_reference for r in rows(sqlite_database(tmp_path))]
+    assert references and all(r.startswith("gs://") for r in references), f"not gs:// references: {references}"
 
 
 def test_a_gcs_erasure_marks_the_row_erased(store: LocalStore, tmp_path: Path) -> None:
-    url = sqlite_database(tmp_path)
-    (reference,) = batch(store, tmp_path / "batch", 1)
-    assert run(store, url) == 0
-    erase_with_key(store, reference)
-    assert run(store, url) == 0
-    (row,) = [r for r in rows(url) if r.image_reference == reference]
-    assert row.state == "erased" and row.erased_by == "OBJECT_ARCHIVE", f"gcs: {reference} erased, row {row.as_dict()}"
+    row = row_after_an_erasure(store, tmp_path)
+    assert row.state == "erased" and row.erased_by == "OBJECT_ARCHIVE", (
+        f"gcs: {row.image_reference} erased, row {row.as_dict()}"
+    )
 
 
 def test_an_object_whose_key_breaks_the_contract_is_quarantined_not_a_crash(store: LocalStore, tmp_path: Path) -> None:

@@ -17,14 +17,17 @@ from learning_images.registry.sources import SourceError, open_source
 from learning_images.sandbox.local import LocalStore
 from learning_images.sandbox.queues import CloudflareQueues, StandInQueue, serving
 from learning_images.sandbox.r2 import local_r2_store
-from tests.support.registry import batch, erase_with_key, rows, run, sqlite_database
+from tests.support.registry import (
+    no_aws,
+    not_trainable_after_a_batch,
+    row_after_an_erasure,
+    rows,
+    run,
+    sqlite_database,
+)
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
 TOKEN = "receiver-token-value"  # the stand-in's, not a secret
-
-
-def no_aws(service: str) -> None:
-    raise AssertionError(f"a REST source asked for an AWS {service} client")
 
 
 @pytest.fixture(scope="module")
@@ -36,22 +39,17 @@ def store() -> Iterator[LocalStore]:
 def test_the_receiver_registers_an_r2_batch_from_cloudflare_queues(store: LocalStore, tmp_path: Path) -> None:
     registration = store.outputs["registration"]
     assert registration["source"] == "cloudflare-queues", registration["source"]
-    url = sqlite_database(tmp_path)
-    stored = batch(store, tmp_path / "batch", 3)
-    assert run(store, url) == 0
-    found = {row.image_reference: row for row in rows(url)}
-    for reference in stored:
-        assert reference.startswith("r2://") and found[reference].state == "trainable", f"r2: {reference} not trainable"
+    not_trainable = not_trainable_after_a_batch(store, tmp_path, 3)
+    assert not not_trainable, f"r2: uploads not registered trainable: {not_trainable}"
+    references = [r.image_reference for r in rows(sqlite_database(tmp_path))]
+    assert references and all(r.startswith("r2://") for r in references), f"not r2:// references: {references}"
 
 
 def test_an_r2_erasure_marks_the_row_erased(store: LocalStore, tmp_path: Path) -> None:
-    url = sqlite_database(tmp_path)
-    (reference,) = batch(store, tmp_path / "batch", 1)
-    assert run(store, url) == 0
-    erase_with_key(store, reference)
-    assert run(store, url) == 0
-    (row,) = [r for r in rows(url) if r.image_reference == reference]
-    assert row.state == "erased" and row.erased_by == "DeleteObject", f"r2: {reference} erased, row {row.as_dict()}"
+    row = row_after_an_erasure(store, tmp_path)
+    assert row.state == "erased" and row.erased_by == "DeleteObject", (
+        f"r2: {row.image_reference} erased, row {row.as_dict()}"
+    )
 
 
 def test_an_r2_message_that_is_not_an_event_is_acknowledged_and_counted(

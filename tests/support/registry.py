@@ -66,6 +66,32 @@ def erase_with_key(store: LocalStore, reference: str) -> None:
     s3.delete_object(Bucket=store.outputs["bucket_name"], Key=reference.rsplit("/", 1)[1])
 
 
+def no_aws(service: str) -> None:
+    """The ``aws`` factory of a REST source, which must never ask for one."""
+    raise AssertionError(f"a REST source asked for an AWS {service} client")
+
+
+def not_trainable_after_a_batch(store: LocalStore, folder: Path, count: int) -> dict[str, str]:
+    """Upload ``count`` images as a city, run the receiver once; each reference that is not a
+    trainable row, with what it is instead."""
+    url = sqlite_database(folder)
+    stored = batch(store, folder / "batch", count)
+    assert run(store, url) == 0, "the receiver failed"
+    found = {row.image_reference: row.state for row in rows(url)}
+    return {reference: found.get(reference, "no row") for reference in stored if found.get(reference) != "trainable"}
+
+
+def row_after_an_erasure(store: LocalStore, folder: Path) -> LearningSample:
+    """Upload one image, register it, erase it with the Command Centre's key, run the receiver again."""
+    url = sqlite_database(folder)
+    (reference,) = batch(store, folder / "batch", 1)
+    assert run(store, url) == 0, "the receiver failed"
+    erase_with_key(store, reference)
+    assert run(store, url) == 0, "the receiver failed after the erasure"
+    (row,) = [r for r in rows(url) if r.image_reference == reference]
+    return row
+
+
 def queue(store: LocalStore) -> Any:
     return client(store.url, "sqs", **store.operator)
 

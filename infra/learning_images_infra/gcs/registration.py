@@ -16,6 +16,7 @@ Pub/Sub credential. Two alert policies watch the dead letters and the oldest una
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import pulumi
@@ -40,6 +41,32 @@ PUBLISHER = "roles/pubsub.publisher"
 SUBSCRIBER = "roles/pubsub.subscriber"
 #: Pub/Sub topic and subscription names: at most 255 characters.
 _NAME_ROOM = 255
+
+
+def _topic_grant(
+    name: str,
+    *,
+    project: str,
+    topic: gcp.pubsub.Topic,
+    role: str,
+    member: pulumi.Input[str],
+    opts: pulumi.ResourceOptions,
+) -> gcp.pubsub.TopicIAMMember:
+    return gcp.pubsub.TopicIAMMember(name, project=project, topic=topic.id, role=role, member=member, opts=opts)
+
+
+def _subscription_grant(
+    name: str,
+    *,
+    project: str,
+    subscription: gcp.pubsub.Subscription,
+    role: str,
+    member: pulumi.Input[str],
+    opts: pulumi.ResourceOptions,
+) -> gcp.pubsub.SubscriptionIAMMember:
+    return gcp.pubsub.SubscriptionIAMMember(
+        name, project=project, subscription=subscription.id, role=role, member=member, opts=opts
+    )
 
 
 @dataclass(frozen=True)
@@ -124,29 +151,22 @@ def registration(
         opts=child,
     )
     # Pub/Sub's service agent moves dead letters: it publishes there and acknowledges here.
-    gcp.pubsub.TopicIAMMember(
+    topic_grant = functools.partial(_topic_grant, project=project, opts=child)
+    subscription_grant = functools.partial(_subscription_grant, project=project, opts=child)
+    topic_grant(
         names("registration-dead-letters-pubsub-agent"),
-        project=project,
-        topic=dead_letter_topic.id,
+        topic=dead_letter_topic,
         role=PUBLISHER,
         member=pubsub_agent,
-        opts=child,
     )
-    gcp.pubsub.SubscriptionIAMMember(
+    subscription_grant(
         names("registration-events-pubsub-agent"),
-        project=project,
-        subscription=subscription.id,
+        subscription=subscription,
         role=SUBSCRIBER,
         member=pubsub_agent,
-        opts=child,
     )
-    publisher = gcp.pubsub.TopicIAMMember(
-        names("registration-events-storage-agent"),
-        project=project,
-        topic=topic.id,
-        role=PUBLISHER,
-        member=storage_agent.member,
-        opts=child,
+    publisher = topic_grant(
+        names("registration-events-storage-agent"), topic=topic, role=PUBLISHER, member=storage_agent.member
     )
     gcp.storage.Notification(
         names("learning-images-events"),
@@ -183,21 +203,17 @@ def registration(
         condition=None,
         opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[bucket])),
     )
-    gcp.pubsub.SubscriptionIAMMember(
+    subscription_grant(
         names("registration-events-receiver"),
-        project=project,
-        subscription=subscription.id,
+        subscription=subscription,
         role=SUBSCRIBER,
         member=receiver.account.member,
-        opts=child,
     )
-    gcp.pubsub.TopicIAMMember(
+    topic_grant(
         names("registration-dead-letters-receiver"),
-        project=project,
-        topic=dead_letter_topic.id,
+        topic=dead_letter_topic,
         role=PUBLISHER,
         member=receiver.account.member,
-        opts=child,
     )
     key = gcp.serviceaccount.Key(
         names("receiver-service-account-key"), service_account_id=receiver.account.name, opts=child

@@ -33,6 +33,20 @@ def permission_group_id(account_id: str, name: str, opts: pulumi.InvokeOutputOpt
     return found.results.apply(lambda groups: groups[0].id)
 
 
+def bucket_policy(
+    account_id: str, jurisdiction: str, bucket_name: str, groups: list[str], opts: pulumi.InvokeOutputOptions
+) -> cloudflare.AccountTokenPolicyArgs:
+    """A token policy allowing the permission groups named ``groups`` on one bucket, nothing else."""
+    return cloudflare.AccountTokenPolicyArgs(
+        effect="allow",
+        permission_groups=[
+            cloudflare.AccountTokenPolicyPermissionGroupArgs(id=permission_group_id(account_id, group, opts))
+            for group in groups
+        ],
+        resources=json.dumps({bucket_resource(account_id, jurisdiction, bucket_name): "*"}),
+    )
+
+
 def tier_token(
     resource_name: str,
     *,
@@ -43,21 +57,17 @@ def tier_token(
     bucket_name: str,
     opts: pulumi.ResourceOptions,
 ) -> TokenCredentials:
-    invoke_opts = pulumi.InvokeOutputOptions(parent=opts.parent)
     token = cloudflare.AccountToken(
         resource_name,
         account_id=account_id,
         name=token_name,
         policies=[
-            cloudflare.AccountTokenPolicyArgs(
-                effect="allow",
-                permission_groups=[
-                    cloudflare.AccountTokenPolicyPermissionGroupArgs(
-                        id=permission_group_id(account_id, group, invoke_opts)
-                    )
-                    for group in permission_groups(tier)
-                ],
-                resources=json.dumps({bucket_resource(account_id, jurisdiction, bucket_name): "*"}),
+            bucket_policy(
+                account_id,
+                jurisdiction,
+                bucket_name,
+                permission_groups(tier),
+                pulumi.InvokeOutputOptions(parent=opts.parent),
             )
         ],
         opts=opts,

@@ -23,7 +23,7 @@ import pulumi_cloudflare as cloudflare
 
 from learning_images import r2
 from learning_images_infra.naming import Naming, with_digest
-from learning_images_infra.r2.access import TokenCredentials, bucket_resource, permission_group_id, token_credentials
+from learning_images_infra.r2.access import TokenCredentials, bucket_policy, token_credentials
 
 #: Retries before a message moves to the dead-letter queue: a database down for a few minutes
 #: does not dead-letter anything (each retry waits ``RETRY_DELAY_SECONDS`` first).
@@ -83,21 +83,18 @@ def registration(
     child: pulumi.ResourceOptions,
 ) -> Registration:
     """The queue, its dead-letter queue, its pull consumer, the bucket's event rule and the receiver's token."""
-    settings = cloudflare.QueueSettingsArgs(message_retention_period=RETENTION_SECONDS)
-    dead_letter_queue = cloudflare.Queue(
-        names("registration-dead-letters"),
-        account_id=account_id,
-        queue_name=queue_name(bucket_name, "dead-letters"),
-        settings=settings,
-        opts=child,
-    )
-    queue = cloudflare.Queue(
-        names("registration-events"),
-        account_id=account_id,
-        queue_name=queue_name(bucket_name, "events"),
-        settings=settings,
-        opts=child,
-    )
+
+    def new_queue(role: str) -> cloudflare.Queue:
+        return cloudflare.Queue(
+            names(f"registration-{role}"),
+            account_id=account_id,
+            queue_name=queue_name(bucket_name, role),
+            settings=cloudflare.QueueSettingsArgs(message_retention_period=RETENTION_SECONDS),
+            opts=child,
+        )
+
+    dead_letter_queue = new_queue("dead-letters")
+    queue = new_queue("events")
     consumer = cloudflare.QueueConsumer(
         names("registration-consumer"),
         account_id=account_id,
@@ -128,21 +125,14 @@ def registration(
         ],
         opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[consumer])),
     )
-    invoke_opts = pulumi.InvokeOutputOptions(parent=child.parent)
     token = cloudflare.AccountToken(
         names("receiver-token"),
         account_id=account_id,
         name=token_name,
         policies=[
             # HeadObject on this bucket only: the receiver reads metadata and never writes.
-            cloudflare.AccountTokenPolicyArgs(
-                effect="allow",
-                permission_groups=[
-                    cloudflare.AccountTokenPolicyPermissionGroupArgs(
-                        id=permission_group_id(account_id, r2.ITEM_READ, invoke_opts)
-                    )
-                ],
-                resources=json.dumps({bucket_resource(account_id, jurisdiction, bucket_name): "*"}),
+            bucket_policy(
+                account_id, jurisdiction, bucket_name, [r2.ITEM_READ], pulumi.InvokeOutputOptions(parent=child.parent)
             ),
             # Pull and acknowledge: the Queues groups take only the account as their resource.
             cloudflare.AccountTokenPolicyArgs(
