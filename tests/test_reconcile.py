@@ -99,8 +99,9 @@ def test_a_dry_run_says_what_drifted_and_changes_nothing(
 
 
 def test_on_r2_without_its_gateway_reconcile_quarantines_what_the_store_could_not_refuse(tmp_path: Path) -> None:
-    """R2 tokens cannot hold the upload rules, and r2 has no event source here: reconcile keeps its
-    table, and an object that breaks the contract is quarantined, never trainable."""
+    """R2 tokens cannot hold the upload rules: reconcile (here without the receiver: the bare
+    stand-in has no event source) keeps the table, and an object that breaks the contract is
+    quarantined, never trainable."""
     from learning_images import contract  # noqa: PLC0415
     from learning_images.sandbox.r2 import local_r2_store  # noqa: PLC0415
 

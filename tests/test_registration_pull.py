@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import requests
+from sqlalchemy import create_engine
 
 from learning_images.outputs import RegistrationOutputs
 from learning_images.registry.sources import SourceError, open_source
@@ -18,6 +19,7 @@ from learning_images.sandbox.local import LocalStore
 from learning_images.sandbox.queues import CloudflareQueues, StandInQueue, serving
 from learning_images.sandbox.r2 import local_r2_store
 from tests.support.registry import (
+    batch,
     no_aws,
     not_trainable_after_a_batch,
     row_after_an_erasure,
@@ -69,6 +71,26 @@ def test_an_r2_message_that_is_not_an_event_is_acknowledged_and_counted(
     assert run(store, sqlite_database(tmp_path)) == 0
     said = capsys.readouterr().out
     assert "2 ignored" in said and "another bucket" in said, said
+
+
+def test_a_batch_the_database_refuses_returns_to_the_queue_and_registers_on_the_rerun(
+    store: LocalStore, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = sqlite_database(tmp_path)
+    assert run(store, url) == 0  # the schema, and nothing queued left over
+    engine = create_engine(url.read_text())
+    with engine.begin() as connection:  # the database refuses every insert (a full disk, say)
+        connection.exec_driver_sql(
+            "CREATE TRIGGER refuse BEFORE INSERT ON learning_samples BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+        )
+    stored = batch(store, tmp_path / "batch", 2)
+    assert run(store, url) == 2, "a database that refuses the batch is exit 2"
+    assert "every message of the batch stays queued" in capsys.readouterr().err
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP TRIGGER refuse")
+    engine.dispose()
+    assert run(store, url) == 0
+    assert {r.image_reference for r in rows(url)} >= set(stored), "a message was lost while the database refused it"
 
 
 # --- the sources against the services' stand-ins, message by message ------------------------------
