@@ -44,6 +44,7 @@ def main() -> int:
                 assert upload(store, folder, manifest, folder / f"{camera}.jsonl", "--quiet") == 0
                 command = [
                     *("--outputs", str(store.outputs_file), "--endpoint-url", store.url, "--camera-id", camera),
+                    "--scan",
                     *("--confirm", "--workers", str(workers)),
                     *("--report", str(folder / f"erase-{camera}.jsonl"), "--audit", str(folder / "audit.jsonl")),
                 ]

@@ -52,6 +52,7 @@ TIERS: dict[str, tuple[str, ...]] = {
         "test_certificate_sandbox",
         "test_city_kit",
         "test_erase",
+        "test_erase_by_sql",
         "test_gcs_sandbox",
         "test_key_rotation",
         "test_operations_faults",

@@ -99,8 +99,11 @@ def audit_records(tmp_path: Path) -> list[dict[str, Any]]:
 
 
 def run(store: LocalStore, tmp_path: Path, *args: str) -> int:
+    """The erasure command; a metadata selection by scanning the bucket (these are the scan's
+    tests: tests/test_erase_by_sql.py selects in learning_samples)."""
     operator = new_session(region_name=REGION, **store.operator)
-    common = ["--outputs", str(store.outputs_file), "--endpoint-url", store.url]
+    scan = ["--scan"] if any(a in args for a in ("--city-id", "--camera-id", "--event-id")) else []
+    common = ["--outputs", str(store.outputs_file), "--endpoint-url", store.url, *scan]
     paths = ["--report", str(tmp_path / "erase.jsonl"), "--audit", str(tmp_path / "audit.jsonl")]
     return erase.main([*common, *paths, *args], operator=operator)
 
@@ -144,7 +147,11 @@ def test_erasure_removes_every_version_in_primary_and_replica(store: LocalStore,
     assert "assumed-role" in audit["by"]["acting_as"], "and the tier session it acted as"
     deleted = [r for r in records if r["event"] == "version-deleted"]
     assert len(deleted) == len(report) and {r["run"] for r in records} == {audit["run"]}, "every version, one run"
-    assert audit["at"] and audit["selection"] == {"city_id": "sandbox-city", "camera_id": camera}
+    assert audit["at"] and audit["selection"] == {
+        "city_id": "sandbox-city",
+        "camera_id": camera,
+        "selected_in": "bucket scan",
+    }
     assert sorted(audit["references"]) == sorted(r["image_reference"] for r in done[:2]), "the audit says what"
     assert "\\xff\\xd8" not in json.dumps(audit) and set(audit) >= {"at", "by", "references"}
 
@@ -332,7 +339,7 @@ def test_a_dry_run_lists_what_it_would_erase_and_names_an_unknown_city(
     assert run(store, tmp_path, "--camera-id", "cam-dry-listing") == 0
     err = " ".join(capsys.readouterr().err.split())
     assert row["image_reference"] in err, "a dry run shows what it would erase, not counts only"
-    assert run(store, tmp_path, "--city-id", "atlantis") == 0
+    assert run(store, tmp_path, "--city-id", "atlantis") == 1, "a selection that matches nothing is exit 1"
     assert "'atlantis' is not a city of this stack" in " ".join(capsys.readouterr().err.split())
 
 

@@ -78,7 +78,7 @@ def test_retention_and_erasure_run_on_gcs_outputs(gcs_store: LocalStore, tmp_pat
     assert due[keys["correct"]] == "would-expire", f"correct is due at its retention on GCS: {due}"
     assert due[keys["changed"]] != "would-expire", f"changed never expires: {due}"
     paths = ["--report", str(tmp_path / "erase.jsonl"), "--audit", str(tmp_path / "audit.jsonl")]
-    assert erase.main([*common, *paths, "--camera-id", "cam-gcs-erase", "--confirm"], operator=operator) == 0
+    assert erase.main([*common, *paths, "--camera-id", "cam-gcs-erase", "--scan", "--confirm"], operator=operator) == 0
     listed = operator_s3(gcs_store).list_objects_v2(Bucket=gcs_store.outputs["bucket_name"]).get("Contents", [])
     present = {o["Key"] for o in listed}
     assert keys["correct"] not in present and keys["changed"] in present, present

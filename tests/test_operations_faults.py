@@ -39,7 +39,7 @@ def test_erasure_against_a_hung_store_exits_2_having_deleted_nothing(
 ) -> None:
     argv = [
         *("--outputs", str(store.outputs_file), "--endpoint-url", hung, "--timeout", "0.5"),
-        *("--camera-id", "cam-hung", "--confirm"),
+        *("--camera-id", "cam-hung", "--scan", "--confirm"),
         *("--report", str(tmp_path / "erase.jsonl"), "--audit", str(tmp_path / "audit.jsonl")),
     ]
     assert erase.main(argv, operator=operator(store)) == 2

@@ -13,6 +13,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from typing import Final
 
@@ -371,6 +372,35 @@ def lifecycle_rules(periods: LifecyclePeriods, archive_class: str) -> list[Lifec
             expired_object_delete_marker=True,
         ),
     ]
+
+
+# --- Selecting by upload day --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UploadDays:
+    """An inclusive range of upload days (``uploaded_at``, the contract's ISO 8601 UTC time)."""
+
+    first: date | None = None
+    last: date | None = None
+
+    def __bool__(self) -> bool:
+        return self.first is not None or self.last is not None
+
+    def holds(self, uploaded_at: str | None) -> bool:
+        """Whether ``uploaded_at`` (``2026-12-01T10:00:00Z``) falls in the range."""
+        if not self:
+            return True
+        if not uploaded_at:
+            return False
+        day = uploaded_at[:10]
+        return (self.first is None or day >= self.first.isoformat()) and (
+            self.last is None or day <= self.last.isoformat()
+        )
+
+    def describe(self) -> dict[str, str]:
+        found = {"uploaded_from": self.first, "uploaded_until": self.last}
+        return {name: day.isoformat() for name, day in found.items() if day is not None}
 
 
 # --- References ------------------------------------------------------------------------------

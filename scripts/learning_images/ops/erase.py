@@ -3,23 +3,28 @@
     python -m learning_images.ops.erase --stack prod --city-id paris --camera-id cam-17            # dry run
     python -m learning_images.ops.erase --stack prod --references refs.txt --confirm --audit audit.jsonl
 
-Select by metadata (``--city-id``, ``--camera-id``, ``--event-id``, any combination) or by a
-file of references, one per line (what a ``learning_samples`` query returns). Without
+Select by metadata (``--city-id``, ``--camera-id``, ``--event-id``, ``--uploaded-from``,
+``--uploaded-until``, any combination), which selects in ``learning_samples`` (the contract's
+deletion "via metadata queries": one indexed query, whatever the bucket holds), or by a file of
+references, one per line. Without
 ``--confirm`` nothing is deleted: the report lists every version that would be. With it, every
 version and delete marker of each matched object is deleted in the primary and in the replica
 as the Command Centre tier (bypassing GOVERNANCE retention where Object Lock is on), the keys
 are listed again to prove nothing remains, and one audit record is appended: what (the
 references and version counts), when, by whom. Never image content.
 
-Finding the objects. By reference, each key costs one ListObjectVersions per bucket. By
-metadata, the candidates come from listing the bucket, or with ``--inventory`` from the newest
-daily S3 Inventory (no listing), and each candidate's metadata is read with one HeadObject:
-S3 Inventory carries no metadata. At scale, select in ``learning_samples`` and erase by
-reference. Above ``--batch-threshold`` versions the tool writes S3 Batch Operations manifests
-(CSV: bucket, key, version) instead of deleting one request at a time.
+Finding the objects. Each selected key costs one ListObjectVersions per bucket. A metadata
+selection reads the table (``--database-url-file``, else ``$LEARNING_IMAGES_DATABASE_URL``, else the
+embedded SQLite); after a confirmed erasure its rows are marked erased, and a row whose object is
+already gone is named and marked, not an error. ``--scan`` is the fallback for a store without
+registration, and costs what the bucket holds: the candidates come from listing it, or with
+``--inventory`` from the newest daily S3 Inventory, and each candidate's metadata is read with
+one HeadObject. Above ``--batch-threshold`` versions the tool writes S3 Batch Operations
+manifests (CSV: bucket, key, version) instead of deleting one request at a time.
 
-Exit codes: 0 done (or dry run); 1 something could not be deleted or still remains; 2 usage,
-credentials or endpoint.
+Exit codes: 0 done (or dry run); 1 something could not be deleted or still remains, or the
+selection matches nothing; 2 usage, credentials, endpoint, or a learning store that does not
+answer (before any deletion).
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -48,6 +54,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from learning_images import contract
 from learning_images.concurrency import Ticker, bounded_map
 from learning_images.ops import arguments
+from learning_images.ops.arguments import add_database_arguments
 from learning_images.ops.clients import (
     Endpoint,
     command_centre_session,
@@ -204,9 +211,13 @@ class Eraser:
                     return {contract.metadata_key(t["Key"]): t["Value"] for t in tags}
         return None
 
-    def matches(self, key: str, selector: dict[str, str]) -> bool:
+    def matches(self, key: str, selector: dict[str, str], uploaded: contract.UploadDays) -> bool:
         meta = self.metadata(key)
-        return meta is not None and all(meta.get(contract.metadata_key(f)) == v for f, v in selector.items())
+        return (
+            meta is not None
+            and all(meta.get(contract.metadata_key(f)) == v for f, v in selector.items())
+            and uploaded.holds(meta.get(contract.metadata_key(contract.UPLOADED_AT)))
+        )
 
     def versions_of(self, s3: Any, bucket: str, key: str) -> list[Version]:
         if not self.versioned:
@@ -422,8 +433,27 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--endpoint-url", help="S3/STS endpoint (default: the stack's, else the SDK's own)")
     for name, field_name in SELECTORS.items():
         parser.add_argument(f"--{name.replace('_', '-')}", dest=name, help=f"select objects whose {field_name} is this")
+    for name, which in (("from", "first"), ("until", "last")):
+        parser.add_argument(
+            f"--uploaded-{name}",
+            dest=f"uploaded_{name}",
+            type=date.fromisoformat,
+            metavar="YYYY-MM-DD",
+            help=f"select objects uploaded on this day or after it ({which} day, UTC, inclusive)"
+            if name == "from"
+            else "select objects uploaded on this day or before it (UTC, inclusive)",
+        )
     parser.add_argument("--references", type=Path, help="select by reference: a file with one image_reference per line")
-    parser.add_argument("--inventory", action="store_true", help="read candidates from the newest S3 Inventory")
+    add_database_arguments(parser)
+    parser.add_argument(
+        "--scan",
+        action="store_true",
+        help="select by reading every object's metadata instead of learning_samples: for a store without "
+        "registration (costs what the bucket holds)",
+    )
+    parser.add_argument(
+        "--inventory", action="store_true", help="with --scan: read candidates from the newest S3 Inventory"
+    )
     parser.add_argument("--confirm", action="store_true", help="delete (without it: a dry run that deletes nothing)")
     parser.add_argument(
         "--workers",
@@ -450,11 +480,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     selector = {SELECTORS[k]: v for k in SELECTORS if (v := getattr(args, k))}
-    if bool(selector) == bool(args.references):
-        parser.error("select by metadata (--city-id, --camera-id, --event-id) or by --references, exactly one way")
-    if args.references and args.inventory:
-        parser.error("--inventory finds candidates for a metadata selection; references name their keys already")
-    args.selector = selector
+    uploaded = contract.UploadDays(args.uploaded_from, args.uploaded_until)
+    if uploaded.first and uploaded.last and uploaded.first > uploaded.last:
+        parser.error(f"--uploaded-from {uploaded.first} is after --uploaded-until {uploaded.last}")
+    if bool(selector or uploaded) == bool(args.references):
+        parser.error(
+            "select by metadata (--city-id, --camera-id, --event-id, --uploaded-from, --uploaded-until) or by "
+            "--references, exactly one way: an erasure without a filter is refused"
+        )
+    if args.references and (args.inventory or args.scan):
+        parser.error("--scan and --inventory find candidates for a metadata selection; references name their keys")
+    if args.inventory and not args.scan:
+        parser.error("--inventory is a way to --scan the bucket: add --scan (a metadata selection reads the table)")
+    args.selector, args.uploaded = selector, uploaded
     return args
 
 
@@ -468,6 +506,10 @@ class Prepared:
     actor: dict[str, str]
     #: References of the selection that match nothing in the store (a typo, or already erased).
     unmatched: list[str]
+    #: Where the selection was made in learning_samples: the engine, to mark its rows erased.
+    learning_store: Any = None
+    #: Rows of the selection whose objects the store no longer holds: named and marked, not an error.
+    gone: list[str] = field(default_factory=list)
 
 
 def prepare(args: argparse.Namespace, operator: boto3.Session | None) -> Prepared:
@@ -487,21 +529,52 @@ def prepare(args: argparse.Namespace, operator: boto3.Session | None) -> Prepare
         s3 = endpoint.client(session, "s3")
         replica_s3 = endpoint.client(session, "s3", region_name=outputs.replica.region) if outputs.replica else None
         eraser = Eraser(outputs, s3, replica_s3, s3 if outputs.inventory else None)
-        by_reference = keys is not None
-        if keys is None:
+        by_reference, engine = keys is not None, None
+        if keys is None and args.scan:
             # One metadata read per candidate: concurrent and bounded, a million keys in flat memory.
             matched = bounded_map(
-                lambda key: key if eraser.matches(key, args.selector) else None, eraser.candidates(args.inventory), 16
+                lambda key: key if eraser.matches(key, args.selector, args.uploaded) else None,
+                eraser.candidates(args.inventory),
+                16,
             )
             keys = [key for key in matched if key is not None]
+        elif keys is None:
+            engine, keys = selected_in_learning_store(args, outputs)
         plan = eraser.plan(keys)
         found = {outputs.key_of(reference) for reference in plan.references}
-        unmatched = [outputs.reference(key) for key in keys if key not in found] if by_reference else []
-        return Prepared(outputs, eraser, plan, actor, unmatched)
+        missing = [outputs.reference(key, any_key=True) for key in keys if key not in found]
+        unmatched, gone = (missing, []) if by_reference else ([], missing if engine is not None else [])
+        return Prepared(outputs, eraser, plan, actor, unmatched, engine, gone)
     except InventoryError as exc:
         raise UsageError(str(exc)) from None
     except (ClientError, BotoCoreError, ValueError) as exc:
         raise UsageError(f"cannot read the store as the Command Centre: {exc}") from None
+
+
+def selected_in_learning_store(args: argparse.Namespace, outputs: StackOutputs) -> tuple[Any, list[str]]:
+    """The engine and the keys of the rows the metadata selection names (raises UsageError where
+    the learning store cannot be read: nothing is deleted then)."""
+    try:
+        from learning_images.registry.database import (  # noqa: PLC0415
+            DatabaseError,
+            connect,
+            database_url,
+            describe,
+            upgrade,
+        )
+        from learning_images.registry.selection import answering, erasure_keys  # noqa: PLC0415
+    except ImportError:
+        raise UsageError(
+            "a metadata selection reads learning_samples: install the [registry] extra, or add --scan to read "
+            "every object's metadata instead"
+        ) from None
+    url = database_url(args)
+    try:
+        engine = answering(connect(url))
+        upgrade(engine)  # the table's newest schema (an empty one where nothing was ever registered)
+        return engine, erasure_keys(engine, outputs.bucket_name, args.selector, args.uploaded)
+    except DatabaseError as exc:
+        raise UsageError(f"{exc} at {describe(url)}; nothing was deleted") from None
 
 
 def main(argv: list[str] | None = None, *, operator: boto3.Session | None = None) -> int:
@@ -549,7 +622,7 @@ def erase(args: argparse.Namespace, console: Console, operator: boto3.Session | 
         journal.close()
 
 
-def erase_selected(
+def erase_selected(  # noqa: PLR0911 (one exit per documented outcome)
     args: argparse.Namespace, console: Console, ready: Prepared, journal: AuditJournal, report: JsonlReport
 ) -> int:
     outputs, plan = ready.outputs, ready.plan
@@ -566,30 +639,26 @@ def erase_selected(
         ]
         + [{"reference": r, "outcome": "matched-nothing"} for r in unmatched]
     )
+    selection: dict[str, Any] = (
+        {"references_file": str(args.references)}
+        if args.references
+        else {
+            **args.selector,
+            **args.uploaded.describe(),
+            "selected_in": "bucket scan" if args.scan else "learning_samples",
+        }
+    )
     audit = {
         "by": ready.actor,
         "bucket": outputs.bucket_name,
-        "selection": {"references_file": str(args.references)} if args.references else dict(args.selector),
+        "selection": selection,
         "objects": len(plan.references),
         "versions": len(plan.versions),
         "references": plan.references,
         "requested": outcomes,
     }
-    city = args.selector.get(contract.CITY_ID)
-    known = {*outputs.city_credentials, contract.PROBE_CITY_ID}
-    if city and city not in known:
-        console.print(
-            f"[yellow]{city!r} is not a city of this stack[/] ({', '.join(sorted(known))}); "
-            "erasing what its metadata names anyway (a city removed from cityIds keeps its objects)"
-        )
-    if already:
-        console.print(f"{len(already)} references were erased by an earlier run (confirmed in {args.audit})")
-    if unmatched:
-        console.print(
-            f"[yellow]{len(unmatched)} references match no object in this store:[/] "
-            + ", ".join(unmatched[:10])
-            + (" ..." if len(unmatched) > 10 else "")
-        )
+    if not announce(console, args, ready, already=already, unmatched=unmatched, selection=selection):
+        return 1
     if not args.confirm:
         code = report_only(
             args,
@@ -647,7 +716,72 @@ def erase_selected(
     print_counts(console, "erasure", report.counts, ["deleted", "failed", "remaining"])
     if remaining:
         console.print(f"[red]{len(remaining)} versions still exist[/] (see {args.report})")
-    return 1 if failed or remaining or unmatched else 0
+    if failed or remaining:
+        return 1
+    if ready.learning_store is not None and not mark_rows(console, ready, plan):
+        return 1
+    return 1 if unmatched else 0
+
+
+def announce(
+    console: Console,
+    args: argparse.Namespace,
+    ready: Prepared,
+    *,
+    already: list[str],
+    unmatched: list[str],
+    selection: dict[str, Any],
+) -> bool:
+    """Say what the selection found beyond the plan; False where a metadata selection matches nothing."""
+    city = args.selector.get(contract.CITY_ID)
+    known = {*ready.outputs.city_credentials, contract.PROBE_CITY_ID}
+    if city and city not in known:
+        console.print(
+            f"[yellow]{city!r} is not a city of this stack[/] ({', '.join(sorted(known))}); "
+            "erasing what its metadata names anyway (a city removed from cityIds keeps its objects)"
+        )
+    if already:
+        console.print(f"{len(already)} references were erased by an earlier run (confirmed in {args.audit})")
+    if unmatched:
+        console.print(
+            f"[yellow]{len(unmatched)} references match no object in this store:[/] "
+            + ", ".join(unmatched[:10])
+            + (" ..." if len(unmatched) > 10 else "")
+        )
+    if ready.gone:
+        console.print(
+            f"{len(ready.gone)} rows of learning_samples name objects the store no longer holds "
+            f"({'marked erased' if args.confirm else 'a confirmed run marks them erased'}): "
+            + ", ".join(ready.gone[:10])
+            + (" ..." if len(ready.gone) > 10 else "")
+        )
+    if not args.references and not ready.plan.references and not ready.gone:
+        where = (
+            "no object's metadata"
+            if args.scan
+            else "no row of learning_samples not erased already (is the receiver registering this store? "
+            "--scan reads the bucket instead)"
+        )
+        console.print(f"[yellow]the selection matches nothing:[/] {where} matches {selection}")
+        return False
+    return True
+
+
+def mark_rows(console: Console, ready: Prepared, plan: Plan) -> bool:
+    """Mark the erased objects' rows (and the rows of objects already gone) erased in the table."""
+    from learning_images.registry.database import DatabaseError  # noqa: PLC0415 (the [registry] extra)
+    from learning_images.registry.selection import mark_erased  # noqa: PLC0415
+
+    try:
+        marked = mark_erased(ready.learning_store, [*plan.references, *ready.gone], "learning-images-erase")
+    except DatabaseError as exc:
+        console.print(
+            f"[red]error:[/] every selected object is erased, but {exc}: the receiver's deletion events or "
+            "learning-images-reconcile mark the rows"
+        )
+        return False
+    console.print(f"learning_samples: {marked} rows marked erased")
+    return True
 
 
 def version_row(outputs: StackOutputs, version: Version) -> dict[str, Any]:

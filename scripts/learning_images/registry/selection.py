@@ -1,0 +1,88 @@
+"""What the Command Centre's operations select in ``learning_samples`` instead of reading the bucket:
+the contract's query pattern (table, then ``image_reference``, then the object), so an operation
+costs what it touches, not what the bucket holds.
+
+- GDPR erasure "via metadata queries": the rows of a city, camera, event and upload-date range;
+- marking rows erased once their objects are gone (erasure, retention), in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, select, text, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from learning_images import contract
+from learning_images.registry.database import DatabaseError
+from learning_images.registry.models import LearningSample
+
+#: The columns a metadata selection may filter on, by the contract's field names.
+SELECTABLE = {
+    contract.CITY_ID: LearningSample.city_id,
+    contract.CAMERA_ID: LearningSample.camera_id,
+    contract.EVENT_ID: LearningSample.event_id,
+}
+
+
+#: References per UPDATE ... IN (...): below every database's limit on bound parameters.
+_CHUNK = 500
+
+
+def answering(engine: Engine) -> Engine:
+    """``engine``, once its database has answered (raises :class:`DatabaseError`): an operation
+    that cannot record what it did must not start."""
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        raise DatabaseError(
+            f"the learning store does not answer ({type(getattr(exc, 'orig', None) or exc).__name__})"
+        ) from None
+    return engine
+
+
+def erasure_keys(engine: Engine, bucket: str, selector: Mapping[str, str], uploaded: contract.UploadDays) -> list[str]:
+    """The object keys of the rows not yet erased in ``bucket`` that match every field of
+    ``selector`` and the upload range; one indexed query (``city_id, camera_id, event_id``)."""
+    query = select(LearningSample.object_key).where(LearningSample.bucket == bucket, LearningSample.erased_at.is_(None))
+    for name, value in selector.items():
+        query = query.where(SELECTABLE[name] == value)
+    # uploaded_at is ISO 8601 UTC text: its order is time order, so a day range is a text range.
+    if uploaded.first is not None:
+        query = query.where(LearningSample.uploaded_at >= uploaded.first.isoformat())
+    if uploaded.last is not None:
+        query = query.where(LearningSample.uploaded_at < (uploaded.last + timedelta(days=1)).isoformat())
+    try:
+        with engine.connect() as connection:
+            return list(connection.execute(query.order_by(LearningSample.id)).scalars())
+    except SQLAlchemyError as exc:
+        raise DatabaseError(
+            f"the learning store refused the selection ({type(getattr(exc, 'orig', None) or exc).__name__})"
+        ) from None
+
+
+def mark_erased(engine: Engine, references: Iterable[str], by: str) -> int:
+    """Mark the rows of ``references`` erased now (those not marked yet), in one transaction; how many."""
+    found = list(references)
+    if not found:
+        return 0
+    now, marked = datetime.now(UTC), 0
+    try:
+        with engine.begin() as connection:
+            for start in range(0, len(found), _CHUNK):
+                done = connection.execute(
+                    update(LearningSample)
+                    .where(
+                        LearningSample.image_reference.in_(found[start : start + _CHUNK]),
+                        LearningSample.erased_at.is_(None),
+                    )
+                    .values(erased_at=now, erased_by=by[:64])
+                )
+                marked += int(done.rowcount)
+        return marked
+    except SQLAlchemyError as exc:
+        raise DatabaseError(
+            f"the learning store refused marking rows erased ({type(getattr(exc, 'orig', None) or exc).__name__})"
+        ) from None
