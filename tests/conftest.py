@@ -64,6 +64,7 @@ TIERS: dict[str, tuple[str, ...]] = {
         "test_registration_pull",
         "test_retention",
         "test_sandbox",
+        "test_training",
         "test_upload_faults",
         "test_verify_contract",
         "test_verify_failures",

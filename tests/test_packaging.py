@@ -22,6 +22,7 @@ COMMANDS = {
     "learning-images-city-kit": "learning_images.ops.city_kit:main",
     "learning-images-register": "learning_images.ops.register:main",
     "learning-images-reconcile": "learning_images.ops.reconcile:main",
+    "learning-images-fetch": "learning_images.ops.fetch:main",
     "learning-images-sandbox": "learning_images.sandbox.cli:main",
 }
 

@@ -223,13 +223,33 @@ def command_centre_session(
 ) -> boto3.Session:
     """The Command Centre tier, for erasure and retention: its token on R2, its role on AWS
     (assumed by the operator, so CloudTrail names the person behind ``session_name``)."""
-    if outputs.command_centre_credentials:
-        return key_session(outputs.command_centre_credentials, outputs.region)
-    if not outputs.command_centre_role_arn:
-        raise ValueError("the stack outputs name no Command Centre role or credentials")
-    return assume(
-        operator or new_session(region_name=outputs.region), outputs.command_centre_role_arn, endpoint, session_name
+    return _tier_session(
+        outputs.command_centre_credentials, outputs.command_centre_role_arn, outputs, operator, endpoint, session_name
     )
+
+
+def training_session(
+    outputs: StackOutputs, operator: boto3.Session | None, endpoint: Endpoint, session_name: str
+) -> boto3.Session:
+    """The training tier, read-only: its key on R2 and Cloud Storage, its role on AWS."""
+    return _tier_session(
+        outputs.training_credentials, outputs.training_role_arn, outputs, operator, endpoint, session_name
+    )
+
+
+def _tier_session(  # noqa: PLR0917 (a tier's two ways in, and where)
+    credentials: Credentials | None,
+    role_arn: str | None,
+    outputs: StackOutputs,
+    operator: boto3.Session | None,
+    endpoint: Endpoint,
+    session_name: str,
+) -> boto3.Session:
+    if credentials:
+        return key_session(credentials, outputs.region)
+    if not role_arn:
+        raise ValueError("the stack outputs name no role or credentials for this tier")
+    return assume(operator or new_session(region_name=outputs.region), role_arn, endpoint, session_name)
 
 
 def identity(session: boto3.Session, endpoint: Endpoint, outputs: StackOutputs) -> str:
