@@ -23,6 +23,7 @@ COMMANDS = {
     "learning-images-register": "learning_images.ops.register:main",
     "learning-images-reconcile": "learning_images.ops.reconcile:main",
     "learning-images-fetch": "learning_images.ops.fetch:main",
+    "learning-images-ingest-report": "learning_images.ops.ingest_report:main",
     "learning-images-sandbox": "learning_images.sandbox.cli:main",
 }
 

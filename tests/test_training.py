@@ -4,6 +4,7 @@ credential; a content-addressed cache; datasets a DataLoader takes."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -17,7 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, update
 
-from learning_images.ops import fetch
+from learning_images.ops import fetch, ingest_report
 from learning_images.ops.clients import Endpoint, new_session, training_session
 from learning_images.outputs import parse_outputs
 from learning_images.registry.database import connect
@@ -28,7 +29,7 @@ from learning_images.training.datasets import SampleDataset, SampleStream
 from learning_images.training.reader import Reader, UnavailableError
 from learning_images.training.selection import Selection, samples
 from tests.support import registry
-from tests.support.ops import command_centre_s3
+from tests.support.ops import command_centre_s3, sample, upload, write_batch
 from tests.support.registry import batch, run
 
 store = registry.store
@@ -94,8 +95,8 @@ def test_an_epoch_reads_every_selected_trainable_image_verified(
     reader, _ = reader_for(store, database, None)
     read = dict(reader.read_all(found))
     assert len(read) == 4 and not reader.counts.skipped, reader.counts.skipped
-    for sample, data in read.items():
-        assert data[:2] == b"\xff\xd8" and len(data) == sample.size_bytes, f"{sample.image_reference}: not its image"
+    for one, data in read.items():
+        assert data[:2] == b"\xff\xd8" and len(data) == one.size_bytes, f"{one.image_reference}: not its image"
 
 
 def test_a_cached_epoch_downloads_nothing(store: LocalStore, database: Path, tmp_path: Path) -> None:
@@ -256,3 +257,65 @@ def test_fetch_killed_mid_run_leaves_only_whole_images_and_a_rerun_converges(
     assert subprocess.run(command, env=env, check=False).returncode == 0  # noqa: S603
     assert sorted(p.name for p in out.glob("*.jpg")) == sorted(r.rsplit("/", 1)[1] for r in stored)
     assert not list(out.glob(".*")), "the rerun left an unfinished file behind"
+
+
+# --- duplicates and the ingest report --------------------------------------------------------------
+
+
+def test_the_same_bytes_uploaded_twice_are_read_once_and_listed_as_duplicates(
+    store: LocalStore, database: Path, tmp_path: Path
+) -> None:
+    camera = f"cam-dup-{uuid.uuid4().hex[:8]}"
+    folder = tmp_path / "batch"
+    # One image file, two rows (two events of one camera): two keys, one SHA-256.
+    rows = [
+        sample("same.jpg", camera_id=camera),
+        sample("same.jpg", camera_id=camera),
+        sample("other.jpg", camera_id=camera),
+    ]
+    manifest = write_batch(folder, rows)
+    assert upload(store, folder, manifest, folder / "report.jsonl") == 0
+    assert run(store, database) == 0
+    every = selected(store, database, camera_ids=[camera], distinct=False)
+    once = selected(store, database, camera_ids=[camera])
+    assert len(every) == 3 and len(once) == 2, f"{len(every)} rows, {len(once)} images"
+    (first,) = [s for s in once if s.duplicates]
+    later = [s for s in every if s.content_sha256 == first.content_sha256 and s.id != first.id]
+    assert first.id < later[0].id and first.duplicates == (later[0].image_reference,), first
+
+
+def test_the_ingest_report_counts_each_city_days_rows_by_state(
+    store: LocalStore, database: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    camera = f"cam-report-{uuid.uuid4().hex[:8]}"
+    folder = tmp_path / "batch"
+    rows = [
+        sample("a.jpg", camera_id=camera),
+        sample("a.jpg", camera_id=camera),
+        sample("b.jpg", "changed", camera_id=camera),
+    ]
+    manifest = write_batch(folder, rows)
+    assert upload(store, folder, manifest, folder / "report.jsonl") == 0
+    assert run(store, database) == 0
+    engine = create_engine(database.read_text())
+    with engine.begin() as connection:  # one row quarantined, as the receiver records a broken rule
+        (first,) = connection.execute(
+            LearningSample.__table__.select().where(LearningSample.label_status == "changed")
+        ).all()
+        connection.execute(
+            update(LearningSample).where(LearningSample.id == first.id).values(quarantined_rule="refuse.missing-tag")
+        )
+    engine.dispose()
+    out = tmp_path / "report.json"
+    assert ingest_report.main(["--database-url-file", str(database), "--json", str(out)]) == 0
+    (day,) = json.loads(out.read_text())["days"]
+    assert day["city_id"] == "sandbox-city" and day["registered"] == {"correct": 2}, day
+    assert day["quarantined"] == {"refuse.missing-tag": 1} and day["duplicates"] == 1 and day["erased"] == 0, day
+    assert "sandbox-city" in capsys.readouterr().out
+
+
+def test_an_ingest_report_of_an_empty_range_exits_1(database: Path) -> None:
+    assert (
+        ingest_report.main(["--database-url-file", str(database), "--since", "2001-01-01", "--until", "2001-01-02"])
+        == 1
+    )

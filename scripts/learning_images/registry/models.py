@@ -68,6 +68,8 @@ class LearningSample(Base):
         Index(None, "city_id", "camera_id", "event_id"),
         Index(None, "label_status", "stored_at"),
         Index(None, "erased_at"),
+        # Duplicates (the same bytes uploaded twice) and the training cache's eviction.
+        Index(None, "content_sha256"),
     )
 
     @property

@@ -5,7 +5,7 @@ every epoch of a run sees the same set whatever arrives meanwhile."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,6 +28,8 @@ class Sample:
     size_bytes: int
     #: The contract's fields as registered (``content_sha256`` among them, where the upload set it).
     fields: dict[str, str] = field(default_factory=dict)
+    #: The references of later rows of the same bytes (another day, another city), not read again.
+    duplicates: tuple[str, ...] = ()
 
     def __hash__(self) -> int:  # one row, one sample (its fields are a dict)
         return hash(self.id)
@@ -48,6 +50,8 @@ class Selection:
     uploaded: contract.UploadDays = field(default_factory=contract.UploadDays)
     #: Rows registered after this are left out (None: now, at the query).
     snapshot: datetime | None = None
+    #: Each image once (the first row of its bytes, the later ones its ``duplicates``); False: every row.
+    distinct: bool = True
 
     def describe(self) -> dict[str, Any]:
         found: dict[str, Any] = {
@@ -87,7 +91,7 @@ def samples(engine: Engine, bucket: str, selection: Selection) -> list[Sample]:
         raise DatabaseError(
             f"the learning store refused the selection ({type(getattr(exc, 'orig', None) or exc).__name__})"
         ) from None
-    return [
+    chosen = [
         Sample(
             id=row.id,
             image_reference=row.image_reference,
@@ -97,3 +101,21 @@ def samples(engine: Engine, bucket: str, selection: Selection) -> list[Sample]:
         )
         for row in found
     ]
+    return once_each(chosen) if selection.distinct else chosen
+
+
+def once_each(chosen: list[Sample]) -> list[Sample]:
+    """Each image once: the first row of its bytes (by registration), the later rows of the same
+    SHA-256 listed as its duplicates (the contract's "future considerations": deduplication)."""
+    first: dict[str, int] = {}
+    later: dict[int, list[str]] = {}
+    kept: list[Sample] = []
+    for sample in chosen:
+        digest = sample.content_sha256
+        if digest is not None and digest in first:
+            later.setdefault(first[digest], []).append(sample.image_reference)
+            continue
+        if digest is not None:
+            first[digest] = sample.id
+        kept.append(sample)
+    return [replace(s, duplicates=tuple(later[s.id])) if s.id in later else s for s in kept]
