@@ -44,7 +44,9 @@ def main() -> int:
             for workers in in_turn([1, args.workers], number):
                 report = folder / f"retention-{number}-{workers}.jsonl"
                 started = time.perf_counter()
-                code = retention.main([*common, "--report", str(report), "--workers", str(workers)], operator=operator)
+                code = retention.main(
+                    [*common, "--report", str(report), "--workers", str(workers), "--scan"], operator=operator
+                )
                 seconds[workers].append(time.perf_counter() - started)
                 assert code == 0
     title = f"retention dry run over {args.objects} objects, enforcing local S3 on 127.0.0.1, median of {args.rounds}"

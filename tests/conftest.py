@@ -63,6 +63,7 @@ TIERS: dict[str, tuple[str, ...]] = {
         "test_registration_pubsub",
         "test_registration_pull",
         "test_retention",
+        "test_retention_by_sql",
         "test_sandbox",
         "test_training",
         "test_upload_faults",

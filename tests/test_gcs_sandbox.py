@@ -73,7 +73,7 @@ def test_retention_and_erasure_run_on_gcs_outputs(gcs_store: LocalStore, tmp_pat
     common = ["--outputs", str(gcs_store.outputs_file), "--endpoint-url", gcs_store.url]
     later = (datetime.now(UTC) + timedelta(days=731)).isoformat()
     report = tmp_path / "ret.jsonl"
-    assert retention.main([*common, "--report", str(report), "--as-of", later], operator=operator) == 0
+    assert retention.main([*common, "--report", str(report), "--as-of", later, "--scan"], operator=operator) == 0
     due = {r["key"]: r["status"] for r in read_report(report)}
     assert due[keys["correct"]] == "would-expire", f"correct is due at its retention on GCS: {due}"
     assert due[keys["changed"]] != "would-expire", f"changed never expires: {due}"

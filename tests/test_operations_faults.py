@@ -52,7 +52,7 @@ def test_retention_against_a_hung_store_exits_2(
 ) -> None:
     argv = [
         *("--outputs", str(store.outputs_file), "--endpoint-url", hung, "--timeout", "0.5"),
-        *("--report", str(tmp_path / "retention.jsonl")),
+        *("--report", str(tmp_path / "retention.jsonl"), "--scan"),
     ]
     assert retention.main(argv, operator=operator(store)) == 2
     err = " ".join(capsys.readouterr().err.split())

@@ -1,4 +1,5 @@
-"""The metadata-driven retention job against the local S3 (a fresh store per test: it scans all).
+"""The metadata-driven retention job's bucket scan (``--scan``) against the local S3 (a fresh store
+per test: it scans all); tests/test_retention_by_sql.py selects in learning_samples.
 
 Ages are moved with --as-of (moto stamps every object "now"); the job reads the same periods
 the stack declares (its outputs), evaluated by contract.due_action.
@@ -46,7 +47,7 @@ def uploaded(store: LocalStore, tmp_path: Path, *labels: str) -> dict[str, str]:
 def run(store: LocalStore, tmp_path: Path, days: int, *extra: str) -> dict[str, dict[str, Any]]:
     as_of = (datetime.now(UTC) + timedelta(days=days)).isoformat()
     argv = ["--outputs", str(store.outputs_file), "--endpoint-url", store.url, "--report", str(tmp_path / "ret.jsonl")]
-    argv += ["--as-of", as_of, *extra]
+    argv += ["--as-of", as_of, "--scan", *extra]
     assert retention.main(argv, operator=new_session(region_name=REGION, **store.operator)) == 0
     return {r["key"]: r for r in read_report(tmp_path / "ret.jsonl")}
 
@@ -79,6 +80,7 @@ def test_retention_expires_only_what_the_contract_says(tmp_path: Path) -> None:
             store.url,
             "--report",
             str(tmp_path / "r.jsonl"),
+            "--scan",
         ]
         operator = new_session(region_name=REGION, **store.operator)
         assert retention.main([*argv, "--confirm"], operator=operator, now=later) == 0

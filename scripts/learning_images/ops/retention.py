@@ -1,7 +1,15 @@
-"""Metadata-driven retention: the contract's lifecycle, evaluated from each object's metadata.
+"""Metadata-driven retention: the contract's lifecycle, evaluated from the objects' labels.
 
     python -m learning_images.ops.retention --stack r2 --report retention.jsonl            # dry run
     python -m learning_images.ops.retention --stack r2 --report retention.jsonl --confirm  # expire what is due
+
+By default the rows due are selected in ``learning_samples`` (one indexed query per expiring
+rule: label and age), so the job costs what is due, not what the bucket holds. Where the
+backend's lifecycle cannot read labels (R2, Cloud Storage) each due object is deleted with the
+Command Centre's credential and its row marked erased. On AWS, whose lifecycle expires by the
+same labels, nothing is deleted: a row is ``covered-by-lifecycle`` while S3 may still be queueing
+it, and ``overdue`` once its rule should have removed it ``LIFECYCLE_GRACE_DAYS`` ago (drift: exit
+1). ``--scan`` reads every object's metadata instead (a store without registration):
 
 For storage whose lifecycle cannot filter by metadata (R2: by age and prefix only) and for
 objects whose tags disagree with their metadata (S3 lifecycle reads tags). Every current object
@@ -14,8 +22,9 @@ On AWS an object whose tags agree with its metadata is S3 lifecycle's to expire:
 ``covered-by-lifecycle`` and never deleted here. One whose tags disagree is ``drift``: what its
 metadata says is due is applied (with ``--confirm``), and the disagreement is in the report.
 
-Statuses: keep, covered-by-lifecycle, drift, would-expire, expired, failed. Exit codes: 0 done
-(or dry run); 1 an expiry failed; 2 usage, credentials or endpoint (no report is written).
+Statuses: keep, covered-by-lifecycle, overdue, drift, would-expire, expired, failed. Exit codes: 0
+done (or dry run); 1 an expiry failed, or rows overdue on AWS; 2 usage, credentials, endpoint or
+the learning store (no report is written).
 """
 
 from __future__ import annotations
@@ -39,7 +48,10 @@ from learning_images.ops.clients import Endpoint, command_centre_session, interr
 from learning_images.ops.reports import JsonlReport, ReportBusyError, ReportPathError, ReportWriteError, print_counts
 from learning_images.outputs import OutputsError, StackOutputs, add_outputs_arguments, outputs_from_args
 
-STATUS_ORDER = ["keep", "covered-by-lifecycle", "drift", "would-expire", "expired", "failed"]
+STATUS_ORDER = ["keep", "covered-by-lifecycle", "overdue", "drift", "would-expire", "expired", "failed"]
+#: Days S3 lifecycle may take beyond a rule's age: it evaluates once a day and queues expirations
+#: (S3 User Guide, "Lifecycle configuration": a delay between eligibility and removal).
+LIFECYCLE_GRACE_DAYS = 2
 #: The fields lifecycle rules filter on; a disagreement elsewhere does not change what is due.
 FILTERED_FIELDS = tuple(
     sorted({rule.tag[0] for rule in contract.lifecycle_rules(contract.CONTRACT_PERIODS, "archive") if rule.tag})
@@ -108,6 +120,28 @@ class Retention:
             return {**row, "status": "drift" if drift else "covered-by-lifecycle"}
         return {**row, "status": "drift" if drift else "keep"}
 
+    def evaluate_row(self, due: tuple[str, str, datetime]) -> dict[str, Any]:
+        """A row the table says is due (its label and age): expired here, or lifecycle's on AWS."""
+        key, label, stored_at = due
+        stored_at = stored_at if stored_at.tzinfo else stored_at.replace(tzinfo=UTC)
+        age = (self.as_of - stored_at).total_seconds() / 86400
+        action, rule = contract.due_action(self.rules, {contract.LABEL_STATUS: label}, age)
+        row: dict[str, Any] = {
+            "key": key,
+            "image_reference": self.outputs.reference(key, any_key=True),
+            "age_days": round(age, 2),
+            "label_status": label,
+            "action": action.value,
+            "rule": rule.id if rule else None,
+            "error": None,
+        }
+        if action is not contract.LifecycleAction.EXPIRE or rule is None:
+            return {**row, "status": "keep"}
+        if self.tags_enforced:
+            overdue = age >= (rule.expiration_days or 0) + LIFECYCLE_GRACE_DAYS
+            return {**row, "status": "overdue" if overdue else "covered-by-lifecycle"}
+        return {**row, **self.expire(key)}
+
     def expire(self, key: str) -> dict[str, Any]:
         if not self.confirm:
             return {"status": "would-expire"}
@@ -136,6 +170,13 @@ def parse_args(argv: list[str] | None, now: datetime) -> argparse.Namespace:
         "--workers", type=arguments.positive_int, default=16, help="objects evaluated at once (default: 16)"
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar or progress lines")
+    arguments.add_database_arguments(parser)
+    parser.add_argument(
+        "--scan",
+        action="store_true",
+        help="evaluate every object's metadata instead of selecting in learning_samples: for a store without "
+        "registration (costs what the bucket holds)",
+    )
     parser.add_argument(
         "--as-of",
         type=datetime.fromisoformat,
@@ -149,7 +190,9 @@ def parse_args(argv: list[str] | None, now: datetime) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None, *, operator: boto3.Session | None = None, now: datetime | None = None) -> int:
+def main(  # noqa: PLR0911 (one exit per documented code)
+    argv: list[str] | None = None, *, operator: boto3.Session | None = None, now: datetime | None = None
+) -> int:
     """``now`` is the job's clock (tests move it; a run uses the real time)."""
     now = now or datetime.now(UTC)
     args = parse_args(argv, now)
@@ -172,18 +215,31 @@ def main(argv: list[str] | None = None, *, operator: boto3.Session | None = None
             show_bar = not args.quiet and console.is_terminal
             columns = [TextColumn("retention"), MofNCompleteColumn(), TimeElapsedColumn()]
             ticker = Ticker("retention", console.print, every=1000)
+            table = None if args.scan else learning_store(args)
             with report, Progress(*columns, console=console, disable=not show_bar) as progress:
                 task = progress.add_task("objects", total=None)
-                # One HeadObject (and on AWS one GetObjectTagging) per object: run them
-                # concurrently, bounded; rows are written as they finish.
-                for row in bounded_map(job.evaluate, job.objects(), args.workers):
+                # One HeadObject (and on AWS one GetObjectTagging) per object scanned, one deletion
+                # per row due: run them concurrently, bounded; rows are written as they finish.
+                rows = (
+                    bounded_map(job.evaluate, job.objects(), args.workers)
+                    if table is None
+                    else bounded_map(job.evaluate_row, table.due(outputs, job), args.workers)
+                )
+                for row in rows:
                     report.write(row)
+                    if table is not None and row["status"] == "expired":
+                        table.expired(row["image_reference"])
                     progress.advance(task)
                     if not show_bar and not args.quiet:
                         ticker.tick()
+                if table is not None:
+                    table.flush()
                 report.commit()
     except (ReportBusyError, ReportPathError) as exc:
         console.print(f"[red]error:[/] {exc}")
+        return 2
+    except LearningStoreError as exc:
+        console.print(f"[red]error:[/] {exc}; {record_note(report)}")
         return 2
     except ReportWriteError as exc:
         console.print(
@@ -198,7 +254,71 @@ def main(argv: list[str] | None = None, *, operator: boto3.Session | None = None
         console.print(f"[red]interrupted:[/] {record_note(report)}; run it again to finish")
         return 130
     print_counts(console, "retention" + ("" if args.confirm else " (dry run)"), report.counts, STATUS_ORDER)
-    return 1 if report.counts.get("failed") else 0
+    if report.counts.get("overdue"):
+        console.print(
+            f"[yellow]{report.counts['overdue']} rows are overdue:[/] S3 lifecycle should have expired them "
+            f"{LIFECYCLE_GRACE_DAYS} days ago; are their tags the contract's? (the report names them)"
+        )
+    return 1 if report.counts.get("failed") or report.counts.get("overdue") else 0
+
+
+class LearningStoreError(Exception):
+    """The learning store cannot be used; the message says which and why (nothing was deleted)."""
+
+
+class LearningStore:
+    """Retention's side of learning_samples: the rows due, and marking expired ones erased in
+    batches (a kill between a deletion and its mark is mended by the rerun: the row is due again,
+    its deletion is a no-op, and it is marked then)."""
+
+    BATCH = 100
+
+    def __init__(self, engine: Any, describe: str) -> None:
+        self.engine, self.describe, self.pending = engine, describe, list[str]()
+
+    def due(self, outputs: StackOutputs, job: Retention) -> list[tuple[str, str, datetime]]:
+        from learning_images.registry.database import DatabaseError  # noqa: PLC0415
+        from learning_images.registry.selection import due_rows  # noqa: PLC0415
+
+        try:
+            return due_rows(self.engine, outputs.bucket_name, job.rules, job.as_of)
+        except DatabaseError as exc:
+            raise LearningStoreError(f"{exc} at {self.describe}") from None
+
+    def expired(self, reference: str) -> None:
+        self.pending.append(reference)
+        if len(self.pending) >= self.BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        from learning_images.registry.database import DatabaseError  # noqa: PLC0415
+        from learning_images.registry.selection import mark_erased  # noqa: PLC0415
+
+        try:
+            mark_erased(self.engine, self.pending, "learning-images-retention")
+        except DatabaseError as exc:
+            raise LearningStoreError(
+                f"the objects are expired, but {exc} at {self.describe}: the receiver's deletion events or "
+                "learning-images-reconcile mark the rows"
+            ) from None
+        self.pending = []
+
+
+def learning_store(args: argparse.Namespace) -> LearningStore:
+    try:
+        from learning_images.registry.database import DatabaseError, connect, database_url, describe, upgrade  # noqa: PLC0415
+        from learning_images.registry.selection import answering  # noqa: PLC0415
+    except ImportError:
+        raise LearningStoreError(
+            "selecting the rows due reads learning_samples: install the [registry] extra, or add --scan"
+        ) from None
+    url = database_url(args)
+    try:
+        engine = answering(connect(url))
+        upgrade(engine)
+    except DatabaseError as exc:
+        raise LearningStoreError(f"{exc} at {describe(url)}; nothing was deleted") from None
+    return LearningStore(engine, describe(url))
 
 
 if __name__ == "__main__":

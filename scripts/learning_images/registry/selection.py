@@ -86,3 +86,29 @@ def mark_erased(engine: Engine, references: Iterable[str], by: str) -> int:
         raise DatabaseError(
             f"the learning store refused marking rows erased ({type(getattr(exc, 'orig', None) or exc).__name__})"
         ) from None
+
+
+def due_rows(
+    engine: Engine, bucket: str, rules: Iterable[contract.LifecycleRule], as_of: datetime
+) -> list[tuple[str, str, datetime]]:
+    """(key, label, stored_at) of the rows not erased that an expiring lifecycle rule names and that
+    are at least its age at ``as_of``: one indexed query per rule (``label_status, stored_at``)."""
+    found: list[tuple[str, str, datetime]] = []
+    try:
+        with engine.connect() as connection:
+            for rule in rules:
+                if rule.tag is None or rule.tag[0] != contract.LABEL_STATUS or rule.expiration_days is None:
+                    continue
+                cutoff = as_of.astimezone(UTC) - timedelta(days=rule.expiration_days)
+                query = select(LearningSample.object_key, LearningSample.label_status, LearningSample.stored_at).where(
+                    LearningSample.bucket == bucket,
+                    LearningSample.erased_at.is_(None),
+                    LearningSample.label_status == rule.tag[1],
+                    LearningSample.stored_at <= cutoff,
+                )
+                found += [(key, label, at) for key, label, at in connection.execute(query.order_by(LearningSample.id))]
+    except SQLAlchemyError as exc:
+        raise DatabaseError(
+            f"the learning store refused the selection ({type(getattr(exc, 'orig', None) or exc).__name__})"
+        ) from None
+    return found
