@@ -1,4 +1,4 @@
-"""Erasure of one camera's images, selected in learning_samples, against the same erasure by bucket scan.
+"""Erasure of one camera's images, and retention, selected in learning_samples, against the bucket scan.
 
     python -m bench.erasure_by_sql [--sizes 2000 20000] [--selected 50] [--rounds 2]
 
@@ -10,8 +10,13 @@ fresh images under a new camera id, registers them with the receiver, and erases
 HeadObject per key), the two in turn. The seconds are the whole command: selection, deletion of
 every version, the proof that nothing remains, the audit.
 
+Retention (a dry run on the local stack, whose lifecycle owns expiry: the same selection either
+way) is timed at each size too: from the table (one query per expiring rule) against ``--scan``
+(a listing, then a HeadObject and a GetObjectTagging per object).
+
 Targets (issue 26): the table's erasure does not grow with the store (within noise), and it is at
-least 20x faster than the scan at 20,000 objects.
+least 20x faster than the scan at 20,000 objects; retention from the table against the scan at
+20,000.
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ def main() -> int:  # noqa: PLR0915 (one benchmark, read top to bottom)
     from sqlalchemy import insert  # noqa: PLC0415
 
     from learning_images import contract  # noqa: PLC0415
-    from learning_images.ops import erase, register  # noqa: PLC0415
+    from learning_images.ops import erase, register, retention  # noqa: PLC0415
     from learning_images.registry.database import connect, upgrade  # noqa: PLC0415
     from learning_images.registry.models import LearningSample  # noqa: PLC0415
     from learning_images.sandbox.local import REGION, client, local_store  # noqa: PLC0415
@@ -67,7 +72,12 @@ def main() -> int:  # noqa: PLR0915 (one benchmark, read top to bottom)
             batch = folder / f"fill-{to}"
             batch.mkdir()
             manifest = write_batch(batch, rows, size=1024)
-            assert upload(store, batch, manifest, batch / "report.jsonl", "--quiet", "--workers", "32") == 0
+            # Uploads are create-only and resume from their report: a timeout under load costs a rerun.
+            for _attempt in range(5):
+                if upload(store, batch, manifest, batch / "report.jsonl", "--quiet", "--timeout", "60") == 0:
+                    break
+            else:
+                raise AssertionError(f"the filler batch of {count} did not upload")
             stored = [r for r in read_report(batch / "report.jsonl") if r.get("key")]
             now = datetime.now(UTC)
             values: list[dict[str, Any]] = [
@@ -116,14 +126,25 @@ def main() -> int:  # noqa: PLR0915 (one benchmark, read top to bottom)
                     assert erase.main(command, operator=operator) == 0
                     seconds.setdefault((size, how), []).append(time.perf_counter() - started)
                     sqs.purge_queue(QueueUrl=queue_url)  # the erasure's deletion events: not measured here
+                for how in in_turn(["table", "scan"], number):
+                    command = [
+                        *("--outputs", str(store.outputs_file), "--endpoint-url", store.url, "--quiet"),
+                        *("--database-url-file", str(url_file), "--report", str(folder / f"retention-{how}.jsonl")),
+                        *(["--scan"] if how == "scan" else []),
+                    ]
+                    started = time.perf_counter()
+                    assert retention.main(command, operator=operator) in (0, 1)
+                    seconds.setdefault((size, f"retention {how}"), []).append(time.perf_counter() - started)
     print(f"erasure of {args.selected} images by camera, enforcing local S3 on 127.0.0.1, median of {args.rounds}")
     median = {key: statistics.median(values) for key, values in seconds.items()}
     for (size, how), value in sorted(median.items()):
-        print(f"  store of {size:>6} objects, selected in the {how:<5}  {value:7.2f} s")
+        print(f"  store of {size:>6} objects, {how:<16} {value:7.2f} s")
     first, last = args.sizes[0], args.sizes[-1]
     print(f"table at {last} / table at {first}: {median[(last, 'table')] / median[(first, 'table')]:.2f}x")
     for size in args.sizes:
-        print(f"scan / table at {size}: {median[(size, 'scan')] / median[(size, 'table')]:.1f}x")
+        print(f"erasure, scan / table at {size}: {median[(size, 'scan')] / median[(size, 'table')]:.1f}x")
+        ratio = median[(size, "retention scan")] / median[(size, "retention table")]
+        print(f"retention, scan / table at {size}: {ratio:.1f}x")
     return 0
 
 
