@@ -65,6 +65,7 @@ TIERS: dict[str, tuple[str, ...]] = {
         "test_retention",
         "test_retention_by_sql",
         "test_sandbox",
+        "test_sandbox_day",
         "test_training",
         "test_upload_faults",
         "test_verify_contract",

@@ -773,14 +773,20 @@ def mark_rows(console: Console, ready: Prepared, plan: Plan) -> bool:
     from learning_images.registry.selection import mark_erased  # noqa: PLC0415
 
     try:
-        marked = mark_erased(ready.learning_store, [*plan.references, *ready.gone], "learning-images-erase")
+        references = [*plan.references, *ready.gone]
+        marked = mark_erased(ready.learning_store, references, "learning-images-erase")
     except DatabaseError as exc:
         console.print(
             f"[red]error:[/] every selected object is erased, but {exc}: the receiver's deletion events or "
             "learning-images-reconcile mark the rows"
         )
         return False
-    console.print(f"learning_samples: {marked} rows marked erased")
+    already = (
+        f", {len(references) - marked} marked already (the receiver's deletion events)"
+        if marked < len(references)
+        else ""
+    )
+    console.print(f"learning_samples: {marked} rows marked erased{already}")
     return True
 
 

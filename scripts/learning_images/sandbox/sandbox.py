@@ -126,10 +126,12 @@ def sandbox(
     tamper: Hook | None = None,
     after: Hook | None = None,
     stack: str = STACK,
+    day: bool = False,
 ) -> int:
     """Run the whole flow. ``tamper`` may change the provisioned stack before verification
     (a broken stack must be reported); ``after`` sees the emulator before it stops (nothing
-    the run wrote may be left)."""
+    the run wrote may be left). ``day``: then the Command Centre's day from learning_samples
+    (``learning_images.sandbox.operations``), where the stack registers."""
     with open_store(stack, engine=engine, tamper=tamper) as store, receiving(store) as learning_store:
         if stack == STACK:
             note = (
@@ -157,6 +159,10 @@ def sandbox(
             *extra_args,
         ]
         code = cli.main(args, operator=session)
+        if day and learning_store is not None:
+            from learning_images.sandbox.operations import operations  # noqa: PLC0415 (the [registry] extra)
+
+            code = max(code, operations(store, learning_store, session))
         if after:
             after(store.url, store.outputs, store.operator)
         return code
@@ -285,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
         return down(args.dir)
     extra = [*(["--json", args.json] if args.json else []), *(["--junit", args.junit] if args.junit else [])]
     started = time.monotonic()
-    code = sandbox(extra, engine=args.engine, stack=args.stack)
+    code = sandbox(extra, engine=args.engine, stack=args.stack, day=True)
     print(f"sandbox: done in {time.monotonic() - started:.1f}s, exit {code}")
     return code
 
