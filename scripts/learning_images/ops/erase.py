@@ -538,6 +538,11 @@ def prepare(args: argparse.Namespace, operator: boto3.Session | None) -> Prepare
                 16,
             )
             keys = [key for key in matched if key is not None]
+            print(
+                "erase: selected by scanning the bucket (--scan, for a store without registration): every "
+                "object's metadata was read",
+                file=sys.stderr,
+            )
         elif keys is None:
             engine, keys = selected_in_learning_store(args, outputs)
         plan = eraser.plan(keys)
