@@ -14,6 +14,7 @@ from learning_images.ops.clients import new_session
 from learning_images.registry.models import LearningSample
 from learning_images.sandbox.local import REGION, LocalStore, client, local_store
 from tests.support.ops import command_centre_s3, read_report, sample, upload, write_batch
+from tests.support.registry import store_argv
 
 
 @pytest.fixture(scope="module")
@@ -33,16 +34,7 @@ def lose_events(store: LocalStore) -> None:
     client(store.url, "sqs", **store.operator).purge_queue(QueueUrl=store.outputs["registration"]["queue_url"])
 
 
-def argv(store: LocalStore, database: Path, *extra: str) -> list[str]:
-    return [
-        "--outputs",
-        str(store.outputs_file),
-        "--endpoint-url",
-        store.url,
-        "--database-url-file",
-        str(database),
-        *extra,
-    ]
+argv = store_argv
 
 
 def run(store: LocalStore, database: Path, *extra: str) -> int:

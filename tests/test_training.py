@@ -30,7 +30,7 @@ from learning_images.training.reader import Reader, UnavailableError
 from learning_images.training.selection import Selection, samples
 from tests.support import registry
 from tests.support.ops import command_centre_s3, sample, upload, write_batch
-from tests.support.registry import batch, run
+from tests.support.registry import batch, run, store_argv
 
 store = registry.store
 postgres = registry.postgres
@@ -187,16 +187,7 @@ def test_an_unwritable_cache_directory_is_a_clear_error(tmp_path: Path) -> None:
 # --- learning-images-fetch ------------------------------------------------------------------------
 
 
-def fetch_argv(store: LocalStore, database: Path, *args: str) -> list[str]:
-    return [
-        "--outputs",
-        str(store.outputs_file),
-        "--endpoint-url",
-        store.url,
-        "--database-url-file",
-        str(database),
-        *args,
-    ]
+fetch_argv = store_argv
 
 
 def test_fetch_writes_each_selected_image_once_and_a_rerun_writes_nothing(

@@ -96,6 +96,19 @@ def queue(store: LocalStore) -> Any:
     return client(store.url, "sqs", **store.operator)
 
 
+def store_argv(store: LocalStore, database: Path, *extra: str) -> list[str]:
+    """A Command Centre command's arguments for ``store`` and the learning store ``database``."""
+    return [
+        "--outputs",
+        str(store.outputs_file),
+        "--endpoint-url",
+        store.url,
+        "--database-url-file",
+        str(database),
+        *extra,
+    ]
+
+
 def run(store: LocalStore, database: Path, *extra: str) -> int:
     argv = ["--outputs", str(store.outputs_file), "--endpoint-url", store.url, "--database-url-file", str(database)]
     return register.main(

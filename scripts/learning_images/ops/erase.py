@@ -560,14 +560,8 @@ def selected_in_learning_store(args: argparse.Namespace, outputs: StackOutputs) 
     """The engine and the keys of the rows the metadata selection names (raises UsageError where
     the learning store cannot be read: nothing is deleted then)."""
     try:
-        from learning_images.registry.database import (  # noqa: PLC0415
-            DatabaseError,
-            connect,
-            database_url,
-            describe,
-            upgrade,
-        )
-        from learning_images.registry.selection import answering, erasure_keys  # noqa: PLC0415
+        from learning_images.registry.database import DatabaseError, database_url, describe, opened  # noqa: PLC0415
+        from learning_images.registry.selection import erasure_keys  # noqa: PLC0415
     except ImportError:
         raise UsageError(
             "a metadata selection reads learning_samples: install the [registry] extra, or add --scan to read "
@@ -575,8 +569,7 @@ def selected_in_learning_store(args: argparse.Namespace, outputs: StackOutputs) 
         ) from None
     url = database_url(args)
     try:
-        engine = answering(connect(url))
-        upgrade(engine)  # the table's newest schema (an empty one where nothing was ever registered)
+        engine = opened(url)
         return engine, erasure_keys(engine, outputs.bucket_name, args.selector, args.uploaded)
     except DatabaseError as exc:
         raise UsageError(f"{exc} at {describe(url)}; nothing was deleted") from None

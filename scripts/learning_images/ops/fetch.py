@@ -89,14 +89,7 @@ def main(argv: list[str] | None = None, *, operator: boto3.Session | None = None
     args = parse_args(argv)
     console = Console(stderr=True, soft_wrap=True)
     try:
-        from learning_images.registry.database import (  # noqa: PLC0415
-            DatabaseError,
-            connect,
-            database_url,
-            describe,
-            upgrade,
-        )
-        from learning_images.registry.selection import answering  # noqa: PLC0415
+        from learning_images.registry.database import DatabaseError, database_url, describe, opened  # noqa: PLC0415
         from learning_images.training.cache import Cache, CacheError  # noqa: PLC0415
         from learning_images.training.reader import Reader  # noqa: PLC0415
         from learning_images.training.selection import Selection, samples  # noqa: PLC0415
@@ -109,8 +102,7 @@ def main(argv: list[str] | None = None, *, operator: boto3.Session | None = None
         assert outputs is not None  # the argument group is required
         args.out.mkdir(parents=True, exist_ok=True)
         cache = Cache(args.cache) if args.cache else None
-        engine = answering(connect(url))
-        upgrade(engine)  # the newest schema (an empty table where nothing was ever registered)
+        engine = opened(url)
         selection = Selection(
             city_ids=args.city_id,
             camera_ids=args.camera_id,

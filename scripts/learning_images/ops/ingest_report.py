@@ -37,17 +37,15 @@ def main(argv: list[str] | None = None) -> int:
     console = Console(soft_wrap=True)
     errors = Console(stderr=True, soft_wrap=True)
     try:
-        from learning_images.registry.database import DatabaseError, connect, database_url, describe, upgrade  # noqa: PLC0415
+        from learning_images.registry.database import DatabaseError, database_url, describe, opened  # noqa: PLC0415
         from learning_images.registry.ingest import ingest_report, totals  # noqa: PLC0415
-        from learning_images.registry.selection import answering  # noqa: PLC0415
     except ImportError:
         errors.print("[red]error:[/] learning-images-ingest-report needs the [registry] extra")
         return 2
     url = database_url(args)
     days = contract.UploadDays(args.since, args.until)
     try:
-        engine = answering(connect(url))
-        upgrade(engine)
+        engine = opened(url)
         report = ingest_report(engine, days)
     except DatabaseError as exc:
         errors.print(f"[red]error:[/] {exc} at {describe(url)}")

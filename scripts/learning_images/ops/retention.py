@@ -306,16 +306,14 @@ class LearningStore:
 
 def learning_store(args: argparse.Namespace) -> LearningStore:
     try:
-        from learning_images.registry.database import DatabaseError, connect, database_url, describe, upgrade  # noqa: PLC0415
-        from learning_images.registry.selection import answering  # noqa: PLC0415
+        from learning_images.registry.database import DatabaseError, database_url, describe, opened  # noqa: PLC0415
     except ImportError:
         raise LearningStoreError(
             "selecting the rows due reads learning_samples: install the [registry] extra, or add --scan"
         ) from None
     url = database_url(args)
     try:
-        engine = answering(connect(url))
-        upgrade(engine)
+        engine = opened(url)
     except DatabaseError as exc:
         raise LearningStoreError(f"{exc} at {describe(url)}; nothing was deleted") from None
     return LearningStore(engine, describe(url))

@@ -126,3 +126,24 @@ def state_of(engine: Engine, reference: str) -> str | None:
     if row is None:
         return None
     return "erased" if row.erased_at is not None else "quarantined" if row.quarantined_rule else "trainable"
+
+
+def answering(engine: Engine) -> Engine:
+    """``engine``, once its database has answered (raises :class:`DatabaseError`): an operation
+    that cannot record what it did must not start."""
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        raise DatabaseError(
+            f"the learning store does not answer ({type(getattr(exc, 'orig', None) or exc).__name__})"
+        ) from None
+    return engine
+
+
+def opened(url: SecretStr) -> Engine:
+    """The learning store at ``url``, once it answered, its schema the newest (raises
+    :class:`DatabaseError`): what every command opens before it acts."""
+    engine = answering(connect(url))
+    upgrade(engine)
+    return engine

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, select, text, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from learning_images import contract
@@ -28,19 +28,6 @@ SELECTABLE = {
 
 #: References per UPDATE ... IN (...): below every database's limit on bound parameters.
 _CHUNK = 500
-
-
-def answering(engine: Engine) -> Engine:
-    """``engine``, once its database has answered (raises :class:`DatabaseError`): an operation
-    that cannot record what it did must not start."""
-    try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except SQLAlchemyError as exc:
-        raise DatabaseError(
-            f"the learning store does not answer ({type(getattr(exc, 'orig', None) or exc).__name__})"
-        ) from None
-    return engine
 
 
 def erasure_keys(engine: Engine, bucket: str, selector: Mapping[str, str], uploaded: contract.UploadDays) -> list[str]:
