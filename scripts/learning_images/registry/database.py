@@ -19,7 +19,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from pydantic import SecretStr
-from sqlalchemy import Engine, create_engine, event, select, text
+from sqlalchemy import Engine, create_engine, event, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -114,9 +114,12 @@ def _file_lock(engine: Engine) -> Iterator[None]:
 
 
 def state_of(engine: Engine, reference: str) -> str | None:
-    """A reference's row as the learning store holds it (trainable, quarantined, erased), or None."""
+    """A reference's row as the learning store holds it (trainable, quarantined, erased), or None
+    (no such row, or no table yet: no receiver has registered anything there)."""
     from learning_images.registry.models import LearningSample  # noqa: PLC0415 (models import this module's peers)
 
+    if not inspect(engine).has_table(LearningSample.__tablename__):
+        return None
     with engine.connect() as connection:
         row = connection.execute(
             select(LearningSample.erased_at, LearningSample.quarantined_rule).where(

@@ -73,6 +73,27 @@ def start_receiver(store: LocalStore, database_url_file: Path, *extra: str, **st
     )
 
 
+#: Seconds the receiver has to start (its imports, its schema) before the verifier asks its table.
+RECEIVER_START_BOUND = 120
+
+
+def _ready(process: subprocess.Popen[Any], database: Path, log: Path) -> None:
+    """Wait until the receiver has made its table: a verifier that asked first read no table at all."""
+    import sqlite3  # noqa: PLC0415
+
+    deadline = time.monotonic() + RECEIVER_START_BOUND
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the receiver exited {process.returncode} at start: {log.read_text()[-2000:]}")
+        if database.exists():
+            with contextlib.closing(sqlite3.connect(database)) as connection:
+                found = connection.execute("SELECT name FROM sqlite_master WHERE name = 'learning_samples'").fetchone()
+            if found:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"the receiver did not make its table within {RECEIVER_START_BOUND}s")
+
+
 @contextmanager
 def receiving(store: LocalStore) -> Iterator[Path | None]:
     """The receiver (``learning-images-register``) as the Command Centre runs it, for the block: its
@@ -87,6 +108,7 @@ def receiving(store: LocalStore) -> Iterator[Path | None]:
     with (directory / "receiver.log").open("w") as log:
         process = start_receiver(store, url, "--wait", "1", stdout=log, stderr=subprocess.STDOUT)
     try:
+        _ready(process, directory / "learning_samples.db", directory / "receiver.log")
         yield url
     finally:
         process.terminate()
