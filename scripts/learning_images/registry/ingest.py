@@ -16,6 +16,7 @@ from sqlalchemy.orm import aliased
 from learning_images import contract
 from learning_images.registry.database import DatabaseError
 from learning_images.registry.models import LearningSample
+from learning_images.registry.selection import uploaded_within
 
 
 @dataclass
@@ -64,13 +65,8 @@ def ingest_report(engine: Engine, days: contract.UploadDays) -> list[Day]:
         )
         .group_by(city, day)
     )
-    if days.first is not None:
-        state = state.where(LearningSample.uploaded_at >= days.first.isoformat())
-        repeated = repeated.where(LearningSample.uploaded_at >= days.first.isoformat())
-    if days.last is not None:
-        bound = days.last.isoformat() + "\uffff"  # every time of the last day sorts below it
-        state = state.where(LearningSample.uploaded_at <= bound)
-        repeated = repeated.where(LearningSample.uploaded_at <= bound)
+    state = state.where(*uploaded_within(days))
+    repeated = repeated.where(*uploaded_within(days))
     found: dict[tuple[str, str], Day] = {}
     try:
         with engine.connect() as connection:

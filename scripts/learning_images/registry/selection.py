@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import ColumnElement, Engine, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from learning_images import contract
@@ -30,6 +30,17 @@ SELECTABLE = {
 _CHUNK = 500
 
 
+def uploaded_within(days: contract.UploadDays) -> list[ColumnElement[bool]]:
+    """The conditions on ``uploaded_at`` of an upload-day range: ISO 8601 UTC text, whose order is
+    time order, so a day range is a text range (the last day up to the next one's midnight)."""
+    found: list[ColumnElement[bool]] = []
+    if days.first is not None:
+        found.append(LearningSample.uploaded_at >= days.first.isoformat())
+    if days.last is not None:
+        found.append(LearningSample.uploaded_at < (days.last + timedelta(days=1)).isoformat())
+    return found
+
+
 def erasure_keys(engine: Engine, bucket: str, selector: Mapping[str, str], uploaded: contract.UploadDays) -> list[str]:
     """The object keys of the rows not yet erased in ``bucket`` that match every field of
     ``selector`` and the upload range; one indexed query (``city_id, camera_id, event_id``)."""
@@ -37,10 +48,7 @@ def erasure_keys(engine: Engine, bucket: str, selector: Mapping[str, str], uploa
     for name, value in selector.items():
         query = query.where(SELECTABLE[name] == value)
     # uploaded_at is ISO 8601 UTC text: its order is time order, so a day range is a text range.
-    if uploaded.first is not None:
-        query = query.where(LearningSample.uploaded_at >= uploaded.first.isoformat())
-    if uploaded.last is not None:
-        query = query.where(LearningSample.uploaded_at < (uploaded.last + timedelta(days=1)).isoformat())
+    query = query.where(*uploaded_within(uploaded))
     try:
         with engine.connect() as connection:
             return list(connection.execute(query.order_by(LearningSample.id)).scalars())

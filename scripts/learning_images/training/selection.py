@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from learning_images import contract
 from learning_images.registry.database import DatabaseError
 from learning_images.registry.models import METADATA_COLUMNS, LearningSample, trainable
+from learning_images.registry.selection import uploaded_within
 
 
 @dataclass(frozen=True)
@@ -77,11 +78,7 @@ def samples(engine: Engine, bucket: str, selection: Selection) -> list[Sample]:
     ):
         if allowed:
             query = query.where(column.in_(list(allowed)))
-    if selection.uploaded.first is not None:
-        query = query.where(LearningSample.uploaded_at >= selection.uploaded.first.isoformat())
-    if selection.uploaded.last is not None:
-        # uploaded_at is ISO 8601 UTC text: its order is time order, so a day range is a text range.
-        query = query.where(LearningSample.uploaded_at < (selection.uploaded.last + timedelta(days=1)).isoformat())
+    query = query.where(*uploaded_within(selection.uploaded))
     if selection.snapshot is not None:
         query = query.where(LearningSample.registered_at <= selection.snapshot)
     try:
