@@ -18,6 +18,7 @@ TIERS: dict[str, tuple[str, ...]] = {
         "test_concurrency",
         "test_contract",
         "test_docs",
+        "test_front_listing",
         "test_registrar",
         "test_s3_authorization",
         "test_workflows",
