@@ -243,14 +243,24 @@ class Eraser:
             found += self.versions_of(self.replica_s3, self.outputs.replica.bucket_name, key)
         return found
 
-    def plan(self, keys: Iterable[str]) -> Plan:
+    def plan(self, keys: Iterable[str], workers: int = DELETE_WORKERS) -> Plan:
+        """Each key's versions in the primary and the replica, ``workers`` keys listed at a time
+        (a listing costs one round trip each: a city's 100,000 images one after another would
+        take an hour), in the order the keys came, each key once."""
+        ordered = list(dict.fromkeys(keys))
+        found = dict(bounded_map(lambda key: (key, self.everywhere(key)), ordered, workers))
         plan = Plan()
-        for key in keys:
-            versions = self.everywhere(key)
-            if versions:
+        for key in ordered:
+            if versions := found[key]:
                 plan.references.append(self.outputs.reference(key))
                 plan.versions += versions
         return plan
+
+    def remaining(self, versions: Iterable[Version], workers: int = DELETE_WORKERS) -> list[Version]:
+        """What still exists of these versions' keys, anywhere: the proof after a deletion, one
+        listing per key and bucket, ``workers`` at a time."""
+        keys = list(dict.fromkeys(v.key for v in versions))
+        return [v for found in bounded_map(self.everywhere, keys, workers) for v in found]
 
     # --- deletion -------------------------------------------------------------------------------
 
@@ -545,7 +555,7 @@ def prepare(args: argparse.Namespace, operator: boto3.Session | None) -> Prepare
             )
         elif keys is None:
             engine, keys = selected_in_learning_store(args, outputs)
-        plan = eraser.plan(keys)
+        plan = eraser.plan(keys, args.workers)
         found = {outputs.key_of(reference) for reference in plan.references}
         missing = [outputs.reference(key, any_key=True) for key in keys if key not in found]
         unmatched, gone = (missing, []) if by_reference else ([], missing if engine is not None else [])
@@ -699,7 +709,7 @@ def erase_selected(  # noqa: PLR0911 (one exit per documented outcome)
                     ticker.tick()
 
             failed = ready.eraser.delete(plan.versions, journal, args.workers, advanced)
-        remaining = [v for key in {v.key for v in plan.versions} for v in ready.eraser.everywhere(key)]
+        remaining = ready.eraser.remaining(plan.versions, args.workers)
     except (ClientError, BotoCoreError) as exc:
         journal.write({"event": "erasure-stopped", "error": str(exc)})
         console.print(f"[red]error:[/] erasure stopped: {exc}; run it again, it resumes from what remains")
