@@ -12,7 +12,6 @@ import base64
 import hashlib
 import os
 import secrets
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,9 +19,7 @@ from typing import Any
 
 import boto3
 import pytest
-import trustme
 from botocore.config import Config
-from botocore.exceptions import ClientError
 
 from learning_images import contract, gateway
 from learning_images.ops.clients import without_expect_continue
@@ -34,8 +31,8 @@ from learning_images.sandbox.gateway import (
     city_keys,
     local_gateway,
 )
+from tests.support.gateway import BUCKET, city_client, fields, image, new_key, put, refused, tls_files
 
-BUCKET = "learning-images-test"
 #: Small, so the size rule is proven without sending 32 MiB.
 MAX_BYTES = 64 * 1024
 SECRET = secrets.token_hex(32)
@@ -48,85 +45,24 @@ class Running:
     ca: Path
 
     def s3(self, key: CityKey) -> Any:
-        return without_expect_continue(
-            boto3.client(
-                "s3",
-                endpoint_url=self.gateway.url,
-                region_name="auto",
-                aws_access_key_id=key.access_key_id,
-                aws_secret_access_key=key.secret_access_key,
-                verify=str(self.ca),
-                config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
-            )
-        )
+        return city_client(self.gateway.url, key, self.ca)
 
 
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    folder = tmp_path_factory.mktemp("gateway")
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
-    cert.private_key_pem.write_to_path(folder / "key.pem")
-    cert.cert_chain_pems[0].write_to_path(folder / "cert.pem")
-    ca.cert_pem.write_to_path(folder / "ca.pem")
+    cert, key, ca = tls_files(tmp_path_factory.mktemp("gateway"))
     keys = city_keys(SECRET, ["paris", "rome"])
     try:
         with local_gateway(
             contract=gateway.worker_contract(BUCKET, max_object_bytes=MAX_BYTES),
             gateway_secret=SECRET,
             cities={key.access_key_id: key.city_id for key in keys.values()},
-            tls_cert=folder / "cert.pem",
-            tls_key=folder / "key.pem",
+            tls_cert=cert,
+            tls_key=key,
         ) as found:
-            yield Running(found, keys, folder / "ca.pem")
+            yield Running(found, keys, ca)
     except GatewayUnavailableError as exc:
         pytest.fail(f"the gateway cannot run in the Workers runtime here: {exc}")
-
-
-def image(size: int = 2048) -> bytes:
-    return contract.JPEG_MAGIC + b"\xe0" + os.urandom(size - 6) + b"\xff\xd9"
-
-
-def fields(city: str = "paris", **overrides: str) -> dict[str, str]:
-    base = {
-        contract.CITY_ID: city,
-        contract.CAMERA_ID: "cam-1",
-        contract.EVENT_ID: f"evt-{uuid.uuid4().hex[:8]}",
-        contract.LABEL_STATUS: contract.Label.CORRECT.value,
-        contract.UPLOADED_AT: "2026-11-27T12:00:00Z",
-    }
-    return {contract.metadata_key(k): v for k, v in {**base, **overrides}.items()}
-
-
-def new_key() -> str:
-    return f"{uuid.uuid4()}.jpg"
-
-
-def put(s3: Any, *, key: str | None = None, body: bytes | None = None, **overrides: Any) -> dict[str, Any]:
-    """A compliant upload, as the uploader sends it, with ``overrides`` (None removes an argument)."""
-    body = image() if body is None else body
-    args: dict[str, Any] = {
-        "Bucket": BUCKET,
-        "Key": key or new_key(),
-        "Body": body,
-        "ContentType": contract.OBJECT_CONTENT_TYPE,
-        "Metadata": fields(),
-        "IfNoneMatch": "*",
-        "ChecksumAlgorithm": "SHA256",
-        "ChecksumSHA256": base64.b64encode(hashlib.sha256(body).digest()).decode(),
-    }
-    args.update(overrides)
-    response: dict[str, Any] = s3.put_object(**{k: v for k, v in args.items() if v is not None})
-    return response
-
-
-def refused(call: Callable[[], object]) -> tuple[int, str]:
-    """(HTTP status, S3 error code) of a refused call; fails if it was accepted."""
-    try:
-        call()
-    except ClientError as exc:
-        return exc.response["ResponseMetadata"]["HTTPStatusCode"], str(exc.response["Error"]["Code"])
-    pytest.fail("the gateway accepted a request the contract refuses")
 
 
 def paris(running: Running) -> Any:
