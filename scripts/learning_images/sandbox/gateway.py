@@ -36,11 +36,14 @@ SERVE = GATEWAY / "local" / "serve.mjs"
 LOCAL_R2: Mapping[str, Any] = {"kind": "r2"}
 
 
-def s3_bucket(endpoint: str, region: str, bucket: str, access_key_id: str, secret_access_key: str) -> dict[str, Any]:
+def s3_bucket(
+    endpoint: str, region: str, bucket: str, access_key_id: str, secret_access_key: str, *, deployed: bool = False
+) -> dict[str, Any]:
     """The gateway's bucket binding served over an S3 endpoint (plain HTTP: workerd trusts only
-    public certificate authorities)."""
+    public certificate authorities). ``deployed``: through the gateway's own S3 target (its S3_*
+    bindings, as in front of another backend's bucket), not an R2 binding stood in for over S3."""
     return {
-        "kind": "s3",
+        "kind": "s3-target" if deployed else "s3",
         "endpoint": endpoint,
         "region": region,
         "bucket": bucket,

@@ -27,6 +27,55 @@ var UNSIGNABLE_HEADERS = /* @__PURE__ */ new Set([
   "range",
   "connection"
 ]);
+var AwsClient = class {
+  constructor({ accessKeyId, secretAccessKey, sessionToken, service, region, cache, retries, initRetryMs }) {
+    if (accessKeyId == null) throw new TypeError("accessKeyId is a required option");
+    if (secretAccessKey == null) throw new TypeError("secretAccessKey is a required option");
+    this.accessKeyId = accessKeyId;
+    this.secretAccessKey = secretAccessKey;
+    this.sessionToken = sessionToken;
+    this.service = service;
+    this.region = region;
+    this.cache = cache || /* @__PURE__ */ new Map();
+    this.retries = retries != null ? retries : 10;
+    this.initRetryMs = initRetryMs || 50;
+  }
+  async sign(input, init) {
+    if (input instanceof Request) {
+      const { method, url, headers, body } = input;
+      init = Object.assign({ method, url, headers }, init);
+      if (init.body == null && headers.has("Content-Type")) {
+        init.body = body != null && headers.has("X-Amz-Content-Sha256") ? body : await input.clone().arrayBuffer();
+      }
+      input = url;
+    }
+    const signer = new AwsV4Signer(Object.assign({ url: input.toString() }, init, this, init && init.aws));
+    const signed = Object.assign({}, init, await signer.sign());
+    delete signed.aws;
+    try {
+      return new Request(signed.url.toString(), signed);
+    } catch (e) {
+      if (e instanceof TypeError) {
+        return new Request(signed.url.toString(), Object.assign({ duplex: "half" }, signed));
+      }
+      throw e;
+    }
+  }
+  async fetch(input, init) {
+    for (let i = 0; i <= this.retries; i++) {
+      const fetched = fetch(await this.sign(input, init));
+      if (i === this.retries) {
+        return fetched;
+      }
+      const res = await fetched;
+      if (res.status < 500 && res.status !== 429) {
+        return res;
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * this.initRetryMs * Math.pow(2, i)));
+    }
+    throw new Error("An unknown error occurred, ensure retries is not negative");
+  }
+};
 var AwsV4Signer = class {
   constructor({ method, url, headers, body, accessKeyId, secretAccessKey, sessionToken, service, region, cache, datetime, signQuery, appendSessionToken, allHeaders, singleEncode }) {
     if (url == null) throw new TypeError("url is a required option");
@@ -232,6 +281,50 @@ function guessServiceRegion(url, headers) {
   return [HOST_SERVICES[service] || service, region || ""];
 }
 
+// src/s3-bucket.js
+function base64(buffer) {
+  return btoa(String.fromCharCode(...new Uint8Array(buffer)));
+}
+function s3Bucket(target) {
+  const aws = new AwsClient({
+    accessKeyId: target.access_key_id,
+    secretAccessKey: target.secret_access_key,
+    service: "s3",
+    region: target.region,
+    retries: 0
+    // a failed write is the city's to retry: it answers 500 InternalError
+  });
+  const url = (key) => `${target.endpoint.replace(/\/$/, "")}/${target.bucket}/${encodeURIComponent(key)}`;
+  return {
+    /**
+     * @param {string} key
+     * @returns {Promise<Stored | null>}
+     */
+    async head(key) {
+      const response = await aws.fetch(url(key), { method: "HEAD" });
+      return response.ok ? { key, etag: (response.headers.get("etag") || "").replaceAll('"', "") } : null;
+    },
+    /**
+     * R2's `put`: null when `onlyIf` is not met (the key is taken), as R2 answers.
+     * @param {string} key
+     * @param {ArrayBuffer} body
+     * @param {PutOptions} options
+     * @returns {Promise<Stored | null>}
+     */
+    async put(key, body, options) {
+      const headers = {};
+      if (options.onlyIf?.etagDoesNotMatch === "*") headers["if-none-match"] = "*";
+      if (options.httpMetadata?.contentType) headers["content-type"] = options.httpMetadata.contentType;
+      if (options.sha256) headers["x-amz-checksum-sha256"] = base64(options.sha256);
+      for (const [name, value] of Object.entries(options.customMetadata || {})) headers[`x-amz-meta-${name}`] = value;
+      const response = await aws.fetch(url(key), { method: "PUT", headers, body });
+      if (response.status === 412) return null;
+      if (!response.ok) throw new Error(`the store answered ${response.status}: ${(await response.text()).slice(0, 500)}`);
+      return { key, etag: (response.headers.get("etag") || "").replaceAll('"', "") };
+    }
+  };
+}
+
 // src/worker.js
 var ALGORITHM = "AWS4-HMAC-SHA256";
 var SECRET_CONTEXT = "learning-images-gateway/v1/";
@@ -264,7 +357,7 @@ function errorResponse(error, resource, requestId) {
 function hex(buffer) {
   return [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
-function base64(buffer) {
+function base642(buffer) {
   return btoa(String.fromCharCode(...new Uint8Array(buffer)));
 }
 async function citySecret(gatewaySecret, accessKeyId) {
@@ -438,7 +531,7 @@ async function handle(request, env, requestId) {
   if (payloadHash !== "UNSIGNED-PAYLOAD" && payloadHash !== hex(digest)) {
     throw new S3Error(400, "XAmzContentSHA256Mismatch", "the provided x-amz-content-sha256 does not match what was computed");
   }
-  if (checksum !== base64(digest)) {
+  if (checksum !== base642(digest)) {
     throw new S3Error(400, "BadDigest", "the SHA-256 you specified did not match the calculated checksum");
   }
   const declared = metadata[contract.sha256_field];
@@ -447,7 +540,7 @@ async function handle(request, env, requestId) {
   }
   const head = new Uint8Array(body, 0, Math.min(body.byteLength, contract.jpeg_magic.length));
   if (!contract.jpeg_magic.every((byte, i) => head[i] === byte)) throw denied("the body is not a JPEG image");
-  const stored = await env.BUCKET.put(key, body, {
+  const stored = await bucketOf(env).put(key, body, {
     onlyIf: { etagDoesNotMatch: "*" },
     httpMetadata: { contentType: contract.content_type },
     customMetadata: metadata,
@@ -458,6 +551,20 @@ async function handle(request, env, requestId) {
   return new Response(null, {
     status: 200,
     headers: { etag: `"${stored.etag}"`, "x-amz-checksum-sha256": checksum, "x-amz-request-id": requestId }
+  });
+}
+function bucketOf(env) {
+  if (env.BUCKET) return env.BUCKET;
+  const { S3_ENDPOINT, S3_REGION, S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY } = env;
+  if (!S3_ENDPOINT || !S3_REGION || !S3_BUCKET || !S3_ACCESS_KEY_ID || !S3_SECRET_ACCESS_KEY) {
+    throw new Error("the gateway is bound to no bucket: bind BUCKET (R2) or every S3_* setting");
+  }
+  return s3Bucket({
+    endpoint: S3_ENDPOINT,
+    region: S3_REGION,
+    bucket: S3_BUCKET,
+    access_key_id: S3_ACCESS_KEY_ID,
+    secret_access_key: S3_SECRET_ACCESS_KEY
   });
 }
 async function drain(request) {

@@ -5,13 +5,16 @@
 //                                   stops when its stdin closes (the parent exits or closes it).
 //
 // CONFIG: {contract, gateway_secret, cities: {access_key_id: city_id}, tls: {cert, key},
-//          bucket: {kind: "r2"} | {kind: "s3", endpoint, region, bucket, access_key_id, secret_access_key}}
+//          bucket: {kind: "r2"} | {kind: "s3" | "s3-target", endpoint, region, bucket, access_key_id,
+//                  secret_access_key}}
 //
 // bucket.kind "r2": Miniflare's local R2 (workerd's own R2 simulator), readable through the
 // control server below.
 // bucket.kind "s3": the same R2 binding API, served by `local/s3-binding.js` over an S3 endpoint (the
 // sandbox's local S3, which stands in for R2's S3 API there), so the gateway's writes land where
 // the Command Centre and training tiers read.
+// bucket.kind "s3-target": the gateway as deployed in front of another backend's S3-compatible
+// bucket, its S3_* bindings naming the bucket and the credential only it holds (src/s3-bucket.js).
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { build } from "esbuild";
@@ -42,6 +45,14 @@ if (config.bucket.kind === "s3") {
   });
   // A wrapped binding runs at the compatibility date of the Worker that holds it.
   workers.push({ name: "s3-binding", modules: true, script: bundled.outputFiles[0].text });
+} else if (config.bucket.kind === "s3-target") {
+  Object.assign(gateway.bindings, {
+    S3_ENDPOINT: config.bucket.endpoint,
+    S3_REGION: config.bucket.region,
+    S3_BUCKET: config.bucket.bucket,
+    S3_ACCESS_KEY_ID: config.bucket.access_key_id,
+    S3_SECRET_ACCESS_KEY: config.bucket.secret_access_key,
+  });
 } else {
   gateway.r2Buckets = ["BUCKET"];
 }

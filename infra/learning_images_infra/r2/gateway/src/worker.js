@@ -18,6 +18,7 @@
  * the stack uploads `dist/worker.js` as it is, with no build step at deploy time.
  */
 import { AwsV4Signer } from "aws4fetch";
+import { s3Bucket } from "./s3-bucket.js";
 
 /**
  * @typedef {object} Contract
@@ -44,7 +45,12 @@ import { AwsV4Signer } from "aws4fetch";
 
 /**
  * @typedef {object} Env
- * @property {R2Bucket} BUCKET
+ * @property {R2Bucket} [BUCKET]          the R2 bucket it writes, bound (on R2)
+ * @property {string} [S3_ENDPOINT]       or an S3-compatible bucket it writes (on another backend):
+ * @property {string} [S3_REGION]         its endpoint, signing region and bucket (plain text bindings),
+ * @property {string} [S3_BUCKET]
+ * @property {string} [S3_ACCESS_KEY_ID]  and the credential only the gateway holds (secret bindings)
+ * @property {string} [S3_SECRET_ACCESS_KEY]
  * @property {KVNamespace} CITIES
  * @property {string} GATEWAY_SECRET
  * @property {Contract} CONTRACT
@@ -345,7 +351,7 @@ async function handle(request, env, requestId) {
   if (!contract.jpeg_magic.every((byte, i) => head[i] === byte)) throw denied("the body is not a JPEG image");
 
   // Create-only by R2 itself: a conditional put that no existing object can satisfy.
-  const stored = await env.BUCKET.put(key, body, {
+  const stored = await bucketOf(env).put(key, body, {
     onlyIf: { etagDoesNotMatch: "*" },
     httpMetadata: { contentType: contract.content_type },
     customMetadata: metadata,
@@ -356,6 +362,27 @@ async function handle(request, env, requestId) {
   return new Response(null, {
     status: 200,
     headers: { etag: `"${stored.etag}"`, "x-amz-checksum-sha256": checksum, "x-amz-request-id": requestId },
+  });
+}
+
+/**
+ * The bucket the gateway writes: its R2 binding, or the S3-compatible bucket its bindings name.
+ * Which one is the deployment's (its bindings), not a test of the backend's name.
+ * @param {Env} env
+ * @returns {{ put: (key: string, body: ArrayBuffer, options: import("./s3-bucket.js").PutOptions) => Promise<{ etag: string } | null> }}
+ */
+function bucketOf(env) {
+  if (env.BUCKET) return env.BUCKET;
+  const { S3_ENDPOINT, S3_REGION, S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY } = env;
+  if (!S3_ENDPOINT || !S3_REGION || !S3_BUCKET || !S3_ACCESS_KEY_ID || !S3_SECRET_ACCESS_KEY) {
+    throw new Error("the gateway is bound to no bucket: bind BUCKET (R2) or every S3_* setting");
+  }
+  return s3Bucket({
+    endpoint: S3_ENDPOINT,
+    region: S3_REGION,
+    bucket: S3_BUCKET,
+    access_key_id: S3_ACCESS_KEY_ID,
+    secret_access_key: S3_SECRET_ACCESS_KEY,
   });
 }
 
