@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pulumi
 import pytest
 
 from learning_images import gateway
 from learning_images.sandbox.render import SECRET_SIG, SPECIAL_SIG_KEY, Graph, Resource, render, stack_config
-from learning_images_infra.r2.gateway import WORKER_SCRIPT
+from learning_images_infra.naming import Naming
+from learning_images_infra.r2.gateway import WORKER_SCRIPT, S3Target, upload_gateway
 
 SCRIPT = "cloudflare:index/workersScript:WorkersScript"
 KV = "cloudflare:index/workersKv:WorkersKv"
@@ -136,3 +138,43 @@ def test_onboarding_a_city_leaves_the_worker_untouched(r2: Graph) -> None:
 def test_the_gateway_takes_no_other_city_setting_than_its_keys(r2: Graph) -> None:
     ids = sorted(r.name for r in r2.of_type("random:index/randomId:RandomId"))
     assert ids == sorted(f"city-{city}-gateway-key-id" for city in CITIES)
+
+
+def test_a_gateway_in_front_of_an_s3_compatible_bucket_holds_its_store_credential_as_secrets() -> None:
+    """In front of another backend, the Worker has no R2 binding: S3_* bindings name the bucket,
+    and the credential only the gateway holds is bound as secret text (never plain)."""
+
+    def program() -> None:
+        upload_gateway(
+            "learning-images-upload-gateway",
+            account_id="0" * 32,
+            target=S3Target(
+                endpoint="https://fra1.digitaloceanspaces.com",
+                region="us-east-1",
+                bucket_name="learning-images-test",
+                access_key_id="STORE-KEY-ID",
+                secret_access_key="store-secret",
+            ),
+            bucket_name="learning-images-test",
+            cities=["paris"],
+            hostname=None,
+            zone_id=None,
+            workers_subdomain="acme",
+            names=Naming(store="learning-images", stack="test"),
+            opts=pulumi.ResourceOptions(),
+        )
+
+    script = render({}, program=program).one(SCRIPT)
+    assert is_secret(script["bindings"]), f"{script.urn}: the bindings hold secrets, so they are secret on the wire"
+    found = bindings(script)
+    assert "BUCKET" not in found, f"{script.urn}: no R2 binding in front of another backend's bucket"
+    kinds = {name: found[name]["type"] for name in (*gateway.S3_TARGET_PLAIN, *gateway.S3_TARGET_SECRET)}
+    assert kinds == {
+        "S3_ENDPOINT": "plain_text",
+        "S3_REGION": "plain_text",
+        "S3_BUCKET": "plain_text",
+        "S3_ACCESS_KEY_ID": "secret_text",
+        "S3_SECRET_ACCESS_KEY": "secret_text",
+    }, f"{script.urn}: the store credential must be secret text"
+    assert found["S3_SECRET_ACCESS_KEY"]["text"] == "store-secret", f"{script.urn}: the gateway's store secret"
+    assert found["S3_BUCKET"]["text"] == "learning-images-test", f"{script.urn}: the bucket cities name"

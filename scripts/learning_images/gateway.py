@@ -87,3 +87,22 @@ def city_secret(gateway_secret: str, access_key_id: str) -> str:
 def access_key_id(random_hex: str) -> str:
     """A gateway access key id from random hex (the stack's per-city ``RandomId``)."""
     return f"{ACCESS_KEY_PREFIX}{random_hex.upper()}"
+
+
+#: The Worker's bindings naming an S3-compatible bucket it writes in place of an R2 binding
+#: (``src/s3-bucket.js``): which are plain text and which are secrets the gateway alone holds.
+S3_TARGET_PLAIN: Final = ("S3_ENDPOINT", "S3_REGION", "S3_BUCKET")
+S3_TARGET_SECRET: Final = ("S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY")
+
+
+def s3_target_bindings(
+    endpoint: str, region: str, bucket: str, access_key_id: str, secret_access_key: str
+) -> dict[str, str]:
+    """The S3_* bindings' values, by binding name (the stack and the local runner bind these)."""
+    return dict(
+        zip(
+            (*S3_TARGET_PLAIN, *S3_TARGET_SECRET),
+            (endpoint, region, bucket, access_key_id, secret_access_key),
+            strict=True,
+        )
+    )

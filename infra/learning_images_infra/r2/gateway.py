@@ -47,6 +47,58 @@ class GatewayKey:
 
 
 @dataclass(frozen=True)
+class R2Target:
+    """The R2 bucket the gateway is bound to (the r2 store)."""
+
+    bucket: cloudflare.R2Bucket
+    jurisdiction: str
+
+    def bindings(self) -> list[cloudflare.WorkersScriptBindingArgs]:
+        return [
+            cloudflare.WorkersScriptBindingArgs(
+                name="BUCKET",
+                type="r2_bucket",
+                bucket_name=self.bucket.name,
+                # A bucket outside the default jurisdiction is named with it (the API's binding field).
+                jurisdiction=None if self.jurisdiction == "default" else self.jurisdiction,
+            )
+        ]
+
+
+@dataclass(frozen=True)
+class S3Target:
+    """Another backend's S3-compatible bucket the gateway writes over its S3 API, signing with a
+    credential only the gateway holds (secret bindings: never in a city's hands, never printed)."""
+
+    endpoint: str
+    region: str
+    bucket_name: pulumi.Input[str]
+    access_key_id: pulumi.Input[str]
+    secret_access_key: pulumi.Input[str]
+
+    def bindings(self) -> list[cloudflare.WorkersScriptBindingArgs]:
+        values = dict(
+            zip(
+                (*gateway.S3_TARGET_PLAIN, *gateway.S3_TARGET_SECRET),
+                (self.endpoint, self.region, self.bucket_name, self.access_key_id, self.secret_access_key),
+                strict=True,
+            )
+        )
+        return [
+            cloudflare.WorkersScriptBindingArgs(
+                name=name,
+                type="secret_text" if name in gateway.S3_TARGET_SECRET else "plain_text",
+                text=pulumi.Output.secret(value) if name in gateway.S3_TARGET_SECRET else value,
+            )
+            for name, value in values.items()
+        ]
+
+
+#: What the gateway writes: its R2 binding, or an S3-compatible bucket.
+Target = R2Target | S3Target
+
+
+@dataclass(frozen=True)
 class UploadGateway:
     script: cloudflare.WorkersScript
     #: Where cities send their uploads (HTTPS).
@@ -58,9 +110,8 @@ def upload_gateway(
     script_name: str,
     *,
     account_id: str,
-    bucket: cloudflare.R2Bucket,
+    target: Target,
     bucket_name: str,
-    jurisdiction: str,
     cities: list[str],
     hostname: str | None,
     zone_id: str | None,
@@ -68,7 +119,8 @@ def upload_gateway(
     names: Naming,
     opts: pulumi.ResourceOptions,
 ) -> UploadGateway:
-    """The Worker, its KV namespace of city keys, its secret, and its one public address."""
+    """The Worker, its KV namespace of city keys, its secret, and its one public address.
+    ``bucket_name`` is the bucket cities name in their requests; ``target`` what the Worker writes."""
     secret = random.RandomPassword(names("upload-gateway-secret"), length=SECRET_LENGTH, special=False, opts=opts)
     namespace = cloudflare.WorkersKvNamespace(
         names("upload-gateway-cities"), account_id=account_id, title=f"{script_name}-cities", opts=opts
@@ -77,13 +129,6 @@ def upload_gateway(
         city: _city_key(city, account_id=account_id, namespace=namespace, secret=secret, names=names, opts=opts)
         for city in cities
     }
-    bucket_binding = cloudflare.WorkersScriptBindingArgs(
-        name="BUCKET",
-        type="r2_bucket",
-        bucket_name=bucket.name,
-        # A bucket outside the default jurisdiction is named with it (the API's binding field).
-        jurisdiction=None if jurisdiction == "default" else jurisdiction,
-    )
     script = cloudflare.WorkersScript(
         names("upload-gateway"),
         account_id=account_id,
@@ -92,7 +137,7 @@ def upload_gateway(
         main_module=MAIN_MODULE,
         compatibility_date=COMPATIBILITY_DATE,
         bindings=[
-            bucket_binding,
+            *target.bindings(),
             cloudflare.WorkersScriptBindingArgs(name="CITIES", type="kv_namespace", namespace_id=namespace.id),
             cloudflare.WorkersScriptBindingArgs(name="GATEWAY_SECRET", type="secret_text", text=secret.result),
             cloudflare.WorkersScriptBindingArgs(

@@ -16,7 +16,7 @@ from learning_images.outputs import store_outputs
 from learning_images_infra.naming import Naming
 from learning_images_infra.r2.access import TokenCredentials, tier_token
 from learning_images_infra.r2.bucket import INFREQUENT_ACCESS, r2_bucket
-from learning_images_infra.r2.gateway import upload_gateway
+from learning_images_infra.r2.gateway import R2Target, upload_gateway
 from learning_images_infra.r2.registration import registration
 from learning_images_infra.settings import PROJECT, Settings
 from learning_images_infra.store import Store
@@ -84,9 +84,8 @@ class R2Store(Store):
             gateway = upload_gateway(
                 f"{bucket_name}-upload-gateway",
                 account_id=account,
-                bucket=bucket,
+                target=R2Target(bucket, jurisdiction),
                 bucket_name=bucket_name,
-                jurisdiction=jurisdiction,
                 cities=everyone,
                 hostname=settings.r2_gateway_hostname,
                 zone_id=settings.r2_gateway_zone_id,

@@ -40,10 +40,14 @@ def s3_bucket(
     endpoint: str, region: str, bucket: str, access_key_id: str, secret_access_key: str, *, deployed: bool = False
 ) -> dict[str, Any]:
     """The gateway's bucket binding served over an S3 endpoint (plain HTTP: workerd trusts only
-    public certificate authorities). ``deployed``: through the gateway's own S3 target (its S3_*
-    bindings, as in front of another backend's bucket), not an R2 binding stood in for over S3."""
+    public certificate authorities). ``deployed``: through the gateway's own S3 target, bound as
+    the stack binds it in front of another backend's bucket (its S3_* bindings), rather than an R2
+    binding stood in for over S3."""
+    if deployed:
+        bindings = gateway.s3_target_bindings(endpoint, region, bucket, access_key_id, secret_access_key)
+        return {"kind": "s3-target", "bindings": bindings}
     return {
-        "kind": "s3-target" if deployed else "s3",
+        "kind": "s3",
         "endpoint": endpoint,
         "region": region,
         "bucket": bucket,

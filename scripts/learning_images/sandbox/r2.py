@@ -149,7 +149,7 @@ def local_r2_store(*, gateway: bool = True, engine: str = "applier", enforce: bo
             cities=bindings["cities"],
             tls_cert=tls / "server.pem",
             tls_key=tls / "server-key.pem",
-            bucket=s3_bucket(store.plain_url, REGION, bucket, **binding),
+            bucket=s3_bucket(store.plain_url, REGION, bucket, binding["access_key_id"], binding["secret_access_key"]),
         ) as running:
             store.outputs["city_endpoint_url"] = running.url
             store.outputs_file.write_text(json.dumps(store.outputs))

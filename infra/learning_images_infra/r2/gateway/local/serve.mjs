@@ -5,8 +5,9 @@
 //                                   stops when its stdin closes (the parent exits or closes it).
 //
 // CONFIG: {contract, gateway_secret, cities: {access_key_id: city_id}, tls: {cert, key},
-//          bucket: {kind: "r2"} | {kind: "s3" | "s3-target", endpoint, region, bucket, access_key_id,
-//                  secret_access_key}}
+//          bucket: {kind: "r2"} | {kind: "s3", endpoint, region, bucket, access_key_id, secret_access_key}
+//                  | {kind: "s3-target", bindings: {S3_ENDPOINT, S3_REGION, S3_BUCKET, S3_ACCESS_KEY_ID,
+//                                                   S3_SECRET_ACCESS_KEY}}}
 //
 // bucket.kind "r2": Miniflare's local R2 (workerd's own R2 simulator), readable through the
 // control server below.
@@ -46,13 +47,7 @@ if (config.bucket.kind === "s3") {
   // A wrapped binding runs at the compatibility date of the Worker that holds it.
   workers.push({ name: "s3-binding", modules: true, script: bundled.outputFiles[0].text });
 } else if (config.bucket.kind === "s3-target") {
-  Object.assign(gateway.bindings, {
-    S3_ENDPOINT: config.bucket.endpoint,
-    S3_REGION: config.bucket.region,
-    S3_BUCKET: config.bucket.bucket,
-    S3_ACCESS_KEY_ID: config.bucket.access_key_id,
-    S3_SECRET_ACCESS_KEY: config.bucket.secret_access_key,
-  });
+  Object.assign(gateway.bindings, config.bucket.bindings); // named by learning_images.gateway
 } else {
   gateway.r2Buckets = ["BUCKET"];
 }
