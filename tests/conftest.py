@@ -35,6 +35,7 @@ TIERS: dict[str, tuple[str, ...]] = {
         "test_gcs",
         "test_inventory",
         "test_lifecycle",
+        "test_minio_keys",
         "test_outputs",
         "test_policies",
         "test_policy_lint",

@@ -1,0 +1,68 @@
+"""MinIO's policy condition keys: which keys MinIO knows, and which each S3 action takes.
+
+MinIO refuses a whole policy when one statement names a condition key it does not know, or a key
+its action does not take (minio/pkg ``policy/statement.go``: "unsupported condition keys ... used
+for action ..."). So a guard that holds on AWS can make a MinIO bucket's policy fail to apply.
+:func:`refused_keys` answers as MinIO's check does. It reads MinIO's own data
+(``data/minio_condition_keys.json``, generated from minio/pkg by ``tools/minio_condition_keys.py``,
+commit named in the file), so no key list is written here by hand.
+
+What MinIO then does with a key it accepts is its evaluation, which only a live run proves.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from collections.abc import Iterable, Mapping
+from functools import cache
+from importlib import resources
+from typing import Any
+
+
+@cache
+def _table() -> dict[str, Any]:
+    found: dict[str, Any] = json.loads(
+        resources.files("learning_images").joinpath("data/minio_condition_keys.json").read_text()
+    )
+    return found
+
+
+def source() -> str:
+    """Where the table comes from: repository and commit."""
+    found = _table()["source"]
+    return f"{found['repository']}@{found['commit'][:7]}"
+
+
+def accepted_keys(action: str) -> frozenset[str]:
+    """The condition keys MinIO takes for ``action``: its common keys, merged with those of every
+    action the (possibly wildcard) ``action`` matches (minio/pkg ``ActionConditionKeyMap.Lookup``)."""
+    table = _table()
+    merged = set(table["common_keys"])
+    for known, keys in table["action_keys"].items():
+        # MinIO's Action.Match: the statement's action is the pattern, case-sensitive.
+        if fnmatch.fnmatchcase(known, action):
+            merged.update(keys)
+    return frozenset(merged)
+
+
+def _names(condition: Mapping[str, Mapping[str, Any]]) -> set[str]:
+    # A key's qualifier (`s3:RequestObjectTag/city_id`) is not part of its name (minio/pkg parseKey).
+    return {key.split("/", 1)[0] for operator in condition.values() for key in operator}
+
+
+def _as_list(value: str | Iterable[str] | None) -> list[str]:
+    return [value] if isinstance(value, str) else list(value or ())
+
+
+def refused_keys(statement: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Per action of ``statement``, the condition keys MinIO would refuse: unknown to it, or not
+    taken by that action. Empty: MinIO accepts the statement's conditions."""
+    names = _names(statement.get("Condition") or {})
+    supported = set(_table()["supported_keys"])
+    refused: dict[str, list[str]] = {}
+    for action in _as_list(statement.get("Action")) + _as_list(statement.get("NotAction")):
+        wrong = sorted(name for name in names if name not in supported or name not in accepted_keys(action))
+        if wrong:
+            refused[action] = wrong
+    return refused
