@@ -18,7 +18,7 @@ import pytest
 
 from learning_images import contract
 from learning_images.rules import OBJECT_LOCK_KEYS
-from learning_images.sandbox.iam_simulator import Check, IamSimulator, Principal, iam_simulator
+from learning_images.sandbox.iam_simulator import Check, Evaluator, Principal, iam_simulator_pool
 from tests.support.iam_scenarios import (
     ACCOUNT,
     KEY,
@@ -48,8 +48,10 @@ STACKS = ("dev", "prod", "certificates")
 
 
 @pytest.fixture(scope="module")
-def simulator() -> Iterator[IamSimulator]:
-    with iam_simulator() as running:
+def simulator() -> Iterator[Evaluator]:
+    # One process that remembers: the tests here repeat many identical simulations (a compliant
+    # upload is every violation's base), and the evaluator is a pure function of its input.
+    with iam_simulator_pool(1) as running:
         yield running
 
 
@@ -59,7 +61,7 @@ def store(request: pytest.FixtureRequest) -> Store:
     return store_of(request.param, graph)
 
 
-def assert_all(simulator: IamSimulator, store: Store, scenarios: list[Scenario]) -> None:
+def assert_all(simulator: Evaluator, store: Store, scenarios: list[Scenario]) -> None:
     assert scenarios, "no scenario was generated"
     outcomes = evaluate(simulator, store, scenarios)
     wrong = failures(outcomes, store.stack)
@@ -78,7 +80,7 @@ def own_city(store: Store, principal: str) -> str:
 # --- compliant requests are allowed ---------------------------------------------------------------
 
 
-def test_every_city_and_the_command_centre_can_upload_compliant_samples(simulator: IamSimulator, store: Store) -> None:
+def test_every_city_and_the_command_centre_can_upload_compliant_samples(simulator: Evaluator, store: Store) -> None:
     scenarios = [
         Scenario(
             f"the uploader's request, {label.value}",
@@ -173,7 +175,7 @@ def upload_violations(store: Store, principal: str) -> list[Scenario]:
 
 
 def test_every_single_upload_violation_is_refused_to_cities_the_command_centre_and_administrators(
-    simulator: IamSimulator, store: Store
+    simulator: Evaluator, store: Store
 ) -> None:
     scenarios = [s for principal in uploaders(store) for s in upload_violations(store, principal)]
     scenarios += upload_violations(store, "account-admin")
@@ -181,7 +183,7 @@ def test_every_single_upload_violation_is_refused_to_cities_the_command_centre_a
 
 
 def test_every_upload_header_left_out_changed_or_added_is_judged_as_the_contract_says(
-    simulator: IamSimulator, store: Store
+    simulator: Evaluator, store: Store
 ) -> None:
     """Requests no client of ours sends, generated from the S3 API: each header of a compliant
     upload left out or given another value, and every other PutObject header of botocore's model
@@ -207,7 +209,7 @@ def test_every_upload_header_left_out_changed_or_added_is_judged_as_the_contract
     assert_all(simulator, store, scenarios)
 
 
-def test_a_city_user_without_its_city_tag_cannot_upload(simulator: IamSimulator, store: Store) -> None:
+def test_a_city_user_without_its_city_tag_cannot_upload(simulator: Evaluator, store: Store) -> None:
     request = uploader_request(store, store.city_ids[0], contract.Label.CORRECT)
     assert_all(simulator, store, [Scenario("the uploader's request", "untagged-city", request, allowed=False)])
 
@@ -223,7 +225,7 @@ TIER_PRINCIPALS = {
 
 @pytest.mark.parametrize("tier", contract.TIERS, ids=lambda t: t.name)
 def test_each_tier_may_do_exactly_its_contract_operations(
-    simulator: IamSimulator, store: Store, tier: contract.Tier
+    simulator: Evaluator, store: Store, tier: contract.Tier
 ) -> None:
     principal = TIER_PRINCIPALS[tier.name] or f"city:{store.city_ids[0]}"
     operations = [*contract.OPERATION_ACTIONS, "GetObjectVersion", "DeleteObjectVersion"]
@@ -240,9 +242,7 @@ def test_each_tier_may_do_exactly_its_contract_operations(
     assert_all(simulator, store, scenarios)
 
 
-def test_only_the_command_centre_erases_and_may_bypass_governance_retention(
-    simulator: IamSimulator, store: Store
-) -> None:
+def test_only_the_command_centre_erases_and_may_bypass_governance_retention(simulator: Evaluator, store: Store) -> None:
     erase = operation_request(store, "EraseLockedVersion")
     scenarios = [
         Scenario("erase a locked version", who, erase, allowed=who == "command-centre")
@@ -251,7 +251,7 @@ def test_only_the_command_centre_erases_and_may_bypass_governance_retention(
     assert_all(simulator, store, scenarios)
 
 
-def test_labels_are_immutable_no_tag_rewrite_or_lock_change_for_anyone(simulator: IamSimulator, store: Store) -> None:
+def test_labels_are_immutable_no_tag_rewrite_or_lock_change_for_anyone(simulator: Evaluator, store: Store) -> None:
     stored = {f: "x" for f in contract.METADATA_FIELDS} | {contract.LABEL_STATUS: "correct"}
     scenarios = [
         Scenario(operation, who, operation_request(store, operation), allowed=False, existing_tags=stored)
@@ -267,7 +267,7 @@ def test_labels_are_immutable_no_tag_rewrite_or_lock_change_for_anyone(simulator
     assert_all(simulator, store, scenarios)
 
 
-def test_anonymous_and_other_account_callers_are_refused_everything(simulator: IamSimulator, store: Store) -> None:
+def test_anonymous_and_other_account_callers_are_refused_everything(simulator: Evaluator, store: Store) -> None:
     upload = uploader_request(store, store.city_ids[0], contract.Label.CORRECT)
     requests = {
         "GetObject": operation_request(store, "GetObject"),
@@ -294,7 +294,7 @@ CONFIGURATION_CHANGES = (
 
 
 def test_only_configuration_administrators_and_the_root_change_the_bucket_configuration(
-    simulator: IamSimulator, store: Store
+    simulator: Evaluator, store: Store
 ) -> None:
     guarded = store.administrators
     scenarios = [
@@ -311,13 +311,13 @@ def test_only_configuration_administrators_and_the_root_change_the_bucket_config
     )
 
 
-def key_decision(simulator: IamSimulator, store: Store, who: str, action: str, context: dict[str, str]) -> bool:
+def key_decision(simulator: Evaluator, store: Store, who: str, action: str, context: dict[str, str]) -> bool:
     return simulator.evaluate(
         store.principals[who], Check(action, store.key_arn, ACCOUNT, context), store.key_policy
     ).allowed
 
 
-def test_the_store_key_is_used_only_through_s3(simulator: IamSimulator, store: Store) -> None:
+def test_the_store_key_is_used_only_through_s3(simulator: Evaluator, store: Store) -> None:
     via_s3 = {"kms:ViaService": f"s3.{store.region}.amazonaws.com", "kms:CallerAccount": ACCOUNT}
     assert key_decision(simulator, store, "command-centre", "kms:Decrypt", via_s3), (
         f"stack {store.stack}: the Command Centre must decrypt through S3 (GetObject of an SSE-KMS object)"
@@ -329,7 +329,7 @@ def test_the_store_key_is_used_only_through_s3(simulator: IamSimulator, store: S
 
 
 def test_only_configuration_administrators_and_the_root_delete_or_re_police_the_key(
-    simulator: IamSimulator, store: Store
+    simulator: Evaluator, store: Store
 ) -> None:
     for action in ("kms:ScheduleKeyDeletion", "kms:PutKeyPolicy", "kms:DisableKey"):
         for who in ("deployer", "root"):
@@ -346,7 +346,7 @@ def test_only_configuration_administrators_and_the_root_delete_or_re_police_the_
 # --- trust, replica and log buckets ------------------------------------------------------------------
 
 
-def test_tier_roles_are_assumable_only_by_their_configured_principals(simulator: IamSimulator, store: Store) -> None:
+def test_tier_roles_are_assumable_only_by_their_configured_principals(simulator: Evaluator, store: Store) -> None:
     for role_name in ("command-centre-role", "training-role"):
         role = store.graph.named(role_name)
         trust = policy_of(role, "assumeRolePolicy")
@@ -364,7 +364,7 @@ def test_tier_roles_are_assumable_only_by_their_configured_principals(simulator:
         )
 
 
-def test_replication_is_assumable_only_by_s3_for_this_bucket(simulator: IamSimulator, store: Store) -> None:
+def test_replication_is_assumable_only_by_s3_for_this_bucket(simulator: Evaluator, store: Store) -> None:
     if not store.graph.of_type("aws:s3/bucketReplicationConfig:BucketReplicationConfig"):
         pytest.skip(f"stack {store.stack} does not replicate")
     role = store.graph.named("replication-role")
@@ -380,7 +380,7 @@ def test_replication_is_assumable_only_by_s3_for_this_bucket(simulator: IamSimul
 
 
 def test_the_replica_is_written_only_by_replication_and_erased_only_by_the_command_centre(
-    simulator: IamSimulator, store: Store
+    simulator: Evaluator, store: Store
 ) -> None:
     if not store.graph.of_type("aws:s3/bucketReplicationConfig:BucketReplicationConfig"):
         pytest.skip(f"stack {store.stack} does not replicate")
@@ -415,7 +415,7 @@ def test_the_replica_is_written_only_by_replication_and_erased_only_by_the_comma
     assert not wrong, f"stack {store.stack}: {replica.urn}: " + "; ".join(wrong)
 
 
-def test_only_s3_delivers_this_buckets_logs_into_the_log_bucket(simulator: IamSimulator, store: Store) -> None:
+def test_only_s3_delivers_this_buckets_logs_into_the_log_bucket(simulator: Evaluator, store: Store) -> None:
     if not store.graph.of_type("aws:s3/bucketLogging:BucketLogging"):
         pytest.skip(f"stack {store.stack} keeps no access logs")
     logs = store.graph.named("access-logs")
@@ -432,7 +432,7 @@ def test_only_s3_delivers_this_buckets_logs_into_the_log_bucket(simulator: IamSi
 # --- IAM's own limits, named as limits ---------------------------------------------------------------
 
 
-def test_iam_cannot_hold_keys_to_lowercase_hex_so_clients_do(simulator: IamSimulator, store: Store) -> None:
+def test_iam_cannot_hold_keys_to_lowercase_hex_so_clients_do(simulator: Evaluator, store: Store) -> None:
     """A limit, not a pass: IAM's ``?`` matches any character, so an uppercase UUID key gets
     through every guard. ``contract.OBJECT_KEY_PATTERN`` (uploader, gateway) is what refuses it.
     If this starts failing, IAM learned to refuse it: move the rule to 'enforced by the storage'."""
@@ -444,7 +444,7 @@ def test_iam_cannot_hold_keys_to_lowercase_hex_so_clients_do(simulator: IamSimul
     assert outcome.allowed, outcome.explain(store.stack)
 
 
-def test_only_roles_anywhere_for_this_trust_anchor_assumes_the_city_role(simulator: IamSimulator, store: Store) -> None:
+def test_only_roles_anywhere_for_this_trust_anchor_assumes_the_city_role(simulator: Evaluator, store: Store) -> None:
     """Certificates: the city role is assumed by IAM Roles Anywhere for a certificate of the stack's
     trust anchor, with the certificate's attributes as session tags; by nothing else."""
     anchors = store.graph.of_type("aws:rolesanywhere/trustAnchor:TrustAnchor")

@@ -22,7 +22,7 @@ import boto3
 from learning_images import contract
 from learning_images.backends import BackendProfile
 from learning_images.sandbox import s3_authorization
-from learning_images.sandbox.iam_simulator import Check, Decision, IamSimulator, Policy, Principal, simulation
+from learning_images.sandbox.iam_simulator import Check, Decision, Evaluator, Policy, Principal, simulation
 from learning_images.sandbox.s3_authorization import HttpRequest
 from tests.support.stack import Graph, Resource, policy_of
 
@@ -379,7 +379,7 @@ class Outcome:
         return "\n".join(lines)
 
 
-def evaluate(simulator: IamSimulator, store: Store, scenarios: Iterable[Scenario]) -> list[Outcome]:
+def evaluate(simulator: Evaluator, store: Store, scenarios: Iterable[Scenario]) -> list[Outcome]:
     """Every scenario as IAM would decide it: each of its S3 and KMS authorisations."""
     planned: list[tuple[Scenario, list[tuple[Check, Policy | None]]]] = []
     for scenario in scenarios:

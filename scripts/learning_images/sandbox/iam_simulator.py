@@ -12,6 +12,7 @@ back, so a policy of this project is judged by code this project did not write.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import queue
 import shutil
@@ -193,7 +194,7 @@ class IamSimulatorPool:
     would otherwise queue behind it (about 1.7 ms per evaluation of the store's full policies)."""
 
     def __init__(self, size: int) -> None:
-        self._memo: OrderedDict[str, Decision] = OrderedDict()
+        self._memo: OrderedDict[bytes, Decision] = OrderedDict()
         self._lock = threading.Lock()
         self._idle: queue.Queue[IamSimulator] = queue.Queue()
         self._all = [IamSimulator() for _ in range(size)]
@@ -205,7 +206,8 @@ class IamSimulatorPool:
         documents) is answered from memory: the evaluator is a pure function of its input, and
         an upload's KMS checks repeat exactly from one request to the next."""
         batch = list(simulations)
-        keys = [json.dumps(sim, sort_keys=True) for sim in batch]
+        # A digest of the canonical JSON: simulations carry whole policy documents.
+        keys = [hashlib.sha256(json.dumps(sim, sort_keys=True).encode()).digest() for sim in batch]
         with self._lock:
             known = {key: self._memo[key] for key in keys if key in self._memo}
         missing = [i for i, key in enumerate(keys) if key not in known]
@@ -229,6 +231,10 @@ class IamSimulatorPool:
     def close(self) -> None:
         for simulator in self._all:
             simulator.close()
+
+
+#: Either evaluator: one process, or a pool that also remembers decisions.
+Evaluator = IamSimulator | IamSimulatorPool
 
 
 @contextmanager
