@@ -13,6 +13,7 @@ from tests.support.stack import Graph, render, stack_config
 #: Each test module's tier: the slowest thing it needs, fastest tier first (markers in pyproject.toml).
 TIERS: dict[str, tuple[str, ...]] = {
     "unit": (
+        "test_b2_access",
         "test_b2_provider",
         "test_backends",
         "test_component_package",

@@ -28,35 +28,8 @@ from typing import Any, Final
 import pulumi
 import pulumi.dynamic
 
-#: b2_create_key's capabilities (backblaze.com/apidocs/b2-create-key, "Valid values").
-CAPABILITIES: Final = frozenset(
-    (
-        "listKeys",
-        "writeKeys",
-        "deleteKeys",
-        "listAllBucketNames",
-        "listBuckets",
-        "readBuckets",
-        "writeBuckets",
-        "deleteBuckets",
-        "readBucketRetentions",
-        "writeBucketRetentions",
-        "readBucketEncryption",
-        "writeBucketEncryption",
-        "writeBucketNotifications",
-        "listFiles",
-        "readFiles",
-        "shareFiles",
-        "writeFiles",
-        "deleteFiles",
-        "readBucketNotifications",
-        "readFileLegalHolds",
-        "writeFileLegalHolds",
-        "readFileRetentions",
-        "writeFileRetentions",
-        "bypassGovernance",
-    )
-)
+from learning_images.b2 import CAPABILITIES
+
 #: Object Lock modes a bucket's default retention takes (b2_update_bucket ``defaultRetention``).
 LOCK_MODES: Final = ("governance", "compliance")
 #: A lifecycle rule's fields (b2_create_bucket ``lifecycleRules``): a name prefix and days.

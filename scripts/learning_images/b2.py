@@ -1,0 +1,75 @@
+"""Backblaze B2's side of the tiers: which application-key capabilities each tier holds.
+
+Derived from the contract's tiers (``learning_images.contract``): each S3 action a tier performs maps
+to the B2 capabilities its S3-compatible API checks for it (backblaze.com/docs/cloud-storage-s3-compatible-app-keys:
+"writeFiles is necessary when you delete a file by name, and deleteFiles when you delete a specific
+version"). B2 has no object tags, so the tagging actions need nothing and grant nothing. Data, read
+by the B2 dynamic provider (``infra/learning_images_infra/b2/provider.py``) and the future b2 store,
+so the client side and the program agree without the clients importing the program.
+
+What follows, and is recorded rather than hidden: ``writeFiles`` also hides files (b2_hide_file,
+and S3's DeleteObject by name), so the city tier is not upload-only on B2; only the lock keeps the
+hidden version, and only the gateway in front makes cities upload-only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+from learning_images import contract
+
+#: b2_create_key's capabilities (backblaze.com/apidocs/b2-create-key, "Valid values").
+CAPABILITIES: Final = frozenset(
+    (
+        "listKeys",
+        "writeKeys",
+        "deleteKeys",
+        "listAllBucketNames",
+        "listBuckets",
+        "readBuckets",
+        "writeBuckets",
+        "deleteBuckets",
+        "readBucketRetentions",
+        "writeBucketRetentions",
+        "readBucketEncryption",
+        "writeBucketEncryption",
+        "writeBucketNotifications",
+        "listFiles",
+        "readFiles",
+        "shareFiles",
+        "writeFiles",
+        "deleteFiles",
+        "readBucketNotifications",
+        "readFileLegalHolds",
+        "writeFileLegalHolds",
+        "readFileRetentions",
+        "writeFileRetentions",
+        "bypassGovernance",
+    )
+)
+
+#: The capabilities B2's S3-compatible API checks for each S3 action the contract's tiers perform.
+S3_ACTION_CAPABILITIES: Final[Mapping[str, tuple[str, ...]]] = {
+    "s3:ListBucket": ("listFiles",),
+    "s3:ListBucketVersions": ("listFiles",),
+    "s3:GetObject": ("readFiles",),
+    "s3:GetObjectVersion": ("readFiles",),
+    "s3:GetObjectRetention": ("readFileRetentions",),
+    "s3:PutObject": ("writeFiles",),
+    "s3:DeleteObject": ("writeFiles", "deleteFiles"),
+    "s3:DeleteObjectVersion": ("deleteFiles",),
+    "s3:BypassGovernanceRetention": ("bypassGovernance",),
+    # B2 has no object tags: nothing to grant.
+    "s3:PutObjectTagging": (),
+    "s3:GetObjectTagging": (),
+    "s3:GetObjectVersionTagging": (),
+}
+
+
+def capabilities(tier: contract.Tier) -> tuple[str, ...]:
+    """The capabilities ``tier``'s key holds: exactly those its S3 actions need, sorted."""
+    unmapped = sorted(set(tier.s3_actions) - S3_ACTION_CAPABILITIES.keys())
+    if unmapped:
+        raise ValueError(f"tier {tier.name}: no B2 capability is known for {unmapped}; add them to {__name__}")
+    return tuple(sorted({c for action in tier.s3_actions for c in S3_ACTION_CAPABILITIES[action]}))
