@@ -81,9 +81,16 @@ TIERS: dict[str, tuple[str, ...]] = {
 }
 TIER_OF = {module: tier for tier, modules in TIERS.items() for module in modules}
 
+#: Modules whose tests each build every store and server they use (no module-scoped fixture): under
+#: ``--dist loadgroup`` their tests spread over the workers one by one. Every other module's tests
+#: share one worker (its module fixtures are built once), as ``--dist loadfile`` keeps them.
+SPREAD = ("test_verify_failures", "test_retention", "test_sandbox_day", "test_verify_r2")
 
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups into the node ids
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark every test with its module's tier; a module no tier names is refused, named."""
+    """Mark every test with its module's tier, and with its module as its xdist group unless the
+    module is in :data:`SPREAD`; a module no tier names is refused, named."""
     unplaced = set()
     for item in items:
         module = item.path.stem
@@ -91,6 +98,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             unplaced.add(module)
             continue
         item.add_marker(getattr(pytest.mark, TIER_OF[module]))
+        if module not in SPREAD:
+            item.add_marker(pytest.mark.xdist_group(module))
     if unplaced:
         raise pytest.UsageError(f"test modules without a tier in tests/conftest.py TIERS: {sorted(unplaced)}")
 
