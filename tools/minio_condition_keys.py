@@ -5,7 +5,8 @@ action does not take (``policy/statement.go`` and ``policy/bucket-policy-stateme
 condition keys ... used for action ..."). Which keys those are is MinIO's own data, in
 ``github.com/minio/pkg``: ``policy/condition/keyname.go`` (the key names, ``AllSupportedKeys``,
 ``CommonKeys``) and ``policy/action.go`` (the S3 actions and ``createActionConditionKeyMap``). This
-reads them from a git checkout of minio/pkg at a commit and writes them as data, so no key list is
+also keeps the S3 actions MinIO supports (``SupportedActions``): a statement naming another is
+refused too. It reads them from a git checkout of minio/pkg at a commit and writes them as data, so no key list is
 transcribed by hand:
 
     python tools/minio_condition_keys.py PATH-TO-MINIO-PKG-GIT-DIR [COMMIT]
@@ -75,8 +76,14 @@ def main(argv: list[str]) -> int:
         extra = re.findall(r"condition\.(\w+)\.ToKey\(\)", entry)
         everything = "allSupportedKeys..." in entry
         per_action[action_of[name]] = sorted(set(supported if everything else [key_of[k] for k in extra] + common))
+    supported_body = actions[actions.index("var SupportedActions = map[Action]struct{}{") :]
+    supported_body = supported_body[: supported_body.index("\n}\n")]
+    supported_actions = sorted(
+        action_of[n] for n in re.findall(r"^\t(\w+Actions?):", supported_body, re.M) if n in action_of
+    )
     document = {
         "source": {"repository": "github.com/minio/pkg", "commit": commit, "files": [KEYNAME, ACTION]},
+        "supported_actions": supported_actions,
         "supported_keys": sorted(set(supported)),
         "common_keys": sorted(set(common)),
         "action_keys": dict(sorted(per_action.items())),

@@ -1,9 +1,11 @@
-"""MinIO's policy condition keys: which keys MinIO knows, and which each S3 action takes.
+"""MinIO's policy condition keys and S3 actions: which MinIO knows, and which keys each action takes.
 
 MinIO refuses a whole policy when one statement names a condition key it does not know, or a key
 its action does not take (minio/pkg ``policy/statement.go``: "unsupported condition keys ... used
-for action ..."). So a guard that holds on AWS can make a MinIO bucket's policy fail to apply.
-:func:`refused_keys` answers as MinIO's check does. It reads MinIO's own data
+for action ..."), or an S3 action it does not support ("unsupported action"; in a bucket policy,
+an unknown action on an object resource is "unsupported Resource"). So a guard that holds on AWS
+can make a MinIO bucket's policy fail to apply. :func:`refused_keys` and
+:func:`unsupported_actions` answer as MinIO's checks do. It reads MinIO's own data
 (``data/minio_condition_keys.json``, generated from minio/pkg by ``tools/minio_condition_keys.py``,
 commit named in the file), so no key list is written here by hand.
 
@@ -66,3 +68,11 @@ def refused_keys(statement: Mapping[str, Any]) -> dict[str, list[str]]:
         if wrong:
             refused[action] = wrong
     return refused
+
+
+def unsupported_actions(statement: Mapping[str, Any]) -> list[str]:
+    """The statement's actions (or not-actions) that match no S3 action MinIO supports
+    (minio/pkg ``Action.IsValid``: the statement's action is the pattern)."""
+    supported = _table()["supported_actions"]
+    named = _as_list(statement.get("Action")) + _as_list(statement.get("NotAction"))
+    return [action for action in named if not any(fnmatch.fnmatchcase(known, action) for known in supported)]
