@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from learning_images import contract
 
@@ -93,12 +93,12 @@ def access_key_id(random_hex: str) -> str:
 #: (``src/s3-bucket.js``): which are plain text and which are secrets the gateway alone holds.
 S3_TARGET_PLAIN: Final = ("S3_ENDPOINT", "S3_REGION", "S3_BUCKET")
 S3_TARGET_SECRET: Final = ("S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY")
+T = TypeVar("T")
 
 
-def s3_target_bindings(
-    endpoint: str, region: str, bucket: str, access_key_id: str, secret_access_key: str
-) -> dict[str, str]:
-    """The S3_* bindings' values, by binding name (the stack and the local runner bind these)."""
+def s3_target_bindings(endpoint: T, region: T, bucket: T, access_key_id: T, secret_access_key: T) -> dict[str, T]:
+    """The S3_* bindings' values, by binding name (the stack binds Pulumi inputs, the local runner
+    strings)."""
     return dict(
         zip(
             (*S3_TARGET_PLAIN, *S3_TARGET_SECRET),

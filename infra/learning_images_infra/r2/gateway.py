@@ -77,12 +77,8 @@ class S3Target:
     secret_access_key: pulumi.Input[str]
 
     def bindings(self) -> list[cloudflare.WorkersScriptBindingArgs]:
-        values = dict(
-            zip(
-                (*gateway.S3_TARGET_PLAIN, *gateway.S3_TARGET_SECRET),
-                (self.endpoint, self.region, self.bucket_name, self.access_key_id, self.secret_access_key),
-                strict=True,
-            )
+        values = gateway.s3_target_bindings(
+            self.endpoint, self.region, self.bucket_name, self.access_key_id, self.secret_access_key
         )
         return [
             cloudflare.WorkersScriptBindingArgs(

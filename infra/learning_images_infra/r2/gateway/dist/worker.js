@@ -297,14 +297,6 @@ function s3Bucket(target) {
   const url = (key) => `${target.endpoint.replace(/\/$/, "")}/${target.bucket}/${encodeURIComponent(key)}`;
   return {
     /**
-     * @param {string} key
-     * @returns {Promise<Stored | null>}
-     */
-    async head(key) {
-      const response = await aws.fetch(url(key), { method: "HEAD" });
-      return response.ok ? { key, etag: (response.headers.get("etag") || "").replaceAll('"', "") } : null;
-    },
-    /**
      * R2's `put`: null when `onlyIf` is not met (the key is taken), as R2 answers.
      * @param {string} key
      * @param {ArrayBuffer} body

@@ -6,7 +6,7 @@
  * the gateway makes, `put` with `onlyIf`, so the gateway's rules are the same code either way.
  *
  * Create-only rests on the store's conditional write (`If-None-Match: *`, answered 412 when the
- * key exists): a store that ignores the header would overwrite, so each backend's row says whether
+ * key exists): a store that ignores the header would overwrite, so each backend's row must say whether
  * its S3 API honours it.
  */
 import { AwsClient } from "aws4fetch";
@@ -49,14 +49,6 @@ export function s3Bucket(target) {
   /** @param {string} key */
   const url = (key) => `${target.endpoint.replace(/\/$/, "")}/${target.bucket}/${encodeURIComponent(key)}`;
   return {
-    /**
-     * @param {string} key
-     * @returns {Promise<Stored | null>}
-     */
-    async head(key) {
-      const response = await aws.fetch(url(key), { method: "HEAD" });
-      return response.ok ? { key, etag: (response.headers.get("etag") || "").replaceAll('"', "") } : null;
-    },
     /**
      * R2's `put`: null when `onlyIf` is not met (the key is taken), as R2 answers.
      * @param {string} key
