@@ -97,7 +97,7 @@ class BucketProvider(_Provider):
         if not isinstance(name, str) or not BUCKET_NAME.match(name):
             problems.append(("bucket_name", f"{name!r}: 6 to 63 letters, digits and hyphens, not starting with b2-"))
         if news.get("lock_mode") not in LOCK_MODES:
-            problems.append(("lock_mode", f"{news.get('lockMode')!r}: one of {', '.join(LOCK_MODES)}"))
+            problems.append(("lock_mode", f"{news.get('lock_mode')!r}: one of {', '.join(LOCK_MODES)}"))
         lock_days = news.get("lock_days")
         if not isinstance(lock_days, int | float) or lock_days < 1 or lock_days != int(lock_days):
             problems.append(("lock_days", f"{lock_days!r}: a whole number of days, at least 1"))
@@ -235,12 +235,7 @@ class ApplicationKeyProvider(_Provider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.DiffResult:
         fields = ("key_name", "capabilities", "bucket_id", "name_prefix")
-        changed = [
-            name
-            for name in fields
-            if (sorted(olds.get(name) or []) if name == "capabilities" else olds.get(name) or None)
-            != (sorted(news.get(name) or []) if name == "capabilities" else news.get(name) or None)
-        ]
+        changed = [name for name in fields if _key_field(name, olds.get(name)) != _key_field(name, news.get(name))]
         return pulumi.dynamic.DiffResult(changes=bool(changed), replaces=changed, stables=["application_key_id"])
 
     def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
@@ -252,6 +247,11 @@ class ApplicationKeyProvider(_Provider):
 
     def delete(self, id_: str, _props: dict[str, Any]) -> None:
         self._api().delete_key_by_id(id_)
+
+
+def _key_field(name: str, value: Any) -> Any:
+    # Capabilities are a set (B2 returns them in its own order); an empty prefix is no prefix.
+    return sorted(value or []) if name == "capabilities" else value or None
 
 
 def _key_outputs(key: Any) -> dict[str, Any]:
