@@ -9,7 +9,6 @@ unchanged; create-only rests on the store's conditional write, which moto honour
 from __future__ import annotations
 
 import secrets
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +28,7 @@ from learning_images.sandbox.gateway import (
     s3_bucket,
 )
 from tests.support.gateway import BUCKET, city_client, fields, image, new_key, put, refused, tls_files
+from tests.support.ops import free_port
 
 SECRET = secrets.token_hex(32)
 REGION = "us-east-1"
@@ -45,13 +45,6 @@ class Running:
 
     def city(self, name: str) -> Any:
         return city_client(self.gateway.url, self.keys[name], self.ca)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")
