@@ -37,7 +37,7 @@ Mutation = Callable[[list[Resource]], None]
 def identities(resource: Resource) -> set[str]:
     """What other resources' inputs carry to refer to this one: its id, ARN, and the name it
     creates (a bucket's `bucket`, an IAM or R2 resource's `name`); not the names it refers to."""
-    own_name = "bucket" if resource.type == "aws:s3/bucket:Bucket" else "name"
+    own_name = "bucket" if resource.type in ("aws:s3/bucket:Bucket", "minio:index/s3Bucket:S3Bucket") else "name"
     values = {resource.id, str(resource.outputs.get("arn") or ""), str(resource.outputs.get(own_name) or "")}
     if resource.type.startswith("aws:s3/") and resource.type != "aws:s3/bucket:Bucket":
         values.discard(str(resource.outputs.get("name") or ""))
@@ -76,14 +76,14 @@ def violations(resources: list[Resource], config: dict[str, dict[str, Any]] | No
 
 @pytest.fixture(scope="module")
 def stacks() -> dict[str, Graph]:
-    return {name: render(stack_config(name), stack=name) for name in ("dev", "prod", "r2", "local", "gcs")}
+    return {name: render(stack_config(name), stack=name) for name in ("dev", "prod", "r2", "local", "gcs", "minio")}
 
 
 #: The config the prod preview and deploy pass to the pack (.github/workflows).
 PROD_CONFIG: dict[str, dict[str, Any]] = json.loads((ROOT / "policies" / "config.prod.json").read_text())
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod", "r2", "gcs"])
+@pytest.mark.parametrize("stack", ["dev", "prod", "r2", "gcs", "minio"])
 def test_every_deployable_stack_passes_the_pack(stacks: dict[str, Graph], stack: str) -> None:
     found = violations(stacks[stack].resources, PROD_CONFIG if stack == "prod" else None)
     assert not found, f"Pulumi.{stack}.yaml violates the contract: {json.dumps(found, indent=1)}"
@@ -266,6 +266,36 @@ def sqs_policy_over_plain_http(document: dict[str, Any]) -> None:
 
 QUEUE, QUEUE_POLICY = "aws:sqs/queue:Queue", "aws:sqs/queuePolicy:QueuePolicy"
 
+MINIO_BUCKET = "minio:index/s3Bucket:S3Bucket"
+MINIO_POLICY = "minio:index/iamPolicy:IamPolicy"
+
+
+def minio_bucket_policy(resources: list[Resource]) -> None:
+    """A bucket policy on the MinIO bucket: on MinIO it only ever grants anonymous access."""
+    bucket = first(resources, MINIO_BUCKET)
+    resources.append(
+        Resource(
+            "minio:index/s3BucketPolicy:S3BucketPolicy",
+            "learning-images-policy",
+            {"bucket": bucket.inputs["bucket"], "policy": json.dumps({"Version": "2012-10-17", "Statement": []})},
+            "urn:pulumi:minio::learning-images::minio:index/s3BucketPolicy:S3BucketPolicy::learning-images-policy",
+        )
+    )
+
+
+def minio_drop_guard(document: dict[str, Any]) -> None:
+    document["Statement"] = [s for s in document["Statement"] if s.get("Sid") != "DenyUploadWithExcludedLabel"]
+
+
+def minio_star(document: dict[str, Any]) -> None:
+    document["Statement"].append({"Sid": "Oops", "Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::*"})
+
+
+def minio_keep_unsure(resources: list[Resource]) -> None:
+    ilm = first(resources, "minio:index/ilmPolicy:IlmPolicy")
+    ilm.inputs["rules"] = [r for r in ilm.inputs["rules"] if r["id"] != "expire-unsure"]
+
+
 MUTATIONS: list[tuple[str, str, Mutation]] = [
     ("prod", "sqs-queues-encrypted-with-customer-key", set_input(QUEUE, "kmsMasterKeyId", None, "registration-events")),
     (
@@ -397,6 +427,24 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
     ),
     ("gcs", "pubsub-event-topic-publishers-scoped", event_topic_open_to_a_tier),
     ("gcs", "pubsub-event-topic-publishers-scoped", drop(PUBSUB_TOPIC_GRANT, "registration-events-storage-agent")),
+    ("minio", "minio-bucket-private", set_input(MINIO_BUCKET, "acl", "public-read")),
+    ("minio", "minio-bucket-private", minio_bucket_policy),
+    ("minio", "minio-bucket-object-locked", set_input(MINIO_BUCKET, "objectLocking", False)),
+    (
+        "minio",
+        "minio-bucket-object-locked",
+        set_input(
+            "minio:index/s3BucketVersioning:S3BucketVersioning", "versioningConfiguration", {"status": "Suspended"}
+        ),
+    ),
+    (
+        "minio",
+        "minio-bucket-encrypted-with-kms",
+        drop("minio:index/s3BucketServerSideEncryption:S3BucketServerSideEncryption", "learning-images-encryption"),
+    ),
+    ("minio", "minio-lifecycle-follows-contract", minio_keep_unsure),
+    ("minio", "minio-tier-policies-carry-guards", edit_policy(MINIO_POLICY, "city-amsterdam-policy", minio_drop_guard)),
+    ("minio", "minio-tier-policies-carry-guards", edit_policy(MINIO_POLICY, "training-policy", minio_star)),
 ]
 
 

@@ -45,7 +45,7 @@ def test_replication_without_replica_region_is_rejected() -> None:
 
 def test_unknown_backend_is_rejected_naming_allowed_values() -> None:
     message = problems(backend="azure")
-    assert f"{PROJECT}:backend: Input should be 'aws', 'r2' or 'gcs'" in message, message
+    assert f"{PROJECT}:backend: Input should be 'aws', 'r2', 'gcs' or 'minio'" in message, message
 
 
 def test_archive_days_not_below_retention_is_rejected() -> None:

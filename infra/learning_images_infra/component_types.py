@@ -16,7 +16,7 @@ class LearningImageStoreArgs(TypedDict, total=False):
     """The store's settings, by their Python names (`Pulumi.<stack>.yaml` uses the camelCase keys). Every key may be left out: its default gives the behaviour described. Validated by learning_images_infra.settings.Settings when the component is constructed, with every problem reported at once."""
 
     backend: str
-    """Storage backend. `aws` declares the store on Amazon S3 with every guard S3 can enforce; `r2` on Cloudflare R2 and `gcs` on Google Cloud Storage, each with the gaps the capability matrix (docs/rules.md) lists."""
+    """Storage backend. `aws` declares the store on Amazon S3 with every guard S3 can enforce; `r2` on Cloudflare R2, `gcs` on Google Cloud Storage and `minio` on a self-hosted MinIO server, each with the gaps the capability matrix (docs/rules.md) lists."""
 
     region: str | None
     """Primary AWS region, read from the AWS provider's own `aws:region`. Required for `aws`."""
@@ -41,6 +41,9 @@ class LearningImageStoreArgs(TypedDict, total=False):
 
     r2_workers_subdomain: str | None
     """R2 only. The account's workers.dev subdomain (dashboard: Workers & Pages, Overview); the gateway then answers at `https://<stack's gateway script>.<subdomain>.workers.dev`. Required with the gateway unless `r2GatewayHostname` is set."""
+
+    minio_endpoint_url: str | None
+    """The HTTPS URL clients reach the MinIO server at (its S3 API), exported as the store's `endpoint_url`. Required for `minio`. The program itself reaches the server through the provider's own `minio:minioServer`, which may be another address."""
 
     gcp_project: str | None
     """Google Cloud project that owns the bucket, its key and the tiers' service accounts, read from the provider's own `gcp:project`. Required for `gcs`."""

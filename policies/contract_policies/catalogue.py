@@ -54,3 +54,7 @@ GDPR_ERASURE_DAYS: int = CATALOGUE["gdpr_erasure_days"]
 
 
 GCS_MIN_SOFT_DELETE_DAYS: int = CATALOGUE["gcs_min_soft_delete_days"]
+
+
+#: The guards every MinIO tier's own policy must carry (MinIO binds signed requests by user policies alone).
+MINIO_EVERY_TIER_SIDS: frozenset[str] = frozenset(CATALOGUE["every_tier_policy_sids"]["minio"])

@@ -85,6 +85,20 @@ class Backend:
     event_source: str | None = None
 
 
+#: The settings of cities that authenticate with certificates (IAM Roles Anywhere, AWS only).
+CERTIFICATE_SETTINGS: Final = (
+    "city_authentication",
+    "city_certificate_authority",
+    "city_private_ca_arn",
+    "city_session_seconds",
+)
+
+
+def _without_certificates(cities: str) -> dict[str, str]:
+    """What a backend without IAM Roles Anywhere lacks in place of each certificate setting."""
+    return dict.fromkeys(CERTIFICATE_SETTINGS, f"IAM Roles Anywhere ({cities})")
+
+
 #: Each backend's row. The first is the default (`backend` unset).
 BACKENDS: Final[Mapping[str, Backend]] = {
     "aws": Backend(
@@ -132,10 +146,7 @@ BACKENDS: Final[Mapping[str, Backend]] = {
             "training_principals": "IAM roles (its tiers are API tokens)",
             "configuration_administrators": "IAM principals to hold its configuration to",
             "city_key_generations": "access keys to rotate (a city's gateway key is rotated by replacing its key id)",
-            "city_authentication": "IAM Roles Anywhere (its cities hold gateway keys)",
-            "city_certificate_authority": "IAM Roles Anywhere (its cities hold gateway keys)",
-            "city_private_ca_arn": "IAM Roles Anywhere (its cities hold gateway keys)",
-            "city_session_seconds": "IAM Roles Anywhere (its cities hold gateway keys)",
+            **_without_certificates("its cities hold gateway keys"),
             "emulator": "local emulator stack",
             "tags": "resource tags on buckets or tokens",
             "force_destroy": "force-destroy of a non-empty bucket",
@@ -185,10 +196,7 @@ BACKENDS: Final[Mapping[str, Backend]] = {
             "in IAM)",
             "city_key_generations": "rotation of access keys in this project yet (replace a city's HMAC key by "
             "removing and re-adding the city)",
-            "city_authentication": "IAM Roles Anywhere (its cities hold HMAC keys of their service accounts)",
-            "city_certificate_authority": "IAM Roles Anywhere (its cities hold HMAC keys of their service accounts)",
-            "city_private_ca_arn": "IAM Roles Anywhere (its cities hold HMAC keys of their service accounts)",
-            "city_session_seconds": "IAM Roles Anywhere (its cities hold HMAC keys of their service accounts)",
+            **_without_certificates("its cities hold HMAC keys of their service accounts"),
             "emulator": "local emulator stack",
             "tags": "AWS tags (Cloud Storage labels are not declared by this project yet)",
         },
@@ -204,6 +212,44 @@ BACKENDS: Final[Mapping[str, Backend]] = {
         default_region="auto",
         stand_in="learning_images.sandbox.gcs",
         event_source="pubsub",
+    ),
+    # Self-hosted MinIO through pulumi-minio: MinIO authorises a signed request by its user's IAM
+    # policies alone (its bucket policy binds anonymous requests only: minio/minio
+    # cmd/auth-handler.go, authorizeRequest), so the guards are Deny statements in every tier's policy.
+    "minio": Backend(
+        name="minio",
+        title="MinIO",
+        profile=BackendProfile(
+            reference_scheme="s3",
+            object_tags=True,
+            object_versions=True,
+            multipart_uploads=False,
+            plain_http_listener=True,
+            lifecycle_reads_labels=True,
+            caller_identity=False,
+            access_key_kind="minio-user",
+        ),
+        store_module="learning_images_infra.minio.store",
+        required={"minio_endpoint_url": "the HTTPS URL clients reach the server at, e.g. `https://minio.example.org`"},
+        own_settings=("minio_endpoint_url",),
+        lacks={
+            "region": "AWS region (its region is the server's own `MINIO_SITE_REGION`)",
+            "replication": "replication in pulumi-minio 0.17.1 (set up site replication with `mc admin replicate`)",
+            "replica_region": "replication in pulumi-minio 0.17.1 (set up site replication with `mc admin replicate`)",
+            "archive_storage_class": "storage-class transitions in pulumi-minio 0.17.1's lifecycle rules",
+            "object_lock_mode": "default Object Lock retention in pulumi-minio 0.17.1 (the bucket is created with "
+            "Object Lock; set a default with `mc retention set --default`)",
+            "object_lock_days": "default Object Lock retention in pulumi-minio 0.17.1",
+            "access_logging": "S3 server access logs (MinIO's audit log is a webhook of the server's)",
+            "command_centre_principals": "IAM roles to assume (its tiers are MinIO users)",
+            "training_principals": "IAM roles to assume (its tiers are MinIO users)",
+            "configuration_administrators": "principals to hold its configuration to (MinIO's root and admin users "
+            "are bound by no policy)",
+            "city_key_generations": "access key rotation in this project yet (replace a city's user to rotate it)",
+            **_without_certificates("its cities are MinIO users"),
+            "emulator": "local emulator stack",
+            "tags": "AWS resource tags",
+        },
     ),
 }
 #: The backend of a stack that names none.

@@ -46,11 +46,12 @@ class Settings(BaseModel):
         validate_default=True,
     )
 
-    backend: Literal["aws", "r2", "gcs"] = Field(
-        cast(Literal["aws", "r2", "gcs"], DEFAULT),  # the table's first row; a test keeps the Literal equal
+    backend: Literal["aws", "r2", "gcs", "minio"] = Field(
+        cast(Literal["aws", "r2", "gcs", "minio"], DEFAULT),  # the table's first row; a test keeps the Literal equal
         description=(
             "Storage backend. `aws` declares the store on Amazon S3 with every guard S3 can enforce; "
-            "`r2` on Cloudflare R2 and `gcs` on Google Cloud Storage, each with the gaps the capability "
+            "`r2` on Cloudflare R2, `gcs` on Google Cloud Storage and `minio` on a self-hosted MinIO server, "
+            "each with the gaps the capability "
             "matrix (docs/rules.md) lists."
         ),
     )
@@ -101,6 +102,12 @@ class Settings(BaseModel):
             "answers at `https://<stack's gateway script>.<subdomain>.workers.dev`. Required with the gateway "
             "unless `r2GatewayHostname` is set."
         ),
+    )
+    minio_endpoint_url: str | None = Field(
+        None,
+        description="The HTTPS URL clients reach the MinIO server at (its S3 API), exported as the store's "
+        "`endpoint_url`. Required for `minio`. The program itself reaches the server through the provider's own "
+        "`minio:minioServer`, which may be another address.",
     )
     gcp_project: str | None = Field(
         None,
@@ -347,6 +354,7 @@ class Settings(BaseModel):
     )
     _cloudflare_account_format = field_validator("cloudflare_account_id")(validators.cloudflare_account_format)
     _gcp_project_format = field_validator("gcp_project")(validators.gcp_project_format)
+    _minio_endpoint = field_validator("minio_endpoint_url")(validators.https_url)
     _own_setting = field_validator(*OWNER)(validators.own_setting)
     _hostname = field_validator("r2_gateway_hostname")(validators.hostname)
     _zone_id = field_validator("r2_gateway_zone_id")(validators.zone_id)

@@ -6,6 +6,7 @@ later field, so pydantic reports every problem of a stack file in one error.
 from __future__ import annotations
 
 import re
+import urllib.parse
 from typing import Any, Final
 
 from pydantic import BaseModel, ValidationInfo
@@ -93,6 +94,17 @@ def own_setting(cls: type[BaseModel], value: Any, info: ValidationInfo) -> Any:
             f"remove `{key(info.field_name)}`"
         )
     return value
+
+
+def https_url(value: str | None) -> str | None:
+    """An HTTPS URL with a host and no path: where clients send S3 requests (the contract's
+    encryption in transit; a path would be read as a bucket)."""
+    if value is None:
+        return value
+    parsed = urllib.parse.urlsplit(value)
+    if parsed.scheme != "https" or not parsed.hostname or parsed.path not in ("", "/") or parsed.query:
+        raise ValueError(f"{value!r} is not an HTTPS URL of a server such as 'https://minio.example.org:9000'")
+    return value.rstrip("/")
 
 
 def hostname(value: str | None) -> str | None:

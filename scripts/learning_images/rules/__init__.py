@@ -24,6 +24,7 @@ from learning_images.rules.catalogue import (
     all_checks,
     enforcement,
     learning_bucket_sids,
+    tier_policy_sids,
     treatment,
 )
 from learning_images.rules.model import (
@@ -53,5 +54,6 @@ __all__ = [
     "learning_bucket_sids",
     "markdown_table",
     "summary_table",
+    "tier_policy_sids",
     "treatment",
 ]

@@ -45,6 +45,7 @@ REGISTRATION_R2 = "tests/test_registration_r2.py::"
 REGISTRATION_GCS = "tests/test_registration_gcs.py::"
 REGISTRATION_PULL = "tests/test_registration_pull.py::"
 REGISTRATION_PUBSUB = "tests/test_registration_pubsub.py::"
+MINIO = "tests/test_minio.py::"
 
 RULES: tuple[Rule, ...] = (
     Rule(
@@ -61,6 +62,11 @@ RULES: tuple[Rule, ...] = (
                 S,
                 "metadata round-trips (Cloud Storage has no tags); reference `gs://<bucket>/<key>`",
                 proofs=(f"{GCS_IAM}test_cities_and_the_command_centre_may_create_contract_objects",),
+            ),
+            "minio": Holding(
+                S,
+                "metadata and tags round-trip; reference `s3://<bucket>/<key>` at the server's endpoint",
+                proofs=(f"{MINIO}test_cities_and_the_command_centre_may_upload_compliant_samples",),
             ),
         },
         live="that a compliant upload by the probe city succeeds: the probe that would have caught "
@@ -95,6 +101,17 @@ RULES: tuple[Rule, ...] = (
                     "gcs-bucket-not-public",
                     "gcs-no-public-members",
                 ),
+            ),
+            "minio": Holding(
+                S,
+                "the bucket is private and the program declares no bucket policy, which on MinIO only ever grants "
+                "anonymous access; MinIO has no ACLs",
+                unprobed={
+                    "config.public-access-block": "MinIO has no public-access-block API (a bucket without a "
+                    "policy is private)"
+                },
+                proofs=(f"{MINIO}test_the_bucket_is_private_with_no_bucket_policy",),
+                policies=("minio-bucket-private",),
             ),
         },
         sids=(Sid.ACL,),
@@ -135,6 +152,14 @@ RULES: tuple[Rule, ...] = (
                     "gcs-kms-keys-rotate",
                 ),
             ),
+            "minio": Holding(
+                S,
+                "SSE-KMS by default with a KES key the program creates; uploads naming another key, SSE-S3, or SSE-C "
+                "are refused by every tier's policy",
+                proofs=(f"{MINIO}test_the_bucket_is_encrypted_by_default_with_its_own_kes_key",),
+                policies=("minio-bucket-encrypted-with-kms",),
+                sids=(Sid.WRONG_ENCRYPTION, Sid.OTHER_KMS_KEY, Sid.AWS_MANAGED_KEY, Sid.CUSTOMER_KEY),
+            ),
         },
         sids=(Sid.WRONG_ENCRYPTION, Sid.OTHER_KMS_KEY, Sid.AWS_MANAGED_KEY, Sid.CUSTOMER_KEY),
         live="that objects are stored under the stack's key (`upload.encrypted`) and KMS honours the key policy",
@@ -160,6 +185,13 @@ RULES: tuple[Rule, ...] = (
                 "Cloud Storage IAM cannot refuse a request by its transport, and whether its XML endpoint answers "
                 "plain HTTP is not proven here",
                 covered_by="the outputs name only the HTTPS endpoint, and the clients use it",
+            ),
+            "minio": Holding(
+                S,
+                "every tier's policy refuses requests without TLS; MinIO has no TLS-version key, so the server's own "
+                "TLS settings set the minimum version",
+                proofs=(f"{MINIO}test_every_tier_policy_carries_the_guards_minio_evaluates",),
+                sids=(Sid.INSECURE_TRANSPORT,),
             ),
         },
         sids=(Sid.INSECURE_TRANSPORT, Sid.OUTDATED_TLS),
@@ -190,6 +222,15 @@ RULES: tuple[Rule, ...] = (
                 proofs=(f"{GCS_IAM}test_city_tier_cannot_overwrite_a_stored_object",),
                 policies=("gcs-tier-roles-least-privilege",),
             ),
+            "minio": Holding(
+                C,
+                "MinIO cannot require If-None-Match, so a writer can make a new current version of a stored key; "
+                "copies are refused",
+                covered_by="versioning keeps the overwritten version (Object Lock turns it on), and only the Command "
+                "Centre deletes versions; the uploader always sends If-None-Match: *, which MinIO honours (412)",
+                proofs=(f"{MINIO}test_every_tier_policy_carries_the_guards_minio_evaluates",),
+                sids=(Sid.COPY,),
+            ),
         },
         sids=(Sid.COPY, Sid.CONDITIONAL_OVERWRITE),
         live="S3's 412 on a second create of the same key",
@@ -217,6 +258,13 @@ RULES: tuple[Rule, ...] = (
                 covered_by="cities cannot replace an object at all (their role lacks delete); the uploader always "
                 "sends "
                 "If-None-Match: *",
+            ),
+            "minio": Holding(
+                C,
+                "MinIO has no `s3:if-none-match` condition key: no policy can require the header",
+                covered_by="the uploader always sends If-None-Match: *, which MinIO honours (a second create answers "
+                "412); versioning keeps what an overwrite replaces",
+                proofs=("tests/test_minio_keys.py::test_a_key_minio_does_not_know_is_refused_whatever_the_action",),
             ),
         },
         gateway=Holding(
@@ -255,6 +303,12 @@ RULES: tuple[Rule, ...] = (
                 proofs=(f"{GCS_TEST}test_gcs_deleted_objects_stay_recoverable",),
                 policies=("gcs-bucket-versioned-with-soft-delete",),
             ),
+            "minio": Holding(
+                S,
+                "versioning (on with Object Lock); noncurrent versions expire after noncurrentVersionExpiryDays",
+                proofs=(f"{MINIO}test_the_bucket_is_versioned_with_object_lock",),
+                policies=("minio-bucket-object-locked",),
+            ),
         },
         lifecycle=("expire-noncurrent-versions-and-incomplete-uploads",),
         live="versioning read back as Enabled",
@@ -281,6 +335,13 @@ RULES: tuple[Rule, ...] = (
                 "retention would be the uploader's to set",
                 covered_by="only the Command Centre holds storage.objects.delete, and soft delete keeps any deletion "
                 "restorable for gcsSoftDeleteDays",
+            ),
+            "minio": Holding(
+                N,
+                "the bucket is created with Object Lock, but pulumi-minio 0.17.1 cannot declare a default retention, "
+                "so objects are not locked",
+                covered_by="only the Command Centre's policy allows deleting; a default retention can be set after "
+                "the first deploy with `mc retention set --default GOVERNANCE <days>d` (docs/s3-compatible.md)",
             ),
         },
         live="the default retention read back, and that a locked version resists deletion",
@@ -309,6 +370,12 @@ RULES: tuple[Rule, ...] = (
                 },
                 proofs=(f"{GCS_IAM}test_no_tier_may_set_object_retention",),
                 policies=("gcs-tier-roles-least-privilege",),
+            ),
+            "minio": Holding(
+                S,
+                "every tier's policy refuses Object Lock headers on upload and PutObjectRetention/LegalHold",
+                proofs=(f"{MINIO}test_every_tier_policy_carries_the_guards_minio_evaluates",),
+                sids=(Sid.OBJECT_LOCK_CHANGE, *LOCK_HEADER_SIDS),
             ),
         },
         gateway=Holding(
@@ -353,6 +420,13 @@ RULES: tuple[Rule, ...] = (
                 + QUARANTINED,
                 proofs=(f"{GCS_IAM}test_city_grant_is_held_to_jpg_names_of_this_bucket",),
             ),
+            "minio": Holding(
+                S,
+                "every tier's policy refuses other key shapes and any '/' (policy wildcards cannot hold keys to "
+                "lowercase hex: a limit, covered by the uploader)",
+                proofs=(f"{MINIO}test_every_tier_policy_carries_the_guards_minio_evaluates",),
+                sids=(Sid.KEY_NOT_UUID_JPG, Sid.KEY_WITH_SLASH),
+            ),
         },
         gateway=Holding(
             G,
@@ -389,6 +463,12 @@ RULES: tuple[Rule, ...] = (
                     "the uploader refuses incomplete samples; the retention job reports objects missing metadata"
                 )
                 + QUARANTINED,
+            ),
+            "minio": Holding(
+                S,
+                "every tier's policy refuses an upload whose metadata tag is missing or blank, or carries another tag",
+                proofs=(f"{MINIO}test_every_tier_policy_carries_the_guards_minio_evaluates",),
+                sids=(*MISSING_TAG_SIDS, Sid.UNKNOWN_TAG),
             ),
         },
         gateway=Holding(
@@ -427,6 +507,12 @@ RULES: tuple[Rule, ...] = (
                 covered_by=("the uploader excludes unsure; the retention job deletes any after unsureExpiryDays")
                 + QUARANTINED,
             ),
+            "minio": Holding(
+                S,
+                "every tier's policy allows only the correct and changed labels and refuses any other",
+                proofs=(f"{MINIO}test_cities_and_the_command_centre_may_upload_compliant_samples",),
+                sids=(Sid.EXCLUDED_LABEL,),
+            ),
         },
         gateway=Holding(
             G,
@@ -460,6 +546,12 @@ RULES: tuple[Rule, ...] = (
                 covered_by="the uploader sends `image/jpeg` with a SHA-256 checksum and refuses files that do not "
                 "start "
                 "like a JPEG",
+            ),
+            "minio": Holding(
+                C,
+                "MinIO verifies a checksum a client sends, but its policies can require neither one nor `image/jpeg`",
+                covered_by="the uploader sends `image/jpeg` with a SHA-256 checksum and refuses files that do not "
+                "start like a JPEG",
             ),
         },
         gateway=Holding(
@@ -500,6 +592,13 @@ RULES: tuple[Rule, ...] = (
                 covered_by="one service account and HMAC key per city (revocable), named by Cloud Audit Logs for each "
                 "upload once data-access logs are on",
             ),
+            "minio": Holding(
+                S,
+                "each city is its own MinIO user whose policy allows uploads tagged with its own city_id only and "
+                "refuses any other",
+                proofs=(f"{MINIO}test_a_city_uploads_only_as_itself",),
+                sids=(Sid.UPLOAD_AS_OTHER_CITY,),
+            ),
         },
         gateway=Holding(
             G,
@@ -536,6 +635,13 @@ RULES: tuple[Rule, ...] = (
                 proofs=(f"{GCS_IAM}test_no_tier_may_change_a_stored_objects_metadata",),
                 policies=("gcs-tier-roles-least-privilege",),
             ),
+            "minio": Holding(
+                S,
+                "every tag action, PutObjectTagging included, is refused to every tier: MinIO authorises a tagged "
+                "upload as PutObject alone, so no upload needs one",
+                proofs=(f"{MINIO}test_every_tier_policy_carries_the_guards_minio_evaluates",),
+                sids=(Sid.TAG_REWRITE,),
+            ),
         },
         sids=(Sid.TAG_REWRITE, Sid.RETAG_STORED_OBJECT),
         live="a standalone PutObjectTagging on the probe object refused (the verifier's retag probe)",
@@ -569,6 +675,17 @@ RULES: tuple[Rule, ...] = (
                 proofs=(f"{GCS_TEST}test_gcs_lifecycle_archives_by_age_and_expires_noncurrent_versions",),
                 policies=("gcs-lifecycle-follows-contract",),
             ),
+            "minio": Holding(
+                C,
+                "lifecycle rules filtered by the label tag expire `unsure` and `correct` and keep `changed`, but "
+                "pulumi-minio 0.17.1 declares no transitions, so nothing is archived; an upload choosing its storage "
+                "class is refused",
+                covered_by="objects stay in MinIO's one storage class, readable by the training tier; a tier added "
+                "with `mc ilm tier add` and a transition rule archive them, by hand",
+                proofs=(f"{MINIO}test_the_lifecycle_expires_by_label",),
+                policies=("minio-lifecycle-follows-contract",),
+                sids=(Sid.STORAGE_CLASS,),
+            ),
         },
         sids=(Sid.STORAGE_CLASS,),
         lifecycle=(
@@ -601,6 +718,13 @@ RULES: tuple[Rule, ...] = (
                 unprobed={"tier.city.GetObjectTagging": GCS_NO_TAGS},
                 proofs=(f"{GCS_IAM}test_each_gcs_tier_may_do_exactly_its_contract_operations",),
                 policies=("gcs-tier-roles-least-privilege",),
+            ),
+            "minio": Holding(
+                S,
+                "a city user's policy allows only a tagged PutObject and refuses every other action on the bucket",
+                proofs=(f"{MINIO}test_each_tier_may_do_exactly_its_operations",),
+                policies=("minio-tier-policies-carry-guards",),
+                sids=(Sid.CITY_TIER,),
             ),
         },
         gateway=Holding(
@@ -645,6 +769,15 @@ RULES: tuple[Rule, ...] = (
                 proofs=(f"{GCS_IAM}test_each_gcs_tier_may_do_exactly_its_contract_operations",),
                 policies=("gcs-tier-roles-least-privilege",),
             ),
+            "minio": Holding(
+                S,
+                "the training user's policy allows read and list and refuses the rest; MinIO also answers a "
+                "version listing to whoever may list the bucket (its s3:ListBucket fallback) and authorises reading "
+                "a version as s3:GetObject, so the training tier sees noncurrent versions, which on AWS it does not",
+                proofs=(f"{MINIO}test_each_tier_may_do_exactly_its_operations",),
+                policies=("minio-tier-policies-carry-guards",),
+                sids=(Sid.TRAINING_TIER,),
+            ),
         },
         sids=(Sid.TRAINING_TIER,),
         live="each operation answered as the tier says, with the training role",
@@ -683,6 +816,13 @@ RULES: tuple[Rule, ...] = (
                 proofs=(f"{GCS_IAM}test_each_gcs_tier_may_do_exactly_its_contract_operations",),
                 policies=("gcs-tier-roles-least-privilege",),
             ),
+            "minio": Holding(
+                S,
+                "the Command Centre user's policy allows its operations and refuses the rest",
+                proofs=(f"{MINIO}test_each_tier_may_do_exactly_its_operations",),
+                policies=("minio-tier-policies-carry-guards",),
+                sids=(Sid.COMMAND_CENTRE_TIER,),
+            ),
         },
         sids=(Sid.COMMAND_CENTRE_TIER,),
         live="each operation answered as the tier says, with the Command Centre role",
@@ -715,6 +855,13 @@ RULES: tuple[Rule, ...] = (
                     f"{GCS_TEST}test_gcs_erasure_completes_within_a_month",
                 ),
             ),
+            "minio": Holding(
+                S,
+                "only the Command Centre's policy allows deleting, every version; no default retention blocks it "
+                "(see the lock rule)",
+                proofs=(f"{MINIO}test_only_the_command_centre_deletes",),
+                sids=(Sid.DELETE,),
+            ),
         },
         sids=(Sid.DELETE,),
         live="every version of a probe object erased by the Command Centre",
@@ -742,6 +889,12 @@ RULES: tuple[Rule, ...] = (
                 "Cloud Storage has no bucket policy to deny project IAM: whoever holds storage.buckets.update or "
                 "Cloud KMS admin on the project can",
                 covered_by="keep Storage Admin and Cloud KMS Admin on the project to the deploy pipeline",
+            ),
+            "minio": Holding(
+                N,
+                "MinIO's root user and users holding admin policies change any configuration; no policy binds them",
+                covered_by="keep the MinIO root and admin credentials to the deploy pipeline; every tier's policy "
+                "refuses all but its operations",
             ),
         },
         sids=(Sid.CONFIGURATION_CHANGE,),
@@ -777,6 +930,12 @@ RULES: tuple[Rule, ...] = (
                 proofs=(f"{GCS_TEST}test_gcs_bucket_is_dual_region_with_turbo_replication",),
                 policies=("gcs-bucket-dual-region",),
             ),
+            "minio": Holding(
+                N,
+                "pulumi-minio 0.17.1 declares no replication",
+                covered_by="MinIO site replication to a second deployment, set up with `mc admin replicate add` "
+                "(docs/s3-compatible.md; not part of this project yet)",
+            ),
         },
         live="the probe object arriving in the replica (`--wait-replication`)",
     ),
@@ -793,6 +952,13 @@ RULES: tuple[Rule, ...] = (
             "r2": Holding(N, "R2 has no bucket policies", covered_by="each guard's own row says what covers it on R2"),
             "gcs": Holding(
                 N, "Cloud Storage has no bucket policies", covered_by="each guard's own row says what covers it on GCS"
+            ),
+            "minio": Holding(
+                N,
+                "MinIO's bucket policy binds anonymous requests only",
+                covered_by="every tier's own policy carries each guard MinIO evaluates, under the same Sids",
+                proofs=(f"{MINIO}test_every_tier_policy_carries_the_guards_minio_evaluates",),
+                policies=("minio-tier-policies-carry-guards",),
             ),
         },
         live="the deployed policy read back with every Sid of this catalogue",
@@ -842,6 +1008,11 @@ RULES: tuple[Rule, ...] = (
                 ),
                 policies=("pubsub-event-subscriptions-have-dead-letter-topic", "pubsub-event-topic-publishers-scoped"),
             ),
+            "minio": Holding(
+                N,
+                "no event source is declared yet: MinIO's notifications need a target configured on the server",
+                covered_by="learning-images-reconcile lists the bucket and registers what it finds",
+            ),
         },
         live="that the service delivers the bucket's events (S3 to the encrypted queue, its key policy letting S3 "
         "use the key; R2 to its queue; Cloud Storage to its topic) and the receiver registers the probe within the "
@@ -857,6 +1028,12 @@ def learning_bucket_sids(*, administrators: bool) -> frozenset[str]:
     if not administrators:
         sids.discard(Sid.CONFIGURATION_CHANGE)
     return frozenset(sids)
+
+
+def tier_policy_sids(backend: str) -> frozenset[str]:
+    """The guards every tier's own policy carries on ``backend`` (its holdings' ``sids``; empty
+    where the guards live in a bucket policy, or nowhere)."""
+    return frozenset(sid for rule in RULES for sid in rule.held[backend].sids)
 
 
 def _rule_of(check: str) -> Rule | None:

@@ -47,6 +47,22 @@ class Sid:
     LOG_DELIVERY = "AllowS3LogDelivery"
     INVENTORY_DELIVERY = "AllowS3InventoryDelivery"
 
+    #: The guards that bind some principals and not everyone: where a backend carries the guards
+    #: in each tier's own policy (MinIO), only the tiers they bind carry them.
+    @staticmethod
+    def binds_some_tiers() -> frozenset[str]:
+        return frozenset(
+            {
+                Sid.DELETE,
+                Sid.UPLOAD_AS_OTHER_CITY,
+                Sid.CITY_WITHOUT_CITY_TAG,
+                Sid.CITY_TIER,
+                Sid.TRAINING_TIER,
+                Sid.COMMAND_CENTRE_TIER,
+                Sid.CONFIGURATION_CHANGE,
+            }
+        )
+
     @staticmethod
     def _camel(name: str) -> str:
         return "".join(part.title() for part in name.replace("-", "_").split("_"))
@@ -99,6 +115,9 @@ class Holding:
     proofs: tuple[str, ...] = ()
     #: Policy-pack policies that refuse a preview breaking it.
     policies: tuple[str, ...] = ()
+    #: The guards that hold it where a backend carries the AWS guards in policies of its own (MinIO:
+    #: every tier's user policy), by their Sids; the AWS bucket policy's are the rule's ``sids``.
+    sids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
