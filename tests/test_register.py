@@ -5,6 +5,7 @@ store on SQLite and on a real PostgreSQL server."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -76,10 +77,15 @@ def test_test_events_other_buckets_and_malformed_messages_are_acknowledged_and_c
         "not json at all",
         json.dumps({"Records": [{"eventName": "ObjectCreated:Put"}]}),
     ]
+    # Events earlier tests left behind (S3 may deliver them late) are drained first: the count
+    # below is of these four messages alone, however the receiver batches them.
+    assert run(store, database) == 0
+    capsys.readouterr()
     for body in bodies:
         queue(store).send_message(QueueUrl=url, MessageBody=body)
     assert run(store, database) == 0
-    assert "4 ignored" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert re.search(r"\b4 messages; .*\b4 ignored", out), out
     attributes = queue(store).get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     assert (
         int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"]) == 0
