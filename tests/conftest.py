@@ -27,6 +27,7 @@ TIERS: dict[str, tuple[str, ...]] = {
     ),
     "mocks": (
         "test_access",
+        "test_b2",
         "test_access_analyzer",
         "test_bucket",
         "test_bucket_policy",
@@ -48,6 +49,7 @@ TIERS: dict[str, tuple[str, ...]] = {
         "test_rules",
         "test_scale",
         "test_settings",
+        "test_spaces",
         "test_stacks",
         "test_urns",
     ),

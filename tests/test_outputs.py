@@ -13,7 +13,7 @@ from tests.support.stack import Graph, render, stack_config
 CREDENTIALS = {"city_credentials", "probe_credentials"}
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod", "local", "r2", "minio"])
+@pytest.mark.parametrize("stack", ["dev", "prod", "local", "r2", "minio", "spaces", "b2"])
 def test_every_shipped_stack_exports_exactly_the_outputs_schema(stack: str) -> None:
     """The schema (learning_images.outputs) is the one description of the outputs: each backend
     fills it, and its real rendered outputs parse with the same model every client uses."""

@@ -76,14 +76,17 @@ def violations(resources: list[Resource], config: dict[str, dict[str, Any]] | No
 
 @pytest.fixture(scope="module")
 def stacks() -> dict[str, Graph]:
-    return {name: render(stack_config(name), stack=name) for name in ("dev", "prod", "r2", "local", "gcs", "minio")}
+    return {
+        name: render(stack_config(name), stack=name)
+        for name in ("dev", "prod", "r2", "local", "gcs", "minio", "spaces", "b2")
+    }
 
 
 #: The config the prod preview and deploy pass to the pack (.github/workflows).
 PROD_CONFIG: dict[str, dict[str, Any]] = json.loads((ROOT / "policies" / "config.prod.json").read_text())
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod", "r2", "gcs", "minio"])
+@pytest.mark.parametrize("stack", ["dev", "prod", "r2", "gcs", "minio", "spaces", "b2"])
 def test_every_deployable_stack_passes_the_pack(stacks: dict[str, Graph], stack: str) -> None:
     found = violations(stacks[stack].resources, PROD_CONFIG if stack == "prod" else None)
     assert not found, f"Pulumi.{stack}.yaml violates the contract: {json.dumps(found, indent=1)}"
@@ -296,6 +299,22 @@ def minio_keep_unsure(resources: list[Resource]) -> None:
     ilm.inputs["rules"] = [r for r in ilm.inputs["rules"] if r["id"] != "expire-unsure"]
 
 
+SPACES_BUCKET = "digitalocean:index/spacesBucket:SpacesBucket"
+
+
+def spaces_expire_by_age(resources: list[Resource]) -> None:
+    bucket = first(resources, SPACES_BUCKET)
+    bucket.inputs["lifecycleRules"] = [{**bucket.inputs["lifecycleRules"][0], "expiration": {"days": 365}}]
+
+
+DYNAMIC = "pulumi-python:dynamic:Resource"
+
+
+def b2_hide_live_files(resources: list[Resource]) -> None:
+    bucket = first(resources, DYNAMIC, "learning-images")
+    bucket.inputs["lifecycle_rules"] = [{**bucket.inputs["lifecycle_rules"][0], "daysFromUploadingToHiding": 365}]
+
+
 MUTATIONS: list[tuple[str, str, Mutation]] = [
     ("prod", "sqs-queues-encrypted-with-customer-key", set_input(QUEUE, "kmsMasterKeyId", None, "registration-events")),
     (
@@ -445,6 +464,24 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
     ("minio", "minio-lifecycle-follows-contract", minio_keep_unsure),
     ("minio", "minio-tier-policies-carry-guards", edit_policy(MINIO_POLICY, "city-amsterdam-policy", minio_drop_guard)),
     ("minio", "minio-tier-policies-carry-guards", edit_policy(MINIO_POLICY, "training-policy", minio_star)),
+    ("spaces", "spaces-bucket-private", set_input(SPACES_BUCKET, "acl", "public-read")),
+    ("spaces", "spaces-bucket-versioned", set_input(SPACES_BUCKET, "versioning", {"enabled": False})),
+    ("spaces", "spaces-lifecycle-follows-contract", spaces_expire_by_age),
+    ("spaces", "spaces-lifecycle-follows-contract", set_input(SPACES_BUCKET, "lifecycleRules", [])),
+    (
+        "spaces",
+        "spaces-keys-bucket-scoped",
+        set_input(
+            "digitalocean:index/spacesKey:SpacesKey",
+            "grants",
+            [{"bucket": "", "permission": "fullaccess"}],
+            "training-key",
+        ),
+    ),
+    ("b2", "b2-bucket-locked", set_input(DYNAMIC, "lock_mode", "compliance", "learning-images")),
+    ("b2", "b2-lifecycle-follows-contract", b2_hide_live_files),
+    ("b2", "b2-keys-bucket-scoped", set_input(DYNAMIC, "capabilities", ["listFiles", "writeKeys"], "training-key")),
+    ("b2", "b2-keys-bucket-scoped", set_input(DYNAMIC, "bucket_id", None, "upload-gateway-key")),
 ]
 
 

@@ -45,7 +45,7 @@ def test_replication_without_replica_region_is_rejected() -> None:
 
 def test_unknown_backend_is_rejected_naming_allowed_values() -> None:
     message = problems(backend="azure")
-    assert f"{PROJECT}:backend: Input should be 'aws', 'r2', 'gcs' or 'minio'" in message, message
+    assert f"{PROJECT}:backend: Input should be 'aws', 'r2', 'gcs', 'minio', 'spaces' or 'b2'" in message, message
 
 
 def test_archive_days_not_below_retention_is_rejected() -> None:
@@ -242,7 +242,9 @@ def test_aws_only_settings_are_rejected_for_r2(key: str, value: str, expected: s
 
 def test_cloudflare_account_id_is_rejected_for_aws() -> None:
     message = problems(cloudflareAccountId="0" * 32)
-    assert "cloudflareAccountId: is a setting of the r2 backend, but the backend is aws" in message, message
+    assert "cloudflareAccountId: is a setting of the r2, spaces and b2 backends, but the backend is aws" in message, (
+        message
+    )
 
 
 def test_aws_requires_a_region() -> None:

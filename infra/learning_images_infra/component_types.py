@@ -16,13 +16,13 @@ class LearningImageStoreArgs(TypedDict, total=False):
     """The store's settings, by their Python names (`Pulumi.<stack>.yaml` uses the camelCase keys). Every key may be left out: its default gives the behaviour described. Validated by learning_images_infra.settings.Settings when the component is constructed, with every problem reported at once."""
 
     backend: str
-    """Storage backend. `aws` declares the store on Amazon S3 with every guard S3 can enforce; `r2` on Cloudflare R2, `gcs` on Google Cloud Storage and `minio` on a self-hosted MinIO server, each with the gaps the capability matrix (docs/rules.md) lists."""
+    """Storage backend. `aws` declares the store on Amazon S3 with every guard S3 can enforce; `r2` on Cloudflare R2, `gcs` on Google Cloud Storage, `minio` on a self-hosted MinIO server, `spaces` on DigitalOcean Spaces and `b2` on Backblaze B2 (both behind the upload gateway), each with the gaps the capability matrix (docs/rules.md) lists."""
 
     region: str | None
     """Primary AWS region, read from the AWS provider's own `aws:region`. Required for `aws`."""
 
     cloudflare_account_id: str | None
-    """Cloudflare account that owns the R2 bucket and its tokens (32 hex digits). Required for `r2`."""
+    """Cloudflare account that owns the R2 bucket and its tokens, or on `spaces` the upload gateway's Worker (32 hex digits). Required for `r2`, `spaces` and `b2`."""
 
     r2_jurisdiction: str
     """Where R2 guarantees to keep the objects. `default`: no guarantee; `eu` keeps them in the EU (and uses the EU endpoint)."""
@@ -34,16 +34,22 @@ class LearningImageStoreArgs(TypedDict, total=False):
     """R2 only. Cities upload through the project's upload gateway, a Worker bound to the bucket that enforces every upload rule (key, metadata, label, city identity, create-only, JPEG, checksum, size) and refuses everything else; cities hold gateway keys and no R2 credential. Off: each city gets an R2 Object Read & Write token, and those rules hold only by well-behaved clients (docs/rules.md)."""
 
     r2_gateway_hostname: str | None
-    """R2 only. The custom domain the upload gateway answers on, in the zone `r2GatewayZoneId` (Cloudflare issues its certificate). Unset: the gateway answers on workers.dev under `r2WorkersSubdomain`."""
+    """The upload gateway's, on the backends it fronts. The custom domain it answers on, in the zone `r2GatewayZoneId` (Cloudflare issues its certificate). Unset: the gateway answers on workers.dev under `r2WorkersSubdomain`."""
 
     r2_gateway_zone_id: str | None
-    """R2 only. The zone (32 hex digits) holding `r2GatewayHostname`. Required with it."""
+    """The upload gateway's, on the backends it fronts. The zone (32 hex digits) holding `r2GatewayHostname`. Required with it."""
 
     r2_workers_subdomain: str | None
-    """R2 only. The account's workers.dev subdomain (dashboard: Workers & Pages, Overview); the gateway then answers at `https://<stack's gateway script>.<subdomain>.workers.dev`. Required with the gateway unless `r2GatewayHostname` is set."""
+    """The upload gateway's, on the backends it fronts. The account's workers.dev subdomain (dashboard: Workers & Pages, Overview); the gateway then answers at `https://<stack's gateway script>.<subdomain>.workers.dev`. Required with the gateway unless `r2GatewayHostname` is set."""
 
     minio_endpoint_url: str | None
     """The HTTPS URL clients reach the MinIO server at (its S3 API), exported as the store's `endpoint_url`. Required for `minio`. The program itself reaches the server through the provider's own `minio:minioServer`, which may be another address."""
+
+    spaces_region: str
+    """spaces only. The DigitalOcean region the Spaces bucket lives in (the regions with Spaces Standard Storage, DigitalOcean's availability matrix); its S3 endpoint is `https://<region>.digitaloceanspaces.com`."""
+
+    b2_region: str | None
+    """b2 only. The region of the B2 account's S3 endpoint (`s3.<region>.backblazeb2.com`, shown with every bucket), such as `eu-central-003`. Required for `b2`."""
 
     gcp_project: str | None
     """Google Cloud project that owns the bucket, its key and the tiers' service accounts, read from the provider's own `gcp:project`. Required for `gcs`."""

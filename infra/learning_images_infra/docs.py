@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from learning_images import contract, gcs, r2, rules
+from learning_images import b2, contract, gcs, r2, rules
 from learning_images.backends import BACKENDS
 from learning_images_infra import component_codegen
 from learning_images_infra.settings import pulumi_project_config, settings_table
@@ -58,6 +58,7 @@ def pack_catalogue() -> dict[str, Any]:
         "r2_queue_permission_group_ids": list(r2.QUEUE_PERMISSION_GROUP_IDS),
         "gdpr_erasure_days": contract.GDPR_ERASURE_DAYS,
         "gcs_min_soft_delete_days": gcs.MIN_SOFT_DELETE_DAYS,
+        "b2_tier_capabilities": {tier.name: list(b2.capabilities(tier)) for tier in contract.TIERS},
         # Where a backend's tiers carry the guards in their own policies (MinIO), the Sids every one carries.
         "every_tier_policy_sids": {
             name: sorted(sids - rules.Sid.binds_some_tiers())

@@ -11,15 +11,15 @@ the analyzer skips the policy for that resource instead of failing it. Stack pol
 bucket's configuration resources to the bucket through ``property_dependencies`` (the bucket
 name itself is unknown in a first preview).
 
-One module per backend (aws.py, r2.py, gcs.py, minio.py), over what they share: the catalogue, the type
-tokens, the document helpers and the graph.
+One module per backend (aws.py, r2.py, gcs.py, minio.py, spaces.py, b2.py), over what they share:
+the catalogue, the type tokens, the document helpers and the graph.
 """
 
 from pulumi_policy import Policy
 
-from . import aws, gcs, minio, r2
+from . import aws, b2, gcs, minio, r2, spaces
 from .catalogue import CATALOGUE
 
-POLICIES: list[Policy] = [*aws.POLICIES, *r2.POLICIES, *gcs.POLICIES, *minio.POLICIES]
+POLICIES: list[Policy] = [*aws.POLICIES, *r2.POLICIES, *gcs.POLICIES, *minio.POLICIES, *spaces.POLICIES, *b2.POLICIES]
 
 __all__ = ["CATALOGUE", "POLICIES"]

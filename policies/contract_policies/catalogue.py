@@ -58,3 +58,9 @@ GCS_MIN_SOFT_DELETE_DAYS: int = CATALOGUE["gcs_min_soft_delete_days"]
 
 #: The guards every MinIO tier's own policy must carry (MinIO binds signed requests by user policies alone).
 MINIO_EVERY_TIER_SIDS: frozenset[str] = frozenset(CATALOGUE["every_tier_policy_sids"]["minio"])
+
+
+#: Each tier's B2 application-key capabilities (from the catalogue): a key holds exactly one set.
+B2_TIER_CAPABILITIES: dict[str, frozenset[str]] = {
+    tier: frozenset(capabilities) for tier, capabilities in CATALOGUE["b2_tier_capabilities"].items()
+}

@@ -80,3 +80,8 @@ MINIO_VERSIONING = "minio:index/s3BucketVersioning:S3BucketVersioning"
 MINIO_ENCRYPTION = "minio:index/s3BucketServerSideEncryption:S3BucketServerSideEncryption"
 MINIO_LIFECYCLE = "minio:index/ilmPolicy:IlmPolicy"
 MINIO_POLICY = "minio:index/iamPolicy:IamPolicy"
+SPACES_BUCKET = "digitalocean:index/spacesBucket:SpacesBucket"
+SPACES_BUCKET_POLICY = "digitalocean:index/spacesBucketPolicy:SpacesBucketPolicy"
+SPACES_KEY = "digitalocean:index/spacesKey:SpacesKey"
+#: The project's own dynamic providers' resources (the B2 bucket and keys), told apart by their props.
+DYNAMIC = "pulumi-python:dynamic:Resource"

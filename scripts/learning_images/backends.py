@@ -76,6 +76,9 @@ class Backend:
     default_region: str = "us-east-1"
     #: An upload gateway (``infra/learning_images_infra/r2/gateway``) can front it, and its settings apply.
     gateway_capable: bool = False
+    #: The gateway always fronts it: no key of the backend can be upload-only, so its store gives
+    #: cities gateway keys alone (no setting turns the gateway off).
+    gateway_only: bool = False
     #: Its local stand-in for the sandbox (``make sandbox STACK=<name>``): the module that provides
     #: ``shipped_store()`` and ``STANDS_IN`` (what stands in for what); None: the `local` stack itself.
     stand_in: str | None = None
@@ -251,11 +254,99 @@ BACKENDS: Final[Mapping[str, Backend]] = {
             "tags": "AWS resource tags",
         },
     ),
+    # DigitalOcean Spaces through pulumi-digitalocean: its keys are read, read-write or full access
+    # (no upload-only key), its lifecycle is by age and prefix, it has no default encryption, so
+    # cities upload only through the gateway, which writes with a key only it holds.
+    "spaces": Backend(
+        name="spaces",
+        title="DigitalOcean Spaces",
+        profile=BackendProfile(
+            reference_scheme="s3",
+            object_tags=False,
+            object_versions=True,
+            multipart_uploads=False,
+            plain_http_listener=False,
+            lifecycle_reads_labels=False,
+            caller_identity=False,
+            access_key_kind="spaces-key",
+        ),
+        store_module="learning_images_infra.spaces.store",
+        required={"cloudflare_account_id": "the Cloudflare account the upload gateway runs in (32 hex digits)"},
+        own_settings=("cloudflare_account_id", "spaces_region"),
+        lacks={
+            "region": "AWS region (its placement is `spacesRegion`)",
+            "replication": "replication",
+            "replica_region": "replication",
+            "archive_storage_class": "storage classes",
+            "object_lock_mode": "Object Lock",
+            "object_lock_days": "Object Lock",
+            "access_logging": "server access logs in this project yet",
+            "command_centre_principals": "IAM roles (its tiers are Spaces keys)",
+            "training_principals": "IAM roles (its tiers are Spaces keys)",
+            "configuration_administrators": "principals to hold its configuration to",
+            "city_key_generations": "access keys to rotate (a city's gateway key is rotated by replacing its key id)",
+            **_without_certificates("its cities hold gateway keys"),
+            "emulator": "local emulator stack",
+            "tags": "resource tags on buckets or keys",
+        },
+        default_region="us-east-1",
+        gateway_capable=True,
+        gateway_only=True,
+    ),
+    # Backblaze B2 through the project's dynamic provider over b2sdk (no Pulumi provider for B2 is
+    # on PyPI): application keys with capabilities, Object Lock, lifecycle by prefix, no tags and no
+    # bucket policies. `writeFiles` also hides files, so no B2 key is upload-only: cities upload
+    # through the gateway, which writes with a key only it holds.
+    "b2": Backend(
+        name="b2",
+        title="Backblaze B2",
+        profile=BackendProfile(
+            reference_scheme="s3",
+            object_tags=False,
+            object_versions=True,
+            multipart_uploads=False,
+            plain_http_listener=False,
+            lifecycle_reads_labels=False,
+            caller_identity=False,
+            access_key_kind="b2-application-key",
+        ),
+        store_module="learning_images_infra.b2.store",
+        required={
+            "cloudflare_account_id": "the Cloudflare account the upload gateway runs in (32 hex digits)",
+            "b2_region": "the region of the account's S3 endpoint (B2's bucket details), e.g. `eu-central-003`",
+        },
+        own_settings=("cloudflare_account_id", "b2_region"),
+        lacks={
+            "region": "AWS region (its endpoint's region is `b2Region`)",
+            "replication": "replication in this project's B2 provider yet (B2 Cloud Replication is set in its console)",
+            "replica_region": "replication in this project's B2 provider yet",
+            "archive_storage_class": "storage classes",
+            "object_lock_mode": "per-stack lock settings (its bucket's default retention is governance for "
+            "unsureExpiryDays)",
+            "object_lock_days": "per-stack lock settings (its bucket's default retention is governance for "
+            "unsureExpiryDays)",
+            "access_logging": "S3 server access logs",
+            "command_centre_principals": "IAM roles (its tiers are application keys)",
+            "training_principals": "IAM roles (its tiers are application keys)",
+            "configuration_administrators": "principals to hold its configuration to",
+            "city_key_generations": "access keys to rotate (a city's gateway key is rotated by replacing its key id)",
+            **_without_certificates("its cities hold gateway keys"),
+            "emulator": "local emulator stack",
+            "tags": "resource tags on buckets or keys",
+        },
+        default_region="us-west-004",
+        gateway_capable=True,
+        gateway_only=True,
+    ),
 }
 #: The backend of a stack that names none.
 DEFAULT: Final = next(iter(BACKENDS))
-#: Which backend owns each backend's own setting.
-OWNER: Final[Mapping[str, str]] = {name: b.name for b in BACKENDS.values() for name in b.own_settings}
+#: Which backends own each backend's own setting (the gateway's Cloudflare account is R2's and Spaces').
+OWNER: Final[Mapping[str, tuple[str, ...]]] = {
+    name: tuple(b.name for b in BACKENDS.values() if name in b.own_settings)
+    for row in BACKENDS.values()
+    for name in row.own_settings
+}
 
 
 def backend(name: str | None) -> Backend:

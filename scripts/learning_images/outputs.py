@@ -129,7 +129,7 @@ class RegistrationOutputs(_Model):
 
 
 class StackOutputs(_Model):
-    backend: Literal["aws", "r2", "gcs", "minio"]
+    backend: Literal["aws", "r2", "gcs", "minio", "spaces", "b2"]
     #: What this backend can do; clients decide from it, never from ``backend``.
     capabilities: BackendProfile
     emulator: bool = False

@@ -35,6 +35,10 @@ class SettingsError(ValueError):
     """Stack config that cannot produce a store; the message lists every problem."""
 
 
+#: The backend table's names, as a type (a test keeps it equal to the table's rows).
+Backends = Literal["aws", "r2", "gcs", "minio", "spaces", "b2"]
+
+
 class Settings(BaseModel):
     """The settings of one stack. Keys are ``learning-images:<camelCaseName>`` in the stack file."""
 
@@ -46,13 +50,14 @@ class Settings(BaseModel):
         validate_default=True,
     )
 
-    backend: Literal["aws", "r2", "gcs", "minio"] = Field(
-        cast(Literal["aws", "r2", "gcs", "minio"], DEFAULT),  # the table's first row; a test keeps the Literal equal
+    #: The backend table's names (a test keeps them equal to its rows).
+    backend: Backends = Field(
+        cast(Backends, DEFAULT),  # the table's first row
         description=(
             "Storage backend. `aws` declares the store on Amazon S3 with every guard S3 can enforce; "
-            "`r2` on Cloudflare R2, `gcs` on Google Cloud Storage and `minio` on a self-hosted MinIO server, "
-            "each with the gaps the capability "
-            "matrix (docs/rules.md) lists."
+            "`r2` on Cloudflare R2, `gcs` on Google Cloud Storage, `minio` on a self-hosted MinIO server, "
+            "`spaces` on DigitalOcean Spaces and `b2` on Backblaze B2 (both behind the upload gateway), each "
+            "with the gaps the capability matrix (docs/rules.md) lists."
         ),
     )
     region: str | None = Field(
@@ -62,7 +67,8 @@ class Settings(BaseModel):
     )
     cloudflare_account_id: str | None = Field(
         None,
-        description="Cloudflare account that owns the R2 bucket and its tokens (32 hex digits). Required for `r2`.",
+        description="Cloudflare account that owns the R2 bucket and its tokens, or on `spaces` the upload "
+        "gateway's Worker (32 hex digits). Required for `r2`, `spaces` and `b2`.",
     )
     r2_jurisdiction: Literal["default", "eu", "fedramp"] = Field(
         "default",
@@ -87,20 +93,23 @@ class Settings(BaseModel):
     r2_gateway_hostname: str | None = Field(
         None,
         description=(
-            "R2 only. The custom domain the upload gateway answers on, in the zone `r2GatewayZoneId` (Cloudflare "
-            "issues its certificate). Unset: the gateway answers on workers.dev under `r2WorkersSubdomain`."
+            "The upload gateway's, on the backends it fronts. The custom domain it answers on, in the zone "
+            "`r2GatewayZoneId` (Cloudflare issues its certificate). Unset: the gateway answers on workers.dev "
+            "under `r2WorkersSubdomain`."
         ),
     )
     r2_gateway_zone_id: str | None = Field(
         None,
-        description="R2 only. The zone (32 hex digits) holding `r2GatewayHostname`. Required with it.",
+        description="The upload gateway's, on the backends it fronts. The zone (32 hex digits) holding "
+        "`r2GatewayHostname`. Required with it.",
     )
     r2_workers_subdomain: str | None = Field(
         None,
         description=(
-            "R2 only. The account's workers.dev subdomain (dashboard: Workers & Pages, Overview); the gateway then "
-            "answers at `https://<stack's gateway script>.<subdomain>.workers.dev`. Required with the gateway "
-            "unless `r2GatewayHostname` is set."
+            "The upload gateway's, on the backends it fronts. The account's workers.dev subdomain (dashboard: "
+            "Workers & Pages, Overview); the gateway then answers at "
+            "`https://<stack's gateway script>.<subdomain>.workers.dev`. Required with the gateway unless "
+            "`r2GatewayHostname` is set."
         ),
     )
     minio_endpoint_url: str | None = Field(
@@ -108,6 +117,19 @@ class Settings(BaseModel):
         description="The HTTPS URL clients reach the MinIO server at (its S3 API), exported as the store's "
         "`endpoint_url`. Required for `minio`. The program itself reaches the server through the provider's own "
         "`minio:minioServer`, which may be another address.",
+    )
+    spaces_region: Literal["ams3", "fra1", "lon1", "nyc3", "sfo2", "sfo3", "sgp1", "syd1", "blr1", "tor1", "atl1"] = (
+        Field(
+            "fra1",
+            description="spaces only. The DigitalOcean region the Spaces bucket lives in (the regions with Spaces "
+            "Standard Storage, DigitalOcean's availability matrix); its S3 endpoint is "
+            "`https://<region>.digitaloceanspaces.com`.",
+        )
+    )
+    b2_region: str | None = Field(
+        None,
+        description="b2 only. The region of the B2 account's S3 endpoint (`s3.<region>.backblazeb2.com`, shown "
+        "with every bucket), such as `eu-central-003`. Required for `b2`.",
     )
     gcp_project: str | None = Field(
         None,
@@ -355,6 +377,7 @@ class Settings(BaseModel):
     _cloudflare_account_format = field_validator("cloudflare_account_id")(validators.cloudflare_account_format)
     _gcp_project_format = field_validator("gcp_project")(validators.gcp_project_format)
     _minio_endpoint = field_validator("minio_endpoint_url")(validators.https_url)
+    _b2_region = field_validator("b2_region")(validators.b2_region)
     _own_setting = field_validator(*OWNER)(validators.own_setting)
     _hostname = field_validator("r2_gateway_hostname")(validators.hostname)
     _zone_id = field_validator("r2_gateway_zone_id")(validators.zone_id)

@@ -86,13 +86,12 @@ def own_setting(cls: type[BaseModel], value: Any, info: ValidationInfo) -> Any:
     """One backend's setting asked of another (asked: not the default, as Pulumi passes defaults):
     an aws stack with `r2LocationHint` was accepted and the setting silently ignored."""
     name, _ = row_of(info)
-    if info.field_name is None or name in (None, OWNER[info.field_name]):
+    if info.field_name is None or name is None or name in OWNER[info.field_name]:
         return value
     if value != cls.model_fields[info.field_name].default:
-        raise ValueError(
-            f"is a setting of the {OWNER[info.field_name]} backend, but the backend is {name}: "
-            f"remove `{key(info.field_name)}`"
-        )
+        *others, last = OWNER[info.field_name]
+        owners = f"{', '.join(others)} and {last} backends" if others else f"{last} backend"
+        raise ValueError(f"is a setting of the {owners}, but the backend is {name}: remove `{key(info.field_name)}`")
     return value
 
 
@@ -105,6 +104,12 @@ def https_url(value: str | None) -> str | None:
     if parsed.scheme != "https" or not parsed.hostname or parsed.path not in ("", "/") or parsed.query:
         raise ValueError(f"{value!r} is not an HTTPS URL of a server such as 'https://minio.example.org:9000'")
     return value.rstrip("/")
+
+
+def b2_region(value: str | None) -> str | None:
+    if value is not None and not re.fullmatch(r"[a-z]{2}-[a-z]+-\d{3}", value):
+        raise ValueError(f"{value!r} is not a B2 region such as 'eu-central-003' (B2's bucket details name it)")
+    return value
 
 
 def hostname(value: str | None) -> str | None:

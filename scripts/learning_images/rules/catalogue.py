@@ -46,6 +46,8 @@ REGISTRATION_GCS = "tests/test_registration_gcs.py::"
 REGISTRATION_PULL = "tests/test_registration_pull.py::"
 REGISTRATION_PUBSUB = "tests/test_registration_pubsub.py::"
 MINIO = "tests/test_minio.py::"
+SPACES = "tests/test_spaces.py::"
+B2 = "tests/test_b2.py::"
 
 RULES: tuple[Rule, ...] = (
     Rule(
@@ -67,6 +69,17 @@ RULES: tuple[Rule, ...] = (
                 S,
                 "metadata and tags round-trip; reference `s3://<bucket>/<key>` at the server's endpoint",
                 proofs=(f"{MINIO}test_cities_and_the_command_centre_may_upload_compliant_samples",),
+            ),
+            "spaces": Holding(
+                S,
+                "metadata round-trips (the store uses no tags on Spaces); reference `s3://<bucket>/<key>` at the "
+                "region's endpoint",
+                proofs=(f"{SPACES}test_cities_hold_gateway_keys_and_no_spaces_key",),
+            ),
+            "b2": Holding(
+                S,
+                "metadata round-trips (B2 has no tags); reference `s3://<bucket>/<key>` at the account's S3 endpoint",
+                proofs=(f"{B2}test_cities_hold_gateway_keys_and_no_b2_key",),
             ),
         },
         live="that a compliant upload by the probe city succeeds: the probe that would have caught "
@@ -112,6 +125,20 @@ RULES: tuple[Rule, ...] = (
                 },
                 proofs=(f"{MINIO}test_the_bucket_is_private_with_no_bucket_policy",),
                 policies=("minio-bucket-private",),
+            ),
+            "spaces": Holding(
+                S,
+                "the bucket is created private, nothing grants public access, and every key is scoped to the bucket",
+                unprobed={"config.public-access-block": "Spaces has no public-access-block API"},
+                proofs=(f"{SPACES}test_the_bucket_is_private_and_no_key_reaches_beyond_it",),
+                policies=("spaces-bucket-private", "spaces-keys-bucket-scoped"),
+            ),
+            "b2": Holding(
+                S,
+                "the bucket is allPrivate and every key is scoped to it",
+                unprobed={"config.public-access-block": "B2 has no public-access-block API (the bucket is allPrivate)"},
+                proofs=(f"{B2}test_the_bucket_is_private_locked_and_encrypted",),
+                policies=("b2-bucket-locked", "b2-keys-bucket-scoped"),
             ),
         },
         sids=(Sid.ACL,),
@@ -160,6 +187,22 @@ RULES: tuple[Rule, ...] = (
                 policies=("minio-bucket-encrypted-with-kms",),
                 sids=(Sid.WRONG_ENCRYPTION, Sid.OTHER_KMS_KEY, Sid.AWS_MANAGED_KEY, Sid.CUSTOMER_KEY),
             ),
+            "spaces": Holding(
+                N,
+                "Spaces has no bucket default encryption and no customer-managed key (SSE-C only)",
+                covered_by="DigitalOcean's own encryption of Spaces at rest, which the store can neither declare nor "
+                "read back",
+            ),
+            "b2": Holding(
+                S,
+                "SSE-B2 (AES-256, Backblaze's keys) is the bucket's default encryption; no customer-managed key",
+                unprobed={
+                    "config.default-encryption": "SSE-B2 uses Backblaze-managed keys: no customer key to read back",
+                    "upload.encrypted": "SSE-B2 uses Backblaze-managed keys: no customer key to read back",
+                },
+                proofs=(f"{B2}test_the_bucket_is_private_locked_and_encrypted",),
+                policies=("b2-bucket-locked",),
+            ),
         },
         sids=(Sid.WRONG_ENCRYPTION, Sid.OTHER_KMS_KEY, Sid.AWS_MANAGED_KEY, Sid.CUSTOMER_KEY),
         live="that objects are stored under the stack's key (`upload.encrypted`) and KMS honours the key policy",
@@ -192,6 +235,17 @@ RULES: tuple[Rule, ...] = (
                 "TLS settings set the minimum version",
                 proofs=(f"{MINIO}test_every_tier_policy_carries_the_guards_minio_evaluates",),
                 sids=(Sid.INSECURE_TRANSPORT,),
+            ),
+            "spaces": Holding(
+                C,
+                "Spaces keys carry no conditions, so nothing refuses a request by its transport, and whether the "
+                "endpoint answers plain HTTP is not proven here",
+                covered_by="the outputs name only the HTTPS endpoint, and the gateway and the clients use it",
+            ),
+            "b2": Holding(
+                C,
+                "B2's keys carry no conditions: nothing refuses a request by its transport",
+                covered_by="the outputs name only the HTTPS endpoint, and the gateway and the clients use it",
             ),
         },
         sids=(Sid.INSECURE_TRANSPORT, Sid.OUTDATED_TLS),
@@ -231,6 +285,19 @@ RULES: tuple[Rule, ...] = (
                 proofs=(f"{MINIO}test_every_tier_policy_carries_the_guards_minio_evaluates",),
                 sids=(Sid.COPY,),
             ),
+            "spaces": Holding(
+                C,
+                "a read-write key can write over a stored key (Spaces keys carry no conditions)",
+                covered_by="versioning keeps every overwritten version; cities write only through the gateway",
+                proofs=(f"{SPACES}test_the_bucket_is_versioned_and_keeps_noncurrent_versions",),
+            ),
+            "b2": Holding(
+                C,
+                "a key with writeFiles makes a new version of a stored name",
+                covered_by="the first version stays, locked for unsureExpiryDays; cities write only through the "
+                "gateway",
+                proofs=(f"{B2}test_the_bucket_is_private_locked_and_encrypted",),
+            ),
         },
         sids=(Sid.COPY, Sid.CONDITIONAL_OVERWRITE),
         live="S3's 412 on a second create of the same key",
@@ -266,6 +333,18 @@ RULES: tuple[Rule, ...] = (
                 "412); versioning keeps what an overwrite replaces",
                 proofs=("tests/test_minio_keys.py::test_a_key_minio_does_not_know_is_refused_whatever_the_action",),
             ),
+            "spaces": Holding(
+                C,
+                "Spaces cannot require a request header",
+                covered_by="cities write only through the gateway, which sends If-None-Match: *; versioning keeps what "
+                "an overwrite replaces",
+            ),
+            "b2": Holding(
+                C,
+                "B2 cannot require a request header",
+                covered_by="cities write only through the gateway, which sends If-None-Match: *; the lock and the "
+                "versions keep what a second write replaces",
+            ),
         },
         gateway=Holding(
             G,
@@ -276,6 +355,26 @@ RULES: tuple[Rule, ...] = (
                 f"{GATEWAY}test_a_stored_object_is_never_overwritten",
             ),
         ),
+        gateway_on={
+            # The gateway's S3 target sends If-None-Match: * (src/s3-bucket.js); a store that ignored it
+            # would let the gateway write over a stored key.
+            "spaces": Holding(
+                C,
+                "the gateway refuses a city's upload without `If-None-Match: *` and writes with it, but whether "
+                "Spaces honours If-None-Match is not documented",
+                covered_by="versioning keeps any version an overwrite replaces; a live run must show the 412 before "
+                "this column says more",
+                proofs=(f"{GATEWAY}test_an_upload_without_if_none_match_is_refused",),
+            ),
+            "b2": Holding(
+                C,
+                "the gateway refuses a city's upload without `If-None-Match: *` and writes with it, but whether B2's "
+                "S3 API honours If-None-Match is not documented",
+                covered_by="the lock and the versions keep what a second write replaces; a live run must show the 412 "
+                "before this column says more",
+                proofs=(f"{GATEWAY}test_an_upload_without_if_none_match_is_refused",),
+            ),
+        },
         sids=(Sid.OVERWRITE, Sid.MULTIPART),
         live=LIVE_CONDITION,
     ),
@@ -308,6 +407,19 @@ RULES: tuple[Rule, ...] = (
                 "versioning (on with Object Lock); noncurrent versions expire after noncurrentVersionExpiryDays",
                 proofs=(f"{MINIO}test_the_bucket_is_versioned_with_object_lock",),
                 policies=("minio-bucket-object-locked",),
+            ),
+            "spaces": Holding(
+                S,
+                "versioning keeps a deleted object as a noncurrent version for noncurrentVersionExpiryDays",
+                proofs=(f"{SPACES}test_the_bucket_is_versioned_and_keeps_noncurrent_versions",),
+                policies=("spaces-bucket-versioned",),
+            ),
+            "b2": Holding(
+                S,
+                "every upload is a version; a hidden (deleted) file's versions stay for noncurrentVersionExpiryDays, "
+                "and the lock refuses deleting them while young",
+                proofs=(f"{B2}test_the_lifecycle_deletes_only_hidden_versions",),
+                policies=("b2-lifecycle-follows-contract",),
             ),
         },
         lifecycle=("expire-noncurrent-versions-and-incomplete-uploads",),
@@ -343,6 +455,19 @@ RULES: tuple[Rule, ...] = (
                 covered_by="only the Command Centre's policy allows deleting; a default retention can be set after "
                 "the first deploy with `mc retention set --default GOVERNANCE <days>d` (docs/s3-compatible.md)",
             ),
+            "spaces": Holding(
+                N,
+                "Spaces has no Object Lock",
+                covered_by="only the Command Centre's key and the gateway's write (cities hold no Spaces key, the "
+                "training key reads), and versioning keeps a deletion recoverable for noncurrentVersionExpiryDays",
+            ),
+            "b2": Holding(
+                S,
+                "Object Lock on from the bucket's creation, default retention governance for unsureExpiryDays "
+                "(the `bucket_lock_days` output)",
+                proofs=(f"{B2}test_the_bucket_is_private_locked_and_encrypted",),
+                policies=("b2-bucket-locked",),
+            ),
         },
         live="the default retention read back, and that a locked version resists deletion",
     ),
@@ -377,11 +502,22 @@ RULES: tuple[Rule, ...] = (
                 proofs=(f"{MINIO}test_every_tier_policy_carries_the_guards_minio_evaluates",),
                 sids=(Sid.OBJECT_LOCK_CHANGE, *LOCK_HEADER_SIDS),
             ),
+            "spaces": Holding(
+                S,
+                "Spaces has no Object Lock a client could set",
+                unprobed={"refuse.lock-headers": "Spaces has no Object Lock to set"},
+            ),
+            "b2": Holding(
+                S,
+                "no tier's key holds writeFileRetentions or writeFileLegalHolds, which B2 needs to set a file's lock",
+                proofs=(f"{B2}test_each_tier_key_holds_exactly_its_capabilities",),
+                policies=("b2-keys-bucket-scoped",),
+            ),
         },
         gateway=Holding(
             G,
             "the gateway refuses an upload carrying Object Lock headers (as every x-amz-* header "
-            "it does not take); R2 has no per-object lock a client could set anyway",
+            "it does not take); the stores it fronts have no per-object lock a client could set anyway",
             proofs=(f"{GATEWAY}test_uploads_that_set_acls_tags_locks_or_storage_settings_are_refused",),
         ),
         sids=(Sid.OBJECT_LOCK_CHANGE, *LOCK_HEADER_SIDS),
@@ -427,6 +563,24 @@ RULES: tuple[Rule, ...] = (
                 proofs=(f"{MINIO}test_every_tier_policy_carries_the_guards_minio_evaluates",),
                 sids=(Sid.KEY_NOT_UUID_JPG, Sid.KEY_WITH_SLASH),
             ),
+            "spaces": Holding(
+                C,
+                "Spaces keys cannot restrict object keys",
+                covered_by=(
+                    "the uploader validates keys with contract.OBJECT_KEY_PATTERN; the retention job reports "
+                    "foreign keys"
+                )
+                + QUARANTINED,
+            ),
+            "b2": Holding(
+                C,
+                "B2 keys can be held to a name prefix, not to a pattern",
+                covered_by=(
+                    "the uploader validates keys with contract.OBJECT_KEY_PATTERN; the retention job reports "
+                    "foreign keys"
+                )
+                + QUARANTINED,
+            ),
         },
         gateway=Holding(
             G,
@@ -469,6 +623,22 @@ RULES: tuple[Rule, ...] = (
                 "every tier's policy refuses an upload whose metadata tag is missing or blank, or carries another tag",
                 proofs=(f"{MINIO}test_every_tier_policy_carries_the_guards_minio_evaluates",),
                 sids=(*MISSING_TAG_SIDS, Sid.UNKNOWN_TAG),
+            ),
+            "spaces": Holding(
+                C,
+                "Spaces cannot require metadata",
+                covered_by=(
+                    "the uploader refuses incomplete samples; the retention job reports objects missing metadata"
+                )
+                + QUARANTINED,
+            ),
+            "b2": Holding(
+                C,
+                "B2 cannot require metadata",
+                covered_by=(
+                    "the uploader refuses incomplete samples; the retention job reports objects missing metadata"
+                )
+                + QUARANTINED,
             ),
         },
         gateway=Holding(
@@ -513,6 +683,18 @@ RULES: tuple[Rule, ...] = (
                 proofs=(f"{MINIO}test_cities_and_the_command_centre_may_upload_compliant_samples",),
                 sids=(Sid.EXCLUDED_LABEL,),
             ),
+            "spaces": Holding(
+                C,
+                "Spaces cannot read an upload's metadata",
+                covered_by=("the uploader excludes unsure; the retention job deletes any after unsureExpiryDays")
+                + QUARANTINED,
+            ),
+            "b2": Holding(
+                C,
+                "B2 cannot read an upload's metadata",
+                covered_by=("the uploader excludes unsure; the retention job deletes any after unsureExpiryDays")
+                + QUARANTINED,
+            ),
         },
         gateway=Holding(
             G,
@@ -550,6 +732,18 @@ RULES: tuple[Rule, ...] = (
             "minio": Holding(
                 C,
                 "MinIO verifies a checksum a client sends, but its policies can require neither one nor `image/jpeg`",
+                covered_by="the uploader sends `image/jpeg` with a SHA-256 checksum and refuses files that do not "
+                "start like a JPEG",
+            ),
+            "spaces": Holding(
+                C,
+                "Spaces verifies a checksum a client sends, but a key can require neither one nor `image/jpeg`",
+                covered_by="the uploader sends `image/jpeg` with a SHA-256 checksum and refuses files that do not "
+                "start like a JPEG",
+            ),
+            "b2": Holding(
+                C,
+                "B2 verifies a checksum a client sends, but a key can require neither one nor `image/jpeg`",
                 covered_by="the uploader sends `image/jpeg` with a SHA-256 checksum and refuses files that do not "
                 "start like a JPEG",
             ),
@@ -599,6 +793,18 @@ RULES: tuple[Rule, ...] = (
                 proofs=(f"{MINIO}test_a_city_uploads_only_as_itself",),
                 sids=(Sid.UPLOAD_AS_OTHER_CITY,),
             ),
+            "spaces": Holding(
+                N,
+                "a Spaces key can write any metadata",
+                covered_by="cities hold gateway keys alone, and the gateway binds each upload to its key's city",
+                proofs=(f"{SPACES}test_cities_hold_gateway_keys_and_no_spaces_key",),
+            ),
+            "b2": Holding(
+                N,
+                "a B2 key can write any file info",
+                covered_by="cities hold gateway keys alone, and the gateway binds each upload to its key's city",
+                proofs=(f"{B2}test_cities_hold_gateway_keys_and_no_b2_key",),
+            ),
         },
         gateway=Holding(
             G,
@@ -641,6 +847,17 @@ RULES: tuple[Rule, ...] = (
                 "upload as PutObject alone, so no upload needs one",
                 proofs=(f"{MINIO}test_every_tier_policy_carries_the_guards_minio_evaluates",),
                 sids=(Sid.TAG_REWRITE,),
+            ),
+            "spaces": Holding(
+                C,
+                "the store uses no tags on Spaces; changing metadata needs an overwrite, whose old version "
+                "versioning keeps",
+                covered_by="clients never rewrite; a correction is a new object",
+            ),
+            "b2": Holding(
+                S,
+                "B2 cannot change a stored file's info (a copy is a new version) and has no tags",
+                unprobed={"refuse.tag-rewrite": "B2 has no object tags"},
             ),
         },
         sids=(Sid.TAG_REWRITE, Sid.RETAG_STORED_OBJECT),
@@ -686,6 +903,24 @@ RULES: tuple[Rule, ...] = (
                 policies=("minio-lifecycle-follows-contract",),
                 sids=(Sid.STORAGE_CLASS,),
             ),
+            "spaces": Holding(
+                C,
+                "Spaces lifecycle is by age and prefix: noncurrent versions and incomplete uploads are declared, "
+                "expiry by label is not, and Spaces has no colder class to archive to",
+                covered_by="the metadata-driven retention job expires `unsure` and `correct` from each object's "
+                "metadata",
+                proofs=(f"{SPACES}test_the_bucket_is_versioned_and_keeps_noncurrent_versions",),
+                policies=("spaces-lifecycle-follows-contract",),
+            ),
+            "b2": Holding(
+                C,
+                "B2 lifecycle selects by name prefix: deleting hidden versions is declared, expiry by label is not, "
+                "and B2 has no colder class to archive to",
+                covered_by="the metadata-driven retention job expires `unsure` and `correct` from each object's "
+                "metadata",
+                proofs=(f"{B2}test_the_lifecycle_deletes_only_hidden_versions",),
+                policies=("b2-lifecycle-follows-contract",),
+            ),
         },
         sids=(Sid.STORAGE_CLASS,),
         lifecycle=(
@@ -726,10 +961,22 @@ RULES: tuple[Rule, ...] = (
                 policies=("minio-tier-policies-carry-guards",),
                 sids=(Sid.CITY_TIER,),
             ),
+            "spaces": Holding(
+                N,
+                "Spaces has no write-only key: a read-write key reads, lists and deletes too",
+                covered_by="the store gives cities gateway keys and no Spaces key (the gateway fronts Spaces always)",
+                proofs=(f"{SPACES}test_cities_hold_gateway_keys_and_no_spaces_key",),
+            ),
+            "b2": Holding(
+                N,
+                "writeFiles also hides files (b2_hide_file, and S3's DeleteObject by name): no B2 key is upload-only",
+                covered_by="the store gives cities gateway keys and no B2 key (the gateway fronts B2 always)",
+                proofs=(f"{B2}test_cities_hold_gateway_keys_and_no_b2_key",),
+            ),
         },
         gateway=Holding(
             G,
-            "cities hold gateway keys and no R2 credential; the gateway accepts one operation, "
+            "cities hold gateway keys and no storage credential; the gateway accepts one operation, "
             "PutObject into the store's bucket, and refuses every other",
             proofs=(f"{GATEWAY}test_city_tier_cannot_do_anything_but_upload",),
         ),
@@ -778,6 +1025,24 @@ RULES: tuple[Rule, ...] = (
                 policies=("minio-tier-policies-carry-guards",),
                 sids=(Sid.TRAINING_TIER,),
             ),
+            "spaces": Holding(
+                S,
+                "a read key scoped to the bucket",
+                unprobed={
+                    "tier.training.GetObjectTagging": "the store uses no tags on Spaces",
+                    "tier.training.ListObjectVersions": "what a Spaces read key may do with versions is not "
+                    "documented; probe on the first live run",
+                },
+                proofs=(f"{SPACES}test_the_training_key_only_reads",),
+                policies=("spaces-keys-bucket-scoped",),
+            ),
+            "b2": Holding(
+                S,
+                "a key with listFiles and readFiles, scoped to the bucket",
+                unprobed={"tier.training.GetObjectTagging": "B2 has no object tags"},
+                proofs=(f"{B2}test_each_tier_key_holds_exactly_its_capabilities",),
+                policies=("b2-keys-bucket-scoped",),
+            ),
         },
         sids=(Sid.TRAINING_TIER,),
         live="each operation answered as the tier says, with the training role",
@@ -823,6 +1088,21 @@ RULES: tuple[Rule, ...] = (
                 policies=("minio-tier-policies-carry-guards",),
                 sids=(Sid.COMMAND_CENTRE_TIER,),
             ),
+            "spaces": Holding(
+                S,
+                "a read-write key scoped to the bucket",
+                unprobed={"tier.command-centre.GetObjectTagging": "the store uses no tags on Spaces"},
+                proofs=(f"{SPACES}test_the_bucket_is_private_and_no_key_reaches_beyond_it",),
+                policies=("spaces-keys-bucket-scoped",),
+            ),
+            "b2": Holding(
+                S,
+                "a key with listFiles, readFiles, readFileRetentions, writeFiles, deleteFiles and bypassGovernance, "
+                "scoped to the bucket",
+                unprobed={"tier.command-centre.GetObjectTagging": "B2 has no object tags"},
+                proofs=(f"{B2}test_each_tier_key_holds_exactly_its_capabilities",),
+                policies=("b2-keys-bucket-scoped",),
+            ),
         },
         sids=(Sid.COMMAND_CENTRE_TIER,),
         live="each operation answered as the tier says, with the Command Centre role",
@@ -862,6 +1142,17 @@ RULES: tuple[Rule, ...] = (
                 proofs=(f"{MINIO}test_only_the_command_centre_deletes",),
                 sids=(Sid.DELETE,),
             ),
+            "spaces": Holding(
+                S,
+                "the Command Centre's read-write key deletes every version, and Spaces has no lock to block it",
+                proofs=(f"{SPACES}test_only_the_command_centre_and_the_gateway_hold_write_keys",),
+            ),
+            "b2": Holding(
+                S,
+                "only the Command Centre's key holds deleteFiles and bypassGovernance: it deletes every version, "
+                "inside the governance lock too",
+                proofs=(f"{B2}test_each_tier_key_holds_exactly_its_capabilities",),
+            ),
         },
         sids=(Sid.DELETE,),
         live="every version of a probe object erased by the Command Centre",
@@ -895,6 +1186,20 @@ RULES: tuple[Rule, ...] = (
                 "MinIO's root user and users holding admin policies change any configuration; no policy binds them",
                 covered_by="keep the MinIO root and admin credentials to the deploy pipeline; every tier's policy "
                 "refuses all but its operations",
+            ),
+            "spaces": Holding(
+                N,
+                "whoever holds a DigitalOcean token with Spaces access or a full-access Spaces key can",
+                covered_by="keep DigitalOcean tokens and full-access keys to the deploy pipeline (the program creates "
+                "none)",
+                policies=("spaces-keys-bucket-scoped",),
+            ),
+            "b2": Holding(
+                N,
+                "whoever holds the account's master key or a key with writeBuckets can",
+                covered_by="keep the master key and bucket-admin keys to the deploy pipeline (the program creates "
+                "none)",
+                policies=("b2-keys-bucket-scoped",),
             ),
         },
         sids=(Sid.CONFIGURATION_CHANGE,),
@@ -936,6 +1241,17 @@ RULES: tuple[Rule, ...] = (
                 covered_by="MinIO site replication to a second deployment, set up with `mc admin replicate add` "
                 "(docs/s3-compatible.md; not part of this project yet)",
             ),
+            "spaces": Holding(
+                N,
+                "Spaces has no replication",
+                covered_by="a scheduled copy to a bucket in a second region (not part of this project yet)",
+            ),
+            "b2": Holding(
+                N,
+                "the project's B2 provider declares no replication",
+                covered_by="B2 Cloud Replication to a bucket in another region, set in Backblaze's console (not part "
+                "of this project yet)",
+            ),
         },
         live="the probe object arriving in the replica (`--wait-replication`)",
     ),
@@ -959,6 +1275,16 @@ RULES: tuple[Rule, ...] = (
                 covered_by="every tier's own policy carries each guard MinIO evaluates, under the same Sids",
                 proofs=(f"{MINIO}test_every_tier_policy_carries_the_guards_minio_evaluates",),
                 policies=("minio-tier-policies-carry-guards",),
+            ),
+            "spaces": Holding(
+                N,
+                "the program declares no Spaces bucket policy: which conditions Spaces evaluates is not documented",
+                covered_by="each guard's own row says what covers it on Spaces; the gateway holds the upload guards",
+            ),
+            "b2": Holding(
+                N,
+                "B2 has no bucket policies",
+                covered_by="each guard's own row says what covers it on B2; the gateway holds the upload guards",
             ),
         },
         live="the deployed policy read back with every Sid of this catalogue",
@@ -1011,6 +1337,16 @@ RULES: tuple[Rule, ...] = (
             "minio": Holding(
                 N,
                 "no event source is declared yet: MinIO's notifications need a target configured on the server",
+                covered_by="learning-images-reconcile lists the bucket and registers what it finds",
+            ),
+            "spaces": Holding(
+                N,
+                "Spaces has no object events",
+                covered_by="learning-images-reconcile lists the bucket and registers what it finds",
+            ),
+            "b2": Holding(
+                N,
+                "no event source is declared yet (B2's event notifications go to webhooks)",
                 covered_by="learning-images-reconcile lists the bucket and registers what it finds",
             ),
         },

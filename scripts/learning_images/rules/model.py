@@ -87,7 +87,7 @@ LOCK_HEADER_SIDS = tuple(Sid.lock_header(k) for k in OBJECT_LOCK_KEYS)
 
 class Enforcement(StrEnum):
     STORAGE = "enforced by the storage"
-    #: R2 with its upload gateway: what it rests on is :data:`GATEWAY_RESTS_ON`.
+    #: Behind the upload gateway: what it rests on is :data:`GATEWAY_RESTS_ON`.
     GATEWAY = "enforced by the gateway"
     CLIENT = "only by well-behaved clients"
     NONE = "not enforced"
@@ -95,9 +95,9 @@ class Enforcement(StrEnum):
 
 #: Why a rule the gateway holds is enforced and not a wish: cities cannot go around it.
 GATEWAY_RESTS_ON = (
-    "no city holds an R2 credential (the r2 program creates none while the gateway is on), so every city "
-    "request passes the gateway, which accepts one operation, a compliant PutObject; the Command Centre's "
-    "R2 token writes directly and is trusted as a well-behaved client"
+    "no city holds a storage credential (the r2 store creates none while the gateway is on, the spaces store "
+    "never), so every city request passes the gateway, which accepts one operation, a compliant PutObject; the "
+    "Command Centre's own key writes directly and is trusted as a well-behaved client"
 )
 
 
@@ -133,6 +133,9 @@ class Rule:
     #: How the upload gateway holds the rule where it does more than the storage behind it;
     #: None: as the backend says. Rules the gateway holds are probed through it.
     gateway: Holding | None = None
+    #: Where the gateway's hold rests on the store behind it (its conditional write), how it holds
+    #: the rule in front of that backend, by name; others take ``gateway``.
+    gateway_on: Mapping[str, Holding] = field(default_factory=dict)
     #: The learning bucket's guards that enforce it on AWS.
     sids: tuple[str, ...] = ()
     #: The contract's lifecycle rules (``contract.lifecycle_rules`` ids) that enforce it.
@@ -144,6 +147,8 @@ class Rule:
         missing = sorted(BACKENDS.keys() - self.held.keys())
         if missing or self.held.keys() - BACKENDS.keys():
             raise ValueError(f"rule {self.rule!r}: holds {sorted(self.held)}, the backend table has {sorted(BACKENDS)}")
+        if self.gateway_on.keys() - BACKENDS.keys():
+            raise ValueError(f"rule {self.rule!r}: gateway_on names {sorted(self.gateway_on)}, not rows of the table")
         for backend, held in self.held.items():
             if held.enforcement is not Enforcement.STORAGE and not held.covered_by:
                 raise ValueError(f"rule {self.rule!r}: {backend} does not enforce it, and nothing says what covers it")
@@ -157,10 +162,13 @@ class Rule:
     def proofs(self) -> tuple[str, ...]:
         """Every offline test that proves the rule, on any backend and in the gateway."""
         gateway = self.gateway.proofs if self.gateway else ()
-        return tuple(p for held in self.held.values() for p in held.proofs) + gateway
+        fronting = tuple(p for held in self.gateway_on.values() for p in held.proofs)
+        return tuple(p for held in self.held.values() for p in held.proofs) + gateway + fronting
 
     def holding(self, backend: str, *, gateway: bool = False) -> Holding:
         """How ``backend`` holds the rule; with ``gateway``, fronted by the upload gateway."""
+        if gateway and backend in self.gateway_on:
+            return self.gateway_on[backend]
         if gateway and self.gateway is not None:
             return self.gateway
         return self.held[backend]

@@ -27,7 +27,9 @@ def _views() -> list[tuple[str, str, bool]]:
     default)."""
     views = []
     for row in BACKENDS.values():
-        if row.gateway_capable:
+        if row.gateway_only:
+            views += [(f"{row.title} through its upload gateway", row.name, True)]
+        elif row.gateway_capable:
             views += [(f"{row.title} with its upload gateway (default)", row.name, True)]
             views += [(f"{row.title} without it", row.name, False)]
         else:
@@ -37,18 +39,21 @@ def _views() -> list[tuple[str, str, bool]]:
 
 def markdown_table() -> str:
     """docs/rules.md's matrix: per rule, how each backend holds it, what proves it and what covers
-    each gap; on AWS also the guards and lifecycle rules that hold it and what only a live run proves."""
+    each gap; on AWS also the guards and lifecycle rules that hold it and what only a live run proves.
+    A backend the gateway may front shows the gateway's column beside its own; one the gateway
+    always fronts shows one, with what covers each gap."""
     header = ["contract rule", "AWS guards (Sids) and lifecycle rules", "only a live AWS run proves"]
-    for label, _, gateway in _views():
-        header += [label] if gateway else [label, f"what covers the {label.removesuffix(' without it')} gap"]
+    for label, backend, gateway in _views():
+        beside = gateway and not BACKENDS[backend].gateway_only
+        header += [label] if beside else [label, f"what covers the {label.removesuffix(' without it')} gap"]
     rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for r in RULES:
         cells = [r.rule, _code(r.sids + r.lifecycle), r.live or "-"]
         for _, backend, gateway in _views():
-            if gateway:
-                cells.append(_cell(r.gateway, "proven by") if r.gateway else "as without it")
+            held = r.holding(backend, gateway=gateway)
+            if gateway and not BACKENDS[backend].gateway_only:
+                cells.append(_cell(held, "proven by") if held is not r.held[backend] else "as without it")
             else:
-                held = r.held[backend]
                 cells += [_cell(held), held.covered_by or "-"]
         rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)

@@ -1,0 +1,100 @@
+"""The b2 backend, as Pulumi.b2.yaml renders it under mocks: the bucket and keys as the project's
+dynamic resources, and cities that hold gateway keys alone. What the catalogue's b2 column
+declares, each test proves once; that the provider makes the bucket allPrivate with SSE-B2 and
+Object Lock from its creation is tests/test_b2_provider.py's, against b2sdk's simulator."""
+
+from __future__ import annotations
+
+import pytest
+
+from learning_images import contract
+from learning_images.sandbox.render import Resource
+from learning_images_infra.settings import PROJECT, SettingsError, parse_settings
+from tests.support.stack import Graph, render, stack_config
+
+DYNAMIC = "pulumi-python:dynamic:Resource"
+#: Capabilities that set a file's own lock: none of the store's keys may hold them (GDPR erasure).
+LOCK_CAPABILITIES = {"writeFileRetentions", "writeFileLegalHolds"}
+
+
+@pytest.fixture(scope="module")
+def graph() -> Graph:
+    return render(stack_config("b2"), stack="b2")
+
+
+def _bucket(graph: Graph) -> Resource:
+    (bucket,) = [r for r in graph.of_type(DYNAMIC) if "lock_mode" in r.inputs]
+    return bucket
+
+
+def _keys(graph: Graph) -> dict[str, Resource]:
+    return {
+        r.inputs["key_name"].removeprefix(f"{PROJECT}-b2-"): r for r in graph.of_type(DYNAMIC) if "key_name" in r.inputs
+    }
+
+
+def test_the_bucket_is_private_locked_and_encrypted(graph: Graph) -> None:
+    bucket = _bucket(graph)
+    days = contract.CONTRACT_PERIODS.unsure_expiry_days
+    assert (bucket.inputs["lock_mode"], bucket.inputs["lock_days"]) == ("governance", days), (
+        f"{bucket.name}: objects locked against deletion, governance for {days} days (the Command Centre may erase)"
+    )
+    assert graph.outputs["bucket_lock_days"] == days, "the outputs say how long the lock holds"
+
+
+def test_the_lifecycle_deletes_only_hidden_versions(graph: Graph) -> None:
+    (rule,) = _bucket(graph).inputs["lifecycle_rules"]
+    days = contract.CONTRACT_PERIODS.noncurrent_version_expiry_days
+    assert rule == {"fileNamePrefix": "", "daysFromHidingToDeleting": days}, (
+        f"deleted objects stay recoverable for {days} days, and no live file is hidden by age: {rule}"
+    )
+
+
+def test_each_tier_key_holds_exactly_its_capabilities(graph: Graph) -> None:
+    keys = _keys(graph)
+    assert set(keys) == {"command-centre", "training", "upload-gateway"}, f"keys: {sorted(keys)}"
+    bucket_id = _bucket(graph).outputs["bucket_id"]
+    for who, key in keys.items():
+        assert key.inputs["bucket_id"] == bucket_id, f"{who}'s key is not scoped to the store's bucket"
+        held = set(key.inputs["capabilities"])
+        assert not held & LOCK_CAPABILITIES, f"no upload sets its own lock: {who} holds {held & LOCK_CAPABILITIES}"
+    assert set(keys["training"].inputs["capabilities"]) == {"listFiles", "readFiles"}, "training is read-only"
+    deleters = {
+        who for who, key in keys.items() if {"deleteFiles", "bypassGovernance"} & set(key.inputs["capabilities"])
+    }
+    assert deleters == {"command-centre"}, f"GDPR erasure is the Command Centre's alone: {deleters}"
+
+
+def test_cities_hold_gateway_keys_and_no_b2_key(graph: Graph) -> None:
+    outputs = graph.outputs
+    b2_keys = {key.outputs["application_key_id"] for key in _keys(graph).values()}
+    for city, credentials in {**outputs["city_credentials"], "probe": outputs["probe_credentials"]}.items():
+        assert credentials["access_key_id"] not in b2_keys, f"city {city} holds a B2 key: upload-only is lost"
+    assert outputs["city_endpoint_url"] and outputs["capabilities"]["upload_gateway"], "cities upload at the gateway"
+
+
+def test_every_tier_credential_output_is_a_secret(graph: Graph) -> None:
+    for name in ("city_credentials", "probe_credentials", "command_centre_credentials", "training_credentials"):
+        assert graph.secret_outputs[name], f"stack output {name} holds keys: a Pulumi secret"
+
+
+def test_a_b2_stack_needs_its_region_and_refuses_lock_settings_naming_them() -> None:
+    config = {
+        f"{PROJECT}:backend": "b2",
+        f"{PROJECT}:cloudflareAccountId": "0123456789abcdef0123456789abcdef",
+        f"{PROJECT}:r2WorkersSubdomain": "example",
+        f"{PROJECT}:replication": "false",
+        f"{PROJECT}:objectLockMode": "COMPLIANCE",
+    }
+    with pytest.raises(SettingsError) as raised:
+        parse_settings(config)
+    message = str(raised.value)
+    assert f"{PROJECT}:b2Region: is required for the b2 backend" in message, message
+    assert f"{PROJECT}:objectLockMode" in message and "governance" in message, message
+    with pytest.raises(SettingsError, match="not a B2 region"):
+        parse_settings(
+            {
+                **{k: v for k, v in config.items() if not k.endswith("objectLockMode")},
+                f"{PROJECT}:b2Region": "eu-west-1",
+            }
+        )
