@@ -102,6 +102,13 @@ def _without_certificates(cities: str) -> dict[str, str]:
     return dict.fromkeys(CERTIFICATE_SETTINGS, f"IAM Roles Anywhere ({cities})")
 
 
+def _without_roles(tiers: str) -> dict[str, str]:
+    """What a backend whose tiers are not IAM roles lacks in place of the tier principal settings."""
+    return dict.fromkeys(
+        ("command_centre_principals", "training_principals"), f"IAM roles to assume (its tiers are {tiers})"
+    )
+
+
 #: Each backend's row. The first is the default (`backend` unset).
 BACKENDS: Final[Mapping[str, Backend]] = {
     "aws": Backend(
@@ -145,8 +152,7 @@ BACKENDS: Final[Mapping[str, Backend]] = {
             "object_lock_mode": "Object Lock modes (its bucket lock is by age)",
             "object_lock_days": "Object Lock modes (its bucket lock is by age)",
             "access_logging": "server access logs",
-            "command_centre_principals": "IAM roles (its tiers are API tokens)",
-            "training_principals": "IAM roles (its tiers are API tokens)",
+            **_without_roles("API tokens"),
             "configuration_administrators": "IAM principals to hold its configuration to",
             "city_key_generations": "access keys to rotate (a city's gateway key is rotated by replacing its key id)",
             **_without_certificates("its cities hold gateway keys"),
@@ -193,8 +199,7 @@ BACKENDS: Final[Mapping[str, Backend]] = {
             "Command Centre may delete, and soft delete keeps deletions recoverable)",
             "object_lock_days": "Object Lock modes (a bucket retention policy would exclude versioning)",
             "access_logging": "S3 server access logs or S3 Inventory (Cloud Audit Logs are the project's)",
-            "command_centre_principals": "IAM roles to assume (its tiers are service accounts with HMAC keys)",
-            "training_principals": "IAM roles to assume (its tiers are service accounts with HMAC keys)",
+            **_without_roles("service accounts with HMAC keys"),
             "configuration_administrators": "bucket-policy denies (hold `storage.buckets.update` to the deployer "
             "in IAM)",
             "city_key_generations": "rotation of access keys in this project yet (replace a city's HMAC key by "
@@ -244,8 +249,7 @@ BACKENDS: Final[Mapping[str, Backend]] = {
             "Object Lock; set a default with `mc retention set --default`)",
             "object_lock_days": "default Object Lock retention in pulumi-minio 0.17.1",
             "access_logging": "S3 server access logs (MinIO's audit log is a webhook of the server's)",
-            "command_centre_principals": "IAM roles to assume (its tiers are MinIO users)",
-            "training_principals": "IAM roles to assume (its tiers are MinIO users)",
+            **_without_roles("MinIO users"),
             "configuration_administrators": "principals to hold its configuration to (MinIO's root and admin users "
             "are bound by no policy)",
             "city_key_generations": "access key rotation in this project yet (replace a city's user to rotate it)",
@@ -281,8 +285,7 @@ BACKENDS: Final[Mapping[str, Backend]] = {
             "object_lock_mode": "Object Lock",
             "object_lock_days": "Object Lock",
             "access_logging": "server access logs in this project yet",
-            "command_centre_principals": "IAM roles (its tiers are Spaces keys)",
-            "training_principals": "IAM roles (its tiers are Spaces keys)",
+            **_without_roles("Spaces keys"),
             "configuration_administrators": "principals to hold its configuration to",
             "city_key_generations": "access keys to rotate (a city's gateway key is rotated by replacing its key id)",
             **_without_certificates("its cities hold gateway keys"),
@@ -326,8 +329,7 @@ BACKENDS: Final[Mapping[str, Backend]] = {
             "object_lock_days": "per-stack lock settings (its bucket's default retention is governance for "
             "unsureExpiryDays)",
             "access_logging": "S3 server access logs",
-            "command_centre_principals": "IAM roles (its tiers are application keys)",
-            "training_principals": "IAM roles (its tiers are application keys)",
+            **_without_roles("application keys"),
             "configuration_administrators": "principals to hold its configuration to",
             "city_key_generations": "access keys to rotate (a city's gateway key is rotated by replacing its key id)",
             **_without_certificates("its cities hold gateway keys"),

@@ -21,7 +21,7 @@ from learning_images.backends import profile_for
 from learning_images.outputs import store_outputs
 from learning_images_infra.b2.provider import B2ApplicationKey, B2Bucket
 from learning_images_infra.naming import Naming
-from learning_images_infra.r2.gateway import S3Target, upload_gateway
+from learning_images_infra.r2.gateway import S3Target, cities_gateway, city_credentials, credentials
 from learning_images_infra.settings import PROJECT, Settings
 from learning_images_infra.store import Store
 
@@ -55,8 +55,8 @@ class B2Store(Store):
         settings: Settings,
         administrators: tuple[str, ...],
     ) -> None:
-        account, region = settings.cloudflare_account_id, settings.b2_region
-        assert account is not None and region is not None  # Settings requires both for the b2 backend
+        region = settings.b2_region
+        assert region is not None  # Settings requires it for the b2 backend
         bucket_name = f"{PROJECT}-{names.scope}".lower()
         # Files cannot be deleted or overwritten while younger than the lock, except by the
         # Command Centre's bypassGovernance; the retention job must still delete an `unsure` upload.
@@ -83,10 +83,9 @@ class B2Store(Store):
         training = key("training", contract.TRAINING)
         # The gateway's own key, a city's capabilities: only the gateway holds it (secret bindings).
         writer = key("upload-gateway", contract.CITY)
-        everyone = [*settings.city_ids, contract.PROBE_CITY_ID]
-        gateway = upload_gateway(
+        gateway = cities_gateway(
             f"{bucket_name}-upload-gateway",
-            account_id=account,
+            settings=settings,
             target=S3Target(
                 endpoint=endpoint_url(region),
                 region=region,
@@ -95,22 +94,13 @@ class B2Store(Store):
                 secret_access_key=writer.application_key,
             ),
             bucket_name=bucket_name,
-            cities=everyone,
-            hostname=settings.r2_gateway_hostname,
-            zone_id=settings.r2_gateway_zone_id,
-            workers_subdomain=settings.r2_workers_subdomain,
             names=names,
             opts=after_bucket,
         )
 
-        def credentials(who: str, key_id: Any, secret: Any) -> pulumi.Output[dict[str, Any]]:
-            return pulumi.Output.secret({"city_id": who, "access_key_id": key_id, "secret_access_key": secret})
-
         def tier_credentials(who: str, found: B2ApplicationKey) -> pulumi.Output[dict[str, Any]]:
             return credentials(who, found.application_key_id, found.application_key)
 
-        cities = {city: gateway.keys[city] for city in everyone}
-        probe = cities[contract.PROBE_CITY_ID]
         self.outputs = store_outputs(
             backend=settings.backend,
             capabilities=profile_for(settings.backend, upload_gateway=True),
@@ -118,19 +108,12 @@ class B2Store(Store):
             bucket_name=bucket.bucket_name,
             periods=settings.periods,
             archive_storage_class=STANDARD,
-            city_credentials=pulumi.Output.secret(
-                {
-                    city: credentials(city, found.access_key_id, found.secret_access_key)
-                    for city, found in cities.items()
-                    if city != contract.PROBE_CITY_ID
-                }
-            ),
             endpoint_url=endpoint_url(region),
             city_endpoint_url=gateway.url,
             bucket_lock_days=settings.unsure_expiry_days,
             command_centre_credentials=tier_credentials("command-centre", command_centre),
             training_credentials=tier_credentials("training", training),
-            probe_credentials=credentials(contract.PROBE_CITY_ID, probe.access_key_id, probe.secret_access_key),
+            **city_credentials(gateway),
         )
 
 

@@ -19,13 +19,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pulumi
 import pulumi_cloudflare as cloudflare
 import pulumi_random as random
 
-from learning_images import gateway
+from learning_images import contract, gateway
 from learning_images_infra.naming import Naming
+from learning_images_infra.settings import Settings
 
 #: What the stack uploads: the Worker bundled by ``npm run build`` (committed; a test keeps it the
 #: build of ``src/``), so a deployment needs no node toolchain.
@@ -168,6 +170,46 @@ def upload_gateway(
     else:
         url = script.script_name.apply(lambda name: f"https://{name}.{workers_subdomain}.workers.dev")
     return UploadGateway(script=script, url=url, keys=keys)
+
+
+def cities_gateway(
+    script_name: str,
+    *,
+    settings: Settings,
+    target: Target,
+    bucket_name: str,
+    names: Naming,
+    opts: pulumi.ResourceOptions,
+) -> UploadGateway:
+    """The gateway where the stack's settings place it (its Cloudflare account, its address), with
+    a key for each of the stack's cities and the probe city."""
+    account = settings.cloudflare_account_id
+    assert account is not None  # Settings requires it of every backend the gateway fronts
+    return upload_gateway(
+        script_name,
+        account_id=account,
+        target=target,
+        bucket_name=bucket_name,
+        cities=[*settings.city_ids, contract.PROBE_CITY_ID],
+        hostname=settings.r2_gateway_hostname,
+        zone_id=settings.r2_gateway_zone_id,
+        workers_subdomain=settings.r2_workers_subdomain,
+        names=names,
+        opts=opts,
+    )
+
+
+def credentials(who: str, key_id: pulumi.Input[str], secret: pulumi.Input[str]) -> pulumi.Output[dict[str, Any]]:
+    """One tier's or city's credentials, as the outputs schema has them (a Pulumi secret)."""
+    return pulumi.Output.secret({"city_id": who, "access_key_id": key_id, "secret_access_key": secret})
+
+
+def city_credentials(found: UploadGateway) -> dict[str, Any]:
+    """The outputs of the cities' gateway keys: ``city_credentials`` (the probe city's apart) and
+    ``probe_credentials``."""
+    keys = {city: credentials(city, key.access_key_id, key.secret_access_key) for city, key in found.keys.items()}
+    probe = keys.pop(contract.PROBE_CITY_ID)
+    return {"city_credentials": pulumi.Output.secret(keys), "probe_credentials": probe}
 
 
 def _city_key(

@@ -16,7 +16,7 @@ from learning_images.outputs import store_outputs
 from learning_images_infra.naming import Naming
 from learning_images_infra.r2.access import TokenCredentials, tier_token
 from learning_images_infra.r2.bucket import INFREQUENT_ACCESS, r2_bucket
-from learning_images_infra.r2.gateway import R2Target, upload_gateway
+from learning_images_infra.r2.gateway import R2Target, cities_gateway, city_credentials, credentials
 from learning_images_infra.r2.registration import registration
 from learning_images_infra.settings import PROJECT, Settings
 from learning_images_infra.store import Store
@@ -76,28 +76,31 @@ class R2Store(Store):
 
         command_centre = token(contract.COMMAND_CENTRE, "command-centre")
         training = token(contract.TRAINING, "training")
-        everyone = [*settings.city_ids, contract.PROBE_CITY_ID]
         city_endpoint_url: pulumi.Output[str] | None = None
-        city_keys: dict[str, tuple[pulumi.Output[str], pulumi.Output[str]]]
+        cities: dict[str, Any]
         if settings.r2_upload_gateway:
             # Cities hold gateway keys and no R2 credential: the gateway is their only way in.
-            gateway = upload_gateway(
+            gateway = cities_gateway(
                 f"{bucket_name}-upload-gateway",
-                account_id=account,
+                settings=settings,
                 target=R2Target(bucket, jurisdiction),
                 bucket_name=bucket_name,
-                cities=everyone,
-                hostname=settings.r2_gateway_hostname,
-                zone_id=settings.r2_gateway_zone_id,
-                workers_subdomain=settings.r2_workers_subdomain,
                 names=names,
                 opts=token_opts,
             )
             city_endpoint_url = gateway.url
-            city_keys = {city: (key.access_key_id, key.secret_access_key) for city, key in gateway.keys.items()}
+            cities = city_credentials(gateway)
         else:
-            tokens = {city: token(contract.CITY, f"city-{city}") for city in everyone}
-            city_keys = {city: (found.access_key_id, found.secret_access_key) for city, found in tokens.items()}
+            tokens = {
+                city: token(contract.CITY, f"city-{city}") for city in [*settings.city_ids, contract.PROBE_CITY_ID]
+            }
+            keys = {
+                city: credentials(city, found.access_key_id, found.secret_access_key) for city, found in tokens.items()
+            }
+            cities = {
+                "probe_credentials": keys.pop(contract.PROBE_CITY_ID),
+                "city_credentials": pulumi.Output.secret(keys),
+            }
 
         events = (
             registration(
@@ -114,11 +117,6 @@ class R2Store(Store):
         )
         source = BACKENDS[settings.backend].event_source
 
-        def credentials(
-            who: str, key_id: pulumi.Output[str], secret: pulumi.Output[str]
-        ) -> pulumi.Output[dict[str, Any]]:
-            return pulumi.Output.secret({"city_id": who, "access_key_id": key_id, "secret_access_key": secret})
-
         def tier_credentials(who: str, found: TokenCredentials) -> pulumi.Output[dict[str, Any]]:
             return credentials(who, found.access_key_id, found.secret_access_key)
 
@@ -129,16 +127,13 @@ class R2Store(Store):
             bucket_name=bucket.name,
             periods=settings.periods,
             archive_storage_class=INFREQUENT_ACCESS,
-            city_credentials=pulumi.Output.secret(
-                {city: credentials(city, *key) for city, key in city_keys.items() if city != contract.PROBE_CITY_ID}
-            ),
             endpoint_url=endpoint_url(account, jurisdiction),
             city_endpoint_url=city_endpoint_url,
             # No kms_key_arn: R2 encrypts every object at rest with Cloudflare-managed keys.
             bucket_lock_days=lock_days,
             command_centre_credentials=tier_credentials("command-centre", command_centre),
             training_credentials=tier_credentials("training", training),
-            probe_credentials=credentials(contract.PROBE_CITY_ID, *city_keys[contract.PROBE_CITY_ID]),
+            **cities,
             registration=events.outputs(account, source) if events and source else None,
         )
 

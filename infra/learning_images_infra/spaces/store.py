@@ -11,8 +11,6 @@ What Spaces cannot hold is the catalogue's spaces column (``learning_images.rule
 
 from __future__ import annotations
 
-from typing import Any
-
 import pulumi
 import pulumi_digitalocean as digitalocean
 
@@ -20,7 +18,7 @@ from learning_images import contract
 from learning_images.backends import profile_for
 from learning_images.outputs import store_outputs
 from learning_images_infra.naming import Naming
-from learning_images_infra.r2.gateway import S3Target, upload_gateway
+from learning_images_infra.r2.gateway import S3Target, cities_gateway, city_credentials, credentials
 from learning_images_infra.settings import PROJECT, Settings
 from learning_images_infra.store import Store
 
@@ -58,8 +56,6 @@ class SpacesStore(Store):
         settings: Settings,
         administrators: tuple[str, ...],
     ) -> None:
-        account = settings.cloudflare_account_id
-        assert account is not None  # Settings requires it for the spaces backend (the gateway's account)
         region = settings.spaces_region
         bucket_name = f"{PROJECT}-{names.scope}".lower()
         bucket = digitalocean.SpacesBucket(
@@ -87,10 +83,9 @@ class SpacesStore(Store):
         training = key("training", READ)
         # The gateway's own key: only the gateway holds it (secret bindings), and it writes for cities.
         writer = key("upload-gateway", READ_WRITE)
-        everyone = [*settings.city_ids, contract.PROBE_CITY_ID]
-        gateway = upload_gateway(
+        gateway = cities_gateway(
             f"{bucket_name}-upload-gateway",
-            account_id=account,
+            settings=settings,
             target=S3Target(
                 endpoint=endpoint_url(region),
                 # Requests are signed for the bucket's region, as DigitalOcean's SDK examples do.
@@ -100,18 +95,9 @@ class SpacesStore(Store):
                 secret_access_key=writer.secret_key,
             ),
             bucket_name=bucket_name,
-            cities=everyone,
-            hostname=settings.r2_gateway_hostname,
-            zone_id=settings.r2_gateway_zone_id,
-            workers_subdomain=settings.r2_workers_subdomain,
             names=names,
             opts=after_bucket,
         )
-
-        def credentials(who: str, key_id: Any, secret: Any) -> pulumi.Output[dict[str, Any]]:
-            return pulumi.Output.secret({"city_id": who, "access_key_id": key_id, "secret_access_key": secret})
-
-        cities = {city: gateway.keys[city] for city in everyone}
         self.outputs = store_outputs(
             backend=settings.backend,
             capabilities=profile_for(settings.backend, upload_gateway=True),
@@ -119,24 +105,13 @@ class SpacesStore(Store):
             bucket_name=bucket.name,
             periods=settings.periods,
             archive_storage_class=STANDARD,
-            city_credentials=pulumi.Output.secret(
-                {
-                    city: credentials(city, found.access_key_id, found.secret_access_key)
-                    for city, found in cities.items()
-                    if city != contract.PROBE_CITY_ID
-                }
-            ),
             endpoint_url=endpoint_url(region),
             city_endpoint_url=gateway.url,
             command_centre_credentials=credentials(
                 "command-centre", command_centre.access_key, command_centre.secret_key
             ),
             training_credentials=credentials("training", training.access_key, training.secret_key),
-            probe_credentials=credentials(
-                contract.PROBE_CITY_ID,
-                cities[contract.PROBE_CITY_ID].access_key_id,
-                cities[contract.PROBE_CITY_ID].secret_access_key,
-            ),
+            **city_credentials(gateway),
         )
 
 
