@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
-from learning_images import contract
+from learning_images import contract, gateway
 from learning_images.backends import BackendProfile
 
 
@@ -166,6 +166,12 @@ class StackOutputs(_Model):
     configuration_administrators: list[str] = []
     #: Where object events arrive for registration in ``learning_samples``; None: registration off.
     registration: RegistrationOutputs | None = None
+
+    @property
+    def cities_region(self) -> str:
+        """The region city credentials sign for: the upload gateway's where cities upload through it
+        (it checks its own), else the store's."""
+        return gateway.SIGNING_REGION if self.capabilities.upload_gateway else self.region
 
     @property
     def cities_endpoint_url(self) -> str | None:

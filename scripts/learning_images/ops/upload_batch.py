@@ -512,9 +512,11 @@ def target_from(args: argparse.Namespace, outputs: StackOutputs | None, timeout:
     if outputs is not None:
         # The city's key is valid where cities upload (the R2 gateway, if any); any other key at
         # the store's own endpoint.
-        own = outputs.cities_endpoint_url if uses_city_key(args, outputs) else outputs.endpoint_url
+        as_city = uses_city_key(args, outputs)
+        own = outputs.cities_endpoint_url if as_city else outputs.endpoint_url
         url = args.endpoint_url or own
-        return Target(outputs.bucket_name, outputs.capabilities, Endpoint(url, outputs.region, timeout))
+        region = outputs.cities_region if as_city else outputs.region
+        return Target(outputs.bucket_name, outputs.capabilities, Endpoint(url, region, timeout))
     row = backend(args.backend)
     profile = profile_for(row.name, upload_gateway=args.upload_gateway)
     # Each backend's S3 API signs for its own region ("auto" on R2); the AWS SDK needs one to sign.

@@ -69,7 +69,11 @@ class VerifierBase:
         self.learning_store = learning_store
         self.wait_registration = wait_registration
         # The probe city's key is valid where cities upload: the R2 upload gateway, if there is one.
-        at = dataclasses.replace(endpoint, url=outputs.city_endpoint_url) if outputs.city_endpoint_url else endpoint
+        at = (
+            dataclasses.replace(endpoint, url=outputs.city_endpoint_url, region=outputs.cities_region)
+            if outputs.city_endpoint_url
+            else endpoint
+        )
         city = at.client(sessions.probe, "s3")
         if outputs.capabilities.upload_gateway:
             city = without_expect_continue(city)
