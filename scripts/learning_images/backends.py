@@ -295,6 +295,7 @@ BACKENDS: Final[Mapping[str, Backend]] = {
         default_region="us-east-1",
         gateway_capable=True,
         gateway_only=True,
+        stand_in="learning_images.sandbox.spaces",
     ),
     # Backblaze B2 through the project's dynamic provider over b2sdk (no Pulumi provider for B2 is
     # on PyPI): application keys with capabilities, Object Lock, lifecycle by prefix, no tags and no
@@ -339,6 +340,7 @@ BACKENDS: Final[Mapping[str, Backend]] = {
         default_region="us-west-004",
         gateway_capable=True,
         gateway_only=True,
+        stand_in="learning_images.sandbox.b2",
     ),
 }
 #: The backend of a stack that names none.

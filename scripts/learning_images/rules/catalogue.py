@@ -48,6 +48,16 @@ REGISTRATION_PUBSUB = "tests/test_registration_pubsub.py::"
 MINIO = "tests/test_minio.py::"
 SPACES = "tests/test_spaces.py::"
 B2 = "tests/test_b2.py::"
+#: Why the verifier does not read a Spaces or B2 bucket's configuration: the tiers' keys are granted
+#: objects, not the bucket's settings (least privilege), and the verifier reads as the Command Centre.
+SPACES_CONFIG = (
+    "no tier's Spaces key is granted the bucket's configuration; the pack checks the declaration and the "
+    "provider's refresh shows the deployed one"
+)
+B2_CONFIG = (
+    "no tier's B2 key holds readBuckets; the pack checks the declaration and the provider's refresh (its read) "
+    "shows the deployed one"
+)
 
 RULES: tuple[Rule, ...] = (
     Rule(
@@ -411,6 +421,7 @@ RULES: tuple[Rule, ...] = (
             "spaces": Holding(
                 S,
                 "versioning keeps a deleted object as a noncurrent version for noncurrentVersionExpiryDays",
+                unprobed={"config.versioning": SPACES_CONFIG},
                 proofs=(f"{SPACES}test_the_bucket_is_versioned_and_keeps_noncurrent_versions",),
                 policies=("spaces-bucket-versioned",),
             ),
@@ -418,6 +429,7 @@ RULES: tuple[Rule, ...] = (
                 S,
                 "every upload is a version; a hidden (deleted) file's versions stay for noncurrentVersionExpiryDays, "
                 "and the lock refuses deleting them while young",
+                unprobed={"config.versioning": B2_CONFIG},
                 proofs=(f"{B2}test_the_lifecycle_deletes_only_hidden_versions",),
                 policies=("b2-lifecycle-follows-contract",),
             ),
@@ -465,6 +477,7 @@ RULES: tuple[Rule, ...] = (
                 S,
                 "Object Lock on from the bucket's creation, default retention governance for unsureExpiryDays "
                 "(the `bucket_lock_days` output)",
+                unprobed={"config.object-lock": B2_CONFIG},
                 proofs=(f"{B2}test_the_bucket_is_private_locked_and_encrypted",),
                 policies=("b2-bucket-locked",),
             ),
@@ -1021,6 +1034,11 @@ RULES: tuple[Rule, ...] = (
                 "the training user's policy allows read and list and refuses the rest; MinIO also answers a "
                 "version listing to whoever may list the bucket (its s3:ListBucket fallback) and authorises reading "
                 "a version as s3:GetObject, so the training tier sees noncurrent versions, which on AWS it does not",
+                gaps={
+                    "tier.training.ListObjectVersions": "MinIO answers a version listing to whoever may list the "
+                    "bucket (its s3:ListBucket fallback, cmd/auth-handler.go); covered by: erasure deletes every "
+                    "version, so the training tier never lists or reads an erased image"
+                },
                 proofs=(f"{MINIO}test_each_tier_may_do_exactly_its_operations",),
                 policies=("minio-tier-policies-carry-guards",),
                 sids=(Sid.TRAINING_TIER,),
@@ -1040,6 +1058,11 @@ RULES: tuple[Rule, ...] = (
                 S,
                 "a key with listFiles and readFiles, scoped to the bucket",
                 unprobed={"tier.training.GetObjectTagging": "B2 has no object tags"},
+                gaps={
+                    "tier.training.ListObjectVersions": "B2's listFiles lists versions as well as files, so the "
+                    "training key lists versions; covered by: readFiles reads only what the Command Centre has not "
+                    "erased, and erasure deletes every version"
+                },
                 proofs=(f"{B2}test_each_tier_key_holds_exactly_its_capabilities",),
                 policies=("b2-keys-bucket-scoped",),
             ),
@@ -1393,6 +1416,8 @@ def treatment(backend: str, check: str, *, gateway: bool = False) -> tuple[str, 
     held = rule.holding(backend, gateway=gateway)
     if check in held.unprobed:
         return "SKIP", held.unprobed[check]
+    if check in held.gaps:
+        return "GAP", held.gaps[check]
     if held.enforcement not in (Enforcement.STORAGE, Enforcement.GATEWAY):
         # What covers a gap is the backend's own (the gateway closes gaps, it has none of its own).
         return "GAP", f"{held.how}; covered by: {rule.held[backend].covered_by}"

@@ -111,6 +111,9 @@ class Holding:
     covered_by: str = ""
     #: Checks of the rule its API cannot answer, with why (reported SKIP).
     unprobed: Mapping[str, str] = field(default_factory=dict)
+    #: Checks of the rule it does not hold although it holds the rest, each with why and what covers
+    #: it (reported GAP, never PASS: the probe would see the backend allow it).
+    gaps: Mapping[str, str] = field(default_factory=dict)
     #: Offline tests that prove the declaration (``file::test``).
     proofs: tuple[str, ...] = ()
     #: Policy-pack policies that refuse a preview breaking it.

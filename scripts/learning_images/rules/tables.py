@@ -18,7 +18,12 @@ def _test_names(proofs: tuple[str, ...]) -> str:
 
 def _cell(held: Holding, proven: str = "proven offline by") -> str:
     proofs = _test_names(held.proofs)
-    return f"**{held.enforcement.value}**: {held.how}" + (f" ({proven} {proofs})" if proofs else "")
+    gaps = "; ".join(f"not held: `{check}`: {why}" for check, why in held.gaps.items())
+    return (
+        f"**{held.enforcement.value}**: {held.how}"
+        + (f" ({proven} {proofs})" if proofs else "")
+        + (f" ({gaps})" if gaps else "")
+    )
 
 
 def _views() -> list[tuple[str, str, bool]]:

@@ -24,11 +24,14 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from learning_images import gateway
 from learning_images.sandbox.iam_simulator import EvaluatorUnavailableError, node_binary
 from learning_images.sandbox.project import project_root
+
+if TYPE_CHECKING:
+    from learning_images.sandbox.render import Graph
 
 GATEWAY = project_root() / "infra" / "learning_images_infra" / "r2" / "gateway"
 SERVE = GATEWAY / "local" / "serve.mjs"
@@ -184,3 +187,19 @@ def _ready_line(process: subprocess.Popen[str], timeout: float) -> str:
             process.kill()
             return ""
     return process.stdout.readline()
+
+
+def rendered_bindings(graph: Graph) -> dict[str, Any]:
+    """What the rendered program binds the Worker to: its contract, its secret, its city keys."""
+    script = graph.one("cloudflare:index/workersScript:WorkersScript")
+    bindings = script["bindings"]
+    listed = bindings.get("value", bindings) if isinstance(bindings, dict) else bindings
+    by_name = {binding["name"]: binding for binding in listed}
+    return {
+        "contract": json.loads(by_name["CONTRACT"]["json"]),
+        "secret": by_name["GATEWAY_SECRET"]["text"],
+        "cities": {
+            entry["keyName"]: json.loads(entry["value"])["city_id"]
+            for entry in graph.of_type("cloudflare:index/workersKv:WorkersKv")
+        },
+    }

@@ -35,9 +35,9 @@ from typing import Any
 from learning_images import contract
 from learning_images import r2 as r2_tokens
 from learning_images.sandbox.event_sources import r2_event_source
-from learning_images.sandbox.gateway import local_gateway, s3_bucket
+from learning_images.sandbox.gateway import local_gateway, rendered_bindings, s3_bucket
 from learning_images.sandbox.local import REGION, LocalStore, client, local_store
-from learning_images.sandbox.render import Graph, render, stack_config
+from learning_images.sandbox.render import render, stack_config
 from learning_images.sandbox.stand_in import become, bucket_policy, stand_in_tiers, stand_in_user
 
 STACK = "r2"
@@ -74,23 +74,7 @@ def r2_config(*, gateway: bool) -> dict[str, str]:
 @functools.cache
 def _rendered(gateway: bool) -> str:
     graph = render(r2_config(gateway=gateway), stack=STACK)
-    return json.dumps({"outputs": graph.outputs, "gateway": _gateway_bindings(graph) if gateway else None})
-
-
-def _gateway_bindings(graph: Graph) -> dict[str, Any]:
-    """What the rendered program binds the Worker to: its contract, its secret, its city keys."""
-    script = graph.one("cloudflare:index/workersScript:WorkersScript")
-    bindings = script["bindings"]
-    listed = bindings.get("value", bindings) if isinstance(bindings, dict) else bindings
-    by_name = {binding["name"]: binding for binding in listed}
-    return {
-        "contract": json.loads(by_name["CONTRACT"]["json"]),
-        "secret": by_name["GATEWAY_SECRET"]["text"],
-        "cities": {
-            entry["keyName"]: json.loads(entry["value"])["city_id"]
-            for entry in graph.of_type("cloudflare:index/workersKv:WorkersKv")
-        },
-    }
+    return json.dumps({"outputs": graph.outputs, "gateway": rendered_bindings(graph) if gateway else None})
 
 
 def token_policy(tier: contract.Tier, bucket: str) -> str:
