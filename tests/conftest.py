@@ -77,6 +77,7 @@ TIERS: dict[str, tuple[str, ...]] = {
         "test_verify_contract",
         "test_verify_failures",
         "test_verify_fronted",
+        "test_verify_minio",
         "test_verify_r2",
         "test_verify_usage",
     ),

@@ -25,6 +25,8 @@ ALLOWED = {
     "scripts/learning_images/sandbox/gcs_iam.py": "the gcs grants' offline evaluation",
     "scripts/learning_images/sandbox/spaces.py": "the spaces stand-in",
     "scripts/learning_images/sandbox/b2.py": "the b2 stand-in",
+    "scripts/learning_images/sandbox/minio.py": "the minio stand-in",
+    "scripts/learning_images/sandbox/front.py": "the front's MinIO semantics (its questions, for the minio stand-in)",
     "scripts/learning_images/rules/model.py": "Rule.held maps the rows' per-backend columns to backends",
     "scripts/learning_images/rules/catalogue.py": "the rows, written column by column per backend (open work)",
     "scripts/learning_images/sandbox/render.py": "`aws` there is the AWS partition, not the backend",

@@ -1,5 +1,5 @@
 """The minio backend, as Pulumi.minio.yaml renders it: the bucket's own configuration under mocks,
-and each tier's policy judged as MinIO asks (``tests/support/minio_authorization.py``) by the
+and each tier's policy judged as MinIO asks (``learning_images.sandbox.minio_authorization``) by the
 independent IAM evaluator. What the catalogue's minio column declares, each test proves once."""
 
 from __future__ import annotations
@@ -13,17 +13,28 @@ import pytest
 
 from learning_images import contract, minio, rules
 from learning_images.backends import BackendProfile
-from learning_images.sandbox.iam_simulator import Evaluator, Principal, iam_simulator_pool
+from learning_images.sandbox import minio_authorization
+from learning_images.sandbox.iam_simulator import Evaluator, Policy, Principal, iam_simulator_pool
 from learning_images.sandbox.s3_authorization import HttpRequest
 from learning_images_infra.settings import PROJECT, SettingsError, parse_settings
 from tests.support import iam_scenarios
 from tests.support.iam_scenarios import KEY, operation_request, uploader_request, with_headers, with_key, with_tags
-from tests.support.minio_authorization import allowed, user
 from tests.support.stack import Graph, policy_of, render, stack_config
 
+ACCOUNT = "123456789012"
 BUCKET = "minio:index/s3Bucket:S3Bucket"
 POLICY = "minio:index/iamPolicy:IamPolicy"
 CITIES = ("amsterdam", "berlin", contract.PROBE_CITY_ID)
+
+
+def user(name: str, policy: Policy) -> Principal:
+    """A MinIO user with its one attached policy (no principal ARN conditions apply on MinIO)."""
+    arn = f"arn:aws:iam::{ACCOUNT}:user/{name}"
+    return Principal(name, arn, arn, ACCOUNT, identity_policies=((name, policy),))
+
+
+def allowed(evaluator: Evaluator, principal: Principal, request: HttpRequest) -> bool:
+    return minio_authorization.allowed(evaluator, principal, request, account=ACCOUNT)
 
 
 @pytest.fixture(scope="module")

@@ -257,6 +257,7 @@ BACKENDS: Final[Mapping[str, Backend]] = {
             "emulator": "local emulator stack",
             "tags": "AWS resource tags",
         },
+        stand_in="learning_images.sandbox.minio",
     ),
     # DigitalOcean Spaces through pulumi-digitalocean: its keys are read, read-write or full access
     # (no upload-only key), its lifecycle is by age and prefix, it has no default encryption, so

@@ -52,7 +52,7 @@ from botocore.credentials import Credentials
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from learning_images import contract
-from learning_images.sandbox import s3_authorization
+from learning_images.sandbox import minio_authorization, s3_authorization
 from learning_images.sandbox.iam_simulator import (
     Check,
     IamSimulator,
@@ -78,6 +78,11 @@ _SIGNED_HEADERS = re.compile(r"SignedHeaders=(?P<headers>[^,\s]+)")
 _SIGNATURE = re.compile(r"Signature=(?P<signature>[0-9a-f]+)")
 
 StartResponse = Callable[..., Any]
+
+
+#: Whose questions the front asks of a request: S3's, or MinIO's (its stand-in).
+MINIO = "minio"
+SEMANTICS = ("s3", MINIO)
 
 
 class Refused(Exception):  # noqa: N818 (an answer, not a failure)
@@ -302,10 +307,14 @@ class AuthorisingFront:
         state: MotoState,
         *,
         enforce: bool = True,
+        semantics: str = "s3",
     ) -> None:
         self.app = app
         #: False only for the benchmark's baseline: the same server, moto alone.
         self.enforce = enforce
+        #: Whose questions a request is judged by: S3's (the local stack, the R2, gcs, Spaces and B2
+        #: stand-ins) or MinIO's (its stand-in: ``learning_images.sandbox.minio_authorization``).
+        self.semantics = semantics
         self.simulator = simulator
         self.state = state
         self.decisions = 0
@@ -427,6 +436,14 @@ class AuthorisingFront:
         creating = request.method == "PUT" and request.key is None  # CreateBucket is judged
         if not creating and not self.state.bucket_exists(request.bucket):
             return  # S3 answers NoSuchBucket (404) for a bucket that does not exist: moto does too
+        if self.semantics == MINIO:
+            self.judge_as_minio(principal, request)
+        else:
+            self.judge_as_s3(principal, request)
+
+    def judge_as_s3(self, principal: Principal, request: HttpRequest) -> None:
+        """S3's questions: every authorisation of the request, by the caller's policies and the
+        bucket's, and the KMS ones S3 asks on the caller's behalf, by the key's."""
         existing = self.state.object_tags(request.bucket, request.key) if request.key else None
         try:
             checks = s3_authorization.checks(request, account=self.state.account_id, existing_tags=existing)
@@ -444,6 +461,23 @@ class AuthorisingFront:
                 )
             ]
         self.decide(principal, planned)
+
+    def judge_as_minio(self, principal: Principal, request: HttpRequest) -> None:
+        """MinIO's questions, by the caller's own policies (a bucket policy judges anonymous
+        requests only). No KMS check: MinIO asks its key server itself, on no caller's behalf."""
+        try:
+            ok = minio_authorization.allowed(
+                self.simulator,
+                principal,
+                request,
+                account=self.state.account_id,
+                bucket_policy=self.state.bucket_policy(request.bucket),
+            )
+        except ValueError as exc:
+            raise Refused(400, "InvalidRequest", str(exc)) from None
+        self.decisions += 1
+        if not ok:
+            raise Refused(403, "AccessDenied", "Access Denied (judged as MinIO asks)")
 
     def authenticate(
         self, environ: Mapping[str, Any], headers: Mapping[str, str], body: bytes, scope: Any
@@ -674,6 +708,9 @@ def main(argv: list[str] | None = None) -> int:
         "--pass-through", action="store_true", help="judge nothing: moto alone (the benchmark's baseline)"
     )
     parser.add_argument("--evaluators", type=int, default=2, help="evaluator processes (default 2, one per core here)")
+    parser.add_argument(
+        "--semantics", choices=SEMANTICS, default=SEMANTICS[0], help="whose questions requests are judged by"
+    )
     args = parser.parse_args(argv)
 
     import trustme  # noqa: PLC0415 (sandbox-only dependency)
@@ -693,7 +730,9 @@ def main(argv: list[str] | None = None) -> int:
     moto_lists_what_is_asked()
     moto_app = DomainDispatcherApplication(create_backend_app)
     with iam_simulator_pool(args.evaluators) as simulator:
-        front = AuthorisingFront(moto_app, simulator, MotoState(), enforce=not args.pass_through)
+        front = AuthorisingFront(
+            moto_app, simulator, MotoState(), enforce=not args.pass_through, semantics=args.semantics
+        )
         with (
             serving(front, port=args.https_port, context=tls_context(cert_file, key_file)) as https,
             serving(front, port=args.http_port, context=None) as http,

@@ -57,10 +57,16 @@ class Emulator:
 
 
 def start_front(
-    workdir: Path, *, detached: bool = False, enforce: bool = True, startup_timeout: float = 60.0
+    workdir: Path,
+    *,
+    detached: bool = False,
+    enforce: bool = True,
+    semantics: str = "s3",
+    startup_timeout: float = 60.0,
 ) -> tuple[Any, Emulator]:
     """Start the front in its own process on 127.0.0.1 and wait until it serves. ``detached``:
-    in its own session, so it outlives this command (``up``)."""
+    in its own session, so it outlives this command (``up``). ``semantics``: whose questions it
+    judges requests by (``learning_images.sandbox.front.SEMANTICS``)."""
     workdir = workdir.resolve()  # the CA path goes into env files read from anywhere
     ready = workdir / "front.json"
     ready.unlink(missing_ok=True)
@@ -75,6 +81,8 @@ def start_front(
                 "--ready-file",
                 str(ready),
                 *([] if enforce else ["--pass-through"]),
+                "--semantics",
+                semantics,
             ],
             stdout=subprocess.DEVNULL,
             stderr=log,
@@ -91,11 +99,11 @@ def start_front(
 
 
 @contextmanager
-def enforcing_s3(workdir: Path, *, enforce: bool = True) -> Iterator[Emulator]:
+def enforcing_s3(workdir: Path, *, enforce: bool = True, semantics: str = "s3") -> Iterator[Emulator]:
     """The enforcing local S3 for the block, stopped whatever happens. While it runs,
     ``AWS_CA_BUNDLE`` names its certificate authority, so every boto3 client of this process
     (and of commands it starts) trusts it."""
-    process, emulator = start_front(workdir, enforce=enforce)
+    process, emulator = start_front(workdir, enforce=enforce, semantics=semantics)
     previous = os.environ.get("AWS_CA_BUNDLE")
     os.environ["AWS_CA_BUNDLE"] = str(emulator.ca_bundle)
     try:
@@ -438,11 +446,15 @@ def local_store(
     enforce: bool = True,
     config: Mapping[str, str] | None = None,
     base_of: str | None = None,
+    semantics: str = "s3",
 ) -> Iterator[LocalStore]:
     """The enforcing local S3 with the local stack applied; the operational scripts' test bed too.
     ``tamper`` may change the provisioned stack (or its outputs) before it is used; ``config``
-    replaces the local stack's (applied by the applier)."""
-    with tempfile.TemporaryDirectory(prefix="sandbox-") as tmp, enforcing_s3(Path(tmp), enforce=enforce) as emulator:
+    replaces the local stack's (applied by the applier); ``semantics``: whose questions the front asks."""
+    with (
+        tempfile.TemporaryDirectory(prefix="sandbox-") as tmp,
+        enforcing_s3(Path(tmp), enforce=enforce, semantics=semantics) as emulator,
+    ):
         operator = create_operator(emulator.url)
         outputs = provision(
             emulator.url, operator, Path(tmp), engine="applier" if config else engine, config=config, base_of=base_of

@@ -1,4 +1,5 @@
-"""How MinIO authorises an S3 request, as checks for the offline IAM evaluator.
+"""How MinIO authorises an S3 request, as checks for the IAM evaluator: the MinIO stand-in's front
+(``learning_images.sandbox.front --semantics minio``) and the minio tests ask these questions.
 
 MinIO speaks AWS's policy language but asks other questions than S3 does (minio/minio, read at
 7aac2a2, ``cmd/``): a signed request is judged by the caller's own policies alone (``authorizeRequest``;
@@ -18,19 +19,12 @@ from learning_images.sandbox import s3_authorization
 from learning_images.sandbox.iam_simulator import Check, Evaluator, Policy, Principal, simulation
 from learning_images.sandbox.s3_authorization import HttpRequest
 
-ACCOUNT = "123456789012"
 #: MinIO's Object Lock headers and the action each is authorised as, beside s3:PutObject.
 LOCK_HEADERS = {
     "x-amz-object-lock-mode": "s3:PutObjectRetention",
     "x-amz-object-lock-retain-until-date": "s3:PutObjectRetention",
     "x-amz-object-lock-legal-hold": "s3:PutObjectLegalHold",
 }
-
-
-def user(name: str, policy: Policy) -> Principal:
-    """A MinIO user with its one attached policy (no Principal ARN conditions apply on MinIO)."""
-    arn = f"arn:aws:iam::{ACCOUNT}:user/{name}"
-    return Principal(name, arn, arn, ACCOUNT, identity_policies=((name, policy),))
 
 
 @dataclass(frozen=True)
@@ -41,10 +35,10 @@ class Ask:
     deny_only: bool = False
 
 
-def questions(request: HttpRequest) -> list[list[Ask]]:
+def questions(request: HttpRequest, *, account: str) -> list[list[Ask]]:
     """MinIO's questions for ``request``: every inner list must pass, and one of the outer does."""
     operation = s3_authorization.operation_of(request)
-    primary = s3_authorization.checks(request, account=ACCOUNT)[0]
+    primary = s3_authorization.checks(request, account=account)[0]
     if operation == "ListObjectVersions":
         return [[Ask(primary)], [Ask(replace(primary, action="s3:ListBucket"))]]
     if operation in ("GetObject", "HeadObject"):
@@ -62,10 +56,20 @@ def questions(request: HttpRequest) -> list[list[Ask]]:
     return [asks]
 
 
-def allowed(evaluator: Evaluator, principal: Principal, request: HttpRequest) -> bool:
-    """Whether MinIO would let ``principal`` send ``request`` (as the evaluator judges each check)."""
-    for asks in questions(request):
-        decisions = evaluator.evaluate_many([simulation(principal, ask.check, None) for ask in asks])
+def allowed(
+    evaluator: Evaluator,
+    principal: Principal,
+    request: HttpRequest,
+    *,
+    account: str,
+    bucket_policy: Policy | None = None,
+) -> bool:
+    """Whether MinIO would let ``principal`` send ``request`` (as the evaluator judges each check).
+    A signed request is judged by its caller's policies alone; ``bucket_policy`` judges only an
+    anonymous one (``authorizeRequest``)."""
+    resource_policy = bucket_policy if principal.arn is None else None
+    for asks in questions(request, account=account):
+        decisions = evaluator.evaluate_many([simulation(principal, ask.check, resource_policy) for ask in asks])
         if all(
             d.result != "ExplicitlyDenied" if ask.deny_only else d.allowed
             for ask, d in zip(asks, decisions, strict=True)
