@@ -24,8 +24,8 @@ from dataclasses import replace
 
 from learning_images.sandbox.gateway import local_gateway, rendered_bindings, s3_bucket
 from learning_images.sandbox.local import REGION, LocalStore, client, local_store
-from learning_images.sandbox.render import Graph, render, stack_config
-from learning_images.sandbox.stand_in import become, bucket_policy, stand_in_tiers, stand_in_user
+from learning_images.sandbox.render import Graph, render
+from learning_images.sandbox.stand_in import backend_config, become, bucket_policy, stand_in_tiers, stand_in_user
 
 #: What every gateway-fronted stand-in stands in for (each backend's module adds its own).
 STANDS_IN = (
@@ -37,13 +37,6 @@ STANDS_IN = (
 GATEWAY_ACTIONS = ["s3:PutObject"]
 #: Reads the S3 actions each tier's key allows out of the rendered program: tier name -> actions.
 TierActions = Callable[[Graph], dict[str, list[str]]]
-
-
-def backend_config(stack: str) -> dict[str, str]:
-    """``Pulumi.<stack>.yaml`` with the local stack's cities."""
-    config = stack_config(stack)
-    config["learning-images:cityIds"] = stack_config("local")["learning-images:cityIds"]
-    return config
 
 
 @functools.cache

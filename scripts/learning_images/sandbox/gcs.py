@@ -31,8 +31,8 @@ from typing import Any
 from learning_images import gcs
 from learning_images.sandbox.event_sources import gcs_event_source
 from learning_images.sandbox.local import LocalStore, local_store
-from learning_images.sandbox.render import GCP_PROJECT, render, stack_config
-from learning_images.sandbox.stand_in import become, bucket_policy, stand_in_tiers
+from learning_images.sandbox.render import GCP_PROJECT, render
+from learning_images.sandbox.stand_in import backend_config, become, bucket_policy, stand_in_tiers
 
 STACK = "gcs"
 #: What the gcs sandbox stands in for (said in its report).
@@ -46,16 +46,9 @@ STANDS_IN = (
 )
 
 
-def gcs_config() -> dict[str, str]:
-    """``Pulumi.gcs.yaml`` with the local stack's cities."""
-    config = stack_config(STACK)
-    config["learning-images:cityIds"] = stack_config("local")["learning-images:cityIds"]
-    return config
-
-
 @functools.cache
 def _rendered() -> str:
-    graph = render(gcs_config(), stack=STACK)
+    graph = render(backend_config(STACK), stack=STACK)
     roles = {
         role.name.removesuffix("-role"): sorted(role.inputs["permissions"])
         for role in graph.of_type("gcp:projects/iAMCustomRole:IAMCustomRole")

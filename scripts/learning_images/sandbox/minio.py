@@ -29,8 +29,8 @@ from typing import Any
 from learning_images import contract
 from learning_images.sandbox.front import MINIO
 from learning_images.sandbox.local import LocalStore, client, local_store
-from learning_images.sandbox.render import render, stack_config
-from learning_images.sandbox.stand_in import become, stand_in_tiers
+from learning_images.sandbox.render import render
+from learning_images.sandbox.stand_in import backend_config, become, stand_in_tiers
 
 STACK = "minio"
 #: What the minio sandbox stands in for (said in its report).
@@ -42,16 +42,9 @@ STANDS_IN = (
 )
 
 
-def minio_config() -> dict[str, str]:
-    """``Pulumi.minio.yaml`` with the local stack's cities."""
-    config = stack_config(STACK)
-    config["learning-images:cityIds"] = stack_config("local")["learning-images:cityIds"]
-    return config
-
-
 @functools.cache
 def _rendered() -> str:
-    graph = render(minio_config(), stack=STACK)
+    graph = render(backend_config(STACK), stack=STACK)
     policies = {
         policy.name.removesuffix("-policy"): str(policy.inputs["policy"])
         for policy in graph.of_type("minio:index/iamPolicy:IamPolicy")

@@ -37,8 +37,8 @@ from learning_images import r2 as r2_tokens
 from learning_images.sandbox.event_sources import r2_event_source
 from learning_images.sandbox.gateway import local_gateway, rendered_bindings, s3_bucket
 from learning_images.sandbox.local import REGION, LocalStore, client, local_store
-from learning_images.sandbox.render import render, stack_config
-from learning_images.sandbox.stand_in import become, bucket_policy, stand_in_tiers, stand_in_user
+from learning_images.sandbox.render import render
+from learning_images.sandbox.stand_in import backend_config, become, bucket_policy, stand_in_tiers, stand_in_user
 
 STACK = "r2"
 #: What the R2 sandbox stands in for (said in its report, as NOT_LOCAL is for the local stack).
@@ -63,8 +63,7 @@ BINDING_ACTIONS = ["s3:PutObject"]
 
 def r2_config(*, gateway: bool) -> dict[str, str]:
     """``Pulumi.r2.yaml`` with the local stack's cities, with or without the upload gateway."""
-    config = stack_config(STACK)
-    config["learning-images:cityIds"] = stack_config("local")["learning-images:cityIds"]
+    config = backend_config(STACK)
     if not gateway:
         config = {k: v for k, v in config.items() if not k.startswith("learning-images:r2Gateway")}
         config["learning-images:r2UploadGateway"] = "false"

@@ -11,6 +11,14 @@ from typing import Any
 
 from learning_images import contract
 from learning_images.sandbox.local import client
+from learning_images.sandbox.render import stack_config
+
+
+def backend_config(stack: str) -> dict[str, str]:
+    """``Pulumi.<stack>.yaml`` with the local stack's cities: the same city operates every sandbox."""
+    config = stack_config(stack)
+    config["learning-images:cityIds"] = stack_config("local")["learning-images:cityIds"]
+    return config
 
 
 def bucket_policy(actions: list[str], bucket: str, *, objects_only: bool = False) -> str:
