@@ -57,3 +57,24 @@ def test_in_b2s_simulator_the_training_key_lists_and_reads_and_cannot_upload() -
     # b2sdk retries an upload, then reports every refusal: each one "unauthorized".
     with pytest.raises(B2Error, match="unauthorized"):
         seen.upload_bytes(b"\xff\xd8\xff", "b.jpg")  # writeFiles: not the training tier's
+
+
+def test_in_b2s_simulator_a_stored_files_labels_cannot_be_changed_only_copied_to_a_new_version() -> None:
+    """Labels are immutable on B2: its API has no call that changes a stored file's info, and a copy
+    with new info is a new version, which leaves the original's label as it was."""
+    api = B2Api(InMemoryAccountInfo(), api_config=B2HttpApiConfig(_raw_api_class=RawSimulator))
+    account_id, master_key = api.session.raw_api.create_account()
+    api.authorize_account("production", account_id, master_key)
+    bucket = api.create_bucket("learning-images-test", "allPrivate")
+    name = "0f8fad5b-d9cb-469f-a165-70867728950e.jpg"
+    first = bucket.upload_bytes(b"\xff\xd8\xff", name, file_info={contract.LABEL_STATUS: "correct"})
+    # Every call of B2's API that changes a stored file (b2sdk's raw API mirrors B2's): its lock only.
+    changers = {m for m in dir(api.session.raw_api) if m.startswith(("update_file", "set_file"))}
+    assert changers == {"update_file_retention", "update_file_legal_hold"}, (
+        f"B2's API offers a way to change a stored file's info: {sorted(changers)}"
+    )
+    copied = bucket.copy(first.id_, name, file_info={contract.LABEL_STATUS: "changed"}, content_type="image/jpeg")
+    versions = {v.id_: v.file_info.get(contract.LABEL_STATUS) for v, _ in bucket.ls(latest_only=False)}
+    assert copied.id_ != first.id_ and versions[first.id_] == "correct", (
+        f"a copy with a new label must be a new version beside the original: {versions}"
+    )

@@ -524,9 +524,10 @@ RULES: tuple[Rule, ...] = (
                 sids=(Sid.OBJECT_LOCK_CHANGE, *LOCK_HEADER_SIDS),
             ),
             "spaces": Holding(
-                S,
-                "Spaces has no Object Lock a client could set",
-                unprobed={"refuse.lock-headers": "Spaces has no Object Lock to set"},
+                C,
+                "Spaces documents no Object Lock, and no key of it can refuse an upload's lock headers",
+                covered_by="cities write only through the gateway, which refuses lock headers; the Command Centre's "
+                "clients never send them",
             ),
             "b2": Holding(
                 S,
@@ -879,6 +880,10 @@ RULES: tuple[Rule, ...] = (
                 S,
                 "B2 cannot change a stored file's info (a copy is a new version) and has no tags",
                 unprobed={"refuse.tag-rewrite": "B2 has no object tags"},
+                proofs=(
+                    "tests/test_b2_access.py::test_in_b2s_simulator_a_stored_files_labels_cannot_be_changed_only_"
+                    "copied_to_a_new_version",
+                ),
             ),
         },
         sids=(Sid.TAG_REWRITE, Sid.RETAG_STORED_OBJECT),
