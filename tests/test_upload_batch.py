@@ -20,9 +20,11 @@ import pytest
 from botocore.exceptions import ClientError
 
 from learning_images import contract
+from learning_images.backends import BACKENDS
 from learning_images.ops import upload_batch
 from learning_images.sandbox.local import LocalStore, client, local_store
 from learning_images.sandbox.r2 import local_r2_store
+from learning_images.sandbox.sandbox import stand_in
 from tests.support.ops import (
     CITY,
     as_r2,
@@ -386,6 +388,25 @@ def test_a_city_batch_goes_through_the_r2_gateway_and_a_rerun_stores_nothing_new
     assert upload(r2_gateway, tmp_path, manifest, tmp_path / "again.jsonl") == 0
     again = by_row(read_report(tmp_path / "again.jsonl"))
     assert [again[1]["status"], again[2]["status"]] == ["already-present"] * 2, "the gateway's 412 is already-present"
+
+
+@pytest.mark.parametrize("stack", [name for name, row in BACKENDS.items() if row.gateway_only])
+def test_a_city_batch_reaches_a_gateway_fronted_store_with_its_fields_and_a_rerun_stores_nothing_new(
+    stack: str, tmp_path: Path
+) -> None:
+    """Spaces and B2: the uploader signs for the gateway (its region, not the store's) and the
+    gateway writes through its S3 target; a second run finds every image already there (412)."""
+    rows = [sample("a.jpg"), sample("b.jpg", "unsure")]
+    manifest = write_batch(tmp_path, rows)
+    with stand_in(stack).shipped_store() as store:
+        assert upload(store, tmp_path, manifest, tmp_path / "r.jsonl") == 0
+        first = by_row(read_report(tmp_path / "r.jsonl"))
+        assert [first[1]["status"], first[2]["status"]] == ["uploaded", "excluded-unsure"], first
+        stored = operator_s3(store).head_object(Bucket=store.outputs["bucket_name"], Key=first[1]["key"])
+        assert stored["Metadata"][contract.metadata_key(contract.CITY_ID)] == CITY, f"{stack}: the city's fields"
+        assert upload(store, tmp_path, manifest, tmp_path / "again.jsonl") == 0
+        again = by_row(read_report(tmp_path / "again.jsonl"))
+        assert again[1]["status"] == "already-present", f"{stack}: the gateway's 412 is already-present: {again}"
 
 
 def test_a_city_key_of_the_r2_gateway_is_worth_nothing_at_the_store_itself(r2_gateway: LocalStore) -> None:
