@@ -45,7 +45,8 @@ class LearningImageStore(LearningImageStoreOutputs, pulumi.ComponentResource):
     """The central image store of the Command Centre: one bucket whose storage enforces the storage
     contract (flat UUID keys, city and labels as metadata, create-only objects, label-driven
     lifecycle, three credential tiers, no public access, encryption, replication where the backend
-    has it), on AWS S3, Cloudflare R2, Google Cloud Storage or MinIO."""
+    has it), on AWS S3, Cloudflare R2, Google Cloud Storage, MinIO,
+    DigitalOcean Spaces or Backblaze B2."""
 
     def __init__(
         self,
