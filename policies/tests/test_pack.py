@@ -78,3 +78,32 @@ def test_replication_required_by_configuration_is_enforced() -> None:
     bucket = Given(BUCKET, "images", {})
     assert "s3-replication-where-required" in fired([bucket], {"s3-replication-where-required": {"required": True}})
     assert "s3-replication-where-required" not in fired([bucket])
+
+
+def test_a_minio_bucket_without_object_lock_or_versioning_is_refused() -> None:
+    bucket = Given("minio:index/s3Bucket:S3Bucket", "images", {"acl": "private", "objectLocking": False})
+    assert "minio-bucket-object-locked" in fired([bucket])
+    locked = Given("minio:index/s3Bucket:S3Bucket", "images", {"acl": "private", "objectLocking": True})
+    versioning = Given(
+        "minio:index/s3BucketVersioning:S3BucketVersioning",
+        "v",
+        {"versioningConfiguration": {"status": "Enabled"}},
+        {"bucket": ["images"]},
+    )
+    assert "minio-bucket-object-locked" not in fired([locked, versioning])
+
+
+def test_a_spaces_key_with_full_access_is_refused() -> None:
+    key = Given("digitalocean:index/spacesKey:SpacesKey", "k", {"grants": [{"bucket": "", "permission": "fullaccess"}]})
+    assert "spaces-keys-bucket-scoped" in fired([key])
+    scoped = Given("digitalocean:index/spacesKey:SpacesKey", "k", {"grants": [{"bucket": "b", "permission": "read"}]})
+    assert "spaces-keys-bucket-scoped" not in fired([scoped])
+
+
+def test_a_b2_key_of_no_tier_or_no_bucket_is_refused() -> None:
+    dynamic = "pulumi-python:dynamic:Resource"
+    admin = Given(dynamic, "k", {"key_name": "k", "bucket_id": "b", "capabilities": ["writeKeys"]})
+    unscoped = Given(dynamic, "u", {"key_name": "u", "capabilities": ["listFiles", "readFiles"]})
+    assert "b2-keys-bucket-scoped" in fired([admin]) and "b2-keys-bucket-scoped" in fired([unscoped])
+    training = Given(dynamic, "t", {"key_name": "t", "bucket_id": "b", "capabilities": ["listFiles", "readFiles"]})
+    assert "b2-keys-bucket-scoped" not in fired([training])
