@@ -21,12 +21,10 @@ from learning_images.backends import profile_for
 from learning_images.outputs import store_outputs
 from learning_images_infra.b2.provider import B2ApplicationKey, B2Bucket
 from learning_images_infra.naming import Naming
-from learning_images_infra.r2.gateway import S3Target, cities_gateway, city_credentials, credentials
+from learning_images_infra.r2.gateway import S3Target, cities_gateway, city_credentials
 from learning_images_infra.settings import PROJECT, Settings
-from learning_images_infra.store import Store
+from learning_images_infra.store import SINGLE_STORAGE_CLASS, Store, credentials
 
-#: B2 keeps every file in its one class: the program declares no transition to archive.
-STANDARD = "STANDARD"
 #: The bucket's default retention: governance, which the Command Centre's key may bypass (GDPR).
 LOCK_MODE = "governance"
 #: Every key of the store's bucket is flat (``<uuid>.jpg``): one lifecycle rule covers them all.
@@ -84,7 +82,6 @@ class B2Store(Store):
         # The gateway's own key, a city's capabilities: only the gateway holds it (secret bindings).
         writer = key("upload-gateway", contract.CITY)
         gateway = cities_gateway(
-            f"{bucket_name}-upload-gateway",
             settings=settings,
             target=S3Target(
                 endpoint=endpoint_url(region),
@@ -107,7 +104,7 @@ class B2Store(Store):
             region=region,
             bucket_name=bucket.bucket_name,
             periods=settings.periods,
-            archive_storage_class=STANDARD,
+            archive_storage_class=SINGLE_STORAGE_CLASS,
             endpoint_url=endpoint_url(region),
             city_endpoint_url=gateway.url,
             bucket_lock_days=settings.unsure_expiry_days,

@@ -20,7 +20,7 @@ from learning_images_infra.gcs.encryption import store_key
 from learning_images_infra.gcs.registration import registration
 from learning_images_infra.naming import Naming, with_digest
 from learning_images_infra.settings import PROJECT, Settings
-from learning_images_infra.store import Store
+from learning_images_infra.store import Store, city_outputs, credentials
 
 #: Cloud Storage bucket names: at most 63 characters (without dots), unique across all of Google Cloud.
 _BUCKET_NAME_ROOM = 63
@@ -120,10 +120,8 @@ class GcsStore(Store):
         )
         source = BACKENDS[settings.backend].event_source
 
-        def credentials(who: str, found: HmacCredentials) -> pulumi.Output[dict[str, Any]]:
-            return pulumi.Output.secret(
-                {"city_id": who, "access_key_id": found.access_key_id, "secret_access_key": found.secret_access_key}
-            )
+        def hmac_credentials(who: str, found: HmacCredentials) -> pulumi.Output[dict[str, Any]]:
+            return credentials(who, found.access_key_id, found.secret_access_key)
 
         self.outputs = store_outputs(
             backend=settings.backend,
@@ -132,15 +130,12 @@ class GcsStore(Store):
             bucket_name=bucket.name,
             periods=settings.periods,
             archive_storage_class=settings.gcs_archive_storage_class,
-            city_credentials=pulumi.Output.secret(
-                {city: credentials(city, found) for city, found in cities.items() if city != contract.PROBE_CITY_ID}
-            ),
             endpoint_url=gcs.ENDPOINT_URL,
             kms_key_arn=key.key.id,
             # No replica: the bucket is dual-region, Cloud Storage keeps the second copy.
-            command_centre_credentials=credentials("command-centre", command_centre),
-            training_credentials=credentials("training", training),
-            probe_credentials=credentials(contract.PROBE_CITY_ID, cities[contract.PROBE_CITY_ID]),
+            command_centre_credentials=hmac_credentials("command-centre", command_centre),
+            training_credentials=hmac_credentials("training", training),
+            **city_outputs({city: hmac_credentials(city, found) for city, found in cities.items()}),
             registration=events.outputs(source) if events and source else None,
         )
 

@@ -24,10 +24,8 @@ from learning_images.outputs import store_outputs
 from learning_images_infra.minio.policies import bucket_arn, tier_policy
 from learning_images_infra.naming import Naming
 from learning_images_infra.settings import PROJECT, Settings
-from learning_images_infra.store import Store
+from learning_images_infra.store import SINGLE_STORAGE_CLASS, Store, city_outputs, credentials
 
-#: MinIO keeps every object in its one class: the program declares no transition to archive.
-STANDARD = "STANDARD"
 #: MinIO's region when its server names none (``MINIO_SITE_REGION``'s default): what clients sign for.
 DEFAULT_REGION = "us-east-1"
 
@@ -42,7 +40,7 @@ def lifecycle_rules(periods: contract.LifecyclePeriods) -> list[minio.IlmPolicyR
     noncurrent versions' expiry. Transitions are left out (none in the provider), and so is a rule
     that would be empty without its transition (``changed`` objects are kept forever anyway)."""
     rules: list[minio.IlmPolicyRuleArgsDict] = []
-    for rule in contract.lifecycle_rules(periods, STANDARD):
+    for rule in contract.lifecycle_rules(periods, SINGLE_STORAGE_CLASS):
         entry: minio.IlmPolicyRuleArgsDict = {"id": rule.id, "status": "Enabled"}
         if rule.tag is not None:
             entry["tags"] = {rule.tag[0]: rule.tag[1]}
@@ -127,9 +125,9 @@ class MinioStore(Store):
             for city in [*settings.city_ids, contract.PROBE_CITY_ID]
         }
 
-        def credentials(who: str, user: minio.IamUser) -> pulumi.Output[dict[str, Any]]:
+        def user_credentials(who: str, user: minio.IamUser) -> pulumi.Output[dict[str, Any]]:
             # A MinIO user's access key is its name, its secret key the user's secret.
-            return pulumi.Output.secret({"city_id": who, "access_key_id": user.name, "secret_access_key": user.secret})
+            return credentials(who, user.name, user.secret)
 
         self.outputs = store_outputs(
             backend=settings.backend,
@@ -138,15 +136,12 @@ class MinioStore(Store):
             bucket_name=bucket.bucket,
             bucket_arn=bucket_arn(bucket_name),
             periods=settings.periods,
-            archive_storage_class=STANDARD,
-            city_credentials=pulumi.Output.secret(
-                {city: credentials(city, user) for city, user in cities.items() if city != contract.PROBE_CITY_ID}
-            ),
+            archive_storage_class=SINGLE_STORAGE_CLASS,
             endpoint_url=endpoint,
             kms_key_arn=key.key_id,
-            command_centre_credentials=credentials("command-centre", command_centre),
-            training_credentials=credentials("training", training),
-            probe_credentials=credentials(contract.PROBE_CITY_ID, cities[contract.PROBE_CITY_ID]),
+            command_centre_credentials=user_credentials("command-centre", command_centre),
+            training_credentials=user_credentials("training", training),
+            **city_outputs({city: user_credentials(city, user) for city, user in cities.items()}),
         )
 
 

@@ -28,6 +28,7 @@ import pulumi_random as random
 from learning_images import contract, gateway
 from learning_images_infra.naming import Naming
 from learning_images_infra.settings import Settings
+from learning_images_infra.store import city_outputs, credentials
 
 #: What the stack uploads: the Worker bundled by ``npm run build`` (committed; a test keeps it the
 #: build of ``src/``), so a deployment needs no node toolchain.
@@ -173,7 +174,6 @@ def upload_gateway(
 
 
 def cities_gateway(
-    script_name: str,
     *,
     settings: Settings,
     target: Target,
@@ -181,12 +181,12 @@ def cities_gateway(
     names: Naming,
     opts: pulumi.ResourceOptions,
 ) -> UploadGateway:
-    """The gateway where the stack's settings place it (its Cloudflare account, its address), with
-    a key for each of the stack's cities and the probe city."""
+    """The gateway where the stack's settings place it (its Cloudflare account, its address), named
+    after the bucket it writes, with a key for each of the stack's cities and the probe city."""
     account = settings.cloudflare_account_id
     assert account is not None  # Settings requires it of every backend the gateway fronts
     return upload_gateway(
-        script_name,
+        f"{bucket_name}-upload-gateway",
         account_id=account,
         target=target,
         bucket_name=bucket_name,
@@ -199,17 +199,11 @@ def cities_gateway(
     )
 
 
-def credentials(who: str, key_id: pulumi.Input[str], secret: pulumi.Input[str]) -> pulumi.Output[dict[str, Any]]:
-    """One tier's or city's credentials, as the outputs schema has them (a Pulumi secret)."""
-    return pulumi.Output.secret({"city_id": who, "access_key_id": key_id, "secret_access_key": secret})
-
-
 def city_credentials(found: UploadGateway) -> dict[str, Any]:
-    """The outputs of the cities' gateway keys: ``city_credentials`` (the probe city's apart) and
-    ``probe_credentials``."""
-    keys = {city: credentials(city, key.access_key_id, key.secret_access_key) for city, key in found.keys.items()}
-    probe = keys.pop(contract.PROBE_CITY_ID)
-    return {"city_credentials": pulumi.Output.secret(keys), "probe_credentials": probe}
+    """The outputs of the cities' gateway keys (``learning_infra.store.city_outputs``)."""
+    return city_outputs(
+        {city: credentials(city, key.access_key_id, key.secret_access_key) for city, key in found.keys.items()}
+    )
 
 
 def _city_key(

@@ -16,10 +16,10 @@ from learning_images.outputs import store_outputs
 from learning_images_infra.naming import Naming
 from learning_images_infra.r2.access import TokenCredentials, tier_token
 from learning_images_infra.r2.bucket import INFREQUENT_ACCESS, r2_bucket
-from learning_images_infra.r2.gateway import R2Target, cities_gateway, city_credentials, credentials
+from learning_images_infra.r2.gateway import R2Target, cities_gateway, city_credentials
 from learning_images_infra.r2.registration import registration
 from learning_images_infra.settings import PROJECT, Settings
-from learning_images_infra.store import Store
+from learning_images_infra.store import Store, city_outputs, credentials
 
 #: The type this backend's component had before the one component (stacks deployed then alias it).
 PREVIOUS_COMPONENT_TYPE = "learning-images:r2:LearningImageStore"
@@ -74,6 +74,9 @@ class R2Store(Store):
                 opts=token_opts,
             )
 
+        def tier_credentials(who: str, found: TokenCredentials) -> pulumi.Output[dict[str, Any]]:
+            return credentials(who, found.access_key_id, found.secret_access_key)
+
         command_centre = token(contract.COMMAND_CENTRE, "command-centre")
         training = token(contract.TRAINING, "training")
         city_endpoint_url: pulumi.Output[str] | None = None
@@ -81,7 +84,6 @@ class R2Store(Store):
         if settings.r2_upload_gateway:
             # Cities hold gateway keys and no R2 credential: the gateway is their only way in.
             gateway = cities_gateway(
-                f"{bucket_name}-upload-gateway",
                 settings=settings,
                 target=R2Target(bucket, jurisdiction),
                 bucket_name=bucket_name,
@@ -94,13 +96,7 @@ class R2Store(Store):
             tokens = {
                 city: token(contract.CITY, f"city-{city}") for city in [*settings.city_ids, contract.PROBE_CITY_ID]
             }
-            keys = {
-                city: credentials(city, found.access_key_id, found.secret_access_key) for city, found in tokens.items()
-            }
-            cities = {
-                "probe_credentials": keys.pop(contract.PROBE_CITY_ID),
-                "city_credentials": pulumi.Output.secret(keys),
-            }
+            cities = city_outputs({city: tier_credentials(city, found) for city, found in tokens.items()})
 
         events = (
             registration(
@@ -116,9 +112,6 @@ class R2Store(Store):
             else None
         )
         source = BACKENDS[settings.backend].event_source
-
-        def tier_credentials(who: str, found: TokenCredentials) -> pulumi.Output[dict[str, Any]]:
-            return credentials(who, found.access_key_id, found.secret_access_key)
 
         self.outputs = store_outputs(
             backend=settings.backend,

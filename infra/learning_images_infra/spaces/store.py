@@ -18,12 +18,10 @@ from learning_images import contract
 from learning_images.backends import profile_for
 from learning_images.outputs import store_outputs
 from learning_images_infra.naming import Naming
-from learning_images_infra.r2.gateway import S3Target, cities_gateway, city_credentials, credentials
+from learning_images_infra.r2.gateway import S3Target, cities_gateway, city_credentials
 from learning_images_infra.settings import PROJECT, Settings
-from learning_images_infra.store import Store
+from learning_images_infra.store import SINGLE_STORAGE_CLASS, Store, credentials
 
-#: Spaces keeps every object in its one class: the program declares no transition to archive.
-STANDARD = "STANDARD"
 #: The SpacesKey grant of each tier that holds a Spaces key (pulumi-digitalocean: read, readwrite).
 READ, READ_WRITE = "read", "readwrite"
 
@@ -84,7 +82,6 @@ class SpacesStore(Store):
         # The gateway's own key: only the gateway holds it (secret bindings), and it writes for cities.
         writer = key("upload-gateway", READ_WRITE)
         gateway = cities_gateway(
-            f"{bucket_name}-upload-gateway",
             settings=settings,
             target=S3Target(
                 endpoint=endpoint_url(region),
@@ -104,7 +101,7 @@ class SpacesStore(Store):
             region=region,
             bucket_name=bucket.name,
             periods=settings.periods,
-            archive_storage_class=STANDARD,
+            archive_storage_class=SINGLE_STORAGE_CLASS,
             endpoint_url=endpoint_url(region),
             city_endpoint_url=gateway.url,
             command_centre_credentials=credentials(
