@@ -243,8 +243,3 @@ def test_a_minio_endpoint_must_be_an_https_server_url() -> None:
         assert f"{PROJECT}:minioEndpointUrl" in message and "HTTPS URL" in message, f"{wrong}: {message}"
     missing = _refusal({f"{PROJECT}:backend": "minio"})
     assert f"{PROJECT}:minioEndpointUrl" in missing and "required for the minio backend" in missing, missing
-
-
-def test_every_tier_credential_output_is_a_secret(graph: Graph) -> None:
-    for name in ("city_credentials", "probe_credentials", "command_centre_credentials", "training_credentials"):
-        assert graph.secret_outputs[name], f"stack output {name} holds MinIO users' secret keys: a Pulumi secret"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 
 import pytest
@@ -11,13 +12,22 @@ from learning_images.outputs import StackOutputs, parse_outputs
 from tests.support.stack import Graph, render, stack_config
 
 CREDENTIALS = {"city_credentials", "probe_credentials"}
+#: The outputs that hold a tier's keys where the tiers are keys rather than roles.
+TIER_KEYS = ("command_centre_credentials", "training_credentials")
+SHIPPED = ["dev", "prod", "local", "r2", "minio", "spaces", "b2"]
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod", "local", "r2", "minio", "spaces", "b2"])
+@functools.cache
+def shipped(stack: str) -> Graph:
+    """A shipped stack's render, once per module (graphs are plain data)."""
+    return render(stack_config(stack), stack=stack)
+
+
+@pytest.mark.parametrize("stack", SHIPPED)
 def test_every_shipped_stack_exports_exactly_the_outputs_schema(stack: str) -> None:
     """The schema (learning_images.outputs) is the one description of the outputs: each backend
     fills it, and its real rendered outputs parse with the same model every client uses."""
-    outputs = render(stack_config(stack), stack=stack).outputs
+    outputs = shipped(stack).outputs
     fields = set(StackOutputs.model_fields)
     assert set(outputs) == fields, f"stack {stack}: missing {fields - set(outputs)}, unexpected {set(outputs) - fields}"
     parsed = parse_outputs(outputs, f"stack {stack}")
@@ -61,3 +71,11 @@ def test_no_plain_output_contains_a_secret_value(full: Graph) -> None:
         text = json.dumps(value)
         leaked = [s for s in secrets if s in text]
         assert not leaked, f"plain stack output {name} contains a secret access key"
+
+
+#: The shipped stacks whose tiers are keys in the outputs (on AWS they are roles to assume).
+@pytest.mark.parametrize("stack", ["r2", "minio", "spaces", "b2"])
+def test_every_key_a_stack_exports_is_a_pulumi_secret(stack: str) -> None:
+    graph = shipped(stack)
+    for name in (*sorted(CREDENTIALS), *TIER_KEYS):
+        assert graph.secret_outputs[name], f"stack {stack}: output {name} holds keys and must be a Pulumi secret"
