@@ -68,6 +68,7 @@ TIERS: dict[str, tuple[str, ...]] = {
         "test_register_faults",
         "test_registration_pubsub",
         "test_registration_pull",
+        "test_registration_table",
         "test_retention",
         "test_retention_by_sql",
         "test_sandbox",

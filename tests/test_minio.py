@@ -210,6 +210,47 @@ def test_only_the_command_centre_deletes(
             assert not allowed(evaluator, users[who], request), f"only the Command Centre deletes: {who} {operation}"
 
 
+# --- registration ----------------------------------------------------------------------------------
+
+NOTIFICATION = "minio:index/s3BucketNotification:S3BucketNotification"
+
+
+def test_the_bucket_notifies_every_creation_and_removal_to_the_servers_postgresql_target(graph: Graph) -> None:
+    notification = graph.one(NOTIFICATION)
+    (queue,) = notification.inputs["queues"]
+    assert queue["queueArn"] == "arn:minio:sqs::learning-images:postgresql", (
+        f"{notification.urn}: notifies {queue['queueArn']}, not the stack's minioEventTargetArn"
+    )
+    assert sorted(queue["events"]) == sorted(minio.EVENT_NAMES) and not queue.get("filterPrefix"), (
+        f"{notification.urn}: every object created or removed must reach the receiver, notifies {queue}"
+    )
+    registration = graph.outputs["registration"]
+    assert (registration["source"], registration["queue_url"], registration["dead_letter_queue_url"]) == (
+        "postgresql",
+        minio.EVENTS_TABLE,
+        minio.DEAD_LETTER_TABLE,
+    ), f"the minio stack's registration output: {registration}"
+
+
+def test_the_receiver_reads_objects_and_their_tags_and_nothing_else(
+    evaluator: Evaluator, target: iam_scenarios.Store, users: dict[str, Principal]
+) -> None:
+    receiver = users["receiver"]
+    for operation in ("GetObject", "GetObjectTagging"):
+        assert allowed(evaluator, receiver, operation_request(target, operation)), f"the receiver may not {operation}"
+    refused = [*(o for o in OPERATIONS if o not in ("GetObject", "GetObjectTagging")), "DeleteObjectVersion"]
+    wrong = [o for o in refused if allowed(evaluator, receiver, operation_request(target, o))]
+    upload = uploader_request(target, contract.PROBE_CITY_ID, contract.Label.CORRECT)
+    assert not wrong and not allowed(evaluator, receiver, upload), (
+        f"the receiver reads metadata only, yet may {wrong or 'upload'}"
+    )
+
+
+def test_a_minio_event_target_must_be_a_postgresql_targets_arn() -> None:
+    said = _refusal({**stack_config("minio"), "learning-images:minioEventTargetArn": "arn:minio:sqs::hooks:webhook"})
+    assert "minioEventTargetArn" in said and "postgresql" in said, said
+
+
 # --- settings ----------------------------------------------------------------------------------------
 
 

@@ -271,6 +271,7 @@ QUEUE, QUEUE_POLICY = "aws:sqs/queue:Queue", "aws:sqs/queuePolicy:QueuePolicy"
 
 MINIO_BUCKET = "minio:index/s3Bucket:S3Bucket"
 MINIO_POLICY = "minio:index/iamPolicy:IamPolicy"
+MINIO_NOTIFICATION = "minio:index/s3BucketNotification:S3BucketNotification"
 
 
 def minio_bucket_policy(resources: list[Resource]) -> None:
@@ -464,6 +465,20 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
     ("minio", "minio-lifecycle-follows-contract", minio_keep_unsure),
     ("minio", "minio-tier-policies-carry-guards", edit_policy(MINIO_POLICY, "city-amsterdam-policy", minio_drop_guard)),
     ("minio", "minio-tier-policies-carry-guards", edit_policy(MINIO_POLICY, "training-policy", minio_star)),
+    (
+        "minio",
+        "minio-events-reach-the-receiver",
+        set_input(MINIO_NOTIFICATION, "queues", [{"queueArn": "arn:minio:sqs::hooks:webhook", "events": []}]),
+    ),
+    (
+        "minio",
+        "minio-events-reach-the-receiver",
+        set_input(
+            MINIO_NOTIFICATION,
+            "queues",
+            [{"queueArn": "arn:minio:sqs::learning-images:postgresql", "events": ["s3:ObjectCreated:*"]}],
+        ),
+    ),
     ("spaces", "spaces-bucket-private", set_input(SPACES_BUCKET, "acl", "public-read")),
     ("spaces", "spaces-bucket-versioned", set_input(SPACES_BUCKET, "versioning", {"enabled": False})),
     ("spaces", "spaces-lifecycle-follows-contract", spaces_expire_by_age),

@@ -45,6 +45,9 @@ class LearningImageStoreArgs(TypedDict, total=False):
     minio_endpoint_url: str | None
     """The HTTPS URL clients reach the MinIO server at (its S3 API), exported as the store's `endpoint_url`. Required for `minio`. The program itself reaches the server through the provider's own `minio:minioServer`, which may be another address."""
 
+    minio_event_target_arn: str
+    """minio only. The server's PostgreSQL notification target the bucket sends its object events to, for the receiver: configured on the server first (`mc admin config set ALIAS notify_postgres:learning-images connection_string=... table=object_events format=access queue_dir=...`, docs/s3-compatible.md), writing into the learning store's database. The default is that target with no server region; the deploy fails, named by MinIO, where the server has no such target. Used while `registration` is on."""
+
     spaces_region: str
     """spaces only. The DigitalOcean region the Spaces bucket lives in (the regions with Spaces Standard Storage, DigitalOcean's availability matrix); its S3 endpoint is `https://<region>.digitaloceanspaces.com`."""
 
@@ -100,7 +103,7 @@ class LearningImageStoreArgs(TypedDict, total=False):
     """Age at which access logs expire (they hold requester IPs, personal data under GDPR)."""
 
     registration: bool | None
-    """Object events to a queue that the receiver (`learning-images-register`) reads, so every stored image is registered in `learning_samples` and every erased one marked. On `aws`: S3 Event Notifications to an SQS queue encrypted with its own KMS key, a dead-letter queue, a receiver role and alarms. On `r2`: an event-notification rule to a Cloudflare Queue with a dead-letter queue and an HTTP pull consumer, and the receiver's token. On `gcs`: a bucket notification to a Pub/Sub topic, a pull subscription with a dead-letter topic, the receiver's service account and alert policies. Unset: on wherever the backend has an event source; off: only `learning-images-reconcile` registers, by listing the bucket."""
+    """Object events to a queue that the receiver (`learning-images-register`) reads, so every stored image is registered in `learning_samples` and every erased one marked. On `aws`: S3 Event Notifications to an SQS queue encrypted with its own KMS key, a dead-letter queue, a receiver role and alarms. On `r2`: an event-notification rule to a Cloudflare Queue with a dead-letter queue and an HTTP pull consumer, and the receiver's token. On `gcs`: a bucket notification to a Pub/Sub topic, a pull subscription with a dead-letter topic, the receiver's service account and alert policies. On `minio`: a bucket notification to the server's PostgreSQL target (`minioEventTargetArn`), whose table the receiver leases rows of, and the receiver's own user. Unset: on wherever the backend has an event source; off: only `learning-images-reconcile` registers, by listing the bucket."""
 
     registration_alarm_topic_arn: str | None
     """The SNS topic the registration alarms notify: a message in the dead-letter queue, or one waiting over an hour. Unset: the alarms exist without an action, and every preview warns."""

@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from learning_images import b2, contract, gcs, r2, rules
+from learning_images import b2, contract, gcs, minio, r2, rules
 from learning_images.backends import BACKENDS
 from learning_images_infra import component_codegen
 from learning_images_infra.settings import pulumi_project_config, settings_table
@@ -59,6 +59,8 @@ def pack_catalogue() -> dict[str, Any]:
         "gdpr_erasure_days": contract.GDPR_ERASURE_DAYS,
         "gcs_min_soft_delete_days": gcs.MIN_SOFT_DELETE_DAYS,
         "b2_tier_capabilities": {tier.name: list(b2.capabilities(tier)) for tier in contract.TIERS},
+        "minio_event_names": list(minio.EVENT_NAMES),
+        "minio_event_target_pattern": minio.QUEUE_ARN_PATTERN.pattern,
         # Where a backend's tiers carry the guards in their own policies (MinIO), the Sids every one carries.
         "every_tier_policy_sids": {
             name: sorted(sids - rules.Sid.binds_some_tiers())

@@ -5,6 +5,7 @@ and judges resources whatever program made them."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,10 @@ GCS_MIN_SOFT_DELETE_DAYS: int = CATALOGUE["gcs_min_soft_delete_days"]
 #: The guards every MinIO tier's own policy must carry (MinIO binds signed requests by user policies alone).
 MINIO_EVERY_TIER_SIDS: frozenset[str] = frozenset(CATALOGUE["every_tier_policy_sids"]["minio"])
 
+
+#: What a MinIO bucket notifies the receiver of, and the ARN form of a PostgreSQL target (its table is the receiver's).
+MINIO_EVENT_NAMES: frozenset[str] = frozenset(CATALOGUE["minio_event_names"])
+MINIO_EVENT_TARGET = re.compile(CATALOGUE["minio_event_target_pattern"])
 
 #: Each tier's B2 application-key capabilities (from the catalogue): a key holds exactly one set.
 B2_TIER_CAPABILITIES: dict[str, frozenset[str]] = {

@@ -16,7 +16,14 @@ from pulumi_policy import (
     StackValidationArgs,
 )
 
-from .catalogue import LABEL_STATUS, LABELS, MINIO_EVERY_TIER_SIDS, UNSURE_EXPIRY_DAYS
+from .catalogue import (
+    LABEL_STATUS,
+    LABELS,
+    MINIO_EVENT_NAMES,
+    MINIO_EVENT_TARGET,
+    MINIO_EVERY_TIER_SIDS,
+    UNSURE_EXPIRY_DAYS,
+)
 from .graph import Graph
 from .shared import as_list, policy_document, resource_policy, stack_policy
 from .tokens import (
@@ -24,6 +31,7 @@ from .tokens import (
     MINIO_BUCKET_POLICY,
     MINIO_ENCRYPTION,
     MINIO_LIFECYCLE,
+    MINIO_NOTIFICATION,
     MINIO_POLICY,
     MINIO_VERSIONING,
 )
@@ -98,6 +106,19 @@ def minio_tier_policies_carry_guards(args: ResourceValidationArgs, report: Repor
             report(f"a wildcard grant: {statement.get('Action')}", args.urn)
 
 
+def minio_events_reach_the_receiver(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != MINIO_NOTIFICATION:
+        return
+    for queue in args.props.get("queues") or []:
+        arn, events = str(queue.get("queueArn", "")), set(queue.get("events") or [])
+        if not MINIO_EVENT_TARGET.fullmatch(arn):
+            report(f"notifies {arn!r}, not a PostgreSQL target (the receiver reads that target's table)", args.urn)
+        if missing := sorted(MINIO_EVENT_NAMES - events):
+            report(f"the receiver would miss objects: events {sorted(events)} lack {missing}", args.urn)
+        if queue.get("filterPrefix") or queue.get("filterSuffix"):
+            report("a prefix or suffix filter would keep objects from the receiver", args.urn)
+
+
 POLICIES: list[Policy] = [
     resource_policy(
         "minio-bucket-private",
@@ -128,5 +149,11 @@ POLICIES: list[Policy] = [
         "Every MinIO tier's policy carries the contract's guards and grants no wildcard action.",
         "Build tier policies with learning_images_infra.minio.policies.tier_policy.",
         minio_tier_policies_carry_guards,
+    ),
+    resource_policy(
+        "minio-events-reach-the-receiver",
+        "A MinIO bucket notification sends every object created or removed, unfiltered, to a PostgreSQL target.",
+        "Build it as learning_images_infra.minio.store does, with minioEventTargetArn naming the server's target.",
+        minio_events_reach_the_receiver,
     ),
 ]

@@ -239,7 +239,7 @@ BACKENDS: Final[Mapping[str, Backend]] = {
         ),
         store_module="learning_images_infra.minio.store",
         required={"minio_endpoint_url": "the HTTPS URL clients reach the server at, e.g. `https://minio.example.org`"},
-        own_settings=("minio_endpoint_url",),
+        own_settings=("minio_endpoint_url", "minio_event_target_arn"),
         lacks={
             "region": "AWS region (its region is the server's own `MINIO_SITE_REGION`)",
             "replication": "replication in pulumi-minio 0.17.1 (set up site replication with `mc admin replicate`)",
@@ -258,6 +258,7 @@ BACKENDS: Final[Mapping[str, Backend]] = {
             "tags": "AWS resource tags",
         },
         stand_in="learning_images.sandbox.minio",
+        event_source="postgresql",
     ),
     # DigitalOcean Spaces through pulumi-digitalocean: its keys are read, read-write or full access
     # (no upload-only key), its lifecycle is by age and prefix, it has no default encryption, so

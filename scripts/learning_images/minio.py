@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 from collections.abc import Iterable, Mapping
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, Final
 
 
 @cache
@@ -76,3 +77,24 @@ def unsupported_actions(statement: Mapping[str, Any]) -> list[str]:
     supported = _table()["supported_actions"]
     named = _as_list(statement.get("Action")) + _as_list(statement.get("NotAction"))
     return [action for action in named if not any(fnmatch.fnmatchcase(known, action) for known in supported)]
+
+
+# --- object events: MinIO's PostgreSQL notification target ------------------------------------
+#
+# MinIO notifies a bucket's events to a target configured on the server (``mc admin config set
+# ALIAS notify_postgres:<id> ...``). Its PostgreSQL target in the ``access`` format appends one row
+# per event, ``INSERT INTO <table> (event_time, event_data)``, the data ``{"Records": [<event>]}``
+# with S3's record shape and ``s3:``-prefixed names (minio/minio internal/event/target/postgresql.go;
+# internal/event/name.go). The learning store's migrations create the table first, with the
+# columns the receiver leases rows by (``learning_images.registry.sources.postgresql``).
+
+#: The table MinIO's target writes (its ``table`` setting) and where rows the receiver gave up on go.
+EVENTS_TABLE: Final = "object_events"
+DEAD_LETTER_TABLE: Final = "object_events_dead_letter"
+#: What the bucket notifies: every object created or removed (the receiver reads no other kind).
+EVENT_NAMES: Final = ("s3:ObjectCreated:*", "s3:ObjectRemoved:*")
+#: A PostgreSQL target's ARN, ``arn:minio:sqs:<the server's region, or nothing>:<id>:postgresql``
+#: (minio/minio internal/event/arn.go; ``mc admin info --json`` lists the server's).
+QUEUE_ARN_PATTERN: Final = re.compile(r"arn:minio:sqs:[a-z0-9-]*:[A-Za-z0-9_.-]+:postgresql")
+#: The deliveries a row gets before the receiver moves it to :data:`DEAD_LETTER_TABLE`.
+MAX_RECEIVES: Final = 10

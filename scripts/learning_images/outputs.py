@@ -110,21 +110,21 @@ class RegistrationOutputs(_Model):
     """Where the store's object events wait for the receiver (``learning-images-register``)."""
 
     #: The event service the receiver pulls from (the backend row's ``event_source``).
-    source: Literal["sqs", "cloudflare-queues", "pubsub"]
+    source: Literal["sqs", "cloudflare-queues", "pubsub", "postgresql"]
     #: What the receiver pulls from: the SQS queue's URL, the Cloudflare Queue's API URL, the Pub/Sub
-    #: subscription's REST URL.
+    #: subscription's REST URL, the table (in the learning store's database) MinIO's target writes.
     queue_url: str
     #: AWS: the queue's ARN.
     queue_arn: str | None = None
     #: Where a message that kept failing goes, with its reason; the alarms watch it (a queue's URL,
-    #: or on Pub/Sub the dead-letter topic's REST URL).
+    #: on Pub/Sub the dead-letter topic's REST URL, on MinIO a table).
     dead_letter_queue_url: str
     #: The delivery after which the event service moves a message to the dead-letter queue itself;
     #: None: ask the service (SQS's redrive policy).
     max_receives: int | None = None
     #: AWS: the receiver's role, which the operator (a Command Centre principal) assumes.
     receiver_role_arn: str | None = None
-    #: R2 and Cloud Storage: the receiver's credential (secrets).
+    #: R2, Cloud Storage and MinIO: the receiver's credential (secrets).
     receiver_credentials: ReceiverCredentials | None = None
 
 

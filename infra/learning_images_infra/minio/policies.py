@@ -108,6 +108,30 @@ def _tier_beyond(tier: contract.Tier, arn: str) -> Statement:
     }
 
 
+#: What the receiver (``learning-images-register``) reads of an object it registers: its metadata
+#: (HeadObject is ``s3:GetObject``, on MinIO as on S3) and its tags, to check them against it.
+RECEIVER_ACTIONS = ("s3:GetObject", "s3:GetObjectTagging")
+
+
+def receiver_policy(bucket_name: str, kms_key_id: str) -> Document:
+    """The receiver's user's policy: read an object and its tags, nothing else, and the guards."""
+    arn = bucket_arn(bucket_name)
+    return document(
+        [
+            {"Sid": "ReceiverReads", "Effect": "Allow", "Action": list(RECEIVER_ACTIONS), "Resource": objects_arn(arn)},
+            {"Sid": Sid.DELETE, "Effect": "Deny", "Action": list(DELETE_ACTIONS), "Resource": objects_arn(arn)},
+            {
+                # Nothing on the bucket beyond reading what it registers, whatever it is given later.
+                "Sid": "DenyReceiverBeyondReading",
+                "Effect": "Deny",
+                "NotAction": list(RECEIVER_ACTIONS),
+                "Resource": [arn, objects_arn(arn)],
+            },
+            *guards(bucket_name, kms_key_id),
+        ]
+    )
+
+
 def tier_policy(tier: contract.Tier, bucket_name: str, kms_key_id: str, city_id: str | None = None) -> Document:
     """The policy of one tier's user: its operations, the guards, and the Denies that bind the
     tier (a city uploads only as ``city_id``; only the Command Centre deletes)."""

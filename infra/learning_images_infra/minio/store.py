@@ -2,7 +2,9 @@
 
 One bucket, created with Object Lock (so versioned: an overwritten or deleted version is kept),
 encrypted by default with a KES key the program creates, a lifecycle by label, and one MinIO user
-per tier and per city, each with its own policy carrying the guards (``policies``). The provider
+per tier and per city, each with its own policy carrying the guards (``policies``). With
+``registration`` on, the bucket notifies the server's PostgreSQL target, and the receiver gets a
+user of its own that reads objects and their tags. The provider
 reaches the server as the deploy pipeline's admin user (``minio:minioServer``, ``minio:minioUser``,
 ``minio:minioPassword``, ``minio:minioSsl``); clients reach it at ``minioEndpointUrl``.
 
@@ -19,9 +21,10 @@ import pulumi
 import pulumi_minio as minio
 
 from learning_images import contract
-from learning_images.backends import profile_for
+from learning_images import minio as minio_server
+from learning_images.backends import BACKENDS, profile_for
 from learning_images.outputs import store_outputs
-from learning_images_infra.minio.policies import bucket_arn, tier_policy
+from learning_images_infra.minio.policies import bucket_arn, receiver_policy, tier_policy
 from learning_images_infra.naming import Naming
 from learning_images_infra.settings import PROJECT, Settings
 from learning_images_infra.store import SINGLE_STORAGE_CLASS, Store, city_outputs, credentials
@@ -104,19 +107,17 @@ class MinioStore(Store):
             opts=after_bucket,
         )
 
-        def tier_user(who: str, tier: contract.Tier, city_id: str | None = None) -> minio.IamUser:
+        def user_with(who: str, document: dict[str, Any]) -> minio.IamUser:
             user_name = f"{PROJECT}-{names.scope}-{who}"
             user = minio.IamUser(names(f"{who}-user"), name=user_name, opts=child)
-            policy = minio.IamPolicy(
-                names(f"{who}-policy"),
-                name=user_name,
-                policy=json.dumps(tier_policy(tier, bucket_name, key_id, city_id)),
-                opts=child,
-            )
+            policy = minio.IamPolicy(names(f"{who}-policy"), name=user_name, policy=json.dumps(document), opts=child)
             minio.IamUserPolicyAttachment(
                 names(f"{who}-policy-attachment"), user_name=user.name, policy_name=policy.name, opts=child
             )
             return user
+
+        def tier_user(who: str, tier: contract.Tier, city_id: str | None = None) -> minio.IamUser:
+            return user_with(who, tier_policy(tier, bucket_name, key_id, city_id))
 
         command_centre = tier_user("command-centre", contract.COMMAND_CENTRE)
         training = tier_user("training", contract.TRAINING)
@@ -128,6 +129,27 @@ class MinioStore(Store):
         def user_credentials(who: str, user: minio.IamUser) -> pulumi.Output[dict[str, Any]]:
             # A MinIO user's access key is its name, its secret key the user's secret.
             return credentials(who, user.name, user.secret)
+
+        registration = None
+        if settings.registers:
+            # The server's PostgreSQL target appends every event to the learning store's table, where
+            # the receiver leases rows; MinIO refuses the notification if the server has no such target.
+            minio.S3BucketNotification(
+                names("learning-images-events"),
+                bucket=bucket.bucket,
+                queues=[{"queue_arn": settings.minio_event_target_arn, "events": list(minio_server.EVENT_NAMES)}],
+                opts=after_bucket,
+            )
+            receiver = user_with("receiver", receiver_policy(bucket_name, key_id))
+            registration = {
+                "source": BACKENDS[settings.backend].event_source,
+                "queue_url": minio_server.EVENTS_TABLE,
+                "dead_letter_queue_url": minio_server.DEAD_LETTER_TABLE,
+                "max_receives": minio_server.MAX_RECEIVES,
+                "receiver_credentials": pulumi.Output.secret(
+                    {"access_key_id": receiver.name, "secret_access_key": receiver.secret}
+                ),
+            }
 
         self.outputs = store_outputs(
             backend=settings.backend,
@@ -142,6 +164,7 @@ class MinioStore(Store):
             command_centre_credentials=user_credentials("command-centre", command_centre),
             training_credentials=user_credentials("training", training),
             **city_outputs({city: user_credentials(city, user) for city, user in cities.items()}),
+            registration=registration,
         )
 
 

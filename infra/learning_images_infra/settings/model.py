@@ -118,6 +118,15 @@ class Settings(BaseModel):
         "`endpoint_url`. Required for `minio`. The program itself reaches the server through the provider's own "
         "`minio:minioServer`, which may be another address.",
     )
+    minio_event_target_arn: str = Field(
+        "arn:minio:sqs::learning-images:postgresql",
+        description="minio only. The server's PostgreSQL notification target the bucket sends its object events "
+        "to, for the receiver: configured on the server first (`mc admin config set ALIAS "
+        "notify_postgres:learning-images connection_string=... table=object_events format=access "
+        "queue_dir=...`, docs/s3-compatible.md), writing into the learning store's database. The default is "
+        "that target with no server region; the deploy fails, named by MinIO, where the server has no such "
+        "target. Used while `registration` is on.",
+    )
     spaces_region: Literal["ams3", "fra1", "lon1", "nyc3", "sfo2", "sfo3", "sgp1", "syd1", "blr1", "tor1", "atl1"] = (
         Field(
             "fra1",
@@ -251,7 +260,9 @@ class Settings(BaseModel):
             "role and alarms. On `r2`: an event-notification rule to a Cloudflare Queue with a dead-letter "
             "queue and an HTTP pull consumer, and the receiver's token. On `gcs`: a bucket notification to a "
             "Pub/Sub topic, a pull subscription with a dead-letter topic, the receiver's service account and "
-            "alert policies. Unset: on wherever the backend has an event source; off: only "
+            "alert policies. On `minio`: a bucket notification to the server's PostgreSQL target "
+            "(`minioEventTargetArn`), whose table the receiver leases rows of, and the receiver's own user. "
+            "Unset: on wherever the backend has an event source; off: only "
             "`learning-images-reconcile` registers, by listing the bucket."
         ),
     )
@@ -378,6 +389,7 @@ class Settings(BaseModel):
     _gcp_project_format = field_validator("gcp_project")(validators.gcp_project_format)
     _minio_endpoint = field_validator("minio_endpoint_url")(validators.https_url)
     _b2_region = field_validator("b2_region")(validators.b2_region)
+    _minio_event_target = field_validator("minio_event_target_arn")(validators.minio_event_target)
     _own_setting = field_validator(*OWNER)(validators.own_setting)
     _hostname = field_validator("r2_gateway_hostname")(validators.hostname)
     _zone_id = field_validator("r2_gateway_zone_id")(validators.zone_id)

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationInfo
 from pydantic.alias_generators import to_camel
 
 import learning_images
-from learning_images import contract
+from learning_images import contract, minio
 from learning_images.backends import BACKENDS, OWNER, Backend, backend
 
 PROJECT: Final = learning_images.PROJECT
@@ -104,6 +104,15 @@ def https_url(value: str | None) -> str | None:
     if parsed.scheme != "https" or not parsed.hostname or parsed.path not in ("", "/") or parsed.query:
         raise ValueError(f"{value!r} is not an HTTPS URL of a server such as 'https://minio.example.org:9000'")
     return value.rstrip("/")
+
+
+def minio_event_target(value: str) -> str:
+    if not minio.QUEUE_ARN_PATTERN.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not the ARN of a MinIO PostgreSQL notification target, "
+            "'arn:minio:sqs:<region or nothing>:<target id>:postgresql' (`mc admin info --json` lists the server's)"
+        )
+    return value
 
 
 def b2_region(value: str | None) -> str | None:

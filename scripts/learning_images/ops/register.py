@@ -167,7 +167,9 @@ class Receiver:
         engine = connect(self.url)
         upgrade(engine)
         session = receiver_session(outputs, operator, endpoint)
-        self.source = open_source(outputs.registration, aws=lambda service: endpoint.client(session, service))
+        self.source = open_source(
+            outputs.registration, aws=lambda service: endpoint.client(session, service), engine=engine
+        )
         self.registrar = Registrar(engine, outputs, endpoint.client(session, "s3"))
 
     def batch(self, count: int, wait: int) -> tuple[int, Outcome | None]:

@@ -4,6 +4,8 @@
   keys URL-encoded; S3 sends a test event when the notification is written.
 - R2 event notifications (Cloudflare Queues): one JSON object per message, ``action`` and
   ``object.key`` (R2 docs, "Event notifications", message format).
+- MinIO's PostgreSQL notification target: a row whose data is S3's body, each record's name
+  prefixed ``s3:`` (``s3:ObjectCreated:Put``; minio/minio internal/event/name.go).
 - Cloud Storage notifications (Pub/Sub): the event in the message's attributes (``eventType``,
   ``bucketId``, ``objectId``, ``eventTime``), the object resource in its data (Cloud Storage docs,
   "Pub/Sub notifications").
@@ -48,10 +50,10 @@ class NotAnEventError(ValueError):
     """A message that is not this bucket's object event: acknowledged and counted, never retried."""
 
 
-def s3_events(body: str, bucket: str) -> list[ObjectEvent]:
-    """The object events of one queue message (S3 User Guide, "Event message structure").
-    Raises :class:`NotAnEventError` for S3's test event, another bucket's events or a body that is
-    not an S3 event at all."""
+def s3_events(body: str, bucket: str, *, name_prefix: str = "") -> list[ObjectEvent]:
+    """The object events of one queue message (S3 User Guide, "Event message structure"), each
+    record's name after ``name_prefix``. Raises :class:`NotAnEventError` for S3's test event,
+    another bucket's events or a body that is not an S3 event at all."""
     try:
         message = json.loads(body)
     except json.JSONDecodeError:
@@ -67,7 +69,7 @@ def s3_events(body: str, bucket: str) -> list[ObjectEvent]:
     for record in records:
         try:
             name, source = str(record["eventName"]), record["s3"]
-            kind = _KINDS.get(name.split(":", 1)[0])
+            kind = _KINDS.get(name.removeprefix(name_prefix).split(":", 1)[0]) if name.startswith(name_prefix) else None
             if kind is None:
                 continue  # e.g. ObjectRestore, Replication: nothing for the table
             if source["bucket"]["name"] != bucket:
@@ -81,6 +83,11 @@ def s3_events(body: str, bucket: str) -> list[ObjectEvent]:
             raise NotAnEventError(f"a record without {exc}") from None
         events.append(ObjectEvent(kind, name, bucket, key, time))
     return events
+
+
+def minio_events(body: str, bucket: str) -> list[ObjectEvent]:
+    """The object events of one row of MinIO's PostgreSQL target (S3's records, names ``s3:``-prefixed)."""
+    return s3_events(body, bucket, name_prefix="s3:")
 
 
 def _time(value: object) -> datetime:

@@ -13,11 +13,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Index, Integer, MetaData, String, Text, func, select
+from sqlalchemy import JSON, BigInteger, DateTime, Index, Integer, MetaData, String, Text, func, select
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.sql import Select
 
-from learning_images import contract
+from learning_images import contract, minio
 
 #: Constraint names the migrations and every database agree on (Alembic's advice: name them).
 NAMING = {
@@ -28,6 +29,11 @@ NAMING = {
 }
 
 
+_ID = BigInteger().with_variant(Integer, "sqlite")  # SQLite assigns ids to INTEGER primary keys only
+#: What MinIO's target writes event data as (JSONB: its access format's own column type).
+_EVENT_DATA = JSON().with_variant(JSONB(), "postgresql")
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
@@ -35,7 +41,7 @@ class Base(DeclarativeBase):
 class LearningSample(Base):
     __tablename__ = "learning_samples"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    id: Mapped[int] = mapped_column(_ID, primary_key=True)
     #: ``s3://<bucket>/<key>`` (``r2://``, ``gs://``): what training fetches. Unique: a redelivered
     #: event or a second receiver inserts nothing (the database's constraint, not a lock of ours).
     image_reference: Mapped[str] = mapped_column(String(1100), unique=True)
@@ -80,6 +86,37 @@ class LearningSample(Base):
 
     def as_dict(self) -> dict[str, Any]:
         return {column.key: getattr(self, column.key) for column in self.__table__.columns}
+
+
+class ObjectEventRow(Base):
+    """An object event MinIO's PostgreSQL target appended (``learning_images.minio``), waiting for
+    the receiver: MinIO writes ``event_time`` and ``event_data``; ``receives`` and ``visible_at``
+    are the receiver's lease (``learning_images.registry.sources.postgresql``)."""
+
+    __tablename__ = minio.EVENTS_TABLE
+
+    id: Mapped[int] = mapped_column(_ID, primary_key=True)
+    event_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    event_data: Mapped[Any] = mapped_column(_EVENT_DATA, nullable=True)
+    #: Deliveries so far: a row that keeps failing moves to the dead letters on its last one.
+    receives: Mapped[int] = mapped_column(Integer, server_default="0")
+    #: Until when it is leased to the receiver that took it; due again from then on.
+    visible_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (Index(None, "visible_at"),)
+
+
+class DeadLetterEvent(Base):
+    """An event the receiver gave up on, with why: kept for a person, never retried by itself."""
+
+    __tablename__ = minio.DEAD_LETTER_TABLE
+
+    id: Mapped[int] = mapped_column(_ID, primary_key=True)
+    event_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    event_data: Mapped[Any] = mapped_column(_EVENT_DATA, nullable=True)
+    receives: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    dead_lettered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 #: The columns that hold the contract's metadata fields, by field name.

@@ -44,6 +44,7 @@ REGISTRATION_SOURCE = "tests/test_registration_source.py::"
 REGISTRATION_R2 = "tests/test_registration_r2.py::"
 REGISTRATION_GCS = "tests/test_registration_gcs.py::"
 REGISTRATION_PULL = "tests/test_registration_pull.py::"
+REGISTRATION_TABLE = "tests/test_registration_table.py::"
 REGISTRATION_PUBSUB = "tests/test_registration_pubsub.py::"
 MINIO = "tests/test_minio.py::"
 SPACES = "tests/test_spaces.py::"
@@ -1371,9 +1372,20 @@ RULES: tuple[Rule, ...] = (
                 policies=("pubsub-event-subscriptions-have-dead-letter-topic", "pubsub-event-topic-publishers-scoped"),
             ),
             "minio": Holding(
-                N,
-                "no event source is declared yet: MinIO's notifications need a target configured on the server",
-                covered_by="learning-images-reconcile lists the bucket and registers what it finds",
+                S,
+                "a bucket notification of every object created or removed to the server's PostgreSQL target, which "
+                "appends each event to the learning store's object_events table; learning-images-register leases "
+                "rows (FOR UPDATE SKIP LOCKED), deletes them once registered and moves a row that keeps failing to "
+                "object_events_dead_letter, reading objects as its own user",
+                proofs=(
+                    f"{MINIO}test_the_bucket_notifies_every_creation_and_removal_to_the_servers_postgresql_target",
+                    f"{MINIO}test_the_receiver_reads_objects_and_their_tags_and_nothing_else",
+                    f"{REGISTRATION_TABLE}test_the_receiver_registers_a_minio_batch_from_the_events_table",
+                    f"{REGISTRATION_TABLE}test_a_minio_erasure_marks_the_row_erased",
+                    f"{REGISTRATION_TABLE}test_a_leased_row_is_exclusive_until_acknowledged_or_released",
+                    f"{REGISTRATION_TABLE}test_a_row_that_keeps_failing_moves_to_the_dead_letters_with_its_reason",
+                ),
+                policies=("minio-events-reach-the-receiver",),
             ),
             "spaces": Holding(
                 N,
@@ -1387,8 +1399,8 @@ RULES: tuple[Rule, ...] = (
             ),
         },
         live="that the service delivers the bucket's events (S3 to the encrypted queue, its key policy letting S3 "
-        "use the key; R2 to its queue; Cloud Storage to its topic) and the receiver registers the probe within the "
-        "bound",
+        "use the key; R2 to its queue; Cloud Storage to its topic; MinIO's target to the learning store's table) "
+        "and the receiver registers the probe within the bound",
     ),
 )
 

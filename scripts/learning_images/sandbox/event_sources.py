@@ -113,7 +113,7 @@ def sqs_feed(sqs: Any, queue_url: str, form: Callable[[dict[str, Any]], tuple[st
     return feed
 
 
-def _local_queue(store: LocalStore) -> tuple[Any, str]:
+def local_queue(store: LocalStore) -> tuple[Any, str]:
     """The local stack's events queue, which the local S3 notifies, and an SQS client for it."""
     sqs = client(store.url, "sqs", **store.operator)
     urls = sqs.list_queues().get("QueueUrls", [])
@@ -132,7 +132,7 @@ def r2_event_source(store: LocalStore, rendered: dict[str, Any] | None, receiver
     if not rendered:
         yield
         return
-    sqs, url = _local_queue(store)
+    sqs, url = local_queue(store)
     account = urllib.parse.urlparse(rendered["queue_url"]).path.split("/")[4]
     dead = StandInQueue(max_deliveries=NEVER)
     events = StandInQueue(
@@ -164,7 +164,7 @@ def gcs_event_source(
     if not rendered:
         yield
         return
-    sqs, url = _local_queue(store)
+    sqs, url = local_queue(store)
     dead = StandInQueue(max_deliveries=NEVER)
     events = StandInQueue(
         max_deliveries=int(rendered["max_receives"]), dead_letter=dead, feed=sqs_feed(sqs, url, gcs_form)

@@ -437,6 +437,11 @@ class LocalStore:
     #: The R2 sandbox's upload gateway, where it runs one (``learning_images.sandbox.r2``).
     gateway: LocalGateway | None = None
 
+    @property
+    def learning_store(self) -> Path:
+        """The sandbox's learning store: the SQLite file beside its outputs that its receiver writes."""
+        return self.outputs_file.parent / "learning_samples.db"
+
 
 @contextmanager
 def local_store(

@@ -104,11 +104,11 @@ def receiving(store: LocalStore) -> Iterator[Path | None]:
         return
     directory = store.outputs_file.parent
     url = directory / "learning-store-url"
-    url.write_text(f"sqlite:///{directory / 'learning_samples.db'}")
+    url.write_text(f"sqlite:///{store.learning_store}")
     with (directory / "receiver.log").open("w") as log:
         process = start_receiver(store, url, "--wait", "1", stdout=log, stderr=subprocess.STDOUT)
     try:
-        _ready(process, directory / "learning_samples.db", directory / "receiver.log")
+        _ready(process, store.learning_store, directory / "receiver.log")
         yield url
     finally:
         process.terminate()

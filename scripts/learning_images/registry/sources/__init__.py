@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from learning_images.outputs import RegistrationOutputs
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from learning_images.registry.events import ObjectEvent
 
 
@@ -29,7 +31,7 @@ class SourceError(Exception):
 class Message:
     id: str
     body: str
-    #: What acknowledges it: an SQS receipt handle, a Cloudflare lease id, a Pub/Sub ack id.
+    #: What acknowledges it: an SQS receipt handle, a Cloudflare lease id, a Pub/Sub ack id, a row id.
     receipt: str
     #: How many times it has been delivered, this time included.
     receives: int
@@ -57,17 +59,21 @@ class Source(Protocol):
         ...
 
 
-#: Each event service's module: it provides ``open_source(registration, aws=...)``.
+#: Each event service's module: it provides ``open_source(registration, aws=..., engine=...)``.
 MODULES: Mapping[str, str] = {
     "sqs": "learning_images.registry.sources.sqs",
     "cloudflare-queues": "learning_images.registry.sources.cloudflare",
     "pubsub": "learning_images.registry.sources.pubsub",
+    "postgresql": "learning_images.registry.sources.postgresql",
 }
 
 
-def open_source(registration: RegistrationOutputs, *, aws: Callable[[str], Any]) -> Source:
+def open_source(
+    registration: RegistrationOutputs, *, aws: Callable[[str], Any], engine: Engine | None = None
+) -> Source:
     """The source ``registration`` names; ``aws(service)``: a client of the receiver's AWS session
-    (the SQS source's; the others speak REST with the credential the outputs hold)."""
+    (the SQS source's; Cloudflare's and Pub/Sub's speak REST with the credential the outputs
+    hold); ``engine``: the learning store's database (the PostgreSQL source's table is there)."""
     module = importlib.import_module(MODULES[registration.source])
-    source: Source = module.open_source(registration, aws=aws)
+    source: Source = module.open_source(registration, aws=aws, engine=engine)
     return source

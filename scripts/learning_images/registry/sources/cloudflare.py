@@ -30,7 +30,9 @@ VISIBILITY_MS = 120_000
 IDLE_PAUSE_SECONDS = 5
 
 
-def open_source(registration: RegistrationOutputs, *, aws: object = None) -> CloudflareQueueSource:
+def open_source(
+    registration: RegistrationOutputs, *, aws: object = None, engine: object = None
+) -> CloudflareQueueSource:
     credentials = registration.receiver_credentials
     if credentials is None or credentials.api_token is None:
         raise SourceError("the registration output holds no receiver token for Cloudflare Queues")

@@ -33,7 +33,7 @@ ATTRIBUTE_ROOM = 1024
 IDLE_PAUSE_SECONDS = 5
 
 
-def open_source(registration: RegistrationOutputs, *, aws: object = None) -> PubSubSource:
+def open_source(registration: RegistrationOutputs, *, aws: object = None, engine: object = None) -> PubSubSource:
     credentials = registration.receiver_credentials
     if credentials is None or credentials.service_account_key is None:
         raise SourceError("the registration output holds no receiver service-account key for Pub/Sub")

@@ -20,7 +20,7 @@ from learning_images.registry.events import ObjectEvent, s3_events
 from learning_images.registry.sources import Message
 
 
-def open_source(registration: RegistrationOutputs, *, aws: Callable[[str], Any]) -> SqsSource:
+def open_source(registration: RegistrationOutputs, *, aws: Callable[[str], Any], engine: object = None) -> SqsSource:
     return SqsSource(aws("sqs"), registration)
 
 
