@@ -82,7 +82,7 @@ TIERS: dict[str, tuple[str, ...]] = {
         "test_verify_r2",
         "test_verify_usage",
     ),
-    "workers": ("test_gateway", "test_gateway_s3_target", "test_upload_batch"),
+    "workers": ("test_gateway", "test_gateway_events", "test_gateway_s3_target", "test_upload_batch"),
 }
 TIER_OF = {module: tier for tier, modules in TIERS.items() for module in modules}
 

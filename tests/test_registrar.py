@@ -8,7 +8,7 @@ import json
 import pytest
 
 from learning_images import contract, rules
-from learning_images.registry.events import NotAnEventError, s3_events
+from learning_images.registry.events import NotAnEventError, b2_events, minio_events, s3_events
 from learning_images.registry.registrar import contract_breach
 
 BUCKET = "learning-images"
@@ -63,6 +63,62 @@ def test_an_event_key_is_url_decoded_as_s3_encodes_it() -> None:
 def test_a_message_that_is_not_this_buckets_event_is_refused_named(body: str, why: str) -> None:
     with pytest.raises(NotAnEventError, match=why):
         s3_events(body, BUCKET)
+
+
+def test_a_minio_record_is_read_by_its_s3_prefixed_name() -> None:
+    events = minio_events(
+        message(
+            record("s3:ObjectCreated:Put"), record("s3:ObjectRemoved:DeleteMarkerCreated"), record("ObjectCreated:Put")
+        ),
+        BUCKET,
+    )
+    assert [(e.kind, e.name) for e in events] == [
+        ("created", "s3:ObjectCreated:Put"),
+        ("removed", "s3:ObjectRemoved:DeleteMarkerCreated"),
+    ], f"MinIO's records read as {events} (an unprefixed name is not MinIO's and is skipped)"
+
+
+def b2_event(event_type: str, bucket: str = BUCKET) -> str:
+    return json.dumps(
+        {"eventType": event_type, "bucketName": bucket, "objectName": KEY, "eventTimestamp": 1764583200000}
+    )
+
+
+def test_b2_creations_deletions_and_hide_markers_are_the_events_registration_reads() -> None:
+    kinds = {
+        event_type: [e.kind for e in b2_events(b2_event(event_type), BUCKET)]
+        for event_type in (
+            "b2:ObjectCreated:Upload",
+            "b2:ObjectCreated:MultipartUpload",
+            "b2:ObjectDeleted:Delete",
+            "b2:HideMarkerCreated:Hide",
+            "b2:HideMarkerCreated:LifecycleRule",
+            "b2:TestEvent",
+        )
+    }
+    assert kinds == {
+        "b2:ObjectCreated:Upload": ["created"],
+        "b2:ObjectCreated:MultipartUpload": ["created"],
+        "b2:ObjectDeleted:Delete": ["removed"],
+        "b2:HideMarkerCreated:Hide": ["removed"],
+        "b2:HideMarkerCreated:LifecycleRule": ["removed"],
+        "b2:TestEvent": [],
+    }, kinds
+    (event,) = b2_events(b2_event("b2:ObjectCreated:Upload"), BUCKET)
+    assert (event.key, event.time.isoformat()) == (KEY, "2025-12-01T10:00:00+00:00"), event
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        ("not json", "not JSON"),
+        ('{"objectName": "k"}', "no eventType"),
+        (b2_event("b2:ObjectCreated:Upload", "other"), "another bucket"),
+    ],
+)
+def test_a_b2_message_that_is_not_this_buckets_event_is_refused_named(body: str, why: str) -> None:
+    with pytest.raises(NotAnEventError, match=why):
+        b2_events(body, BUCKET)
 
 
 def test_a_compliant_object_breaks_no_rule() -> None:

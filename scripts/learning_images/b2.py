@@ -14,6 +14,8 @@ hidden version, and only the gateway in front makes cities upload-only.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Mapping
 from typing import Final
 
@@ -73,3 +75,29 @@ def capabilities(tier: contract.Tier) -> tuple[str, ...]:
     if unmapped:
         raise ValueError(f"tier {tier.name}: no B2 capability is known for {unmapped}; add them to {__name__}")
     return tuple(sorted({c for action in tier.s3_actions for c in S3_ACTION_CAPABILITIES[action]}))
+
+
+# --- event notifications: B2's webhooks, received by the upload gateway --------------------------
+#
+# A bucket's event-notification rule POSTs its events to an HTTPS webhook
+# (backblaze.com/docs/cloud-storage-event-notifications-reference-guide): a JSON body
+# ``{"events": [...]}``, each event with ``eventType``, ``bucketName``, ``objectName``,
+# ``eventTimestamp`` (UNIX milliseconds) and ``objectVersionId``; B2 may put several events in one
+# delivery. The gateway checks the delivery's signature and queues the events for the receiver.
+
+#: What the store's rule notifies: every object created, deleted or hidden.
+EVENT_TYPES: Final = ("b2:ObjectCreated:*", "b2:ObjectDeleted:*", "b2:HideMarkerCreated:*")
+#: Event types whose object is deleted or hidden: the row is erased once no version is current.
+REMOVAL_PREFIXES: Final = ("b2:ObjectDeleted:", "b2:HideMarkerCreated:")
+#: The header every delivery carries: ``v1=`` and the lowercase hex HMAC-SHA256 of the raw body,
+#: keyed with the rule's signing secret exactly as set (b2_set_bucket_notification_rules,
+#: ``hmacSha256SigningSecret``).
+SIGNATURE_HEADER: Final = "x-bz-event-notification-signature"
+SIGNATURE_PREFIX: Final = "v1="
+#: A rule's signing secret: 32 alphanumeric characters.
+SIGNING_SECRET_LENGTH: Final = 32
+
+
+def signature(secret: str, body: bytes) -> str:
+    """The signature header's value B2 sends with ``body`` under ``secret``."""
+    return SIGNATURE_PREFIX + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()

@@ -13,7 +13,7 @@ import hashlib
 import hmac
 from typing import Any, Final, TypeVar
 
-from learning_images import contract
+from learning_images import b2, contract
 
 #: Domain separation of derived secrets; the Worker's ``SECRET_CONTEXT`` is the same string.
 SECRET_CONTEXT: Final = "learning-images-gateway/v1/"  # noqa: S105 (a label, not a secret)
@@ -52,6 +52,13 @@ ALLOWED_AMZ_HEADERS: Final = (
 SIGNED_HEADERS: Final = ("content-type", "if-none-match", "if-match")
 
 
+#: Where a store's event webhook delivers to the gateway (B2's): no bucket name starts with "_", so
+#: no S3 request's path is this one.
+EVENTS_PATH: Final = "/_events"
+#: The largest delivery the gateway reads (B2 coalesces a few events into one).
+MAX_EVENT_BODY_BYTES: Final = 1 << 20
+
+
 def worker_contract(bucket: str, *, max_object_bytes: int = DEFAULT_MAX_OBJECT_BYTES) -> dict[str, Any]:
     """The ``CONTRACT`` binding of the Worker: every upload rule, as data."""
     return {
@@ -76,6 +83,10 @@ def worker_contract(bucket: str, *, max_object_bytes: int = DEFAULT_MAX_OBJECT_B
         "signing_region": SIGNING_REGION,
         "max_metadata_bytes": MAX_METADATA_BYTES,
         "max_clock_skew_seconds": contract.MAX_CLOCK_SKEW_SECONDS,
+        "events_path": EVENTS_PATH,
+        "event_signature_header": b2.SIGNATURE_HEADER,
+        "event_signature_prefix": b2.SIGNATURE_PREFIX,
+        "max_event_body_bytes": MAX_EVENT_BODY_BYTES,
     }
 
 

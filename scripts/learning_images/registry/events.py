@@ -6,6 +6,9 @@
   ``object.key`` (R2 docs, "Event notifications", message format).
 - MinIO's PostgreSQL notification target: a row whose data is S3's body, each record's name
   prefixed ``s3:`` (``s3:ObjectCreated:Put``; minio/minio internal/event/name.go).
+- B2 event notifications (the upload gateway queues each event of a webhook delivery as one
+  message on Cloudflare Queues): ``eventType``, ``bucketName``, ``objectName``, ``eventTimestamp``
+  in milliseconds (Backblaze, "Event Notifications Reference Guide").
 - Cloud Storage notifications (Pub/Sub): the event in the message's attributes (``eventType``,
   ``bucketId``, ``objectId``, ``eventTime``), the object resource in its data (Cloud Storage docs,
   "Pub/Sub notifications").
@@ -20,10 +23,10 @@ import json
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Literal
+from datetime import UTC, datetime
+from typing import Any, Literal
 
-from learning_images import gcs, r2
+from learning_images import b2, gcs, r2
 
 #: What the receiver reads: an S3 event record's name, by its first part.
 Kind = Literal["created", "removed"]
@@ -94,14 +97,20 @@ def _time(value: object) -> datetime:
     return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
-def r2_events(body: str, bucket: str) -> list[ObjectEvent]:
-    """The object event of one R2 event-notification message."""
+def _event_object(body: str, field: str, service: str) -> dict[str, Any]:
+    """One message's JSON object, which names its event in ``field``."""
     try:
         message = json.loads(body)
     except json.JSONDecodeError:
         raise NotAnEventError("not JSON") from None
-    if not isinstance(message, dict) or "action" not in message:
-        raise NotAnEventError("not an R2 event notification (no action)")
+    if not isinstance(message, dict) or field not in message:
+        raise NotAnEventError(f"not {service} (no {field})")
+    return message
+
+
+def r2_events(body: str, bucket: str) -> list[ObjectEvent]:
+    """The object event of one R2 event-notification message."""
+    message = _event_object(body, "action", "an R2 event notification")
     action = str(message["action"])
     if action not in r2.EVENT_ACTIONS:
         return []  # an action the table does not follow
@@ -113,6 +122,23 @@ def r2_events(body: str, bucket: str) -> list[ObjectEvent]:
         raise NotAnEventError(f"an event without {exc}") from None
     kind = REMOVED if action in r2.REMOVAL_ACTIONS else CREATED
     return [ObjectEvent(kind, action, bucket, key, time)]
+
+
+def b2_events(body: str, bucket: str) -> list[ObjectEvent]:
+    """The object event of one B2 event the gateway queued."""
+    message = _event_object(body, "eventType", "a B2 event notification")
+    event_type = str(message["eventType"])
+    removed = event_type.startswith(b2.REMOVAL_PREFIXES)
+    if not (removed or event_type.startswith("b2:ObjectCreated:")):
+        return []  # e.g. B2's test event: nothing for the table
+    if message.get("bucketName") != bucket:
+        raise NotAnEventError(f"an event of another bucket ({message.get('bucketName')})")
+    try:
+        key = str(message["objectName"])
+        time = datetime.fromtimestamp(int(message["eventTimestamp"]) / 1000, UTC)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise NotAnEventError(f"an event without {exc}") from None
+    return [ObjectEvent(REMOVED if removed else CREATED, event_type, bucket, key, time)]
 
 
 def gcs_events(attributes: Mapping[str, str], bucket: str) -> list[ObjectEvent]:

@@ -126,10 +126,12 @@ def local_gateway(
     tls_cert: Path,
     tls_key: Path,
     bucket: Mapping[str, Any] = LOCAL_R2,
+    events: Mapping[str, str] | None = None,
     startup_timeout: float = 30.0,
 ) -> Iterator[LocalGateway]:
     """The gateway on 127.0.0.1 for the block; stopped (its stdin closed) whatever happens.
-    ``cities`` maps each gateway key id to its city (the ``CITIES`` KV entries)."""
+    ``cities`` maps each gateway key id to its city (the ``CITIES`` KV entries); ``events``: the
+    stand-in queue (``queue_url``, ``token``) and ``signing_secret`` of a store's event webhook."""
     if not (GATEWAY / "node_modules" / "miniflare").is_dir():
         raise GatewayUnavailableError(f"the gateway's packages are not installed: run `make install` ({GATEWAY})")
     try:
@@ -142,6 +144,7 @@ def local_gateway(
         "cities": dict(cities),
         "tls": {"cert": tls_cert.read_text(), "key": tls_key.read_text()},
         "bucket": dict(bucket),
+        **({"events": dict(events)} if events else {}),
     }
     with tempfile.TemporaryDirectory(prefix="gateway-") as workdir:
         config_file = Path(workdir) / "config.json"

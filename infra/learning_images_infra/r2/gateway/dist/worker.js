@@ -501,6 +501,7 @@ async function handle(request, env, requestId) {
   const url = new URL(request.url);
   if (url.protocol !== "https:") throw denied("requests must use HTTPS");
   const contract = env.CONTRACT;
+  if (url.pathname === contract.events_path) return receiveEvents(request, env, requestId);
   const city = await authenticate(request, env);
   let path;
   try {
@@ -544,6 +545,33 @@ async function handle(request, env, requestId) {
     status: 200,
     headers: { etag: `"${stored.etag}"`, "x-amz-checksum-sha256": checksum, "x-amz-request-id": requestId }
   });
+}
+async function receiveEvents(request, env, requestId) {
+  const contract = env.CONTRACT;
+  if (!env.EVENTS || !env.EVENTS_SIGNING_SECRET) throw denied("this gateway receives no store events");
+  if (request.method !== "POST") throw new S3Error(405, "MethodNotAllowed", "events are delivered with POST");
+  const length = Number(request.headers.get("content-length") ?? NaN);
+  if (!Number.isInteger(length)) throw new S3Error(411, "MissingContentLength", "a delivery states its Content-Length");
+  if (length > contract.max_event_body_bytes) throw new S3Error(413, "EntityTooLarge", "the delivery is too large");
+  const body = await request.arrayBuffer();
+  const key = await crypto.subtle.importKey("raw", encoder2.encode(env.EVENTS_SIGNING_SECRET), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const expected = encoder2.encode(contract.event_signature_prefix + hex(await crypto.subtle.sign("HMAC", key, body)));
+  const given = encoder2.encode((request.headers.get(contract.event_signature_header) || "").toLowerCase());
+  if (given.byteLength !== expected.byteLength || !crypto.subtle.timingSafeEqual(given, expected)) {
+    throw denied(`the delivery's ${contract.event_signature_header} does not match its body`);
+  }
+  let events;
+  try {
+    events = JSON.parse(new TextDecoder().decode(body)).events;
+  } catch {
+    throw new S3Error(400, "MalformedJSON", "the delivery is not JSON");
+  }
+  if (!Array.isArray(events)) throw new S3Error(400, "MalformedJSON", "the delivery has no events array");
+  for (let start = 0; start < events.length; start += 100) {
+    await env.EVENTS.sendBatch(events.slice(start, start + 100).map((event) => ({ body: event, contentType: "json" })));
+  }
+  console.log(JSON.stringify({ event: "events-queued", request_id: requestId, count: events.length }));
+  return new Response(JSON.stringify({ queued: events.length }), { status: 200, headers: { "content-type": "application/json" } });
 }
 function bucketOf(env) {
   if (env.BUCKET) return env.BUCKET;

@@ -7,7 +7,8 @@
 // CONFIG: {contract, gateway_secret, cities: {access_key_id: city_id}, tls: {cert, key},
 //          bucket: {kind: "r2"} | {kind: "s3", endpoint, region, bucket, access_key_id, secret_access_key}
 //                  | {kind: "s3-target", bindings: {S3_ENDPOINT, S3_REGION, S3_BUCKET, S3_ACCESS_KEY_ID,
-//                                                   S3_SECRET_ACCESS_KEY}}}
+//                                                   S3_SECRET_ACCESS_KEY}},
+//          events?: {queue_url, token, signing_secret}}
 //
 // bucket.kind "r2": Miniflare's local R2 (workerd's own R2 simulator), readable through the
 // control server below.
@@ -33,23 +34,38 @@ const gateway = {
   bindings: { CONTRACT: config.contract, GATEWAY_SECRET: config.gateway_secret },
   kvNamespaces: ["CITIES"],
 };
-const workers = [gateway];
-if (config.bucket.kind === "s3") {
-  gateway.wrappedBindings = { BUCKET: { scriptName: "s3-binding", bindings: config.bucket } };
+/** @param {string} entry  a local module, bundled for workerd */
+async function bundle(entry) {
   const bundled = await build({
-    entryPoints: [`${here}local/s3-binding.js`],
+    entryPoints: [`${here}${entry}`],
     bundle: true,
     format: "esm",
     platform: "neutral",
     conditions: ["worker"],
     write: false,
   });
+  return bundled.outputFiles[0].text;
+}
+const workers = [gateway];
+if (config.bucket.kind === "s3") {
+  gateway.wrappedBindings = { BUCKET: { scriptName: "s3-binding", bindings: config.bucket } };
   // A wrapped binding runs at the compatibility date of the Worker that holds it.
-  workers.push({ name: "s3-binding", modules: true, script: bundled.outputFiles[0].text });
+  workers.push({ name: "s3-binding", modules: true, script: await bundle("local/s3-binding.js") });
 } else if (config.bucket.kind === "s3-target") {
   Object.assign(gateway.bindings, config.bucket.bindings); // named by learning_images.gateway
 } else {
   gateway.r2Buckets = ["BUCKET"];
+}
+
+// events: the gateway receives a store's event webhook and queues the events, its EVENTS binding
+// served over a stand-in of Cloudflare Queues' REST API (local/queue-over-http.js).
+if (config.events) {
+  gateway.bindings.EVENTS_SIGNING_SECRET = config.events.signing_secret;
+  gateway.wrappedBindings = {
+    ...gateway.wrappedBindings,
+    EVENTS: { scriptName: "queue-over-http", bindings: { queue_url: config.events.queue_url, token: config.events.token } },
+  };
+  workers.push({ name: "queue-over-http", modules: true, script: await bundle("local/queue-over-http.js") });
 }
 
 const mf = new Miniflare({

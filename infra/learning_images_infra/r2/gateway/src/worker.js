@@ -41,6 +41,10 @@ import { s3Bucket } from "./s3-bucket.js";
  * @property {string} signing_region       the region requests are signed for
  * @property {number} max_metadata_bytes   user metadata, keys and values, at most
  * @property {number} max_clock_skew_seconds how far a request's signing time may be from ours
+ * @property {string} events_path          where a store's event webhook delivers (B2's)
+ * @property {string} event_signature_header the header a delivery's signature is in
+ * @property {string} event_signature_prefix what precedes its hex HMAC-SHA256 of the body
+ * @property {number} max_event_body_bytes  the largest delivery read
  */
 
 /**
@@ -51,6 +55,8 @@ import { s3Bucket } from "./s3-bucket.js";
  * @property {string} [S3_BUCKET]
  * @property {string} [S3_ACCESS_KEY_ID]  and the credential only the gateway holds (secret bindings)
  * @property {string} [S3_SECRET_ACCESS_KEY]
+ * @property {Queue} [EVENTS]            the queue a store's events go to, for the receiver (B2's webhooks)
+ * @property {string} [EVENTS_SIGNING_SECRET] and the secret their deliveries are signed with
  * @property {KVNamespace} CITIES
  * @property {string} GATEWAY_SECRET
  * @property {Contract} CONTRACT
@@ -315,6 +321,8 @@ async function handle(request, env, requestId) {
   const url = new URL(request.url);
   if (url.protocol !== "https:") throw denied("requests must use HTTPS");
   const contract = env.CONTRACT;
+  // A store's webhook is signed with its own secret, not as a city: it never reaches the bucket.
+  if (url.pathname === contract.events_path) return receiveEvents(request, env, requestId);
   // Who asks comes first, so a wrong or revoked key is named as such whatever the request.
   const city = await authenticate(request, env);
   let path;
@@ -363,6 +371,45 @@ async function handle(request, env, requestId) {
     status: 200,
     headers: { etag: `"${stored.etag}"`, "x-amz-checksum-sha256": checksum, "x-amz-request-id": requestId },
   });
+}
+
+/**
+ * A store's event webhook (B2's event notifications): the delivery's signature checked against the
+ * signing secret, then each of its events sent to the EVENTS queue, which the receiver pulls. The
+ * delivery is answered 200 only once the queue took every event; any failure answers 5xx, and the
+ * store delivers again (the receiver's table makes a repeated event harmless).
+ * @param {Request} request
+ * @param {Env} env
+ * @param {string} requestId
+ */
+async function receiveEvents(request, env, requestId) {
+  const contract = env.CONTRACT;
+  if (!env.EVENTS || !env.EVENTS_SIGNING_SECRET) throw denied("this gateway receives no store events");
+  if (request.method !== "POST") throw new S3Error(405, "MethodNotAllowed", "events are delivered with POST");
+  const length = Number(request.headers.get("content-length") ?? NaN);
+  if (!Number.isInteger(length)) throw new S3Error(411, "MissingContentLength", "a delivery states its Content-Length");
+  if (length > contract.max_event_body_bytes) throw new S3Error(413, "EntityTooLarge", "the delivery is too large");
+  const body = await request.arrayBuffer();
+  const key = await crypto.subtle.importKey("raw", encoder.encode(env.EVENTS_SIGNING_SECRET), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const expected = encoder.encode(contract.event_signature_prefix + hex(await crypto.subtle.sign("HMAC", key, body)));
+  const given = encoder.encode((request.headers.get(contract.event_signature_header) || "").toLowerCase());
+  // In constant time: a comparison that stops early would tell a forger how much of it is right.
+  if (given.byteLength !== expected.byteLength || !crypto.subtle.timingSafeEqual(given, expected)) {
+    throw denied(`the delivery's ${contract.event_signature_header} does not match its body`);
+  }
+  let events;
+  try {
+    events = JSON.parse(new TextDecoder().decode(body)).events;
+  } catch {
+    throw new S3Error(400, "MalformedJSON", "the delivery is not JSON");
+  }
+  if (!Array.isArray(events)) throw new S3Error(400, "MalformedJSON", "the delivery has no events array");
+  // sendBatch takes at most 100 messages (Cloudflare Queues' limits).
+  for (let start = 0; start < events.length; start += 100) {
+    await env.EVENTS.sendBatch(events.slice(start, start + 100).map((event) => ({ body: event, contentType: "json" })));
+  }
+  console.log(JSON.stringify({ event: "events-queued", request_id: requestId, count: events.length }));
+  return new Response(JSON.stringify({ queued: events.length }), { status: 200, headers: { "content-type": "application/json" } });
 }
 
 /**
