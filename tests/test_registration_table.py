@@ -21,7 +21,7 @@ from learning_images.registry.models import DeadLetterEvent, ObjectEventRow
 from learning_images.registry.sources import open_source
 from learning_images.registry.sources import postgresql as table_source
 from learning_images.sandbox.local import LocalStore
-from learning_images.sandbox.minio import shipped_store
+from learning_images.sandbox.minio import TARGET_INSERT, shipped_store
 from tests.support.postgres import Server, postgres_server
 from tests.support.registry import batch, erase_with_key, no_aws, rows, run
 
@@ -97,10 +97,7 @@ def minio_row(key: str, name: str = "s3:ObjectCreated:Put", bucket: str = BUCKET
 def insert(engine: Engine, *found: dict[str, object]) -> None:
     with engine.begin() as connection:
         for row in found:
-            connection.execute(
-                text(f"INSERT INTO {minio.EVENTS_TABLE} (event_time, event_data) VALUES (:time, :data)"),  # noqa: S608
-                row,
-            )
+            connection.execute(TARGET_INSERT, row)
 
 
 @pytest.fixture

@@ -98,14 +98,13 @@ BEYOND_TIER = {
 }
 
 
-def _tier_beyond(tier: contract.Tier, arn: str) -> Statement:
-    # Nothing on the bucket but the tier's operations, whatever other policy the user is given later.
-    return {
-        "Sid": BEYOND_TIER[tier],
-        "Effect": "Deny",
-        "NotAction": list(tier.s3_actions),
-        "Resource": [arn, objects_arn(arn)],
-    }
+def _deny_beyond(sid: str, actions: tuple[str, ...], arn: str) -> Statement:
+    # Nothing on the bucket but these operations, whatever other policy the user is given later.
+    return {"Sid": sid, "Effect": "Deny", "NotAction": list(actions), "Resource": [arn, objects_arn(arn)]}
+
+
+def _deny_delete(arn: str) -> Statement:
+    return {"Sid": Sid.DELETE, "Effect": "Deny", "Action": list(DELETE_ACTIONS), "Resource": objects_arn(arn)}
 
 
 #: What the receiver (``learning-images-register``) reads of an object it registers: its metadata
@@ -119,14 +118,8 @@ def receiver_policy(bucket_name: str, kms_key_id: str) -> Document:
     return document(
         [
             {"Sid": "ReceiverReads", "Effect": "Allow", "Action": list(RECEIVER_ACTIONS), "Resource": objects_arn(arn)},
-            {"Sid": Sid.DELETE, "Effect": "Deny", "Action": list(DELETE_ACTIONS), "Resource": objects_arn(arn)},
-            {
-                # Nothing on the bucket beyond reading what it registers, whatever it is given later.
-                "Sid": "DenyReceiverBeyondReading",
-                "Effect": "Deny",
-                "NotAction": list(RECEIVER_ACTIONS),
-                "Resource": [arn, objects_arn(arn)],
-            },
+            _deny_delete(arn),
+            _deny_beyond("DenyReceiverBeyondReading", RECEIVER_ACTIONS, arn),
             *guards(bucket_name, kms_key_id),
         ]
     )
@@ -175,8 +168,6 @@ def tier_policy(tier: contract.Tier, bucket_name: str, kms_key_id: str, city_id:
             }
         )
     if not set(DELETE_ACTIONS) <= set(tier.s3_actions):
-        statements.append(
-            {"Sid": Sid.DELETE, "Effect": "Deny", "Action": list(DELETE_ACTIONS), "Resource": objects_arn(arn)}
-        )
-    statements.append(_tier_beyond(tier, arn))
+        statements.append(_deny_delete(arn))
+    statements.append(_deny_beyond(BEYOND_TIER[tier], tier.s3_actions, arn))
     return document(statements + guards(bucket_name, kms_key_id))

@@ -53,6 +53,9 @@ STANDS_IN = (
 )
 #: Seconds between the stand-in target's looks at the local S3's event queue.
 NOTIFY_INTERVAL = 0.2
+#: What MinIO's PostgreSQL target runs for each event in the access format (minio/minio
+#: internal/event/target/postgresql.go, ``psqlInsertRow``).
+TARGET_INSERT = text(f"INSERT INTO {minio.EVENTS_TABLE} (event_time, event_data) VALUES (:time, :data)")  # noqa: S608 (a constant)
 
 
 @functools.cache
@@ -108,10 +111,13 @@ def notifying(store: LocalStore, database_url: str) -> Iterator[None]:
     sqs, queue_url = local_queue(store)
     engine = create_engine(database_url)
     stop = threading.Event()
+    table_made = threading.Event()
 
     def deliver() -> None:
-        if not inspect(engine).has_table(minio.EVENTS_TABLE):
-            return  # the receiver has not made the table yet: the events wait in the local queue
+        if not table_made.is_set():
+            if not inspect(engine).has_table(minio.EVENTS_TABLE):
+                return  # the receiver has not made the table yet: the events wait in the local queue
+            table_made.set()
         found = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
         messages = found.get("Messages", [])
         if not messages:
@@ -120,7 +126,7 @@ def notifying(store: LocalStore, database_url: str) -> Iterator[None]:
             for message in messages:
                 for record in json.loads(message["Body"]).get("Records", []):
                     connection.execute(
-                        text(f"INSERT INTO {minio.EVENTS_TABLE} (event_time, event_data) VALUES (:time, :data)"),  # noqa: S608 (a constant)
+                        TARGET_INSERT,
                         {
                             "time": datetime.fromisoformat(record["eventTime"].replace("Z", "+00:00")),
                             "data": json.dumps({"Records": [minio_record(record)]}),
