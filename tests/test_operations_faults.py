@@ -93,6 +93,21 @@ def test_a_tier_session_assumes_its_role_again_before_it_expires(store: LocalSto
     assert session.client("sts", endpoint_url=store.url).get_caller_identity()["Arn"], "and keep working"
 
 
+def test_a_tier_session_assumes_its_role_once_not_before_every_request(store: LocalStore) -> None:
+    """A 900 s session sat inside botocore's 15-minute advisory refresh from its first second, so
+    every request assumed the role again first: twice the requests, and STS's rate limit."""
+    from learning_images.ops.clients import Endpoint, assume  # noqa: PLC0415
+
+    calls: list[str] = []
+    caller = operator(store)
+    caller.events.register("before-call.sts.AssumeRole", lambda **_: calls.append("AssumeRole"))
+    session = assume(caller, str(store.outputs["command_centre_role_arn"]), Endpoint(store.url, REGION, 5.0))
+    sts = session.client("sts", endpoint_url=store.url)
+    for _ in range(3):
+        sts.get_caller_identity()
+    assert calls == ["AssumeRole"], f"command_centre_role_arn: {len(calls)} AssumeRole calls for 3 requests"
+
+
 def test_retention_whose_report_cannot_be_written_stops_before_any_request(
     store: LocalStore, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

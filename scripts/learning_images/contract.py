@@ -143,6 +143,12 @@ MAX_CLOCK_SKEW_SECONDS: Final = 15 * 60
 #: their parts carry no tags), so this is also the largest image it accepts.
 MAX_SINGLE_PUT_BYTES: Final = 5 * 1024**3
 
+#: How long a session of a tier role lasts: the roles' MaxSessionDuration and what the clients ask
+#: of AssumeRole. botocore refreshes credentials with less than 15 minutes left (its advisory
+#: refresh), so a 900 s session was assumed again before every request: twice the requests, and
+#: STS's rate limit on a long erasure. An hour leaves 45 minutes between refreshes.
+ROLE_SESSION_SECONDS: Final = 3600
+
 # --- Identities ------------------------------------------------------------------------------
 
 #: A city id is a lowercase slug: it becomes an IAM user name part and a tag value.

@@ -94,7 +94,7 @@ def tier_identities(
             assume_role_policy=pulumi.Output.from_input(principals).apply(
                 lambda arns: json.dumps(iam.assume_role_policy(arns))
             ),
-            max_session_duration=3600,
+            max_session_duration=contract.ROLE_SESSION_SECONDS,
             tags={**tags, "tier": tier.name},
             opts=opts,
         )
@@ -174,7 +174,7 @@ def _roles_anywhere(
         path=city_path,
         description=contract.CITY.description,
         assume_role_policy=anchor.arn.apply(lambda arn: json.dumps(iam.roles_anywhere_trust_policy(arn))),
-        max_session_duration=3600,
+        max_session_duration=contract.ROLE_SESSION_SECONDS,
         tags={**tags, "tier": contract.CITY.name},
         opts=opts,
     )

@@ -100,12 +100,15 @@ def assume(
 ) -> boto3.Session:
     """A session of a tier role, assumed by the operator (raises botocore's ClientError), that
     assumes it again before its credentials expire: an erasure or retention run longer than one
-    session (900 s) must not fail midway with ExpiredToken. botocore's RefreshableCredentials
-    calls :func:`fetch` again when fewer than 15 minutes are left (its advisory refresh)."""
+    session (``contract.ROLE_SESSION_SECONDS``) must not fail midway with ExpiredToken.
+    botocore's RefreshableCredentials calls :func:`fetch` again when fewer than 15 minutes are
+    left (its advisory refresh)."""
     sts = endpoint.client(operator, "sts")
 
     def fetch() -> dict[str, str]:
-        found = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name, DurationSeconds=900)["Credentials"]
+        found = sts.assume_role(
+            RoleArn=role_arn, RoleSessionName=session_name, DurationSeconds=contract.ROLE_SESSION_SECONDS
+        )["Credentials"]
         return {
             "access_key": found["AccessKeyId"],
             "secret_key": found["SecretAccessKey"],
