@@ -53,9 +53,10 @@ class Counted:
     """The training tier's S3 client, counting its GetObject calls."""
 
     def __init__(self, store: LocalStore) -> None:
-        self.store, self.gets = store, 0
+        self.store, self.gets, self.made = store, 0, 0
 
     def __call__(self) -> Any:
+        self.made += 1
         outputs = parse_outputs(self.store.outputs, "the sandbox")
         endpoint = Endpoint(self.store.url, REGION, timeout=10)
         operator = new_session(region_name=REGION, **self.store.operator)
@@ -97,6 +98,18 @@ def test_an_epoch_reads_every_selected_trainable_image_verified(
     assert len(read) == 4 and not reader.counts.skipped, reader.counts.skipped
     for one, data in read.items():
         assert data[:2] == b"\xff\xd8" and len(data) == one.size_bytes, f"{one.image_reference}: not its image"
+
+
+def test_an_epoch_makes_one_client_per_process_however_many_threads_read(
+    store: LocalStore, database: Path, tmp_path: Path
+) -> None:
+    """read_all's threads each found no client yet and made their own, disposing the pool the
+    others were reading through."""
+    camera = f"cam-client-{uuid.uuid4().hex[:8]}"
+    registered(store, database, tmp_path / "batch", 6, camera_id=camera)
+    reader, client = reader_for(store, database, None)
+    assert len(dict(reader.read_all(selected(store, database, camera_ids=[camera])))) == 6
+    assert client.made == 1, f"Reader: {client.made} training clients made in one process, for {reader.workers} threads"
 
 
 def test_a_cached_epoch_downloads_nothing(store: LocalStore, database: Path, tmp_path: Path) -> None:

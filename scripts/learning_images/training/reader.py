@@ -87,12 +87,20 @@ class Reader:
         self._session_factory = session_factory
         self._pid: int | None = None
         self._s3: Any = None
+        #: One lock per process: ``read_all``'s threads all found no client of this process at
+        #: once and each made its own (and disposed the pool the others were using). Keyed by pid,
+        #: so a process forked while a thread held it takes a fresh one.
+        self._starting: dict[int, threading.Lock] = {}
         self.counts = Counts()
 
     def _client(self) -> Any:
-        if self._pid != os.getpid():  # a new process (a DataLoader worker): its own client and pool
-            self._pid, self._s3 = os.getpid(), self._session_factory()
-            self.engine.dispose(close=False)
+        pid = os.getpid()
+        if self._pid != pid:  # a new process (a DataLoader worker): its own client and pool
+            with self._starting.setdefault(pid, threading.Lock()):
+                if self._pid != pid:
+                    self.engine.dispose(close=False)
+                    self._s3 = self._session_factory()
+                    self._pid = pid
         return self._s3
 
     def erased(self, sample: Sample) -> bool:
