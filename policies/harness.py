@@ -20,6 +20,7 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy.deserialize import deserialize_properties
 
 OPTIONS = PolicyResourceOptions(
     protect=False,
@@ -29,6 +30,12 @@ OPTIONS = PolicyResourceOptions(
     custom_timeouts=PolicyCustomTimeouts(0, 0, 0),
     additional_secret_outputs=[],
 )
+
+
+def as_the_engine_gives(props: Mapping[str, Any]) -> dict[str, Any]:
+    """Properties as the analyzer hands them to a policy: a secret's value in its place (pulumi-policy's
+    own deserializer), not the wire's secret wrapper that Pulumi's mocks return."""
+    return deserialize_properties(dict(props))
 
 
 @dataclass
@@ -47,7 +54,10 @@ class Given:
 
 def stack_resources(resources: Iterable[Given]) -> list[PolicyResource]:
     given = list(resources)
-    converted = {g.name: PolicyResource(g.type, g.props, g.urn, g.name, OPTIONS, None, None, [], {}) for g in given}
+    converted = {
+        g.name: PolicyResource(g.type, as_the_engine_gives(g.props), g.urn, g.name, OPTIONS, None, None, [], {})
+        for g in given
+    }
     for g in given:
         for prop, names in g.deps.items():
             converted[g.name].property_dependencies[prop] = [converted[n] for n in names]
@@ -74,7 +84,8 @@ def violations(
             policy.validate(StackValidationArgs(stack, policy_config), report)
         elif isinstance(policy, ResourceValidationPolicy):
             for g in given:
+                props = as_the_engine_gives(g.props)
                 policy.validate(
-                    ResourceValidationArgs(g.type, g.props, g.urn, g.name, OPTIONS, None, policy_config), report
+                    ResourceValidationArgs(g.type, props, g.urn, g.name, OPTIONS, None, policy_config), report
                 )
     return found

@@ -5,10 +5,12 @@ Object Lock from its creation is tests/test_b2_provider.py's, against b2sdk's si
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from learning_images import contract
-from learning_images.sandbox.render import Resource
+from learning_images import b2, contract, gateway
+from learning_images.sandbox.render import SECRET_SIG, SPECIAL_SIG_KEY, Resource
 from learning_images_infra.settings import PROJECT, SettingsError, parse_settings
 from tests.support.stack import Graph, render, stack_config
 
@@ -52,13 +54,14 @@ def test_the_lifecycle_deletes_only_hidden_versions(graph: Graph) -> None:
 
 def test_each_tier_key_holds_exactly_its_capabilities(graph: Graph) -> None:
     keys = _keys(graph)
-    assert set(keys) == {"command-centre", "training", "upload-gateway"}, f"keys: {sorted(keys)}"
+    assert set(keys) == {"command-centre", "training", "upload-gateway", "receiver"}, f"keys: {sorted(keys)}"
     bucket_id = _bucket(graph).outputs["bucket_id"]
     for who, key in keys.items():
         assert key.inputs["bucket_id"] == bucket_id, f"{who}'s key is not scoped to the store's bucket"
         held = set(key.inputs["capabilities"])
         assert not held & LOCK_CAPABILITIES, f"no upload sets its own lock: {who} holds {held & LOCK_CAPABILITIES}"
     assert set(keys["training"].inputs["capabilities"]) == {"listFiles", "readFiles"}, "training is read-only"
+    assert keys["receiver"].inputs["capabilities"] == ["readFiles"], "the receiver reads what it registers, only"
     deleters = {
         who for who, key in keys.items() if {"deleteFiles", "bypassGovernance"} & set(key.inputs["capabilities"])
     }
@@ -93,3 +96,71 @@ def test_a_b2_stack_needs_its_region_and_refuses_lock_settings_naming_them() -> 
                 f"{PROJECT}:b2Region": "eu-west-1",
             }
         )
+
+
+# --- registration: B2's webhooks, through the gateway, onto a queue the receiver pulls ------------
+
+
+def _plain(value: Any) -> Any:
+    """A value the mocks hand over as a secret (the wire's wrapper), as the engine resolves it."""
+    return value["value"] if isinstance(value, dict) and value.get(SPECIAL_SIG_KEY) == SECRET_SIG else value
+
+
+def _rule(graph: Graph) -> dict[str, Any]:
+    (rules,) = [r for r in graph.of_type(DYNAMIC) if "rules" in r.inputs]
+    found: list[dict[str, Any]] = _plain(rules.inputs["rules"])
+    (rule,) = found
+    return rule
+
+
+def _bindings(graph: Graph) -> dict[str, dict[str, Any]]:
+    (script,) = graph.of_type("cloudflare:index/workersScript:WorkersScript")
+    listed: list[dict[str, Any]] = _plain(script.inputs["bindings"])
+    return {b["name"]: b for b in listed}
+
+
+def test_the_bucket_notifies_every_event_signed_to_the_gateways_webhook(graph: Graph) -> None:
+    rule, bindings = _rule(graph), _bindings(graph)
+    target: dict[str, Any] = rule["targetConfiguration"]
+    assert target["url"] == graph.outputs["city_endpoint_url"] + gateway.EVENTS_PATH, (
+        f"rule {rule['name']}: B2's events go to the upload gateway's webhook, got {target['url']}"
+    )
+    assert sorted(rule["eventTypes"]) == sorted(b2.EVENT_TYPES) and rule["objectNamePrefix"] == "", (
+        f"rule {rule['name']}: every object created, deleted or hidden, unfiltered"
+    )
+    secret = target["hmacSha256SigningSecret"]
+    assert isinstance(secret, str) and len(secret) == b2.SIGNING_SECRET_LENGTH, "deliveries are signed"
+    assert _plain(bindings[gateway.EVENTS_SECRET_BINDING]["text"]) == secret, (
+        "the Worker checks deliveries with the secret the rule signs them with"
+    )
+
+
+def test_the_gateway_queues_events_where_the_receiver_pulls_them(graph: Graph) -> None:
+    queue_name = _bindings(graph)[gateway.EVENTS_QUEUE_BINDING]["queueName"]
+    (queue,) = [q for q in graph.of_type("cloudflare:index/queue:Queue") if q.inputs["queueName"] == queue_name]
+    registration = graph.outputs["registration"]
+    assert registration["source"] == "cloudflare-queues" and registration["message_format"] == "b2-webhook", (
+        f"the receiver reads B2's events from a Cloudflare Queue: {registration}"
+    )
+    assert registration["queue_url"].endswith(f"/queues/{queue.outputs['queueId']}"), (
+        f"queue {queue_name}: the receiver pulls the queue the gateway sends to"
+    )
+    (consumer,) = graph.of_type("cloudflare:index/queueConsumer:QueueConsumer")
+    assert consumer.inputs["type"] == "http_pull" and consumer.inputs["deadLetterQueue"], (
+        f"queue {queue_name}: pulled over HTTP, with a dead-letter queue for events that keep failing"
+    )
+
+
+def test_the_receiver_reads_objects_with_its_own_read_only_key(graph: Graph) -> None:
+    credentials = graph.outputs["registration"]["receiver_credentials"]
+    receiver = _keys(graph)["receiver"]
+    assert credentials["access_key_id"] == receiver.outputs["application_key_id"], "the receiver's own B2 key"
+    assert credentials["api_token"], "and the Cloudflare token it pulls the queue with"
+
+
+def test_registration_off_declares_no_rule_no_queue_and_no_output() -> None:
+    off = render(stack_config("b2") | {f"{PROJECT}:registration": "false"}, stack="b2")
+    assert not [r for r in off.of_type(DYNAMIC) if "rules" in r.inputs], "no notification rule"
+    assert not off.of_type("cloudflare:index/queue:Queue"), "no queue"
+    assert gateway.EVENTS_QUEUE_BINDING not in _bindings(off), "the gateway takes no events"
+    assert off.outputs["registration"] is None and "receiver" not in _keys(off), "no output, no receiver key"

@@ -14,7 +14,7 @@ import pytest
 from b2sdk.v2 import B2Api, B2HttpApiConfig, InMemoryAccountInfo, RawSimulator
 from b2sdk.v2.exception import Unauthorized
 
-from learning_images_infra.b2.provider import ApplicationKeyProvider, BucketProvider
+from learning_images_infra.b2.provider import ApplicationKeyProvider, BucketProvider, NotificationRulesProvider
 
 BUCKET = {
     "bucket_name": "learning-images-test",
@@ -172,7 +172,101 @@ def test_the_provider_the_engine_keeps_in_state_holds_no_credential(b2: B2Api) -
     """The engine pickles a dynamic provider into the stack's state: a program's holds no client."""
     from pulumi.dynamic.dynamic import serialize_provider  # noqa: PLC0415
 
-    for provider in (BucketProvider(), ApplicationKeyProvider()):
+    for provider in (BucketProvider(), ApplicationKeyProvider(), NotificationRulesProvider()):
         state = base64.b64decode(serialize_provider(provider))
         key_id = b2.account_info.get_application_key_id().encode()
         assert key_id not in state and b"B2Api" not in state, f"{type(provider).__name__}: no credential in state"
+
+
+# --- event notification rules ------------------------------------------------------------------
+
+SECRET = "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6"
+RULE: dict[str, Any] = {
+    "name": "learning-images-registration",
+    "eventTypes": ["b2:ObjectCreated:*", "b2:ObjectDeleted:*", "b2:HideMarkerCreated:*"],
+    "isEnabled": True,
+    "objectNamePrefix": "",
+    "targetConfiguration": {
+        "targetType": "webhook",
+        "url": "https://gateway.example.com/_events",
+        "hmacSha256SigningSecret": SECRET,
+    },
+}
+
+
+def with_rules(b2: B2Api, *rules: dict[str, Any]) -> tuple[NotificationRulesProvider, str, dict[str, Any]]:
+    _, bucket_id, _ = created(b2)
+    provider = NotificationRulesProvider(lambda: b2)
+    props = {"bucket_id": bucket_id, "rules": list(rules)}
+    assert provider.check({}, props).failures == [], "the test's own rules are valid"
+    result = provider.create(props)
+    assert result.outs is not None
+    return provider, bucket_id, result.outs
+
+
+def test_the_notification_rule_b2_holds_is_the_one_declared_signed_to_the_gateway(b2: B2Api) -> None:
+    _, bucket_id, outs = with_rules(b2, RULE)
+    (held,) = b2.get_bucket_by_id(bucket_id).get_notification_rules()
+    assert held["targetConfiguration"]["url"] == RULE["targetConfiguration"]["url"], (
+        f"bucket {bucket_id}: its events go to the gateway's webhook"
+    )
+    assert held["targetConfiguration"]["hmacSha256SigningSecret"] == SECRET, f"bucket {bucket_id}: deliveries signed"
+    assert sorted(held["eventTypes"]) == sorted(RULE["eventTypes"]) and held["isEnabled"], (
+        f"bucket {bucket_id}: every creation, deletion and hide is notified"
+    )
+    assert outs["suspended"] == {}, "outputs are what B2 answered"
+
+
+def test_a_suspended_or_changed_rule_shows_as_drift_and_an_update_puts_it_back(b2: B2Api) -> None:
+    provider, bucket_id, outs = with_rules(b2, RULE)
+    bucket = b2.get_bucket_by_id(bucket_id)
+    bucket.set_notification_rules([{**RULE, "eventTypes": ["b2:ObjectCreated:*"]}])
+    b2.session.raw_api.bucket_id_to_bucket[bucket_id].simulate_notification_rule_suspension(
+        RULE["name"], "webhook kept failing"
+    )
+    refreshed = provider.read(bucket_id, dict(outs)).outs
+    assert refreshed is not None and refreshed["suspended"] == {RULE["name"]: "webhook kept failing"}, (
+        f"bucket {bucket_id}: refresh shows B2 suspended the rule"
+    )
+    declared = {"bucket_id": bucket_id, "rules": [RULE]}
+    diff = provider.diff(bucket_id, refreshed, declared)
+    assert diff.changes and not diff.replaces, f"bucket {bucket_id}: a rule changed in the console is an update"
+    provider.update(bucket_id, refreshed, declared)
+    (held,) = bucket.get_notification_rules()
+    assert sorted(held["eventTypes"]) == sorted(RULE["eventTypes"]), f"bucket {bucket_id}: the update puts it back"
+
+
+def test_deleting_the_rules_leaves_the_bucket_notifying_nothing(b2: B2Api) -> None:
+    provider, bucket_id, _ = with_rules(b2, RULE)
+    provider.delete(bucket_id, {})
+    assert b2.get_bucket_by_id(bucket_id).get_notification_rules() == [], f"bucket {bucket_id}: no rule left"
+
+
+def test_bad_notification_rules_are_refused_all_at_once_each_named(b2: B2Api) -> None:
+    bad = {
+        "name": "b2-reserved",
+        "eventTypes": ["b2:ObjectDownloaded:*"],
+        "targetConfiguration": {
+            "targetType": "webhook",
+            "url": "http://gateway.example.com/_events",
+            "hmacSha256SigningSecret": "short",
+        },
+    }
+    failures = NotificationRulesProvider(lambda: b2).check({}, {"bucket_id": "", "rules": [bad]}).failures
+    named = {f.property for f in failures}
+    assert named == {
+        "bucket_id",
+        "rules[0].name",
+        "rules[0].eventTypes",
+        "rules[0].targetConfiguration.url",
+        "rules[0].targetConfiguration.hmacSha256SigningSecret",
+    }, named
+
+
+def test_a_key_without_writebucketnotifications_cannot_set_the_rules(b2: B2Api) -> None:
+    """The deploy's key needs the capability (provider's docstring); B2 refuses a key without it."""
+    _, bucket_id, _ = created(b2)
+    limited = b2.create_key(["readBuckets", "writeBuckets"], "deploy-without-notifications")
+    other = as_key(b2, limited.id_, limited.application_key)
+    with pytest.raises(Unauthorized):
+        NotificationRulesProvider(lambda: other).create({"bucket_id": bucket_id, "rules": [RULE]})

@@ -28,16 +28,25 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown
 from learning_images.rules import Sid
 from learning_images.sandbox.render import ROOT, Graph, Resource, render, stack_config
 from policies.contract_policies import POLICIES
-from policies.harness import OPTIONS, Given
+from policies.harness import OPTIONS, Given, as_the_engine_gives
 from policies.harness import violations as harness_violations
 
 Mutation = Callable[[list[Resource]], None]
 
 
+#: The output that holds the name a resource creates, where it is not `name`.
+OWN_NAMES = {
+    "aws:s3/bucket:Bucket": "bucket",
+    "minio:index/s3Bucket:S3Bucket": "bucket",
+    "cloudflare:index/queue:Queue": "queueName",
+}
+
+
 def identities(resource: Resource) -> set[str]:
     """What other resources' inputs carry to refer to this one: its id, ARN, and the name it
-    creates (a bucket's `bucket`, an IAM or R2 resource's `name`); not the names it refers to."""
-    own_name = "bucket" if resource.type in ("aws:s3/bucket:Bucket", "minio:index/s3Bucket:S3Bucket") else "name"
+    creates (a bucket's `bucket`, a Cloudflare Queue's `queueName`, an IAM or R2 resource's
+    `name`); not the names it refers to."""
+    own_name = OWN_NAMES.get(resource.type, "name")
     values = {resource.id, str(resource.outputs.get("arn") or ""), str(resource.outputs.get(own_name) or "")}
     if resource.type.startswith("aws:s3/") and resource.type != "aws:s3/bucket:Bucket":
         values.discard(str(resource.outputs.get("name") or ""))
@@ -59,7 +68,10 @@ def policy_resources(resources: list[Resource]) -> list[PolicyResource]:
     resources each property depends on; under mocks, a property depends on the resources whose
     id, name or ARN it carries."""
     owners = {identity: r.urn for r in resources for identity in identities(r)}
-    converted = {r.urn: PolicyResource(r.type, r.inputs, r.urn, r.name, OPTIONS, None, None, [], {}) for r in resources}
+    converted = {
+        r.urn: PolicyResource(r.type, as_the_engine_gives(r.inputs), r.urn, r.name, OPTIONS, None, None, [], {})
+        for r in resources
+    }
     for r in resources:
         for prop, value in r.inputs.items():
             urns = {owners[s] for s in strings(value) if s in owners and owners[s] != r.urn}
@@ -316,6 +328,23 @@ def b2_hide_live_files(resources: list[Resource]) -> None:
     bucket.inputs["lifecycle_rules"] = [{**bucket.inputs["lifecycle_rules"][0], "daysFromUploadingToHiding": 365}]
 
 
+def b2_rule(change: Callable[[dict[str, Any]], Any]) -> Mutation:
+    """Change the B2 bucket's notification rule (a secret: the mocks wrap it as the wire does)."""
+
+    def b2_rule_changed(resources: list[Resource]) -> None:
+        rules = as_the_engine_gives(first(resources, DYNAMIC, "learning-images-events").inputs)["rules"]
+        change(rules[0])
+        first(resources, DYNAMIC, "learning-images-events").inputs["rules"] = rules
+
+    return b2_rule_changed
+
+
+def b2_gateway_without_events_binding(resources: list[Resource]) -> None:
+    script = first(resources, "cloudflare:index/workersScript:WorkersScript", "upload-gateway")
+    bindings = as_the_engine_gives(script.inputs)["bindings"]
+    script.inputs["bindings"] = [b for b in bindings if b["name"] != "EVENTS"]
+
+
 MUTATIONS: list[tuple[str, str, Mutation]] = [
     ("prod", "sqs-queues-encrypted-with-customer-key", set_input(QUEUE, "kmsMasterKeyId", None, "registration-events")),
     (
@@ -497,6 +526,16 @@ MUTATIONS: list[tuple[str, str, Mutation]] = [
     ("b2", "b2-lifecycle-follows-contract", b2_hide_live_files),
     ("b2", "b2-keys-bucket-scoped", set_input(DYNAMIC, "capabilities", ["listFiles", "writeKeys"], "training-key")),
     ("b2", "b2-keys-bucket-scoped", set_input(DYNAMIC, "bucket_id", None, "upload-gateway-key")),
+    ("b2", "b2-keys-bucket-scoped", set_input(DYNAMIC, "capabilities", ["readFiles", "writeFiles"], "receiver-key")),
+    ("b2", "b2-events-reach-the-gateway", b2_rule(lambda r: r.update(eventTypes=["b2:ObjectCreated:*"]))),
+    ("b2", "b2-events-reach-the-gateway", b2_rule(lambda r: r["targetConfiguration"].pop("hmacSha256SigningSecret"))),
+    ("b2", "b2-events-reach-the-gateway", b2_rule(lambda r: r.update(objectNamePrefix="cities/"))),
+    ("b2", "b2-gateway-queues-events-for-a-consumer", b2_gateway_without_events_binding),
+    (
+        "b2",
+        "b2-gateway-queues-events-for-a-consumer",
+        set_input(R2_CONSUMER, "deadLetterQueue", None, "registration-consumer"),
+    ),
 ]
 
 

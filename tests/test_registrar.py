@@ -4,8 +4,10 @@ functions, no server."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
+import requests
 
 from learning_images import contract, rules
 from learning_images.registry.events import NotAnEventError, b2_events, minio_events, s3_events
@@ -119,6 +121,30 @@ def test_b2_creations_deletions_and_hide_markers_are_the_events_registration_rea
 def test_a_b2_message_that_is_not_this_buckets_event_is_refused_named(body: str, why: str) -> None:
     with pytest.raises(NotAnEventError, match=why):
         b2_events(body, BUCKET)
+
+
+@pytest.mark.parametrize(("message_format", "reads"), [("b2-webhook", "b2"), ("r2-notification", "r2"), (None, "r2")])
+def test_a_cloudflare_queue_is_read_as_the_events_its_outputs_name(message_format: Any, reads: str) -> None:
+    """One queue service, two backends' events: the outputs' message_format says which (a stack
+    from before B2 names none, and its queue carries R2's)."""
+    from learning_images.outputs import RegistrationOutputs  # noqa: PLC0415
+    from learning_images.registry.sources import Message  # noqa: PLC0415
+    from learning_images.registry.sources.cloudflare import CloudflareQueueSource  # noqa: PLC0415
+
+    registration = RegistrationOutputs(
+        source="cloudflare-queues",
+        message_format=message_format,
+        queue_url="https://api.cloudflare.com/client/v4/accounts/a/queues/q",
+        dead_letter_queue_url="https://api.cloudflare.com/client/v4/accounts/a/queues/d",
+    )
+    source = CloudflareQueueSource(requests.Session(), registration)
+    b2_body = b2_event("b2:ObjectCreated:Upload")
+    r2_body = json.dumps(
+        {"action": "PutObject", "bucket": BUCKET, "object": {"key": KEY}, "eventTime": "2026-12-01T10:00:00Z"}
+    )
+    body = b2_body if reads == "b2" else r2_body
+    (event,) = source.events(Message(id="m", body=body, receipt="r", receives=1), BUCKET)
+    assert (event.kind, event.key) == ("created", KEY), f"message_format {message_format}: read as {reads}'s event"
 
 
 def test_a_compliant_object_breaks_no_rule() -> None:

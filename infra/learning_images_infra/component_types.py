@@ -221,6 +221,7 @@ class ReceiverCredentials(TypedDict):
 class RegistrationOutputs(TypedDict):
     """Where the store's object events wait for the receiver (``learning-images-register``)."""
     source: str
+    message_format: str | None
     queue_url: str
     queue_arn: str | None
     dead_letter_queue_url: str

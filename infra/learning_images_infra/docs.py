@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from learning_images import b2, contract, gcs, minio, r2, rules
+from learning_images import b2, contract, gateway, gcs, minio, r2, rules
 from learning_images.backends import BACKENDS
 from learning_images_infra import component_codegen
 from learning_images_infra.settings import pulumi_project_config, settings_table
@@ -59,6 +59,11 @@ def pack_catalogue() -> dict[str, Any]:
         "gdpr_erasure_days": contract.GDPR_ERASURE_DAYS,
         "gcs_min_soft_delete_days": gcs.MIN_SOFT_DELETE_DAYS,
         "b2_tier_capabilities": {tier.name: list(b2.capabilities(tier)) for tier in contract.TIERS},
+        "b2_receiver_capabilities": list(b2.RECEIVER_CAPABILITIES),
+        "b2_event_types": list(b2.EVENT_TYPES),
+        "b2_notification_rule_name": b2.NOTIFICATION_RULE_NAME,
+        "gateway_events_path": gateway.EVENTS_PATH,
+        "gateway_events_bindings": [gateway.EVENTS_QUEUE_BINDING, gateway.EVENTS_SECRET_BINDING],
         "minio_event_names": list(minio.EVENT_NAMES),
         "minio_event_target_pattern": minio.QUEUE_ARN_PATTERN.pattern,
         # Where a backend's tiers carry the guards in their own policies (MinIO), the Sids every one carries.

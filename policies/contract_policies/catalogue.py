@@ -69,3 +69,11 @@ MINIO_EVENT_TARGET = re.compile(CATALOGUE["minio_event_target_pattern"])
 B2_TIER_CAPABILITIES: dict[str, frozenset[str]] = {
     tier: frozenset(capabilities) for tier, capabilities in CATALOGUE["b2_tier_capabilities"].items()
 }
+#: The receiver's B2 key holds exactly these (it reads what it registers).
+B2_RECEIVER_CAPABILITIES: frozenset[str] = frozenset(CATALOGUE["b2_receiver_capabilities"])
+#: What the bucket's notification rule must notify, its name, and the gateway's webhook path and
+#: bindings (the queue the events go to, the secret deliveries are checked with).
+B2_EVENT_TYPES: frozenset[str] = frozenset(CATALOGUE["b2_event_types"])
+B2_NOTIFICATION_RULE_NAME: str = CATALOGUE["b2_notification_rule_name"]
+GATEWAY_EVENTS_PATH: str = CATALOGUE["gateway_events_path"]
+GATEWAY_EVENTS_BINDINGS: tuple[str, ...] = tuple(CATALOGUE["gateway_events_bindings"])

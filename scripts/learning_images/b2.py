@@ -71,10 +71,19 @@ S3_ACTION_CAPABILITIES: Final[Mapping[str, tuple[str, ...]]] = {
 
 def capabilities(tier: contract.Tier) -> tuple[str, ...]:
     """The capabilities ``tier``'s key holds: exactly those its S3 actions need, sorted."""
-    unmapped = sorted(set(tier.s3_actions) - S3_ACTION_CAPABILITIES.keys())
+    return capabilities_for(f"tier {tier.name}", tier.s3_actions)
+
+
+def capabilities_for(who: str, actions: tuple[str, ...]) -> tuple[str, ...]:
+    """The capabilities a key that performs ``actions`` holds (``who``: for the message)."""
+    unmapped = sorted(set(actions) - S3_ACTION_CAPABILITIES.keys())
     if unmapped:
-        raise ValueError(f"tier {tier.name}: no B2 capability is known for {unmapped}; add them to {__name__}")
-    return tuple(sorted({c for action in tier.s3_actions for c in S3_ACTION_CAPABILITIES[action]}))
+        raise ValueError(f"{who}: no B2 capability is known for {unmapped}; add them to {__name__}")
+    return tuple(sorted({c for action in actions for c in S3_ACTION_CAPABILITIES[action]}))
+
+
+#: The receiver's key: what it reads of an object it registers (``readFiles``; no tags to read).
+RECEIVER_CAPABILITIES: Final = capabilities_for("the receiver", contract.RECEIVER_ACTIONS)
 
 
 # --- event notifications: B2's webhooks, received by the upload gateway --------------------------
@@ -96,6 +105,9 @@ SIGNATURE_HEADER: Final = "x-bz-event-notification-signature"
 SIGNATURE_PREFIX: Final = "v1="
 #: A rule's signing secret: 32 alphanumeric characters.
 SIGNING_SECRET_LENGTH: Final = 32
+#: The store's one notification rule. B2's rule names: 6 to 63 letters, digits and hyphens, unique
+#: in the bucket, not starting with ``b2-`` (Event Notifications Reference Guide, "name").
+NOTIFICATION_RULE_NAME: Final = "learning-images-registration"
 
 
 def signature(secret: str, body: bytes) -> str:

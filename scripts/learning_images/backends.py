@@ -86,6 +86,10 @@ class Backend:
     #: ``registration.source``; ``learning_images.registry.sources`` pulls from each), or None:
     #: it has none, and `registration` is refused there (``learning-images-reconcile`` lists instead).
     event_source: str | None = None
+    #: Whose events its source's messages carry, where that source serves more than one backend
+    #: (the outputs' ``registration.message_format``): Cloudflare Queues carries R2's own
+    #: notifications (``r2-notification``) or B2's webhooks the upload gateway queued (``b2-webhook``).
+    event_format: str | None = None
 
 
 #: The settings of cities that authenticate with certificates (IAM Roles Anywhere, AWS only).
@@ -164,6 +168,7 @@ BACKENDS: Final[Mapping[str, Backend]] = {
         gateway_capable=True,
         stand_in="learning_images.sandbox.r2",
         event_source="cloudflare-queues",
+        event_format="r2-notification",
     ),
     # Cloud Storage through its XML API, with HMAC keys: versions exist, but the S3 versions API is not
     # Cloud Storage's (generations), so clients do not rely on it; multipart needs permissions the
@@ -343,6 +348,9 @@ BACKENDS: Final[Mapping[str, Backend]] = {
         gateway_capable=True,
         gateway_only=True,
         stand_in="learning_images.sandbox.b2",
+        # B2 POSTs its events to a webhook: the upload gateway's, which queues them on Cloudflare.
+        event_source="cloudflare-queues",
+        event_format="b2-webhook",
     ),
 }
 #: The backend of a stack that names none.

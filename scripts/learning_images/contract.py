@@ -249,6 +249,11 @@ TRAINING = Tier(
 
 TIERS: Final[tuple[Tier, ...]] = (CITY, COMMAND_CENTRE, TRAINING)
 
+#: What the receiver (``learning-images-register``) reads of an object it registers, where it holds
+#: a credential of its own rather than a tier's: its metadata (HeadObject) and its tags. Nothing
+#: else: it never lists, writes or deletes.
+RECEIVER_ACTIONS: Final[tuple[str, ...]] = ("s3:GetObject", "s3:GetObjectTagging")
+
 #: The S3 API operations the verification probes, and the IAM action each is authorised by
 #: (Service Authorization Reference for Amazon S3). A tier may perform an operation exactly
 #: when the action is in its :attr:`Tier.s3_actions`. (A PutObject with tags is also authorised

@@ -104,6 +104,10 @@ def access_key_id(random_hex: str) -> str:
 #: (``src/s3-bucket.js``): which are plain text and which are secrets the gateway alone holds.
 S3_TARGET_PLAIN: Final = ("S3_ENDPOINT", "S3_REGION", "S3_BUCKET")
 S3_TARGET_SECRET: Final = ("S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY")
+#: The bindings of a gateway that receives a store's event webhooks (B2's): the queue it sends
+#: them to, and the secret their deliveries are signed with.
+EVENTS_QUEUE_BINDING: Final = "EVENTS"
+EVENTS_SECRET_BINDING: Final = "EVENTS_SIGNING_SECRET"  # noqa: S105 (a binding's name, not a secret)
 T = TypeVar("T")
 
 

@@ -111,6 +111,9 @@ class RegistrationOutputs(_Model):
 
     #: The event service the receiver pulls from (the backend row's ``event_source``).
     source: Literal["sqs", "cloudflare-queues", "pubsub", "postgresql"]
+    #: Cloudflare Queues: whose events its messages are (the backend row's ``event_format``): R2's
+    #: notifications, or B2's webhooks the upload gateway queued. None: R2's (stacks before B2's).
+    message_format: Literal["r2-notification", "b2-webhook"] | None = None
     #: What the receiver pulls from: the SQS queue's URL, the Cloudflare Queue's API URL, the Pub/Sub
     #: subscription's REST URL, the table (in the learning store's database) MinIO's target writes.
     queue_url: str

@@ -9,13 +9,15 @@ Credentials: the engine runs a dynamic provider in its own process and keeps the
 in the stack's state, so a provider here holds no credential. It authorises at each operation from
 ``B2_APPLICATION_KEY_ID`` and ``B2_APPLICATION_KEY`` (b2sdk's and the B2 CLI's variables) in the
 deploy pipeline's environment; that key needs ``writeBuckets``, ``writeKeys``, ``deleteKeys`` (and
-``deleteBuckets`` to destroy), and the bucket's lock needs ``writeBucketRetentions``.
+``deleteBuckets`` to destroy), the bucket's lock needs ``writeBucketRetentions``, and its event
+notification rules ``readBucketNotifications`` and ``writeBucketNotifications``.
 
 What B2 holds, per its API documentation (backblaze.com/apidocs): a bucket's Object Lock can only be
 enabled when it is created (b2_create_bucket ``fileLockEnabled``) and never turned off; its default
 encryption is SSE-B2 (AES-256, Backblaze's keys); lifecycle rules select files by name prefix only;
 an application key's capabilities, bucket and name prefix are fixed at b2_create_key (a change is
-a new key).
+a new key); b2_set_bucket_notification_rules replaces all of a bucket's rules at once (up to 25),
+each POSTing events to an HTTPS webhook.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import Any, Final
 import pulumi
 import pulumi.dynamic
 
-from learning_images.b2 import CAPABILITIES
+from learning_images.b2 import CAPABILITIES, SIGNING_SECRET_LENGTH
 
 #: Object Lock modes a bucket's default retention takes (b2_update_bucket ``defaultRetention``).
 LOCK_MODES: Final = ("governance", "compliance")
@@ -38,6 +40,31 @@ LIFECYCLE_FIELDS: Final = ("fileNamePrefix", "daysFromUploadingToHiding", "daysF
 BUCKET_NAME: Final = re.compile(r"^(?!b2-)[A-Za-z0-9-]{6,63}$")
 #: B2's key names: 1 to 100 letters, digits and hyphens (b2_create_key).
 KEY_NAME: Final = re.compile(r"^[A-Za-z0-9-]{1,100}$")
+#: B2's rule names: 6 to 63 letters, digits and hyphens, not starting with "b2-" (Event
+#: Notifications Reference Guide, "name").
+RULE_NAME: Final = re.compile(r"^(?!b2-)[A-Za-z0-9-]{6,63}$")
+#: A rule's signing secret (b2_set_bucket_notification_rules ``hmacSha256SigningSecret``).
+SIGNING_SECRET: Final = re.compile(rf"^[A-Za-z0-9]{{{SIGNING_SECRET_LENGTH}}}$")
+#: A bucket's most notification rules, and the event types a rule takes (the reference guide).
+MAX_RULES: Final = 25
+EVENT_TYPES: Final = frozenset(
+    (
+        "b2:ObjectCreated:*",
+        "b2:ObjectCreated:Upload",
+        "b2:ObjectCreated:MultipartUpload",
+        "b2:ObjectCreated:Copy",
+        "b2:ObjectCreated:Replica",
+        "b2:ObjectCreated:MultipartReplica",
+        "b2:ObjectDeleted:*",
+        "b2:ObjectDeleted:Delete",
+        "b2:ObjectDeleted:LifecycleRule",
+        "b2:HideMarkerCreated:*",
+        "b2:HideMarkerCreated:Hide",
+        "b2:HideMarkerCreated:LifecycleRule",
+    )
+)
+#: The fields of a rule this provider sets; B2 adds ``isSuspended`` and ``suspensionReason``.
+RULE_FIELDS: Final = ("name", "eventTypes", "isEnabled", "objectNamePrefix", "targetConfiguration")
 #: The environment variables a provider authorises from (b2sdk's and the B2 CLI's names).
 KEY_ID_VARIABLE, KEY_VARIABLE = "B2_APPLICATION_KEY_ID", "B2_APPLICATION_KEY"
 
@@ -264,6 +291,120 @@ def _key_outputs(key: Any) -> dict[str, Any]:
     }
 
 
+class NotificationRulesProvider(_Provider):
+    """A bucket's event-notification rules, all of them: b2_set_bucket_notification_rules replaces
+    the whole list, so this resource owns it (a rule added in the console is removed by the next
+    update, and shows as drift on refresh). Deleting sets no rules. B2 suspends a rule whose webhook
+    keeps failing; ``suspended`` reads that back, so ``pulumi refresh`` shows it."""
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
+        problems: list[tuple[str, str]] = []
+        if not news.get("bucket_id"):
+            problems.append(("bucket_id", "the bucket whose rules these are"))
+        rules = news.get("rules") or []
+        if len(rules) > MAX_RULES:
+            problems.append(("rules", f"{len(rules)} rules: B2 takes at most {MAX_RULES} a bucket"))
+        for i, rule in enumerate(rules):
+            problems.extend((f"rules[{i}]" + (f".{name}" if name else ""), why) for name, why in _rule_problems(rule))
+        return pulumi.dynamic.CheckResult(news, _failures(problems))
+
+    def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
+        bucket = self._api().get_bucket_by_id(props["bucket_id"])
+        answered = bucket.set_notification_rules(notification_rules(props["rules"]))
+        return pulumi.dynamic.CreateResult(props["bucket_id"], {**props, **_rules_outputs(answered, props)})
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.DiffResult:
+        replaces = ["bucket_id"] if olds.get("bucket_id") != news.get("bucket_id") else []
+        changed = bool(replaces) or notification_rules(olds.get("rules") or []) != notification_rules(
+            news.get("rules") or []
+        )
+        return pulumi.dynamic.DiffResult(changes=changed, replaces=replaces, delete_before_replace=False)
+
+    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.UpdateResult:
+        bucket = self._api().get_bucket_by_id(news["bucket_id"])
+        return pulumi.dynamic.UpdateResult(
+            {**news, **_rules_outputs(bucket.set_notification_rules(notification_rules(news["rules"])), news)}
+        )
+
+    def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
+        """The rules B2 holds now: one changed or suspended shows as drift."""
+        from b2sdk.v2.exception import BucketIdNotFound, NonExistentBucket  # noqa: PLC0415
+
+        try:
+            answered = self._api().get_bucket_by_id(id_).get_notification_rules()
+        except (BucketIdNotFound, NonExistentBucket):
+            return pulumi.dynamic.ReadResult(None, {})
+        return pulumi.dynamic.ReadResult(id_, {**props, "bucket_id": id_, **_rules_outputs(answered, props)})
+
+    def delete(self, id_: str, _props: dict[str, Any]) -> None:
+        from b2sdk.v2.exception import BucketIdNotFound, NonExistentBucket  # noqa: PLC0415
+
+        try:
+            self._api().get_bucket_by_id(id_).set_notification_rules([])
+        except (BucketIdNotFound, NonExistentBucket):
+            return  # the bucket went first: its rules with it
+
+
+def _rule_problems(rule: Mapping[str, Any]) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    if unknown := sorted(set(rule) - set(RULE_FIELDS)):
+        problems.append(("", f"unknown fields {unknown}; allowed: {list(RULE_FIELDS)}"))
+    name = rule.get("name")
+    if not isinstance(name, str) or not RULE_NAME.match(name):
+        problems.append(("name", f"{name!r}: 6 to 63 letters, digits and hyphens, not starting with b2-"))
+    types = rule.get("eventTypes") or []
+    if not types:
+        problems.append(("eventTypes", "at least one event type"))
+    elif unknown_types := sorted(set(types) - EVENT_TYPES):
+        problems.append(("eventTypes", f"unknown {unknown_types}; allowed: {sorted(EVENT_TYPES)}"))
+    target = rule.get("targetConfiguration") or {}
+    if target.get("targetType") != "webhook":
+        problems.append(("targetConfiguration.targetType", "'webhook', B2's one target type"))
+    url = target.get("url")
+    if not isinstance(url, str) or not url.startswith("https://"):
+        problems.append(("targetConfiguration.url", f"{url!r}: B2 calls webhooks over HTTPS only"))
+    secret = target.get("hmacSha256SigningSecret")
+    if secret is not None and not (isinstance(secret, str) and SIGNING_SECRET.match(secret)):
+        problems.append(
+            ("targetConfiguration.hmacSha256SigningSecret", f"{SIGNING_SECRET_LENGTH} alphanumeric characters")
+        )
+    return problems
+
+
+def notification_rules(rules: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Rules in b2sdk's request shape, sorted by name (B2 lists them so): what is compared and sent."""
+    shaped = [
+        {
+            "name": rule["name"],
+            "eventTypes": sorted(rule["eventTypes"]),
+            "isEnabled": bool(rule.get("isEnabled", True)),
+            "objectNamePrefix": rule.get("objectNamePrefix") or "",
+            "targetConfiguration": {k: v for k, v in dict(rule["targetConfiguration"]).items() if v is not None},
+        }
+        for rule in rules
+    ]
+    return sorted(shaped, key=lambda r: str(r["name"]))
+
+
+def _rules_outputs(answered: Sequence[Mapping[str, Any]], props: Mapping[str, Any]) -> dict[str, Any]:
+    """What B2 holds, read back: its rules, and which it has suspended and why. Where B2 does not
+    echo a rule's signing secret, the one this stack set is kept (it cannot be read otherwise)."""
+    secrets = {
+        r["name"]: r["targetConfiguration"].get("hmacSha256SigningSecret")
+        for r in notification_rules(props.get("rules") or [])
+    }
+    rules = []
+    for found in answered:
+        target = dict(found.get("targetConfiguration") or {})
+        if target.get("hmacSha256SigningSecret") is None and secrets.get(found["name"]):
+            target["hmacSha256SigningSecret"] = secrets[found["name"]]
+        rules.append({**{k: found.get(k) for k in RULE_FIELDS}, "targetConfiguration": target})
+    return {
+        "rules": notification_rules(rules),
+        "suspended": {r["name"]: r.get("suspensionReason") or "" for r in answered if r.get("isSuspended")},
+    }
+
+
 class B2Bucket(pulumi.dynamic.Resource):
     """A B2 bucket (:class:`BucketProvider`): ``bucket_id`` is what keys are scoped to."""
 
@@ -316,3 +457,23 @@ class B2ApplicationKey(pulumi.dynamic.Resource):
         }
         secret = pulumi.ResourceOptions(additional_secret_outputs=["application_key"])
         super().__init__(ApplicationKeyProvider(), name, props, pulumi.ResourceOptions.merge(opts, secret))
+
+
+class B2NotificationRules(pulumi.dynamic.Resource):
+    """A bucket's event-notification rules (:class:`NotificationRulesProvider`); a signing secret
+    among them makes ``rules`` a Pulumi secret."""
+
+    rules: pulumi.Output[list[dict[str, Any]]]
+    suspended: pulumi.Output[dict[str, str]]
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        bucket_id: pulumi.Input[str],
+        rules: pulumi.Input[Sequence[Mapping[str, Any]]],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {"bucket_id": bucket_id, "rules": rules, "suspended": None}
+        secret = pulumi.ResourceOptions(additional_secret_outputs=["rules"])
+        super().__init__(NotificationRulesProvider(), name, props, pulumi.ResourceOptions.merge(opts, secret))

@@ -7,6 +7,12 @@ application key per tier, its capabilities derived from the contract (``learning
 upload-only: cities hold gateway keys alone, and the upload gateway writes for them with a
 ``writeFiles`` key only it holds.
 
+Registration (on by default): the bucket's event-notification rule POSTs every creation, deletion
+and hide to the gateway's ``/_events``, signed with a secret the rule and the Worker share; the
+Worker checks the signature and queues the events on a Cloudflare Queue (the r2 store's queues,
+``learning_images_infra.r2.registration``), which the receiver pulls, reading each object with a
+``readFiles`` key of its own.
+
 What B2 cannot hold is the catalogue's b2 column (``learning_images.rules``).
 """
 
@@ -15,13 +21,15 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
+import pulumi_random as random
 
-from learning_images import b2, contract
-from learning_images.backends import profile_for
+from learning_images import b2, contract, gateway
+from learning_images.backends import BACKENDS, profile_for
 from learning_images.outputs import store_outputs
-from learning_images_infra.b2.provider import B2ApplicationKey, B2Bucket
+from learning_images_infra.b2.provider import B2ApplicationKey, B2Bucket, B2NotificationRules
 from learning_images_infra.naming import Naming
-from learning_images_infra.r2.gateway import S3Target, cities_gateway, city_credentials
+from learning_images_infra.r2.gateway import S3Target, StoreEvents, cities_gateway, city_credentials
+from learning_images_infra.r2.registration import Registration, event_queues, receiver_token
 from learning_images_infra.settings import PROJECT, Settings
 from learning_images_infra.store import SINGLE_STORAGE_CLASS, Store, credentials
 
@@ -41,6 +49,22 @@ def lifecycle_rules(periods: contract.LifecyclePeriods) -> list[dict[str, Any]]:
     their days. Its rules select by name prefix only, so none can read a label, and none hides a
     live file by age (`changed` is kept forever)."""
     return [{"fileNamePrefix": ALL_FILES, "daysFromHidingToDeleting": periods.noncurrent_version_expiry_days}]
+
+
+def notification_rule(gateway_url: str, signing_secret: str) -> dict[str, Any]:
+    """The bucket's one rule: every object created, deleted or hidden, POSTed to the gateway's
+    webhook and signed (b2_set_bucket_notification_rules)."""
+    return {
+        "name": b2.NOTIFICATION_RULE_NAME,
+        "eventTypes": list(b2.EVENT_TYPES),
+        "isEnabled": True,
+        "objectNamePrefix": ALL_FILES,
+        "targetConfiguration": {
+            "targetType": "webhook",
+            "url": gateway_url + gateway.EVENTS_PATH,
+            "hmacSha256SigningSecret": signing_secret,
+        },
+    }
 
 
 class B2Store(Store):
@@ -81,6 +105,21 @@ class B2Store(Store):
         training = key("training", contract.TRAINING)
         # The gateway's own key, a city's capabilities: only the gateway holds it (secret bindings).
         writer = key("upload-gateway", contract.CITY)
+        account = settings.cloudflare_account_id
+        assert account is not None  # Settings requires it for the b2 backend
+        queues = (
+            event_queues(names=names, account_id=account, bucket_name=bucket_name, child=after_bucket)
+            if settings.registers
+            else None
+        )
+        # 32 alphanumeric characters, as B2 takes a rule's signing secret.
+        signing = (
+            random.RandomPassword(
+                names("events-signing-secret"), length=b2.SIGNING_SECRET_LENGTH, special=False, opts=after_bucket
+            )
+            if queues
+            else None
+        )
         gateway = cities_gateway(
             settings=settings,
             target=S3Target(
@@ -93,7 +132,42 @@ class B2Store(Store):
             bucket_name=bucket_name,
             names=names,
             opts=after_bucket,
+            events=StoreEvents(queue=queues.queue, signing_secret=signing.result) if queues and signing else None,
         )
+        registration = None
+        if queues and signing:
+            # The rule notifies only once the Worker that checks and queues its deliveries is
+            # deployed and the queue has its consumer: no delivery fails for want of either.
+            B2NotificationRules(
+                names("learning-images-events"),
+                bucket_id=bucket.bucket_id,
+                rules=pulumi.Output.all(gateway.url, signing.result).apply(
+                    lambda found: [notification_rule(found[0], found[1])]
+                ),
+                opts=pulumi.ResourceOptions(parent=parent, depends_on=[bucket, gateway.script, queues.consumer]),
+            )
+            reader = B2ApplicationKey(
+                names("receiver-key"),
+                key_name=f"{PROJECT}-{names.scope}-receiver",
+                capabilities=b2.RECEIVER_CAPABILITIES,
+                bucket_id=bucket.bucket_id,
+                opts=after_bucket,
+            )
+            token = receiver_token(
+                names=names,
+                account_id=account,
+                token_name=f"{PROJECT}-{names.scope}-receiver",
+                queues=queues,
+                also=[],
+                child=after_bucket,
+            )
+            row = BACKENDS[settings.backend]
+            registration = Registration(
+                queues=queues,
+                access_key_id=reader.application_key_id,
+                secret_access_key=reader.application_key,
+                api_token=token.value,
+            ).outputs(account, str(row.event_source), row.event_format)
 
         def tier_credentials(who: str, found: B2ApplicationKey) -> pulumi.Output[dict[str, Any]]:
             return credentials(who, found.application_key_id, found.application_key)
@@ -111,6 +185,7 @@ class B2Store(Store):
             command_centre_credentials=tier_credentials("command-centre", command_centre),
             training_credentials=tier_credentials("training", training),
             **city_credentials(gateway),
+            registration=registration,
         )
 
 

@@ -109,7 +109,7 @@ def _deny_delete(arn: str) -> Statement:
 
 #: What the receiver (``learning-images-register``) reads of an object it registers: its metadata
 #: (HeadObject is ``s3:GetObject``, on MinIO as on S3) and its tags, to check them against it.
-RECEIVER_ACTIONS = ("s3:GetObject", "s3:GetObjectTagging")
+RECEIVER_ACTIONS = contract.RECEIVER_ACTIONS
 
 
 def receiver_policy(bucket_name: str, kms_key_id: str) -> Document:

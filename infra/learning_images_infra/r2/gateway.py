@@ -98,6 +98,27 @@ Target = R2Target | S3Target
 
 
 @dataclass(frozen=True)
+class StoreEvents:
+    """A store whose events reach the receiver through the gateway (B2's webhooks): the Worker
+    checks each delivery's signature and sends its events to ``queue``."""
+
+    queue: cloudflare.Queue
+    signing_secret: pulumi.Input[str]
+
+    def bindings(self) -> list[cloudflare.WorkersScriptBindingArgs]:
+        return [
+            cloudflare.WorkersScriptBindingArgs(
+                name=gateway.EVENTS_QUEUE_BINDING, type="queue", queue_name=self.queue.queue_name
+            ),
+            cloudflare.WorkersScriptBindingArgs(
+                name=gateway.EVENTS_SECRET_BINDING,
+                type="secret_text",
+                text=pulumi.Output.secret(self.signing_secret),
+            ),
+        ]
+
+
+@dataclass(frozen=True)
 class UploadGateway:
     script: cloudflare.WorkersScript
     #: Where cities send their uploads (HTTPS).
@@ -117,9 +138,11 @@ def upload_gateway(
     workers_subdomain: str | None,
     names: Naming,
     opts: pulumi.ResourceOptions,
+    events: StoreEvents | None = None,
 ) -> UploadGateway:
     """The Worker, its KV namespace of city keys, its secret, and its one public address.
-    ``bucket_name`` is the bucket cities name in their requests; ``target`` what the Worker writes."""
+    ``bucket_name`` is the bucket cities name in their requests; ``target`` what the Worker writes;
+    ``events``: where it queues the store's event webhooks (None: it takes none)."""
     secret = random.RandomPassword(names("upload-gateway-secret"), length=SECRET_LENGTH, special=False, opts=opts)
     namespace = cloudflare.WorkersKvNamespace(
         names("upload-gateway-cities"), account_id=account_id, title=f"{script_name}-cities", opts=opts
@@ -142,6 +165,7 @@ def upload_gateway(
             cloudflare.WorkersScriptBindingArgs(
                 name="CONTRACT", type="json", json=json.dumps(gateway.worker_contract(bucket_name), sort_keys=True)
             ),
+            *(events.bindings() if events else []),
         ],
         # Every refusal is logged as one JSON line with its request id: the gateway's audit trail.
         observability=cloudflare.WorkersScriptObservabilityArgs(enabled=True),
@@ -180,6 +204,7 @@ def cities_gateway(
     bucket_name: str,
     names: Naming,
     opts: pulumi.ResourceOptions,
+    events: StoreEvents | None = None,
 ) -> UploadGateway:
     """The gateway where the stack's settings place it (its Cloudflare account, its address), named
     after the bucket it writes, with a key for each of the stack's cities and the probe city."""
@@ -196,6 +221,7 @@ def cities_gateway(
         workers_subdomain=settings.r2_workers_subdomain,
         names=names,
         opts=opts,
+        events=events,
     )
 
 

@@ -5,6 +5,8 @@ to a Cloudflare Queue whose consumer is an HTTP pull consumer: the receiver pull
 Cloudflare's API and acknowledges them once their rows are committed. A message the receiver keeps
 failing moves to a dead-letter queue after ``MAX_RETRIES`` retries. The receiver holds one token:
 object read on this bucket (its S3 key, for HeadObject) and the account's Queues permissions.
+The b2 store uses the same queues and token (:func:`event_queues`, :func:`receiver_token`): the
+upload gateway queues B2's webhooks there.
 
 What Cloudflare cannot do, said where it is decided:
 - the Queues permission groups take only the account as their resource, so the receiver's token
@@ -23,7 +25,7 @@ import pulumi_cloudflare as cloudflare
 
 from learning_images import r2
 from learning_images_infra.naming import Naming, with_digest
-from learning_images_infra.r2.access import TokenCredentials, bucket_policy, token_credentials
+from learning_images_infra.r2.access import bucket_policy, token_credentials
 
 #: Retries before a message moves to the dead-letter queue: a database down for a few minutes
 #: does not dead-letter anything (each retry waits ``RETRY_DELAY_SECONDS`` first).
@@ -46,43 +48,46 @@ def queue_name(bucket_name: str, role: str) -> str:
 
 
 @dataclass(frozen=True)
-class Registration:
+class EventQueues:
+    """A store's event queue, its dead-letter queue, and the HTTP pull consumer the receiver is."""
+
     queue: cloudflare.Queue
     dead_letter_queue: cloudflare.Queue
-    #: The receiver's token: its S3 key (HeadObject) and its value (the Queues API's bearer).
-    receiver: TokenCredentials
+    consumer: cloudflare.QueueConsumer
 
-    def outputs(self, account_id: str, source: str) -> dict[str, object]:
+
+@dataclass(frozen=True)
+class Registration:
+    queues: EventQueues
+    #: The S3 key the receiver reads objects' metadata with (HeadObject).
+    access_key_id: pulumi.Input[str]
+    secret_access_key: pulumi.Input[str]
+    #: The Cloudflare token the receiver pulls and acknowledges with (the Queues API's bearer).
+    api_token: pulumi.Input[str]
+
+    def outputs(self, account_id: str, source: str, message_format: str | None) -> dict[str, object]:
         """The store's ``registration`` output (``learning_images.outputs.RegistrationOutputs``)."""
         return {
             "source": source,
-            "queue_url": self.queue.queue_id.apply(lambda queue: r2.queue_url(account_id, str(queue))),
-            "dead_letter_queue_url": self.dead_letter_queue.queue_id.apply(
+            "message_format": message_format,
+            "queue_url": self.queues.queue.queue_id.apply(lambda queue: r2.queue_url(account_id, str(queue))),
+            "dead_letter_queue_url": self.queues.dead_letter_queue.queue_id.apply(
                 lambda queue: r2.queue_url(account_id, str(queue))
             ),
             # The first delivery and its retries.
             "max_receives": MAX_RETRIES + 1,
             "receiver_credentials": pulumi.Output.secret(
                 {
-                    "access_key_id": self.receiver.access_key_id,
-                    "secret_access_key": self.receiver.secret_access_key,
-                    "api_token": self.receiver.token.value,
+                    "access_key_id": self.access_key_id,
+                    "secret_access_key": self.secret_access_key,
+                    "api_token": self.api_token,
                 }
             ),
         }
 
 
-def registration(
-    *,
-    names: Naming,
-    account_id: str,
-    jurisdiction: str,
-    bucket: cloudflare.R2Bucket,
-    bucket_name: str,
-    token_name: str,
-    child: pulumi.ResourceOptions,
-) -> Registration:
-    """The queue, its dead-letter queue, its pull consumer, the bucket's event rule and the receiver's token."""
+def event_queues(*, names: Naming, account_id: str, bucket_name: str, child: pulumi.ResourceOptions) -> EventQueues:
+    """The queue a store's events wait in for the receiver, its dead-letter queue and its consumer."""
 
     def new_queue(role: str) -> cloudflare.Queue:
         return cloudflare.Queue(
@@ -109,32 +114,26 @@ def registration(
         ),
         opts=child,
     )
-    # The rule sends to the queue only once the queue has its consumer (and its dead-letter queue):
-    # no event waits in a queue nobody may pull.
-    cloudflare.R2BucketEventNotification(
-        names("learning-images-events"),
-        account_id=account_id,
-        bucket_name=bucket.name,
-        jurisdiction=jurisdiction,
-        queue_id=queue.queue_id,
-        rules=[
-            cloudflare.R2BucketEventNotificationRuleArgs(
-                actions=list(r2.EVENT_ACTIONS),
-                description="learning-images: every object created or removed, for learning_samples",
-            )
-        ],
-        opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[consumer])),
-    )
-    token = cloudflare.AccountToken(
+    return EventQueues(queue=queue, dead_letter_queue=dead_letter_queue, consumer=consumer)
+
+
+def receiver_token(
+    *,
+    names: Naming,
+    account_id: str,
+    token_name: str,
+    queues: EventQueues,
+    also: list[cloudflare.AccountTokenPolicyArgs],
+    child: pulumi.ResourceOptions,
+) -> cloudflare.AccountToken:
+    """The receiver's Cloudflare token: pull and acknowledge (the Queues groups take only the
+    account as their resource), and ``also`` (R2: HeadObject on the bucket)."""
+    return cloudflare.AccountToken(
         names("receiver-token"),
         account_id=account_id,
         name=token_name,
         policies=[
-            # HeadObject on this bucket only: the receiver reads metadata and never writes.
-            bucket_policy(
-                account_id, jurisdiction, bucket_name, [r2.ITEM_READ], pulumi.InvokeOutputOptions(parent=child.parent)
-            ),
-            # Pull and acknowledge: the Queues groups take only the account as their resource.
+            *also,
             cloudflare.AccountTokenPolicyArgs(
                 effect="allow",
                 permission_groups=[
@@ -144,6 +143,50 @@ def registration(
                 resources=json.dumps({r2.account_resource(account_id): "*"}),
             ),
         ],
-        opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[queue])),
+        opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[queues.queue])),
     )
-    return Registration(queue=queue, dead_letter_queue=dead_letter_queue, receiver=token_credentials(token))
+
+
+def registration(
+    *,
+    names: Naming,
+    account_id: str,
+    jurisdiction: str,
+    bucket: cloudflare.R2Bucket,
+    bucket_name: str,
+    token_name: str,
+    child: pulumi.ResourceOptions,
+) -> Registration:
+    """The queues, the bucket's event rule and the receiver's token (its S3 key reads the bucket)."""
+    queues = event_queues(names=names, account_id=account_id, bucket_name=bucket_name, child=child)
+    # The rule sends to the queue only once the queue has its consumer (and its dead-letter queue):
+    # no event waits in a queue nobody may pull.
+    cloudflare.R2BucketEventNotification(
+        names("learning-images-events"),
+        account_id=account_id,
+        bucket_name=bucket.name,
+        jurisdiction=jurisdiction,
+        queue_id=queues.queue.queue_id,
+        rules=[
+            cloudflare.R2BucketEventNotificationRuleArgs(
+                actions=list(r2.EVENT_ACTIONS),
+                description="learning-images: every object created or removed, for learning_samples",
+            )
+        ],
+        opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[queues.consumer])),
+    )
+    # HeadObject on this bucket only: the receiver reads metadata and never writes.
+    read = bucket_policy(
+        account_id, jurisdiction, bucket_name, [r2.ITEM_READ], pulumi.InvokeOutputOptions(parent=child.parent)
+    )
+    token = token_credentials(
+        receiver_token(
+            names=names, account_id=account_id, token_name=token_name, queues=queues, also=[read], child=child
+        )
+    )
+    return Registration(
+        queues=queues,
+        access_key_id=token.access_key_id,
+        secret_access_key=token.secret_access_key,
+        api_token=token.token.value,
+    )

@@ -111,7 +111,7 @@ class R2Store(Store):
             if settings.registers
             else None
         )
-        source = BACKENDS[settings.backend].event_source
+        row = BACKENDS[settings.backend]
 
         self.outputs = store_outputs(
             backend=settings.backend,
@@ -127,7 +127,9 @@ class R2Store(Store):
             command_centre_credentials=tier_credentials("command-centre", command_centre),
             training_credentials=tier_credentials("training", training),
             **cities,
-            registration=events.outputs(account, source) if events and source else None,
+            registration=events.outputs(account, row.event_source, row.event_format)
+            if events and row.event_source
+            else None,
         )
 
 

@@ -55,6 +55,9 @@ MINIO_CONFIG = (
     "pack checks the declaration and `mc` as the admin shows the deployed one"
 )
 B2 = "tests/test_b2.py::"
+B2_PROVIDER = "tests/test_b2_provider.py::"
+GATEWAY_EVENTS = "tests/test_gateway_events.py::"
+VERIFY_FRONTED = "tests/test_verify_fronted.py::"
 #: Why the verifier does not read a Spaces or B2 bucket's configuration: the tiers' keys are granted
 #: objects, not the bucket's settings (least privilege), and the verifier reads as the Command Centre.
 SPACES_CONFIG = (
@@ -1393,14 +1396,25 @@ RULES: tuple[Rule, ...] = (
                 covered_by="learning-images-reconcile lists the bucket and registers what it finds",
             ),
             "b2": Holding(
-                N,
-                "no event source is declared yet (B2's event notifications go to webhooks)",
-                covered_by="learning-images-reconcile lists the bucket and registers what it finds",
+                S,
+                "the bucket's event-notification rule POSTs every object created, deleted or hidden, signed "
+                "(HMAC-SHA256), to the upload gateway's webhook, which checks the signature and queues the events "
+                "on a Cloudflare Queue with an HTTP pull consumer and a dead-letter queue; learning-images-register "
+                "pulls it with its own token and reads objects with its own readFiles key",
+                proofs=(
+                    f"{B2}test_the_bucket_notifies_every_event_signed_to_the_gateways_webhook",
+                    f"{B2}test_the_gateway_queues_events_where_the_receiver_pulls_them",
+                    f"{B2_PROVIDER}test_the_notification_rule_b2_holds_is_the_one_declared_signed_to_the_gateway",
+                    f"{GATEWAY_EVENTS}test_a_signed_delivery_has_every_event_queued_one_message_each",
+                    f"{VERIFY_FRONTED}test_a_gateway_fronted_stack_registers_through_its_event_source",
+                ),
+                policies=("b2-events-reach-the-gateway", "b2-gateway-queues-events-for-a-consumer"),
             ),
         },
         live="that the service delivers the bucket's events (S3 to the encrypted queue, its key policy letting S3 "
-        "use the key; R2 to its queue; Cloud Storage to its topic; MinIO's target to the learning store's table) "
-        "and the receiver registers the probe within the bound",
+        "use the key; R2 to its queue; Cloud Storage to its topic; MinIO's target to the learning store's table; "
+        "B2 to the gateway's webhook, a feature Backblaze may have to enable for the account) and the receiver "
+        "registers the probe within the bound",
     ),
 )
 

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 
 from learning_images import b2
 from learning_images.sandbox import fronted
+from learning_images.sandbox.event_sources import b2_notifier
 from learning_images.sandbox.local import LocalStore
 from learning_images.sandbox.render import Graph
 
@@ -21,6 +22,9 @@ STANDS_IN = (
     "IAM users with the S3 actions of each application key's capabilities stand in for the Command Centre's and "
     "training's keys",
     "B2's Object Lock and lifecycle are not held locally, and whether B2 honours If-None-Match is a live run's to show",
+    "B2's notifier is stood in for: the local S3's events, in B2's webhook form, signed with the program's secret and "
+    "posted to the gateway before each pull of Cloudflare Queues' stand-in (which the gateway's EVENTS binding "
+    "sends to); B2's own retries and rule suspension are a live run's to show",
 )
 
 
@@ -43,5 +47,5 @@ def tier_actions(graph: Graph) -> dict[str, list[str]]:
 @contextmanager
 def shipped_store(*, engine: str = "applier") -> Iterator[LocalStore]:
     """The sandbox's entry (the backend table's ``stand_in``): the stand-in as shipped."""
-    with fronted.fronted_store(STACK, tier_actions, engine=engine) as store:
+    with fronted.fronted_store(STACK, tier_actions, engine=engine, notifier=b2_notifier) as store:
         yield store

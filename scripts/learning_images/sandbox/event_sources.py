@@ -1,4 +1,4 @@
-"""The R2 and Cloud Storage sandboxes' event sources: the stand-in queue services
+"""The R2, Cloud Storage and B2 sandboxes' event sources: the stand-in queue services
 (``learning_images.sandbox.queues``) fed with the local S3's own object events, and the receiver's
 stand-in credential, put into the outputs the backend program exports.
 
@@ -8,7 +8,12 @@ what arrived there into the stand-in, rewritten into the backend service's own e
   "object": {"key", "size", "eTag"}, "eventTime"}``;
 - Cloud Storage notifications (``JSON_API_V1``): the event in the attributes, the object resource
   in the data. The bucket is versioned, so a live object deleted is ``OBJECT_ARCHIVE``, a version
-  deleted for good ``OBJECT_DELETE``.
+  deleted for good ``OBJECT_DELETE``;
+- B2's event webhooks (Event Notifications Reference Guide): ``{"events": [{"eventType",
+  "bucketName", "objectName", "objectVersionId", "eventTimestamp", ...}]}``, signed with the rule's
+  secret and POSTed to the upload gateway's ``/_events``, which queues each event on Cloudflare
+  Queues' stand-in itself: a stand-in B2 notifier, not a stand-in of the gateway. A live object
+  deleted leaves a delete marker, B2's hide marker (``b2:HideMarkerCreated:Hide``).
 """
 
 from __future__ import annotations
@@ -18,8 +23,13 @@ import secrets
 import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+import requests
+
+from learning_images import b2, gateway
 from learning_images.sandbox.local import LocalStore, client
 from learning_images.sandbox.queues import (
     CloudflareQueues,
@@ -44,6 +54,12 @@ GCS_EVENT_TYPES = {
     "ObjectRemoved:DeleteMarkerCreated": "OBJECT_ARCHIVE",
     "ObjectRemoved:Delete": "OBJECT_DELETE",
     "LifecycleExpiration": "OBJECT_DELETE",
+}
+B2_EVENT_TYPES = {
+    "ObjectCreated": "b2:ObjectCreated:Upload",
+    "ObjectRemoved:DeleteMarkerCreated": "b2:HideMarkerCreated:Hide",
+    "ObjectRemoved:Delete": "b2:ObjectDeleted:Delete",
+    "LifecycleExpiration": "b2:ObjectDeleted:LifecycleRule",
 }
 #: Dead letters wait for a person: delivered as often as asked, never moved on.
 NEVER = 10**9
@@ -90,6 +106,67 @@ def gcs_form(record: dict[str, Any]) -> tuple[str, dict[str, str]] | None:
         "eventTime": record["eventTime"],
     }
     return json.dumps(resource), attributes
+
+
+def b2_form(record: dict[str, Any]) -> dict[str, Any] | None:
+    """One local S3 record as the event B2 puts in a webhook delivery."""
+    event_type = _named(B2_EVENT_TYPES, str(record["eventName"]))
+    if event_type is None:
+        return None
+    found = record["s3"]["object"]
+    at = datetime.fromisoformat(str(record["eventTime"]).replace("Z", "+00:00"))
+    return {
+        "eventType": event_type,
+        "eventVersion": 1,
+        "eventId": secrets.token_hex(16),
+        "matchedRuleName": b2.NOTIFICATION_RULE_NAME,
+        "bucketName": record["s3"]["bucket"]["name"],
+        "objectName": urllib.parse.unquote_plus(found["key"]),
+        "objectSize": found.get("size", 0),
+        "objectVersionId": found.get("versionId") or secrets.token_hex(12),
+        "eventTimestamp": int(at.timestamp() * 1000),
+    }
+
+
+def b2_notifier(
+    sqs: Any, queue_url: str, webhook: str, signing_secret: str, ca_bundle: Path
+) -> Callable[[], list[tuple[str, dict[str, str]]]]:
+    """A stand-in for B2's notifier, run before each pull of the queue the gateway feeds: what the
+    local S3 queued, as one signed delivery to the gateway's webhook. A record leaves the local
+    queue only once the gateway answered 200 (it has queued every event), as B2 delivers again
+    until it does. Returns nothing to push itself: the gateway has pushed."""
+
+    def deliver() -> list[tuple[str, dict[str, str]]]:
+        while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
+            "Messages", []
+        ):
+            events = [
+                event
+                for message in messages
+                for record in json.loads(message["Body"]).get("Records", [])
+                if (event := b2_form(record)) is not None
+            ]
+            if events:
+                body = json.dumps({"events": events}).encode()
+                answer = requests.post(
+                    webhook,
+                    data=body,
+                    headers={
+                        b2.SIGNATURE_HEADER: b2.signature(signing_secret, body),
+                        "content-type": "application/json",
+                    },
+                    timeout=30,
+                    verify=str(ca_bundle),
+                )
+                if answer.status_code != 200:
+                    raise RuntimeError(f"the gateway refused B2's delivery: {answer.status_code} {answer.text[:200]}")
+            sqs.delete_message_batch(
+                QueueUrl=queue_url,
+                Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(messages)],
+            )
+        return []
+
+    return deliver
 
 
 def sqs_feed(sqs: Any, queue_url: str, form: Callable[[dict[str, Any]], tuple[str, dict[str, str]] | None]) -> Feed:
@@ -192,3 +269,38 @@ def gcs_event_source(
             },
         )
         yield
+
+
+@contextmanager
+def webhook_event_source(
+    store: LocalStore, rendered: dict[str, Any] | None, receiver_policy: str
+) -> Iterator[tuple[StandInQueue, dict[str, str]] | None]:
+    """Cloudflare Queues' stand-in behind a program's ``registration`` (``rendered``) whose events
+    the upload gateway queues (B2's webhooks), for the block: the events queue (its feed, the
+    backend's notifier, is the caller's to set once the gateway runs) and the gateway's ``events``
+    setting (the queue's URL and token; the signing secret is the caller's)."""
+    if not rendered:
+        yield None
+        return
+    account = urllib.parse.urlparse(rendered["queue_url"]).path.split("/")[4]
+    dead = StandInQueue(max_deliveries=NEVER)
+    events = StandInQueue(max_deliveries=int(rendered["max_receives"]), dead_letter=dead)
+    token = secrets.token_urlsafe(32)
+    key = stand_in_user(client(store.url, "iam", **store.operator), "receiver-key", receiver_policy)
+    with serving(CloudflareQueues(account, token, {"events": events, "dead-letters": dead})) as server:
+        assert isinstance(server, CloudflareQueues)
+        _publish(
+            store,
+            {
+                **rendered,
+                "queue_url": server.queue_url("events"),
+                "dead_letter_queue_url": server.queue_url("dead-letters"),
+                "receiver_credentials": {**key, "api_token": token},
+            },
+        )
+        yield events, {"queue_url": server.queue_url("events"), "token": token}
+
+
+def events_webhook(gateway_url: str) -> str:
+    """Where a store's event webhooks reach the gateway."""
+    return gateway_url + gateway.EVENTS_PATH

@@ -10,6 +10,11 @@ B2): the backend program's outputs, its gateway, and the enforcing local S3 in t
   bindings, as the stack binds it) with a stand-in of the key only the gateway holds. Cities sign
   with the stack's own gateway keys and hold nothing valid at the store.
 
+- **The events**, where the program registers through the gateway (B2's webhooks): Cloudflare Queues'
+  stand-in as the queue the gateway's ``EVENTS`` binding sends to and the receiver pulls, and the
+  backend's notifier (``Notifier``) delivering the local S3's events to the gateway's webhook,
+  signed with the program's own secret, before each pull.
+
 Only names, addresses and keys are the stand-in's; backend, capabilities and lifecycle are what the
 backend's program exports. The cities are the local stack's, so the same city operates every sandbox.
 """
@@ -21,7 +26,10 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
+from learning_images.sandbox.event_sources import events_webhook, local_queue, webhook_event_source
 from learning_images.sandbox.gateway import local_gateway, rendered_bindings, s3_bucket
 from learning_images.sandbox.local import REGION, LocalStore, client, local_store
 from learning_images.sandbox.render import Graph, render
@@ -35,8 +43,12 @@ STANDS_IN = (
 )
 #: What the gateway does to the bucket, for the stand-in of the key it writes with: it only puts.
 GATEWAY_ACTIONS = ["s3:PutObject"]
-#: Reads the S3 actions each tier's key allows out of the rendered program: tier name -> actions.
+#: Reads the S3 actions each tier's key allows out of the rendered program: tier name -> actions
+#: (and the receiver's key's, as ``receiver``, where the program registers).
 TierActions = Callable[[Graph], dict[str, list[str]]]
+#: A backend's notifier: (SQS client, the local S3's events queue, the gateway's webhook, the
+#: signing secret, the CA the gateway's certificate is signed by) -> what runs before each pull.
+Notifier = Callable[[Any, str, str, str, Path], Callable[[], list[tuple[str, dict[str, str]]]]]
 
 
 @functools.cache
@@ -46,9 +58,12 @@ def _rendered(stack: str, tier_actions: TierActions) -> str:
 
 
 @contextmanager
-def fronted_store(stack: str, tier_actions: TierActions, *, engine: str = "applier") -> Iterator[LocalStore]:
+def fronted_store(
+    stack: str, tier_actions: TierActions, *, engine: str = "applier", notifier: Notifier | None = None
+) -> Iterator[LocalStore]:
     """The stand-in of ``stack`` behind its gateway, for the block. ``tier_actions``: the S3 actions
-    each tier's key allows, read from the rendered program (its keys' grants or capabilities)."""
+    each tier's key allows, read from the rendered program (its keys' grants or capabilities);
+    ``notifier``: how the backend delivers its events to the gateway, where its program registers."""
     rendered = json.loads(_rendered(stack, tier_actions))
     actions: dict[str, list[str]] = rendered["tiers"]
 
@@ -75,16 +90,27 @@ def fronted_store(stack: str, tier_actions: TierActions, *, engine: str = "appli
         writer = stand_in_user(iam, "gateway-writer", bucket_policy(GATEWAY_ACTIONS, bucket, objects_only=True))
         bindings = rendered["gateway"]
         tls = store.ca_bundle.parent
-        with local_gateway(
-            contract={**bindings["contract"], "bucket": bucket},
-            gateway_secret=bindings["secret"],
-            cities=bindings["cities"],
-            tls_cert=tls / "server.pem",
-            tls_key=tls / "server-key.pem",
-            bucket=s3_bucket(
-                store.plain_url, REGION, bucket, writer["access_key_id"], writer["secret_access_key"], deployed=True
-            ),
-        ) as running:
+        registration = rendered["outputs"].get("registration") if notifier else None
+        receiver = bucket_policy(actions.get("receiver", []), bucket, objects_only=True)
+        with (
+            webhook_event_source(store, registration, receiver) as events,
+            local_gateway(
+                contract={**bindings["contract"], "bucket": bucket},
+                gateway_secret=bindings["secret"],
+                cities=bindings["cities"],
+                tls_cert=tls / "server.pem",
+                tls_key=tls / "server-key.pem",
+                bucket=s3_bucket(
+                    store.plain_url, REGION, bucket, writer["access_key_id"], writer["secret_access_key"], deployed=True
+                ),
+                events={**events[1], "signing_secret": bindings["events_secret"]} if events else None,
+            ) as running,
+        ):
+            if events and notifier:
+                sqs, queue = local_queue(store)
+                events[0].feed = notifier(
+                    sqs, queue, events_webhook(running.url), bindings["events_secret"], store.ca_bundle
+                )
             store.outputs["city_endpoint_url"] = running.url
             store.outputs_file.write_text(json.dumps(store.outputs))
             yield replace(store, gateway=running)

@@ -193,7 +193,8 @@ def _ready_line(process: subprocess.Popen[str], timeout: float) -> str:
 
 
 def rendered_bindings(graph: Graph) -> dict[str, Any]:
-    """What the rendered program binds the Worker to: its contract, its secret, its city keys."""
+    """What the rendered program binds the Worker to: its contract, its secret, its city keys, and
+    the secret a store's event webhooks are signed with (None where it takes none)."""
     script = graph.one("cloudflare:index/workersScript:WorkersScript")
     bindings = script["bindings"]
     listed = bindings.get("value", bindings) if isinstance(bindings, dict) else bindings
@@ -201,6 +202,7 @@ def rendered_bindings(graph: Graph) -> dict[str, Any]:
     return {
         "contract": json.loads(by_name["CONTRACT"]["json"]),
         "secret": by_name["GATEWAY_SECRET"]["text"],
+        "events_secret": by_name.get(gateway.EVENTS_SECRET_BINDING, {}).get("text"),
         "cities": {
             entry["keyName"]: json.loads(entry["value"])["city_id"]
             for entry in graph.of_type("cloudflare:index/workersKv:WorkersKv")

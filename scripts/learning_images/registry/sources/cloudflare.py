@@ -1,5 +1,6 @@
-"""The receiver's source on Cloudflare R2: the Cloudflare Queue R2's event notifications feed, read
-through its HTTP pull consumer (Cloudflare docs, "Pull consumers").
+"""The receiver's source on Cloudflare Queues: the queue R2's event notifications feed (r2), or the
+one the upload gateway queues B2's webhooks on (b2), read through its HTTP pull consumer (Cloudflare
+docs, "Pull consumers"). Which events the messages are is the outputs' ``message_format``.
 
 A pull leases up to ``batch_size`` messages for ``visibility_timeout_ms``; an acknowledgement names
 each message by its lease id; a retry with no delay releases one at once. The pull answers at once
@@ -19,7 +20,7 @@ from typing import Any
 import requests
 
 from learning_images.outputs import RegistrationOutputs
-from learning_images.registry.events import ObjectEvent, r2_events
+from learning_images.registry.events import ObjectEvent, b2_events, r2_events
 from learning_images.registry.sources import Message, SourceError
 from learning_images.registry.sources.http import mount, post
 
@@ -28,6 +29,8 @@ SERVICE = "Cloudflare Queues"
 VISIBILITY_MS = 120_000
 #: The longest pause after an empty pull: events wait at most this long beyond their arrival.
 IDLE_PAUSE_SECONDS = 5
+#: Each message format's reader (``registration.message_format``; None: R2's).
+READERS = {"r2-notification": r2_events, "b2-webhook": b2_events}
 
 
 def open_source(
@@ -52,6 +55,7 @@ class CloudflareQueueSource:
         self.queue_url = registration.queue_url
         self.dead_letter_queue_url = registration.dead_letter_queue_url
         self.max_receives = registration.max_receives
+        self.read_events = READERS[registration.message_format or "r2-notification"]
 
     def _post(self, url: str, body: dict[str, Any]) -> dict[str, Any]:
         found = post(self.http, SERVICE, url, body)
@@ -103,4 +107,4 @@ class CloudflareQueueSource:
         self.acknowledge([message])
 
     def events(self, message: Message, bucket: str) -> list[ObjectEvent]:
-        return r2_events(message.body, bucket)
+        return self.read_events(message.body, bucket)
