@@ -371,6 +371,23 @@ def test_gateway_address_settings_are_refused_for_aws() -> None:
     assert "r2GatewayHostname, r2GatewayZoneId set, but no upload gateway fronts this backend" in message, message
 
 
+def test_a_gateway_runtime_not_built_is_refused_naming_the_one_there_is() -> None:
+    message = r2_problems(uploadGatewayRuntime="aws-lambda")
+    assert f"{PROJECT}:uploadGatewayRuntime: " in message and "'cloudflare-workers'" in message, message
+
+
+def test_every_gateway_runtime_the_setting_allows_is_one_the_program_builds() -> None:
+    from typing import get_args  # noqa: PLC0415
+
+    from learning_images_infra.r2.gateway import RUNTIMES  # noqa: PLC0415
+    from learning_images_infra.settings.model import Settings  # noqa: PLC0415
+
+    allowed = set(get_args(Settings.model_fields["upload_gateway_runtime"].annotation))
+    assert allowed == set(RUNTIMES), (
+        f"uploadGatewayRuntime allows {sorted(allowed)}, the program builds {sorted(RUNTIMES)}"
+    )
+
+
 def test_an_r2_stack_without_the_gateway_needs_no_gateway_address() -> None:
     config = {**R2, f"{PROJECT}:cloudflareAccountId": "0" * 32, f"{PROJECT}:r2UploadGateway": "false"}
     assert not parse_settings(config).r2_upload_gateway

@@ -33,6 +33,9 @@ class LearningImageStoreArgs(TypedDict, total=False):
     r2_upload_gateway: bool
     """R2 only. Cities upload through the project's upload gateway, a Worker bound to the bucket that enforces every upload rule (key, metadata, label, city identity, create-only, JPEG, checksum, size) and refuses everything else; cities hold gateway keys and no R2 credential. Off: each city gets an R2 Object Read & Write token, and those rules hold only by well-behaved clients (docs/rules.md)."""
 
+    upload_gateway_runtime: str
+    """Where the upload gateway runs, on the backends it fronts (r2 with `r2UploadGateway`, spaces, b2). `cloudflare-workers`, the one runtime built: a Worker with its KV namespace of city keys (and on b2 its events queue) in the account `cloudflareAccountId`, answering at `r2GatewayHostname` or on workers.dev."""
+
     r2_gateway_hostname: str | None
     """The upload gateway's, on the backends it fronts. The custom domain it answers on, in the zone `r2GatewayZoneId` (Cloudflare issues its certificate). Unset: the gateway answers on workers.dev under `r2WorkersSubdomain`."""
 

@@ -210,7 +210,7 @@ def cities_gateway(
     after the bucket it writes, with a key for each of the stack's cities and the probe city."""
     account = settings.cloudflare_account_id
     assert account is not None  # Settings requires it of every backend the gateway fronts
-    return upload_gateway(
+    return RUNTIMES[settings.upload_gateway_runtime](
         f"{bucket_name}-upload-gateway",
         account_id=account,
         target=target,
@@ -223,6 +223,10 @@ def cities_gateway(
         opts=opts,
         events=events,
     )
+
+
+#: Where the gateway can run (the setting ``uploadGatewayRuntime``), and what declares it there.
+RUNTIMES = {"cloudflare-workers": upload_gateway}
 
 
 def city_credentials(found: UploadGateway) -> dict[str, Any]:

@@ -90,6 +90,15 @@ class Settings(BaseModel):
             "R2 Object Read & Write token, and those rules hold only by well-behaved clients (docs/rules.md)."
         ),
     )
+    upload_gateway_runtime: Literal["cloudflare-workers"] = Field(
+        "cloudflare-workers",
+        description=(
+            "Where the upload gateway runs, on the backends it fronts (r2 with `r2UploadGateway`, spaces, b2). "
+            "`cloudflare-workers`, the one runtime built: a Worker with its KV namespace of city keys (and on b2 "
+            "its events queue) in the account `cloudflareAccountId`, answering at `r2GatewayHostname` or on "
+            "workers.dev."
+        ),
+    )
     r2_gateway_hostname: str | None = Field(
         None,
         description=(
