@@ -270,8 +270,10 @@ class Settings(BaseModel):
             "queue and an HTTP pull consumer, and the receiver's token. On `gcs`: a bucket notification to a "
             "Pub/Sub topic, a pull subscription with a dead-letter topic, the receiver's service account and "
             "alert policies. On `minio`: a bucket notification to the server's PostgreSQL target "
-            "(`minioEventTargetArn`), whose table the receiver leases rows of, and the receiver's own user. "
-            "Unset: on wherever the backend has an event source; off: only "
+            "(`minioEventTargetArn`), whose table the receiver leases rows of, and the receiver's own user. On "
+            "`b2`: a notification rule posting signed events to the upload gateway, which queues them on a "
+            "Cloudflare Queue with a dead-letter queue and an HTTP pull consumer, the receiver's token and its "
+            "own `readFiles` key. Unset: on wherever the backend has an event source; off: only "
             "`learning-images-reconcile` registers, by listing the bucket."
         ),
     )
