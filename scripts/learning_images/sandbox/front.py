@@ -765,5 +765,15 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def serve_logged(argv: list[str], log: str) -> None:
+    """:func:`main` in a forked process, its standard error to ``log`` and its output discarded
+    (as the command line's caller would redirect them)."""
+    with open(log, "w") as stream:
+        os.dup2(stream.fileno(), 2)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    sys.exit(main(argv))
+
+
 if __name__ == "__main__":
     sys.exit(main())

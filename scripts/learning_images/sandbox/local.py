@@ -15,6 +15,7 @@ the command line are ``learning_images.sandbox.sandbox``.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import shutil
 import ssl
@@ -31,7 +32,7 @@ from typing import Any
 
 import boto3
 
-from learning_images.sandbox.front import ROLES_ANYWHERE_REGISTRY
+from learning_images.sandbox.front import ROLES_ANYWHERE_REGISTRY, serve_logged
 from learning_images.sandbox.gateway import LocalGateway
 from learning_images.sandbox.project import EMULATOR_ACCOUNT_ID, SANDBOX_REGION
 from learning_images.sandbox.render import ROOT, Graph, Resource, render, stack_config
@@ -56,6 +57,38 @@ class Emulator:
     ca_bundle: Path
 
 
+#: Fronts a command starts and stops (not ``up``'s, which outlive it) fork from one server that has
+#: loaded the front, moto and its service models once (``learning_images.sandbox.front_preload``):
+#: a test run starts about 60 fronts, each of which spent about 1.5 s of CPU importing and loading
+#: before it served (py-spy). A fork server, not a fork of this process: its threads and state
+#: are not the front's to inherit.
+_FORKS = multiprocessing.get_context("forkserver")
+_FORKS.set_forkserver_preload(["learning_images.sandbox.front_preload"])
+
+
+class _Forked:
+    """A forked front, answering as the ``subprocess.Popen`` its callers stop."""
+
+    def __init__(self, process: Any) -> None:
+        self._process = process
+
+    def poll(self) -> int | None:
+        code: int | None = self._process.exitcode
+        return code
+
+    def terminate(self) -> None:
+        self._process.terminate()
+
+    def kill(self) -> None:
+        self._process.kill()
+
+    def wait(self, timeout: float | None = None) -> int:
+        self._process.join(timeout)
+        if self._process.exitcode is None:
+            raise subprocess.TimeoutExpired("learning_images.sandbox.front", timeout or 0)
+        return int(self._process.exitcode)
+
+
 def start_front(
     workdir: Path,
     *,
@@ -65,29 +98,34 @@ def start_front(
     startup_timeout: float = 60.0,
 ) -> tuple[Any, Emulator]:
     """Start the front in its own process on 127.0.0.1 and wait until it serves. ``detached``:
-    in its own session, so it outlives this command (``up``). ``semantics``: whose questions it
-    judges requests by (``learning_images.sandbox.front.SEMANTICS``)."""
+    a command of its own in its own session, so it outlives this command (``up``); otherwise
+    forked from the fork server. ``semantics``: whose questions it judges requests by
+    (``learning_images.sandbox.front.SEMANTICS``)."""
     workdir = workdir.resolve()  # the CA path goes into env files read from anywhere
     ready = workdir / "front.json"
     ready.unlink(missing_ok=True)
-    with (workdir / "front.log").open("w") as log:
-        process = subprocess.Popen(  # noqa: S603 (fixed argv)
-            [
-                sys.executable,
-                "-m",
-                "learning_images.sandbox.front",
-                "--certificate-dir",
-                str(workdir / "tls"),
-                "--ready-file",
-                str(ready),
-                *([] if enforce else ["--pass-through"]),
-                "--semantics",
-                semantics,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-            start_new_session=detached,
-        )
+    argv = [
+        "--certificate-dir",
+        str(workdir / "tls"),
+        "--ready-file",
+        str(ready),
+        *([] if enforce else ["--pass-through"]),
+        "--semantics",
+        semantics,
+    ]
+    process: Any
+    if detached:
+        with (workdir / "front.log").open("w") as log:
+            process = subprocess.Popen(  # noqa: S603 (fixed argv)
+                [sys.executable, "-m", "learning_images.sandbox.front", *argv],
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+                start_new_session=True,
+            )
+    else:
+        forked = _FORKS.Process(target=serve_logged, args=(argv, str(workdir / "front.log")), daemon=True)
+        forked.start()
+        process = _Forked(forked)
     deadline = time.monotonic() + startup_timeout
     while not ready.exists():
         if process.poll() is not None or time.monotonic() > deadline:
