@@ -27,7 +27,7 @@ from .catalogue import (
 )
 from .graph import Graph
 from .shared import resource_policy, stack_policy
-from .tokens import DYNAMIC, R2_QUEUE, R2_QUEUE_CONSUMER, WORKERS_SCRIPT
+from .tokens import DYNAMIC, R2_QUEUE, WORKERS_SCRIPT
 
 
 def _bucket(args: ResourceValidationArgs) -> bool:
@@ -109,7 +109,6 @@ def b2_gateway_queues_events_for_a_consumer(args: StackValidationArgs, report: R
     if not any(_notifications(r.resource_type, r.props) for r in graph.resources):
         return
     queue_binding, secret_binding = GATEWAY_EVENTS_BINDINGS
-    consumers = graph.of(R2_QUEUE_CONSUMER)
     queues = {q.urn: q for q in graph.of(R2_QUEUE)}
     for script in graph.of(WORKERS_SCRIPT):
         bindings = {b.get("name"): b for b in script.props.get("bindings") or []}
@@ -120,12 +119,9 @@ def b2_gateway_queues_events_for_a_consumer(args: StackValidationArgs, report: R
             )
             continue
         bound = {urn for urn in Graph.targets(script, "bindings") if urn in queues}
-        pulled = [c for c in consumers if Graph.targets(c, "queueId") & bound]
-        if not pulled:
-            report("the gateway queues events on a queue without a consumer", script.urn)
-        for consumer in pulled:
-            if not consumer.props.get("deadLetterQueue"):
-                report("the queue's consumer has no dead-letter queue: failing events would be dropped", consumer.urn)
+        graph.consumed_with_dead_letters(
+            bound, "the gateway queues events on a queue without a consumer", script.urn, report
+        )
 
 
 POLICIES: list[Policy] = [

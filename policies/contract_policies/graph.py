@@ -7,11 +7,12 @@ from collections.abc import Iterable
 
 from pulumi_policy import (
     PolicyResource,
+    ReportViolation,
 )
 
 from .catalogue import WRITE_EXCEPT_REPLICATION_SID
 from .shared import policy_document
-from .tokens import BUCKET, BUCKET_POLICY, LOGGING, REPLICATION
+from .tokens import BUCKET, BUCKET_POLICY, LOGGING, R2_QUEUE_CONSUMER, REPLICATION
 
 
 class Graph:
@@ -29,6 +30,19 @@ class Graph:
 
     def attached(self, bucket: PolicyResource, type_: str, prop: str = "bucket") -> list[PolicyResource]:
         return [r for r in self.of(type_) if bucket.urn in self.targets(r, prop)]
+
+    def consumed_with_dead_letters(
+        self, queues: set[str], without_consumer: str, at: str, report: ReportViolation
+    ) -> None:
+        """Cloudflare Queues: the ``queues`` are pulled by a consumer (else ``without_consumer``,
+        reported at ``at``) with a dead-letter queue: an event the receiver keeps failing must land
+        where a person reads it, not vanish after its retries."""
+        pulled = [c for c in self.of(R2_QUEUE_CONSUMER) if self.targets(c, "queueId") & queues]
+        if not pulled:
+            report(without_consumer, at)
+        for consumer in pulled:
+            if not consumer.props.get("deadLetterQueue"):
+                report("the queue's consumer has no dead-letter queue: failing events would be dropped", consumer.urn)
 
     def log_buckets(self) -> set[str]:
         return {urn for logging in self.of(LOGGING) for urn in self.targets(logging, "targetBucket")}

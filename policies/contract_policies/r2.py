@@ -12,7 +12,7 @@ from pulumi_policy import (
 from .catalogue import R2_QUEUE_PERMISSION_GROUP_IDS
 from .graph import Graph
 from .shared import policy_document, resource_policy, stack_policy
-from .tokens import R2_BUCKET, R2_CUSTOM_DOMAIN, R2_EVENT_NOTIFICATION, R2_MANAGED_DOMAIN, R2_QUEUE_CONSUMER, R2_TOKENS
+from .tokens import R2_BUCKET, R2_CUSTOM_DOMAIN, R2_EVENT_NOTIFICATION, R2_MANAGED_DOMAIN, R2_TOKENS
 
 #: The token resource naming a whole account: the only scope Cloudflare's Queues groups take.
 ACCOUNT_RESOURCE = "com.cloudflare.api.account."
@@ -44,15 +44,11 @@ def r2_tokens_bucket_scoped(args: ResourceValidationArgs, report: ReportViolatio
 def r2_event_queues_have_dead_letter_queue(args: StackValidationArgs, report: ReportViolation) -> None:
     """An event the receiver keeps failing must land where a person reads it, not vanish after its retries."""
     graph = Graph(args.resources)
-    consumers = graph.of(R2_QUEUE_CONSUMER)
     for notification in graph.of(R2_EVENT_NOTIFICATION):
         queues = Graph.targets(notification, "queueId")
-        pulled = [c for c in consumers if Graph.targets(c, "queueId") & queues]
-        if not pulled:
-            report("the bucket's events go to a queue without a consumer", notification.urn)
-        for consumer in pulled:
-            if not consumer.props.get("deadLetterQueue"):
-                report("the queue's consumer has no dead-letter queue: failing events would be dropped", consumer.urn)
+        graph.consumed_with_dead_letters(
+            queues, "the bucket's events go to a queue without a consumer", notification.urn, report
+        )
 
 
 def r2_bucket_not_public(args: StackValidationArgs, report: ReportViolation) -> None:

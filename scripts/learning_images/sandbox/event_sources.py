@@ -204,21 +204,17 @@ def _publish(store: LocalStore, registration: dict[str, Any]) -> None:
 
 
 @contextmanager
-def r2_event_source(store: LocalStore, rendered: dict[str, Any] | None, receiver_policy: str) -> Iterator[None]:
-    """Cloudflare Queues' stand-in behind the r2 program's ``registration`` (``rendered``), for the block."""
-    if not rendered:
-        yield
-        return
-    sqs, url = local_queue(store)
+def _cloudflare_queues(
+    store: LocalStore, rendered: dict[str, Any], receiver: str, receiver_policy: str, feed: Feed | None
+) -> Iterator[tuple[StandInQueue, str, str]]:
+    """Cloudflare Queues' stand-in, its events and dead-letter queues, published in the outputs'
+    ``registration`` in place of the program's (``rendered``) with the receiver's stand-in
+    credential (an IAM user named ``receiver``); yields the events queue, its URL and the token."""
     account = urllib.parse.urlparse(rendered["queue_url"]).path.split("/")[4]
     dead = StandInQueue(max_deliveries=NEVER)
-    events = StandInQueue(
-        max_deliveries=int(rendered["max_receives"]),
-        dead_letter=dead,
-        feed=sqs_feed(sqs, url, lambda record: r2_form(record, account)),
-    )
+    events = StandInQueue(max_deliveries=int(rendered["max_receives"]), dead_letter=dead, feed=feed)
     token = secrets.token_urlsafe(32)
-    key = stand_in_user(client(store.url, "iam", **store.operator), "receiver-token", receiver_policy)
+    key = stand_in_user(client(store.url, "iam", **store.operator), receiver, receiver_policy)
     with serving(CloudflareQueues(account, token, {"events": events, "dead-letters": dead})) as server:
         assert isinstance(server, CloudflareQueues)
         _publish(
@@ -230,6 +226,19 @@ def r2_event_source(store: LocalStore, rendered: dict[str, Any] | None, receiver
                 "receiver_credentials": {**key, "api_token": token},
             },
         )
+        yield events, server.queue_url("events"), token
+
+
+@contextmanager
+def r2_event_source(store: LocalStore, rendered: dict[str, Any] | None, receiver_policy: str) -> Iterator[None]:
+    """Cloudflare Queues' stand-in behind the r2 program's ``registration`` (``rendered``), for the block."""
+    if not rendered:
+        yield
+        return
+    sqs, url = local_queue(store)
+    account = urllib.parse.urlparse(rendered["queue_url"]).path.split("/")[4]
+    feed = sqs_feed(sqs, url, lambda record: r2_form(record, account))
+    with _cloudflare_queues(store, rendered, "receiver-token", receiver_policy, feed):
         yield
 
 
@@ -282,23 +291,8 @@ def webhook_event_source(
     if not rendered:
         yield None
         return
-    account = urllib.parse.urlparse(rendered["queue_url"]).path.split("/")[4]
-    dead = StandInQueue(max_deliveries=NEVER)
-    events = StandInQueue(max_deliveries=int(rendered["max_receives"]), dead_letter=dead)
-    token = secrets.token_urlsafe(32)
-    key = stand_in_user(client(store.url, "iam", **store.operator), "receiver-key", receiver_policy)
-    with serving(CloudflareQueues(account, token, {"events": events, "dead-letters": dead})) as server:
-        assert isinstance(server, CloudflareQueues)
-        _publish(
-            store,
-            {
-                **rendered,
-                "queue_url": server.queue_url("events"),
-                "dead_letter_queue_url": server.queue_url("dead-letters"),
-                "receiver_credentials": {**key, "api_token": token},
-            },
-        )
-        yield events, {"queue_url": server.queue_url("events"), "token": token}
+    with _cloudflare_queues(store, rendered, "receiver-key", receiver_policy, None) as (events, url, token):
+        yield events, {"queue_url": url, "token": token}
 
 
 def events_webhook(gateway_url: str) -> str:
