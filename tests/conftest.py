@@ -89,7 +89,7 @@ TIER_OF = {module: tier for tier, modules in TIERS.items() for module in modules
 #: Modules whose tests each build every store and server they use (no module-scoped fixture): under
 #: ``--dist loadgroup`` their tests spread over the workers one by one. Every other module's tests
 #: share one worker (its module fixtures are built once), as ``--dist loadfile`` keeps them.
-SPREAD = ("test_verify_failures", "test_retention", "test_sandbox_day", "test_verify_r2")
+SPREAD = ("test_retention", "test_sandbox_day", "test_verify_r2")
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups into the node ids

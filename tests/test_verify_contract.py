@@ -1,6 +1,8 @@
 """The verification script against the local sandbox: what it proves, and how it fails.
 
-Each test starts its own moto server on 127.0.0.1 (scripts/learning_images/sandbox/sandbox.py) and stops it.
+The clean run is one whole sandbox (scripts/learning_images/sandbox/sandbox.py) for the module; each
+mutation weakens one guard of a local store the module shares, runs the verifier against it and
+puts the guard back.
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,8 +19,15 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from learning_images.rules import Sid
-from learning_images.sandbox.local import Hook, client
-from tests.support.verifying import run_sandbox, statuses
+from learning_images.sandbox.local import Hook, LocalStore, client, local_store
+from tests.support.verifying import run_sandbox, run_verifier, statuses
+
+
+@pytest.fixture(scope="module")
+def store() -> Iterator[LocalStore]:
+    with local_store() as made:
+        yield made
+
 
 #: Every rule the enforcing local S3 can judge must PASS in the sandbox (the stack's own bucket,
 #: identity and key policies evaluated under IAM semantics) ...
@@ -161,11 +170,21 @@ def narrow_to_unsure(statement: dict[str, Any]) -> dict[str, Any]:
     ids=["drop-a-sid", "narrow-a-condition"],
 )
 def test_a_weakened_guard_fails_exactly_its_rule(
-    tmp_path: Path, sid: str, change: Callable[[dict[str, Any]], dict[str, Any] | None], expected: set[str]
+    store: LocalStore,
+    tmp_path: Path,
+    sid: str,
+    change: Callable[[dict[str, Any]], dict[str, Any] | None],
+    expected: set[str],
 ) -> None:
     """Mutation: the same local stack with one guard weakened (a guard backed by nothing else);
-    the enforcing sandbox must report exactly that rule FAIL, and exit 1."""
-    code, report, left = run_sandbox(tmp_path, tamper=weaken(sid, change))
+    the verifier against the enforcing local S3 must report exactly that rule FAIL, and exit 1."""
+    s3 = client(store.url, "s3", **store.operator)
+    deployed = s3.get_bucket_policy(Bucket=store.outputs["bucket_name"])["Policy"]
+    weaken(sid, change)(store.url, store.outputs, store.operator)
+    try:
+        code, report, left = run_verifier(store, tmp_path)
+    finally:
+        s3.put_bucket_policy(Bucket=store.outputs["bucket_name"], Policy=deployed)
     failed = {r for r, status in statuses(report).items() if status == "FAIL"}
     assert failed == expected, f"weakening {sid} must fail exactly {sorted(expected)}, failed {sorted(failed)}"
     assert code == 1

@@ -1,21 +1,31 @@
 """The verification script when things go wrong: bad credentials, a probe breaking half-way, an
 interrupt, an exhausted time budget, a run killed before its cleanup. Exit 2, a message that says
-what to fix, and no probe object left behind."""
+what to fix, and no probe object left behind.
+
+The tests that leave the store as they found it run the verifier against one local store of the
+module; the one that revokes a key runs a sandbox of its own."""
 
 from __future__ import annotations
 
 import contextlib
 import io
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from learning_images.sandbox.local import client
+from learning_images.sandbox.local import LocalStore, client, local_store
 from learning_images.sandbox.sandbox import sandbox
 from learning_images.verify import cli, journal
 from learning_images.verify.verifier import Verifier
-from tests.support.verifying import leftover_objects, run_sandbox
+from tests.support.verifying import leftover_objects, run_sandbox, run_verifier
+
+
+@pytest.fixture(scope="module")
+def store() -> Iterator[LocalStore]:
+    with local_store() as made:
+        yield made
 
 
 def test_bad_credentials_exit_2_with_a_message_and_leave_nothing(
@@ -34,14 +44,14 @@ def test_bad_credentials_exit_2_with_a_message_and_leave_nothing(
 
 
 def test_probe_failing_half_way_exits_2_and_leaves_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    store: LocalStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     def broken(self: Verifier) -> None:
         self.put("command-centre")  # one more object, then the probe breaks
         raise RuntimeError("probe broke")
 
     monkeypatch.setattr(Verifier, "check_tiers", broken)
-    code, _, left = run_sandbox(tmp_path)
+    code, _, left = run_verifier(store, tmp_path)
     assert code == 2
     assert (
         "stopped on an unexpected RuntimeError: probe broke; every probe object was removed" in capsys.readouterr().out
@@ -49,54 +59,50 @@ def test_probe_failing_half_way_exits_2_and_leaves_nothing(
     assert not left, f"probe objects left behind: {left}"
 
 
-def test_interrupted_run_exits_2_and_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_interrupted_run_exits_2_and_leaves_nothing(
+    store: LocalStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def interrupted(self: Verifier) -> None:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(Verifier, "check_refusals", interrupted)
-    code, _, left = run_sandbox(tmp_path)
+    code, _, left = run_verifier(store, tmp_path)
     assert code == 2
     assert not left, f"probe objects left behind: {left}"
 
 
-def test_exhausted_time_budget_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = sandbox(["--time-budget", "0.001"], engine="applier")
-    assert code == 2
+def test_exhausted_time_budget_exits_2(store: LocalStore, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, left = run_verifier(store, tmp_path, "--time-budget", "0.001")
+    assert code == 2 and not left, f"probe objects left behind: {left}"
     assert "the time budget ran out" in capsys.readouterr().out
 
 
-def test_probe_objects_a_killed_run_left_are_removed_by_the_next(tmp_path: Path) -> None:
+def test_probe_objects_a_killed_run_left_are_removed_by_the_next(store: LocalStore, tmp_path: Path) -> None:
     """A verifier killed (SIGKILL) before its cleanup leaves its probe objects; its journal names
     them, and the next run removes them first and says so."""
     state = tmp_path / "state"
     leftover = "0f8fad5b-d9cb-469f-a165-70867728950e.jpg"
-
-    def left_by_a_killed_run(url: str, outputs: dict[str, Any], operator: dict[str, str]) -> None:
-        probe = outputs["probe_credentials"]
-        s3 = client(
-            url, "s3", aws_access_key_id=probe["access_key_id"], aws_secret_access_key=probe["secret_access_key"]
-        )
-        fields = {
-            "city_id": "contract-probe",
-            "camera_id": "probe-camera",
-            "event_id": "probe-killed",
-            "label_status": "correct",
-            "uploaded_at": "2026-11-25T00:00:00Z",
-        }
-        tags = "&".join(f"{k}={v}" for k, v in fields.items())
-        s3.put_object(Bucket=outputs["bucket_name"], Key=leftover, Body=b"\xff\xd8\xff", Tagging=tags, IfNoneMatch="*")
-        state.mkdir()
-        store = journal.store_name(outputs["bucket_name"], url)
-        (state / f"probes-{store}.txt").write_text(leftover + "\n")
-
-    left: list[str] = []
-
-    def after(url: str, outputs: dict[str, Any], operator: dict[str, str]) -> None:
-        left.extend(leftover_objects(url, outputs, operator))
+    probe = store.outputs["probe_credentials"]
+    s3 = client(
+        store.url, "s3", aws_access_key_id=probe["access_key_id"], aws_secret_access_key=probe["secret_access_key"]
+    )
+    fields = {
+        "city_id": "contract-probe",
+        "camera_id": "probe-camera",
+        "event_id": "probe-killed",
+        "label_status": "correct",
+        "uploaded_at": "2026-11-25T00:00:00Z",
+    }
+    tags = "&".join(f"{k}={v}" for k, v in fields.items())
+    s3.put_object(
+        Bucket=store.outputs["bucket_name"], Key=leftover, Body=b"\xff\xd8\xff", Tagging=tags, IfNoneMatch="*"
+    )
+    state.mkdir()
+    (state / f"probes-{journal.store_name(store.outputs['bucket_name'], store.url)}.txt").write_text(leftover + "\n")
 
     printed = io.StringIO()
     with contextlib.redirect_stderr(printed):
-        code = sandbox(["--state-dir", str(state)], engine="applier", tamper=left_by_a_killed_run, after=after)
+        code, _, left = run_verifier(store, tmp_path)
     assert code == 0
     assert not left, f"probe objects left behind: {left}"
     assert f"removed the probe objects a stopped run left behind: {leftover}" in printed.getvalue()
@@ -123,7 +129,8 @@ def test_a_second_verifier_on_the_same_store_and_state_directory_is_refused(
 def test_an_interrupt_during_the_clean_up_says_exactly_what_is_left_and_where_the_journal_is(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """It printed "probe objects were removed" while probe versions were still in the bucket."""
+    """It printed "probe objects were removed" while probe versions were still in the bucket.
+    (A sandbox of its own: the probe objects it leaves would be the next test's.)"""
     state = tmp_path / "state"
 
     def interrupted(self: Verifier) -> list[str]:

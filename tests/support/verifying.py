@@ -6,8 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from learning_images.sandbox.local import client
+from learning_images.ops.clients import new_session
+from learning_images.sandbox.local import REGION, LocalStore, client
 from learning_images.sandbox.sandbox import sandbox
+from learning_images.verify import cli
 
 
 def leftover_objects(url: str, outputs: dict[str, Any], operator: dict[str, str]) -> list[str]:
@@ -27,6 +29,31 @@ def run_sandbox(tmp_path: Path, **hooks: Any) -> tuple[int, dict[str, Any], list
     code = sandbox(
         ["--json", str(report), "--junit", str(tmp_path / "report.xml")], engine="applier", after=after, **hooks
     )
+    return code, json.loads(report.read_text()) if report.exists() else {}, left
+
+
+def run_verifier(store: LocalStore, tmp_path: Path, *extra: str) -> tuple[int, dict[str, Any], list[str]]:
+    """The verifier alone against a store that is already up (as the sandbox runs it, without the
+    receiver: registration checks then say they have no learning store); the exit code, the JSON
+    report and what was left behind."""
+    report = tmp_path / "report.json"
+    args = [
+        "--outputs",
+        str(store.outputs_file),
+        "--endpoint-url",
+        store.url,
+        "--plain-http-url",
+        store.plain_url,
+        "--time-budget",
+        "120",
+        "--state-dir",
+        str(tmp_path / "state"),
+        "--json",
+        str(report),
+        *extra,
+    ]
+    code = cli.main(args, operator=new_session(region_name=REGION, **store.operator))
+    left = leftover_objects(store.url, store.outputs, store.operator)
     return code, json.loads(report.read_text()) if report.exists() else {}, left
 
 
