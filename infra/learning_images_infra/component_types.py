@@ -127,7 +127,7 @@ class LearningImageStoreArgs(TypedDict, total=False):
     """AWS only, with `cityAuthentication: certificates`: an AWS Private CA issuing the cities' certificates, as the trust anchor instead of a PEM bundle."""
 
     city_session_seconds: int
-    """AWS only, with `cityAuthentication: certificates`: how long a city's session lasts (900 to 3600 seconds). A revoked certificate gets no new session; one already issued ends within this time."""
+    """AWS only, with `cityAuthentication: certificates`: how long a city's session lasts (900 to 3600 seconds). A revoked certificate gets no new session; one already issued ends within this time. A client refreshes credentials with under 15 minutes left (botocore's advisory refresh), so a city creates a new session every (this minus 900) seconds: at 900, before every request."""
 
     city_key_generations: dict[str, list[int]]
     """AWS only. Rotates a city's access key without a failed upload. A city left out has one key, generation 1. `[1, 2]` creates generation 2 beside 1 and hands out 2 in `city_credentials` while 1 keeps working (IAM allows two keys per user); once the city uses 2, `[2]` deletes 1. At most two generations, increasing, for cities of `cityIds`."""

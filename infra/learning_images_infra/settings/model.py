@@ -327,7 +327,9 @@ class Settings(BaseModel):
         3600,
         description=(
             "AWS only, with `cityAuthentication: certificates`: how long a city's session lasts (900 to 3600 "
-            "seconds). A revoked certificate gets no new session; one already issued ends within this time."
+            "seconds). A revoked certificate gets no new session; one already issued ends within this time. "
+            "A client refreshes credentials with under 15 minutes left (botocore's advisory refresh), so a city "
+            "creates a new session every (this minus 900) seconds: at 900, before every request."
         ),
     )
     city_key_generations: dict[str, list[int]] = Field(
