@@ -135,6 +135,13 @@ def test_the_bucket_notifies_every_event_signed_to_the_gateways_webhook(graph: G
     )
 
 
+def test_the_rule_is_declared_once_the_gateway_answers_and_its_queue_has_a_consumer(graph: Graph) -> None:
+    (rules,) = [r for r in graph.of_type(DYNAMIC) if "rules" in r.inputs]
+    waits_for = graph.depends_on[rules.name]
+    needed = {"upload-gateway", "upload-gateway-workers-dev", "registration-consumer"}
+    assert needed <= waits_for, f"rule {rules.name}: B2 would post before {sorted(needed - waits_for)} exist"
+
+
 def test_the_gateway_queues_events_where_the_receiver_pulls_them(graph: Graph) -> None:
     queue_name = _bindings(graph)[gateway.EVENTS_QUEUE_BINDING]["queueName"]
     (queue,) = [q for q in graph.of_type("cloudflare:index/queue:Queue") if q.inputs["queueName"] == queue_name]

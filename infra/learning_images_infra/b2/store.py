@@ -137,14 +137,17 @@ class B2Store(Store):
         registration = None
         if queues and signing:
             # The rule notifies only once the Worker that checks and queues its deliveries is
-            # deployed and the queue has its consumer: no delivery fails for want of either.
+            # deployed and answers at its address, and the queue has its consumer: no delivery
+            # fails for want of any of them.
             B2NotificationRules(
                 names("learning-images-events"),
                 bucket_id=bucket.bucket_id,
                 rules=pulumi.Output.all(gateway.url, signing.result).apply(
                     lambda found: [notification_rule(found[0], found[1])]
                 ),
-                opts=pulumi.ResourceOptions(parent=parent, depends_on=[bucket, gateway.script, queues.consumer]),
+                opts=pulumi.ResourceOptions(
+                    parent=parent, depends_on=[bucket, gateway.script, *gateway.serving, queues.consumer]
+                ),
             )
             reader = B2ApplicationKey(
                 names("receiver-key"),

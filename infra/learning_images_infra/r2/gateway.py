@@ -124,6 +124,9 @@ class UploadGateway:
     #: Where cities send their uploads (HTTPS).
     url: pulumi.Output[str]
     keys: dict[str, GatewayKey]
+    #: What makes ``url`` answer (workers.dev turned on, or the custom domain): a webhook pointed
+    #: at the gateway waits for them.
+    serving: tuple[pulumi.Resource, ...] = ()
 
 
 def upload_gateway(
@@ -174,7 +177,7 @@ def upload_gateway(
     after = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[script]))
     # One public address. workers.dev is declared on only when it is that address, and preview
     # URLs never (they would serve unreviewed versions of the gateway).
-    cloudflare.WorkersScriptSubdomain(
+    subdomain = cloudflare.WorkersScriptSubdomain(
         names("upload-gateway-workers-dev"),
         account_id=account_id,
         script_name=script.script_name,
@@ -182,19 +185,22 @@ def upload_gateway(
         previews_enabled=False,
         opts=after,
     )
+    serving: tuple[pulumi.Resource, ...] = (subdomain,)
     if hostname is not None:
-        cloudflare.WorkersCustomDomain(
-            names("upload-gateway-domain"),
-            account_id=account_id,
-            hostname=hostname,
-            zone_id=zone_id,
-            service=script.script_name,
-            opts=after,
+        serving += (
+            cloudflare.WorkersCustomDomain(
+                names("upload-gateway-domain"),
+                account_id=account_id,
+                hostname=hostname,
+                zone_id=zone_id,
+                service=script.script_name,
+                opts=after,
+            ),
         )
         url = pulumi.Output.from_input(f"https://{hostname}")
     else:
         url = script.script_name.apply(lambda name: f"https://{name}.{workers_subdomain}.workers.dev")
-    return UploadGateway(script=script, url=url, keys=keys)
+    return UploadGateway(script=script, url=url, keys=keys, serving=serving)
 
 
 def cities_gateway(
