@@ -8,7 +8,7 @@ from typing import Any
 
 from learning_images.ops.clients import new_session
 from learning_images.sandbox.local import REGION, LocalStore, client
-from learning_images.sandbox.sandbox import sandbox
+from learning_images.sandbox.sandbox import sandbox, verifier_args
 from learning_images.verify import cli
 
 
@@ -37,21 +37,7 @@ def run_verifier(store: LocalStore, tmp_path: Path, *extra: str) -> tuple[int, d
     receiver: registration checks then say they have no learning store); the exit code, the JSON
     report and what was left behind."""
     report = tmp_path / "report.json"
-    args = [
-        "--outputs",
-        str(store.outputs_file),
-        "--endpoint-url",
-        store.url,
-        "--plain-http-url",
-        store.plain_url,
-        "--time-budget",
-        "120",
-        "--state-dir",
-        str(tmp_path / "state"),
-        "--json",
-        str(report),
-        *extra,
-    ]
+    args = [*verifier_args(store, tmp_path / "state"), "--json", str(report), *extra]
     code = cli.main(args, operator=new_session(region_name=REGION, **store.operator))
     left = leftover_objects(store.url, store.outputs, store.operator)
     return code, json.loads(report.read_text()) if report.exists() else {}, left

@@ -141,6 +141,24 @@ def stand_in(stack: str) -> Any:
 SANDBOX_STACKS = (STACK, *(name for name, row in BACKENDS.items() if row.stand_in))
 
 
+def verifier_args(store: LocalStore, state_dir: Path, learning_store: Path | None = None) -> list[str]:
+    """How the sandbox points the verifier at ``store``: its outputs, both listeners, a time budget,
+    the probe journal's folder, and the learning store where the stack registers."""
+    return [
+        "--outputs",
+        str(store.outputs_file),
+        "--endpoint-url",
+        store.url,
+        "--plain-http-url",
+        store.plain_url,
+        "--time-budget",
+        "120",
+        "--state-dir",
+        str(state_dir),
+        *(["--database-url-file", str(learning_store)] if learning_store else []),
+    ]
+
+
 def sandbox(
     extra_args: list[str],
     *,
@@ -165,21 +183,8 @@ def sandbox(
             note = f"stack `{stack}` against a local stand-in for {title}: {'; '.join(stands_in)}"
         print(f"sandbox: {note}", flush=True)
         session = new_session(region_name=REGION, **store.operator)
-        args = [
-            "--outputs",
-            str(store.outputs_file),
-            "--endpoint-url",
-            store.url,
-            "--plain-http-url",
-            store.plain_url,
-            "--time-budget",
-            "120",
-            # The probe journal beside this sandbox's files: it lives and dies with the sandbox.
-            "--state-dir",
-            str(store.outputs_file.parent),
-            *(["--database-url-file", str(learning_store)] if learning_store else []),
-            *extra_args,
-        ]
+        # The probe journal beside this sandbox's files: it lives and dies with the sandbox.
+        args = [*verifier_args(store, store.outputs_file.parent, learning_store), *extra_args]
         code = cli.main(args, operator=session)
         if day and learning_store is not None:
             from learning_images.sandbox.operations import operations  # noqa: PLC0415 (the [registry] extra)
