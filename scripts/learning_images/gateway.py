@@ -55,6 +55,13 @@ SIGNED_HEADERS: Final = ("content-type", "if-none-match", "if-match")
 #: Where a store's event webhook delivers to the gateway (B2's): no bucket name starts with "_", so
 #: no S3 request's path is this one.
 EVENTS_PATH: Final = "/_events"
+
+
+def events_url(gateway_url: str) -> str:
+    """Where a store's event webhooks reach the gateway at ``gateway_url``."""
+    return gateway_url + EVENTS_PATH
+
+
 #: The largest delivery the gateway reads (B2 coalesces a few events into one).
 MAX_EVENT_BODY_BYTES: Final = 1 << 20
 

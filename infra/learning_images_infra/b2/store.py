@@ -61,7 +61,7 @@ def notification_rule(gateway_url: str, signing_secret: str) -> dict[str, Any]:
         "objectNamePrefix": ALL_FILES,
         "targetConfiguration": {
             "targetType": "webhook",
-            "url": gateway_url + gateway.EVENTS_PATH,
+            "url": gateway.events_url(gateway_url),
             "hmacSha256SigningSecret": signing_secret,
         },
     }

@@ -29,7 +29,7 @@ from typing import Any
 
 import requests
 
-from learning_images import b2, gateway
+from learning_images import b2
 from learning_images.sandbox.local import LocalStore, client
 from learning_images.sandbox.queues import (
     CloudflareQueues,
@@ -136,37 +136,40 @@ def b2_notifier(
     queue only once the gateway answered 200 (it has queued every event), as B2 delivers again
     until it does. Returns nothing to push itself: the gateway has pushed."""
 
+    def post(records: list[dict[str, Any]]) -> None:
+        events = [event for record in records if (event := b2_form(record)) is not None]
+        if not events:
+            return
+        body = json.dumps({"events": events}).encode()
+        answer = requests.post(
+            webhook,
+            data=body,
+            headers={b2.SIGNATURE_HEADER: b2.signature(signing_secret, body), "content-type": "application/json"},
+            timeout=30,
+            verify=str(ca_bundle),
+        )
+        if answer.status_code != 200:
+            raise RuntimeError(f"the gateway refused B2's delivery: {answer.status_code} {answer.text[:200]}")
+
     def deliver() -> list[tuple[str, dict[str, str]]]:
-        while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
-            "Messages", []
-        ):
-            events = [
-                event
-                for message in messages
-                for record in json.loads(message["Body"]).get("Records", [])
-                if (event := b2_form(record)) is not None
-            ]
-            if events:
-                body = json.dumps({"events": events}).encode()
-                answer = requests.post(
-                    webhook,
-                    data=body,
-                    headers={
-                        b2.SIGNATURE_HEADER: b2.signature(signing_secret, body),
-                        "content-type": "application/json",
-                    },
-                    timeout=30,
-                    verify=str(ca_bundle),
-                )
-                if answer.status_code != 200:
-                    raise RuntimeError(f"the gateway refused B2's delivery: {answer.status_code} {answer.text[:200]}")
-            sqs.delete_message_batch(
-                QueueUrl=queue_url,
-                Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(messages)],
-            )
+        drain(sqs, queue_url, post)
         return []
 
     return deliver
+
+
+def drain(sqs: Any, queue_url: str, each: Callable[[list[dict[str, Any]]], None]) -> None:
+    """Everything the local S3 queued, a batch at a time: ``each`` sees a batch's S3 records, and
+    the batch leaves the queue only once ``each`` returned (an exception leaves it there)."""
+    # WaitTimeSeconds=0: the queue long-polls by default, and a pull must answer at once.
+    while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
+        "Messages", []
+    ):
+        each([record for message in messages for record in json.loads(message["Body"]).get("Records", [])])
+        sqs.delete_message_batch(
+            QueueUrl=queue_url,
+            Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(messages)],
+        )
 
 
 def sqs_feed(sqs: Any, queue_url: str, form: Callable[[dict[str, Any]], tuple[str, dict[str, str]] | None]) -> Feed:
@@ -174,17 +177,7 @@ def sqs_feed(sqs: Any, queue_url: str, form: Callable[[dict[str, Any]], tuple[st
 
     def feed() -> list[tuple[str, dict[str, str]]]:
         found: list[tuple[str, dict[str, str]]] = []
-        # WaitTimeSeconds=0: the queue long-polls by default, and a pull must answer at once.
-        while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
-            "Messages", []
-        ):
-            for message in messages:
-                body = json.loads(message["Body"])
-                found += [f for record in body.get("Records", []) if (f := form(record)) is not None]
-            sqs.delete_message_batch(
-                QueueUrl=queue_url,
-                Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(messages)],
-            )
+        drain(sqs, queue_url, lambda records: found.extend(f for record in records if (f := form(record)) is not None))
         return found
 
     return feed
@@ -293,8 +286,3 @@ def webhook_event_source(
         return
     with _cloudflare_queues(store, rendered, "receiver-key", receiver_policy, None) as (events, url, token):
         yield events, {"queue_url": url, "token": token}
-
-
-def events_webhook(gateway_url: str) -> str:
-    """Where a store's event webhooks reach the gateway."""
-    return gateway_url + gateway.EVENTS_PATH

@@ -29,7 +29,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from learning_images.sandbox.event_sources import events_webhook, local_queue, webhook_event_source
+from learning_images import gateway
+from learning_images.sandbox.event_sources import local_queue, webhook_event_source
 from learning_images.sandbox.gateway import local_gateway, rendered_bindings, s3_bucket
 from learning_images.sandbox.local import REGION, LocalStore, client, local_store
 from learning_images.sandbox.render import Graph, render
@@ -109,7 +110,7 @@ def fronted_store(
             if events and notifier:
                 sqs, queue = local_queue(store)
                 events[0].feed = notifier(
-                    sqs, queue, events_webhook(running.url), bindings["events_secret"], store.ca_bundle
+                    sqs, queue, gateway.events_url(running.url), bindings["events_secret"], store.ca_bundle
                 )
             store.outputs["city_endpoint_url"] = running.url
             store.outputs_file.write_text(json.dumps(store.outputs))
