@@ -45,24 +45,8 @@ KEY_NAME: Final = re.compile(r"^[A-Za-z0-9-]{1,100}$")
 RULE_NAME: Final = re.compile(r"^(?!b2-)[A-Za-z0-9-]{6,63}$")
 #: A rule's signing secret (b2_set_bucket_notification_rules ``hmacSha256SigningSecret``).
 SIGNING_SECRET: Final = re.compile(rf"^[A-Za-z0-9]{{{SIGNING_SECRET_LENGTH}}}$")
-#: A bucket's most notification rules, and the event types a rule takes (the reference guide).
+#: A bucket's most notification rules (Event Notifications Reference Guide).
 MAX_RULES: Final = 25
-EVENT_TYPES: Final = frozenset(
-    (
-        "b2:ObjectCreated:*",
-        "b2:ObjectCreated:Upload",
-        "b2:ObjectCreated:MultipartUpload",
-        "b2:ObjectCreated:Copy",
-        "b2:ObjectCreated:Replica",
-        "b2:ObjectCreated:MultipartReplica",
-        "b2:ObjectDeleted:*",
-        "b2:ObjectDeleted:Delete",
-        "b2:ObjectDeleted:LifecycleRule",
-        "b2:HideMarkerCreated:*",
-        "b2:HideMarkerCreated:Hide",
-        "b2:HideMarkerCreated:LifecycleRule",
-    )
-)
 #: The fields of a rule this provider sets; B2 adds ``isSuspended`` and ``suspensionReason``.
 RULE_FIELDS: Final = ("name", "eventTypes", "isEnabled", "objectNamePrefix", "targetConfiguration")
 #: The environment variables a provider authorises from (b2sdk's and the B2 CLI's names).
@@ -345,6 +329,15 @@ class NotificationRulesProvider(_Provider):
             return  # the bucket went first: its rules with it
 
 
+def event_types() -> frozenset[str]:
+    """The event types a rule takes: b2sdk's own list (``EVENT_TYPE``), as B2's API documents them."""
+    from typing import get_args  # noqa: PLC0415
+
+    from b2sdk.v2 import EVENT_TYPE  # noqa: PLC0415 (only the engine's provider process needs b2sdk)
+
+    return frozenset(get_args(EVENT_TYPE))
+
+
 def _rule_problems(rule: Mapping[str, Any]) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     if unknown := sorted(set(rule) - set(RULE_FIELDS)):
@@ -355,8 +348,8 @@ def _rule_problems(rule: Mapping[str, Any]) -> list[tuple[str, str]]:
     types = rule.get("eventTypes") or []
     if not types:
         problems.append(("eventTypes", "at least one event type"))
-    elif unknown_types := sorted(set(types) - EVENT_TYPES):
-        problems.append(("eventTypes", f"unknown {unknown_types}; allowed: {sorted(EVENT_TYPES)}"))
+    elif unknown_types := sorted(set(types) - (known := event_types())):
+        problems.append(("eventTypes", f"unknown {unknown_types}; allowed: {sorted(known)}"))
     target = rule.get("targetConfiguration") or {}
     if target.get("targetType") != "webhook":
         problems.append(("targetConfiguration.targetType", "'webhook', B2's one target type"))
