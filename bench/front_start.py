@@ -19,7 +19,6 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 from bench.rounds import in_turn
 from learning_images.sandbox.local import REGION, create_operator, start_front
@@ -29,10 +28,6 @@ def cpu_seconds(pid: int) -> float:
     """utime + stime of ``pid`` (fields 14 and 15 of /proc/<pid>/stat, in clock ticks)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def pid_of(process: Any) -> int:
-    return int(process.pid if hasattr(process, "pid") else process._process.pid)
 
 
 def one_start(detached: bool) -> tuple[float, float]:
@@ -46,7 +41,7 @@ def one_start(detached: bool) -> tuple[float, float]:
         operator = create_operator(emulator.url)
         boto3.client("s3", endpoint_url=emulator.url, region_name=REGION, **operator).list_buckets()
         wall = time.perf_counter() - started
-        cpu = cpu_seconds(pid_of(process))
+        cpu = cpu_seconds(process.pid)
         process.terminate()
         process.wait(timeout=10)
         return wall, cpu

@@ -72,6 +72,10 @@ class _Forked:
     def __init__(self, process: Any) -> None:
         self._process = process
 
+    @property
+    def pid(self) -> int:
+        return int(self._process.pid)
+
     def poll(self) -> int | None:
         code: int | None = self._process.exitcode
         return code
