@@ -81,6 +81,20 @@ def test_the_changelogs_newest_release_is_the_packages_version() -> None:
     assert newest and newest[1] == version, f"CHANGELOG.md's newest entry {newest and newest[1]} is not {version}"
 
 
+def test_the_policy_packs_version_is_the_packages_version() -> None:
+    """The pack is released with the project (CHANGELOG.md's "Policy pack" entries): a pack whose
+    policies changed must not be published under the last release's version."""
+    import tomllib  # noqa: PLC0415
+
+    import yaml  # noqa: PLC0415
+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    pack = yaml.safe_load((ROOT / "policies" / "PulumiPolicy.yaml").read_text())["version"]
+    assert pack == version, f"policies/PulumiPolicy.yaml: version {pack}, the project's is {version}"
+    said = re.search(r"policy pack, version (\S+) ", (ROOT / "policies" / "README.md").read_text())
+    assert said and said[1] == pack, f"policies/README.md names version {said and said[1]}, the pack's is {pack}"
+
+
 def test_the_contract_ships_in_the_repository() -> None:
     assert "Command Centre Storage Contract" in (ROOT / "docs" / "contract.md").read_text(encoding="utf-8")
 
