@@ -53,7 +53,7 @@ TIERS: dict[str, tuple[str, ...]] = {
         "test_stacks",
         "test_urns",
     ),
-    "iam": ("test_gcs_iam", "test_iam_semantics", "test_minio", "test_registration_source"),
+    "iam": ("test_evaluator", "test_gcs_iam", "test_iam_semantics", "test_minio", "test_registration_source"),
     "servers": (
         "test_certificate_sandbox",
         "test_city_kit",

@@ -13,6 +13,7 @@
 //
 // @cloud-copilot/iam-simulate is AGPL-3.0: this file only calls it from a separate process at
 // test time; nothing of it is linked into, or shipped with, the project's code.
+import './kept-collators.mjs' // before the package: its case-insensitive comparisons keep their collators
 import { register } from 'node:module'
 import { createInterface } from 'node:readline'
 
