@@ -9,6 +9,7 @@ one per operation the contract's tiers name.
 
 from __future__ import annotations
 
+import functools
 import json
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
@@ -41,7 +42,11 @@ class Captured(Exception):  # noqa: N818 (a signal, not an error)
         self.request = request
 
 
+@functools.cache
 def capturing_client(region: str) -> Any:
+    """An S3 client whose requests stop before they are sent (:func:`capture`). One per region:
+    a boto3 client costs about 25 ms to build, and the IAM tests capture some 400 requests; a
+    capture leaves the client as it was."""
     client = boto3.client(
         "s3", region_name=region, aws_access_key_id="AKIASCENARIO", aws_secret_access_key="scenario-secret"
     )
@@ -525,6 +530,7 @@ PUT_OBJECT_HEADERS: Mapping[str, HeaderRule] = {
 }
 
 
+@functools.cache
 def put_object_header_shapes() -> dict[str, Any]:
     """Every header of PutObject in botocore's S3 model (lower-case name -> its shape), the signing
     and framing ones aside."""
