@@ -12,6 +12,7 @@ import base64
 import hashlib
 import os
 import secrets
+import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from learning_images.ops.clients import without_expect_continue
 from learning_images.sandbox.gateway import (
     GATEWAY,
     CityKey,
+    GatewayFailedError,
     GatewayUnavailableError,
     LocalGateway,
     city_keys,
@@ -516,3 +518,24 @@ def test_metadata_above_the_limit_is_a_client_error(running: Running) -> None:
     """About 2 KiB of metadata made R2's put throw: 500, which botocore retries."""
     status, _ = refused(lambda: put(paris(running), Metadata=fields(camera_id="c" * 3000)))
     assert 400 <= status < 500, f"{running.gateway.url}: oversized metadata answered {status}"
+
+
+def test_a_control_request_that_fails_is_answered_and_the_gateway_keeps_serving(running: Running) -> None:
+    """R2 refuses a key over 1,024 bytes: the local gateway's control server answers the failure
+    instead of ending the process (and every later test of the session with it)."""
+    with pytest.raises(GatewayFailedError, match=r"control GET /objects/x+: 500"):
+        running.gateway.stored("x" * 2000)
+    assert running.gateway.process.poll() is None, "local gateway: a failed control request ended the runner"
+    s3, key = paris(running), new_key()
+    put(s3, key=key)
+    assert running.gateway.stored(key), f"local gateway: {key} not stored after a failed control request"
+
+
+def test_a_gateway_that_has_exited_is_named_with_its_exit_code_and_log(tmp_path: Path) -> None:
+    log = tmp_path / "gateway.log"
+    log.write_text("workerd: the reason it died\n")
+    process = subprocess.Popen(["true"])  # noqa: S607 (a process that has exited, nothing more)
+    process.wait()
+    dead = LocalGateway("https://127.0.0.1:9", "http://127.0.0.1:9/", process, log)  # type: ignore[arg-type]
+    with pytest.raises(GatewayFailedError, match=r"(?s)exited \(0\).*the reason it died"):
+        dead.stored(new_key())

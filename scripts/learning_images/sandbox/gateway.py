@@ -14,10 +14,13 @@ forwards a request into the Worker as if it had come over plain HTTP.
 
 from __future__ import annotations
 
+import http.client
 import json
 import secrets
 import subprocess
+import sys
 import tempfile
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Mapping
@@ -81,6 +84,8 @@ class LocalGateway:
     #: The runner's loopback control server (see the module's docstring).
     control_url: str
     process: subprocess.Popen[str]
+    #: The runner's standard error, for the block's lifetime: why it failed, if it did.
+    log: Path
 
     def _control(self, method: str, path: str, body: bytes | None = None, headers: Mapping[str, str] = {}) -> Any:
         request = urllib.request.Request(  # noqa: S310 (a loopback URL this module started)
@@ -92,7 +97,15 @@ class LocalGateway:
         except urllib.error.HTTPError as exc:
             if exc.code == 404:
                 return None
-            raise
+            raise GatewayFailedError(f"control {method} /{path[:120]}: {exc.code} {exc.read()[:500]!r}") from None
+        except (urllib.error.URLError, http.client.HTTPException, ConnectionError) as exc:
+            raise GatewayFailedError(f"control {method} /{path[:120]}: {exc}{self.ended()}") from exc
+
+    def ended(self) -> str:
+        """If the runner has exited: its exit code and the end of its log, to append to an error."""
+        if self.process.poll() is None:
+            return ""
+        return f"\nthe local gateway exited ({self.process.returncode}):\n{self.log.read_text()[-2000:]}"
 
     def stored(self, key: str) -> dict[str, Any] | None:
         """What the local R2 holds under ``key`` (size, content type, metadata, SHA-256), or None."""
@@ -115,6 +128,10 @@ class LocalGateway:
 
 class GatewayUnavailableError(RuntimeError):
     """node or the gateway's packages are missing: the message says how to install them."""
+
+
+class GatewayFailedError(RuntimeError):
+    """The running gateway refused or failed a control request, or it has exited (with its log)."""
 
 
 @contextmanager
@@ -168,7 +185,14 @@ def local_gateway(
                     f"the local gateway did not start:\n{(Path(workdir) / 'gateway.log').read_text()[-2000:]}"
                 )
             ready = json.loads(line)
-            yield LocalGateway(ready["url"].rstrip("/"), ready["control_url"], process)
+            running = LocalGateway(
+                ready["url"].rstrip("/"), ready["control_url"], process, Path(workdir) / "gateway.log"
+            )
+            try:
+                yield running
+            finally:
+                if ended := running.ended():  # it died inside the block: say why before its log is gone
+                    sys.stderr.write(ended + "\n")
         finally:
             if process.stdin:
                 process.stdin.close()

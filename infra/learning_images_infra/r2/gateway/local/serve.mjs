@@ -91,7 +91,17 @@ for (const [accessKeyId, city] of Object.entries(config.cities)) {
 //   DELETE /cities/<key id>    revoke a city's key (a KV delete, no redeploy)
 //   *      /plain-http/<path>  the request, forwarded into the Worker as if it came over plain HTTP
 const bucket = config.bucket.kind === "r2" ? await mf.getR2Bucket("BUCKET", "gateway") : null;
-const control = createServer(async (req, res) => {
+// A control request that fails (Miniflare's proxy to workerd can, under load) is answered 500 with
+// the error, and written to the runner's log: left unhandled, the rejection would end the process
+// and every later request of the test session with it.
+const control = createServer((req, res) =>
+  answerControl(req, res).catch((error) => {
+    process.stderr.write(`control ${req.method} ${req.url}: ${error?.stack ?? error}\n`);
+    if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
+    res.end(JSON.stringify({ error: String(error?.message ?? error) }));
+  }),
+);
+async function answerControl(req, res) {
   const chunks = [];
   for await (const chunk of req) chunks.push(chunk);
   const body = Buffer.concat(chunks);
@@ -127,7 +137,7 @@ const control = createServer(async (req, res) => {
     return reply(200, { status: answer.status, body: await answer.text() });
   }
   return reply(404, { error: `unknown control path ${req.url}` });
-});
+}
 await new Promise((resolve) => control.listen(0, "127.0.0.1", resolve));
 const controlUrl = `http://127.0.0.1:${control.address().port}/`;
 process.stdin.on("close", () => control.close());
