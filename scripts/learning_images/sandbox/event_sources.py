@@ -196,6 +196,11 @@ def _publish(store: LocalStore, registration: dict[str, Any]) -> None:
     store.outputs_file.write_text(json.dumps(store.outputs))
 
 
+def queue_account(rendered: dict[str, Any]) -> str:
+    """The Cloudflare account the program's queue URL names (``learning_images.r2.queue_url``)."""
+    return urllib.parse.urlparse(str(rendered["queue_url"])).path.split("/")[4]
+
+
 @contextmanager
 def _cloudflare_queues(
     store: LocalStore, rendered: dict[str, Any], receiver: str, receiver_policy: str, feed: Feed | None
@@ -203,7 +208,7 @@ def _cloudflare_queues(
     """Cloudflare Queues' stand-in, its events and dead-letter queues, published in the outputs'
     ``registration`` in place of the program's (``rendered``) with the receiver's stand-in
     credential (an IAM user named ``receiver``); yields the events queue, its URL and the token."""
-    account = urllib.parse.urlparse(rendered["queue_url"]).path.split("/")[4]
+    account = queue_account(rendered)
     dead = StandInQueue(max_deliveries=NEVER)
     events = StandInQueue(max_deliveries=int(rendered["max_receives"]), dead_letter=dead, feed=feed)
     token = secrets.token_urlsafe(32)
@@ -229,7 +234,7 @@ def r2_event_source(store: LocalStore, rendered: dict[str, Any] | None, receiver
         yield
         return
     sqs, url = local_queue(store)
-    account = urllib.parse.urlparse(rendered["queue_url"]).path.split("/")[4]
+    account = queue_account(rendered)
     feed = sqs_feed(sqs, url, lambda record: r2_form(record, account))
     with _cloudflare_queues(store, rendered, "receiver-token", receiver_policy, feed):
         yield
