@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from learning_images import b2, contract, gateway
-from learning_images.sandbox.render import SECRET_SIG, SPECIAL_SIG_KEY, Resource
+from learning_images.sandbox.render import Resource
 from learning_images_infra.settings import PROJECT, SettingsError, parse_settings
-from tests.support.stack import Graph, render, stack_config
+from tests.support.stack import Graph, render, revealed, stack_config, worker_bindings
 
 DYNAMIC = "pulumi-python:dynamic:Resource"
 #: Capabilities that set a file's own lock: none of the store's keys may hold them (GDPR erasure).
@@ -101,22 +101,16 @@ def test_a_b2_stack_needs_its_region_and_refuses_lock_settings_naming_them() -> 
 # --- registration: B2's webhooks, through the gateway, onto a queue the receiver pulls ------------
 
 
-def _plain(value: Any) -> Any:
-    """A value the mocks hand over as a secret (the wire's wrapper), as the engine resolves it."""
-    return value["value"] if isinstance(value, dict) and value.get(SPECIAL_SIG_KEY) == SECRET_SIG else value
-
-
 def _rule(graph: Graph) -> dict[str, Any]:
     (rules,) = [r for r in graph.of_type(DYNAMIC) if "rules" in r.inputs]
-    found: list[dict[str, Any]] = _plain(rules.inputs["rules"])
+    found: list[dict[str, Any]] = revealed(rules.inputs["rules"])
     (rule,) = found
     return rule
 
 
 def _bindings(graph: Graph) -> dict[str, dict[str, Any]]:
     (script,) = graph.of_type("cloudflare:index/workersScript:WorkersScript")
-    listed: list[dict[str, Any]] = _plain(script.inputs["bindings"])
-    return {b["name"]: b for b in listed}
+    return worker_bindings(script)
 
 
 def test_the_bucket_notifies_every_event_signed_to_the_gateways_webhook(graph: Graph) -> None:
@@ -130,7 +124,7 @@ def test_the_bucket_notifies_every_event_signed_to_the_gateways_webhook(graph: G
     )
     secret = target["hmacSha256SigningSecret"]
     assert isinstance(secret, str) and len(secret) == b2.SIGNING_SECRET_LENGTH, "deliveries are signed"
-    assert _plain(bindings[gateway.EVENTS_SECRET_BINDING]["text"]) == secret, (
+    assert revealed(bindings[gateway.EVENTS_SECRET_BINDING]["text"]) == secret, (
         "the Worker checks deliveries with the secret the rule signs them with"
     )
 

@@ -8,9 +8,10 @@ import pulumi
 import pytest
 
 from learning_images import gateway
-from learning_images.sandbox.render import SECRET_SIG, SPECIAL_SIG_KEY, Graph, Resource, render, stack_config
+from learning_images.sandbox.render import Graph, render, stack_config
 from learning_images_infra.naming import Naming
 from learning_images_infra.r2.gateway import WORKER_SCRIPT, S3Target, upload_gateway
+from tests.support.stack import is_secret, worker_bindings
 
 SCRIPT = "cloudflare:index/workersScript:WorkersScript"
 KV = "cloudflare:index/workersKv:WorkersKv"
@@ -30,17 +31,6 @@ def on_workers_dev(**extra: str) -> dict[str, str]:
     """The r2 stack with the gateway on workers.dev instead of a custom domain."""
     config = {k: v for k, v in stack_config("r2").items() if "r2Gateway" not in k}
     return config | {"learning-images:r2WorkersSubdomain": "acme"} | extra
-
-
-def is_secret(value: object) -> bool:
-    return isinstance(value, dict) and value.get(SPECIAL_SIG_KEY) == SECRET_SIG
-
-
-def bindings(script: Resource) -> dict[str, dict[str, object]]:
-    """The Worker's bindings by name (the list is a secret on the wire: it holds the gateway secret)."""
-    found = script["bindings"]
-    listed = found["value"] if is_secret(found) else found
-    return {binding["name"]: binding for binding in listed}
 
 
 def test_cities_hold_no_r2_token_with_the_gateway(r2: Graph) -> None:
@@ -73,7 +63,7 @@ def test_each_city_key_has_one_kv_entry_naming_its_city(r2: Graph) -> None:
 
 def test_the_gateway_is_bound_to_the_store_bucket_its_cities_and_the_contract(r2: Graph) -> None:
     script = r2.one(SCRIPT)
-    found = bindings(script)
+    found = worker_bindings(script)
     assert found["BUCKET"] == {
         "name": "BUCKET",
         "type": "r2_bucket",
@@ -166,7 +156,7 @@ def test_a_gateway_in_front_of_an_s3_compatible_bucket_holds_its_store_credentia
 
     script = render({}, program=program).one(SCRIPT)
     assert is_secret(script["bindings"]), f"{script.urn}: the bindings hold secrets, so they are secret on the wire"
-    found = bindings(script)
+    found = worker_bindings(script)
     assert "BUCKET" not in found, f"{script.urn}: no R2 binding in front of another backend's bucket"
     kinds = {name: found[name]["type"] for name in (*gateway.S3_TARGET_PLAIN, *gateway.S3_TARGET_SECRET)}
     assert kinds == {

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from learning_images.sandbox import render as _render
-from learning_images.sandbox.render import ROOT, Graph, Resource, render, stack_config
+from learning_images.sandbox.render import ROOT, SECRET_SIG, SPECIAL_SIG_KEY, Graph, Resource, render, stack_config
 
 __all__ = ["ROOT", "Graph", "Resource", "last_graph", "render", "stack_config"]
 
@@ -15,6 +15,21 @@ __all__ = ["ROOT", "Graph", "Resource", "last_graph", "render", "stack_config"]
 def last_graph() -> Graph:
     """What the latest render registered, also when it failed."""
     return _render.LAST_GRAPH
+
+
+def is_secret(value: object) -> bool:
+    """Whether the mocks handed ``value`` over as a secret (the wire's wrapper)."""
+    return isinstance(value, dict) and value.get(SPECIAL_SIG_KEY) == SECRET_SIG
+
+
+def revealed(value: Any) -> Any:
+    """``value`` as the engine resolves it: a secret's own value, anything else as it is."""
+    return value["value"] if is_secret(value) else value
+
+
+def worker_bindings(script: Resource) -> dict[str, dict[str, Any]]:
+    """A Worker's bindings by name (the list is a secret on the wire where it holds one)."""
+    return {binding["name"]: binding for binding in revealed(script["bindings"])}
 
 
 # --- reading the graph's policy documents -----------------------------------------------------
