@@ -9,8 +9,8 @@
 // (`node --cpu-prof`), and 47x slower than comparing with a collator kept for the same locales and
 // options (same answers, accents and case included: docs/measurements.md). Here each distinct
 // (locales, options) gets one collator, built by the same constructor with the same arguments, so
-// every comparison answers as the specification says. Options are keyed by their JSON: a caller
-// passing options with getters or non-JSON values gets a fresh collator, as before.
+// every comparison answers as the specification says. Plain options are keyed by their JSON; any
+// other options value goes to the built-in, as before.
 const builtIn = String.prototype.localeCompare
 const kept = new Map()
 
@@ -25,10 +25,10 @@ function keyOf(locales, options) {
 Object.defineProperty(String.prototype, 'localeCompare', {
   ...Object.getOwnPropertyDescriptor(String.prototype, 'localeCompare'),
   value: function localeCompare(that, locales, options) {
-    const key = keyOf(locales, options)
-    if (key === undefined || (options !== undefined && Object.getPrototypeOf(options) !== Object.prototype)) {
-      return builtIn.call(this, that, locales, options)
-    }
+    // Only plain data is keyed; anything else (null included) is the built-in's to answer or refuse.
+    const plain = options === undefined || (options !== null && Object.getPrototypeOf(options) === Object.prototype)
+    const key = plain ? keyOf(locales, options) : undefined
+    if (key === undefined) return builtIn.call(this, that, locales, options)
     let collator = kept.get(key)
     if (collator === undefined) {
       collator = new Intl.Collator(locales, options)
