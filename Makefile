@@ -79,7 +79,7 @@ lint: install
 	$(NPM_PATH) npm run --silent --prefix infra/learning_images_infra/r2/gateway check
 
 test: lint
-	@echo "make: pytest on four workers (about six minutes on 2 cores)..."
+	@echo "make: pytest on four workers (about four minutes on 2 cores)..."
 	$(PY) -m pytest
 
 # The fast tiers alone: pure code and the program under mocks, no server, no evaluator (tests/conftest.py TIERS).
