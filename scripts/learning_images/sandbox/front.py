@@ -718,7 +718,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--pass-through", action="store_true", help="judge nothing: moto alone (the benchmark's baseline)"
     )
-    parser.add_argument("--evaluators", type=int, default=2, help="evaluator processes (default 2, one per core here)")
+    parser.add_argument(
+        "--evaluators",
+        type=int,
+        default=2,
+        help="evaluator processes at most, each started when the others are busy (default 2, one per core here)",
+    )
     parser.add_argument(
         "--semantics", choices=SEMANTICS, default=SEMANTICS[0], help="whose questions requests are judged by"
     )
