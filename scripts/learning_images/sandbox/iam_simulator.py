@@ -202,7 +202,10 @@ class IamSimulatorPool:
         self._size = size
         self._start = start
         self._memo: OrderedDict[bytes, Decision] = OrderedDict()
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the memo's, taken by every request
+        # Starting a process (a fork and exec) under its own lock: requests answered from the memo
+        # never wait for one.
+        self._starting = threading.Lock()
         self._idle: queue.Queue[IamSimulator] = queue.Queue()
         self._all = [start()]
         self._idle.put(self._all[0])
@@ -216,7 +219,7 @@ class IamSimulatorPool:
         """An idle process, else a new one while fewer than ``size`` run, else the next freed."""
         with suppress(queue.Empty):
             return self._idle.get_nowait()
-        with self._lock:
+        with self._starting:
             if len(self._all) < self._size:
                 self._all.append(self._start())
                 return self._all[-1]
@@ -250,7 +253,7 @@ class IamSimulatorPool:
         return self.evaluate_many([simulation(principal, check, resource_policy)])[0]
 
     def close(self) -> None:
-        with self._lock:
+        with self._starting:
             started = list(self._all)
         for simulator in started:
             simulator.close()
